@@ -1,0 +1,23 @@
+//! `rtsp-core`: the protocol engine of the project.
+//!
+//! Everything in this crate except the client runtime and the C ABI is sans-I/O: parsers,
+//! packetizers and state machines take bytes (and, where time matters, a caller-supplied
+//! instant) and return values or events. Sockets, threads and clocks live at the edges, which is
+//! what makes the core fuzzable and testable from recorded exchanges.
+//!
+//! Modules:
+//! - [`rtsp`]: RTSP messages (both the RFC 2326 dialect and the lab dialect), incremental
+//!   parser, writer, typed headers.
+//! - [`rtp`]: RTP packets (RFC 3550 5.1), RTCP compound packets, receiver statistics.
+//! - [`jpeg`]: RFC 2435 packetizer and depacketizer.
+//! - [`media`]: MJPEG sources (lab `.Mjpeg`, raw concatenated JPEG, synthetic test pattern).
+//! - [`sdp`]: session descriptions.
+//! - [`server`], [`client`]: sans-I/O session state machines.
+
+pub mod client;
+pub mod jpeg;
+pub mod media;
+pub mod rtp;
+pub mod rtsp;
+pub mod sdp;
+pub mod server;

@@ -1,0 +1,1 @@
+//! rtp (under construction)
