@@ -1,0 +1,3 @@
+//! `rtsp-server` (under construction).
+
+fn main() {}
