@@ -5,9 +5,13 @@
 //! pointer argument for NULL and never lets a panic unwind into C; callbacks take `void *userdata`
 //! first; data borrowed by a callback is valid only during that callback.
 
+#![allow(non_camel_case_types)] // C names, as they appear in the header.
+
 mod boundary;
+mod client;
 mod status;
 
+pub use client::*;
 pub use status::{rtsp_core_status, rtsp_core_status_str};
 
 use std::ffi::c_char;
