@@ -1,82 +1,356 @@
-//! Sans-I/O receive pipeline (placeholder until rtp/jpeg land).
+//! The sans-I/O receive pipeline: RTP and RTCP packets in, complete JPEG frames, statistics and
+//! RTCP receiver reports out.
+//!
+//! Standard dialect: RTP/JPEG (RFC 2435) through a reorder window (UDP only), the RFC 2435
+//! depacketizer (which drops any frame with a missing or inconsistent packet), RFC 3550 receiver
+//! statistics, RR + SDES CNAME reports, and RTCP BYE as end of stream.
+//! Lab dialect: one whole JPEG per RTP packet, sequence number = frame number, timestamps in
+//! seconds.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::event::Frame;
 use super::session::PlayInfo;
 use super::stats::{PacketCounters, Stats, StatsCollector};
+use crate::jpeg::Depacketizer;
+use crate::rtp::rtcp::{
+    write_compound, Compound, ReceiverReport, ReportBlocks, RtcpPacket, SourceDescription,
+};
+use crate::rtp::{PacketStatus, PushOutcome, ReceiverStats, ReorderBuffer, RtpPacketRef};
 
-/// Packets in, frames and statistics out.
+/// Packets held back at most while waiting for a missing one (UDP).
+const REORDER_WINDOW: usize = 64;
+/// How long a gap may hold packets back before it is given up as loss.
+const REORDER_HOLD: Duration = Duration::from_millis(100);
+/// JPEG over RTP uses a 90 kHz clock (RFC 2435).
+const JPEG_CLOCK: u32 = 90_000;
+
+/// Which wire format the packets are in.
+#[derive(Debug)]
+enum Kind {
+    /// RFC 2435 fragments.
+    Standard {
+        depacketizer: Depacketizer,
+        reorder: Option<ReorderBuffer<Vec<u8>>>,
+        /// RTP timestamp of the first frame after the last PLAY, and where that PLAY started.
+        base: Option<(u32, Duration)>,
+    },
+    /// Whole JPEGs, the lab's way.
+    Lab { frame_interval: Duration },
+}
+
+/// Turns packets into frames and statistics (see the module documentation).
 #[derive(Debug)]
 pub struct MediaReceiver {
+    kind: Kind,
+    stats: ReceiverStats,
     collector: StatsCollector,
-    lab: Option<Duration>,
+    /// The clock origin for the `Duration`s the RTP layer wants.
+    epoch: Instant,
+    frames_delivered: u64,
+    play_start: Duration,
+    position: Duration,
+    last_packet: Option<Instant>,
+    ended: bool,
+    pending_end: bool,
+    our_ssrc: u32,
+    total_frames: Option<u64>,
 }
 
 impl MediaReceiver {
-    /// Standard.
+    /// A receiver for the standard dialect (RFC 2435). `reorder` enables the reorder window
+    /// (UDP; TCP delivers in order).
     pub fn standard() -> Self {
+        Self::with_kind(
+            Kind::Standard {
+                depacketizer: Depacketizer::new(),
+                reorder: Some(ReorderBuffer::new(REORDER_WINDOW, REORDER_HOLD)),
+                base: None,
+            },
+            JPEG_CLOCK,
+        )
+    }
+
+    /// A receiver for the lab dialect, whose server sends a frame every `frame_interval`.
+    pub fn lab(frame_interval: Duration) -> Self {
+        // The lab's timestamps count seconds.
+        Self::with_kind(Kind::Lab { frame_interval }, 1)
+    }
+
+    fn with_kind(kind: Kind, clock_rate: u32) -> Self {
+        let now = Instant::now();
         Self {
-            collector: StatsCollector::new(Instant::now()),
-            lab: None,
+            kind,
+            stats: ReceiverStats::new(clock_rate),
+            collector: StatsCollector::new(now),
+            epoch: now,
+            frames_delivered: 0,
+            play_start: Duration::ZERO,
+            position: Duration::ZERO,
+            last_packet: None,
+            ended: false,
+            pending_end: false,
+            our_ssrc: rand::random(),
+            total_frames: None,
         }
     }
-    /// Lab.
-    pub fn lab(interval: Duration) -> Self {
-        Self {
-            collector: StatsCollector::new(Instant::now()),
-            lab: Some(interval),
+
+    /// Turns the reorder window on (UDP) or off (TCP interleaved, which arrives in order).
+    pub fn set_reordering(&mut self, on: bool) {
+        if let Kind::Standard { reorder, .. } = &mut self.kind {
+            *reorder = on.then(|| ReorderBuffer::new(REORDER_WINDOW, REORDER_HOLD));
         }
     }
-    /// Stats.
+
+    /// The lab extension's total frame count, to detect the last frame.
+    pub fn set_total_frames(&mut self, total: Option<u64>) {
+        self.total_frames = total;
+    }
+
+    fn since_epoch(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.epoch)
+    }
+
+    /// The statistics as of `now`.
     pub fn stats(&mut self, now: Instant) -> Stats {
-        self.collector.snapshot(now, PacketCounters::default())
+        let broken = match &self.kind {
+            Kind::Standard { depacketizer, .. } => depacketizer.stats().frames_dropped,
+            Kind::Lab { .. } => 0,
+        };
+        let jitter_ms = match self.kind {
+            // The lab's timestamps have a one-second resolution: A.8 jitter says nothing there.
+            Kind::Lab { .. } => 0.0,
+            Kind::Standard { .. } => self.stats.jitter_ms(),
+        };
+        let counters = PacketCounters {
+            received: self.stats.packets_received(),
+            expected: self.stats.expected_packets(),
+            duplicated: self.stats.duplicates(),
+            reordered: self.stats.reordered(),
+            jitter_ms,
+        };
+        let mut s = self.collector.snapshot(now, counters);
+        s.frames_broken = broken;
+        s
     }
-    /// play sent.
+
+    /// Records when PLAY was sent (for the first-frame latency).
     pub fn on_play_sent(&mut self, now: Instant) {
-        self.collector.on_play_sent(now)
+        self.collector.on_play_sent(now);
     }
-    /// play reply.
-    pub fn on_play(&mut self, _p: &PlayInfo) {}
-    /// position.
+
+    /// Applies a PLAY reply: presentation times restart from its start position.
+    pub fn on_play(&mut self, play: &PlayInfo) {
+        self.play_start = Duration::from_secs_f64(play.start.max(0.0));
+        self.position = self.play_start;
+        self.ended = false;
+        self.last_packet = None;
+        if let Kind::Standard { base, .. } = &mut self.kind {
+            *base = play.rtptime.map(|t| (t, self.play_start));
+        }
+    }
+
+    /// The presentation time of the last frame delivered (or where the last PLAY started).
     pub fn position(&self) -> Duration {
-        Duration::ZERO
+        self.position
     }
-    /// set position.
-    pub fn set_position(&mut self, _d: Duration) {}
-    /// poll.
-    pub fn poll(&mut self, _now: Instant) -> Vec<Frame> {
-        Vec::new()
+
+    /// Moves the position without a frame (a seek while paused).
+    pub fn set_position(&mut self, position: Duration) {
+        self.position = position;
     }
-    /// silence.
-    pub fn silent_for(&self, _now: Instant) -> Option<Duration> {
-        let _ = self.lab;
-        None
+
+    /// How long no packet has arrived, if one ever did and the stream has not ended.
+    pub fn silent_for(&self, now: Instant) -> Option<Duration> {
+        if self.ended || self.frames_delivered == 0 {
+            return None;
+        }
+        self.last_packet.map(|t| now.saturating_duration_since(t))
     }
-    /// ended.
-    pub fn mark_ended(&mut self) {}
-    /// rtp.
-    pub fn push_rtp(&mut self, _now: Instant, _p: &[u8]) -> Vec<Frame> {
-        Vec::new()
+
+    /// Records that the end of the stream was reported.
+    pub fn mark_ended(&mut self) {
+        self.ended = true;
     }
-    /// rtcp.
-    pub fn push_rtcp(&mut self, _now: Instant, _p: &[u8]) -> bool {
-        false
-    }
-    /// flush.
-    pub fn flush(&mut self) -> Vec<Frame> {
-        Vec::new()
-    }
-    /// dropped.
-    pub fn on_frames_dropped(&mut self, n: u64) {
-        self.collector.on_frames_dropped(n)
-    }
-    /// eos.
+
+    /// Returns true once after the last frame of a lab file with a known length.
     pub fn take_end_of_stream(&mut self) -> bool {
-        false
+        if self.pending_end {
+            self.pending_end = false;
+            self.ended = true;
+            true
+        } else {
+            false
+        }
     }
-    /// rr.
-    pub fn receiver_report(&mut self, _now: Instant) -> Option<Vec<u8>> {
-        None
+
+    /// Records frames the consumer never took.
+    pub fn on_frames_dropped(&mut self, n: u64) {
+        self.collector.on_frames_dropped(n);
+    }
+
+    /// Processes one RTP packet; returns the frames it completed.
+    pub fn push_rtp(&mut self, now: Instant, packet: &[u8]) -> Vec<Frame> {
+        let arrival = self.since_epoch(now);
+        let Ok(rtp) = RtpPacketRef::parse(packet) else {
+            // Not RTP (gst's "dummy" NAT packets would be, for instance): ignore.
+            return Vec::new();
+        };
+        self.collector.on_packet(now, packet.len());
+        self.last_packet = Some(now);
+        let mut status = self.stats.on_packet(&rtp, arrival);
+        if status == PacketStatus::ForeignSource {
+            // A new sender (new session after a transport fallback): start the books over.
+            self.stats.reset();
+            status = self.stats.on_packet(&rtp, arrival);
+        }
+        let mut frames = Vec::new();
+        if let Kind::Lab { frame_interval } = self.kind {
+            if status == PacketStatus::Duplicate {
+                return frames;
+            }
+            let number = u64::from(rtp.sequence_number());
+            let index = u32::try_from(number.saturating_sub(1)).unwrap_or(u32::MAX);
+            self.frames_delivered += 1;
+            frames.push(Frame {
+                jpeg: Arc::from(rtp.payload()),
+                number,
+                rtp_timestamp: rtp.timestamp(),
+                pts: frame_interval.saturating_mul(index),
+            });
+            if self.total_frames.is_some_and(|t| number >= t) {
+                self.pending_end = true;
+            }
+        } else {
+            let buffered = match &mut self.kind {
+                Kind::Standard {
+                    reorder: Some(buffer),
+                    ..
+                } => Some(matches!(
+                    buffer.push(rtp.sequence_number(), packet.to_vec(), arrival),
+                    PushOutcome::Buffered
+                )),
+                _ => None,
+            };
+            match buffered {
+                Some(true) => self.drain(arrival, &mut frames),
+                // Duplicates and packets whose turn has passed are not used twice.
+                Some(false) => {}
+                None => self.depacketize(packet, &mut frames),
+            }
+        }
+        for f in &frames {
+            self.collector.on_frame_complete(now);
+            self.position = f.pts;
+        }
+        frames
+    }
+
+    /// Releases what the reorder window lets go at `arrival`.
+    fn drain(&mut self, arrival: Duration, frames: &mut Vec<Frame>) {
+        loop {
+            let released = match &mut self.kind {
+                Kind::Standard {
+                    reorder: Some(buffer),
+                    ..
+                } => buffer.pop(arrival),
+                _ => None,
+            };
+            let Some(r) = released else { return };
+            // A gap (`r.lost_before > 0`) needs no action here: the depacketizer sees the
+            // fragment offsets jump and drops the frame, counting it once.
+            self.depacketize(&r.item, frames);
+        }
+    }
+
+    fn depacketize(&mut self, packet: &[u8], frames: &mut Vec<Frame>) {
+        let Ok(rtp) = RtpPacketRef::parse(packet) else {
+            return;
+        };
+        let Kind::Standard {
+            depacketizer, base, ..
+        } = &mut self.kind
+        else {
+            return;
+        };
+        let Some(frame) = depacketizer.push(rtp.timestamp(), rtp.marker(), rtp.payload()) else {
+            return;
+        };
+        let (base_ts, base_pos) = *base.get_or_insert((frame.timestamp, self.play_start));
+        let ticks = frame.timestamp.wrapping_sub(base_ts);
+        // Timestamps before the base (wrapped "negative") are shown at the base.
+        let ticks = if ticks > u32::MAX / 2 { 0 } else { ticks };
+        let pts = base_pos + Duration::from_secs_f64(f64::from(ticks) / f64::from(JPEG_CLOCK));
+        self.frames_delivered += 1;
+        frames.push(Frame {
+            jpeg: Arc::from(frame.jpeg),
+            number: self.frames_delivered,
+            rtp_timestamp: frame.timestamp,
+            pts,
+        });
+    }
+
+    /// Releases frames held by the reorder window whose gap timed out.
+    pub fn poll(&mut self, now: Instant) -> Vec<Frame> {
+        let arrival = self.since_epoch(now);
+        let mut frames = Vec::new();
+        self.drain(arrival, &mut frames);
+        for f in &frames {
+            self.collector.on_frame_complete(now);
+            self.position = f.pts;
+        }
+        frames
+    }
+
+    /// Releases everything held (end of stream).
+    pub fn flush(&mut self) -> Vec<Frame> {
+        if let Kind::Standard {
+            reorder: Some(buffer),
+            ..
+        } = &mut self.kind
+        {
+            buffer.flush();
+        }
+        self.poll(Instant::now())
+    }
+
+    /// Processes one RTCP compound packet; returns true if it said BYE.
+    pub fn push_rtcp(&mut self, now: Instant, packet: &[u8]) -> bool {
+        let arrival = self.since_epoch(now);
+        let Ok(compound) = Compound::parse(packet) else {
+            return false;
+        };
+        let mut bye = false;
+        for p in compound.iter() {
+            match p {
+                RtcpPacket::SenderReport(sr) => self.stats.on_sender_report_packet(&sr, arrival),
+                RtcpPacket::Goodbye(_) => bye = true,
+                _ => {}
+            }
+        }
+        if bye && !self.ended {
+            self.ended = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// An RTCP RR (with SDES CNAME) about the source, if one has been heard.
+    pub fn receiver_report(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if matches!(self.kind, Kind::Lab { .. }) {
+            return None;
+        }
+        let block = self.stats.report_block(self.since_epoch(now))?;
+        let rr = ReceiverReport {
+            ssrc: self.our_ssrc,
+            report_blocks: ReportBlocks::single(block),
+            profile_extension: &[],
+        };
+        let sdes = SourceDescription::cname(self.our_ssrc, b"rtsp-core");
+        let mut out = Vec::new();
+        write_compound(&[rr.into(), sdes.into()], &mut out).ok()?;
+        Some(out)
     }
 }

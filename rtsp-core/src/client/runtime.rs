@@ -797,6 +797,9 @@ impl Control {
     }
 
     fn install_path(&self, path: MediaPath) {
+        // TCP delivers in order; only UDP needs the reorder window.
+        let udp = matches!(path, MediaPath::Udp { .. });
+        self.shared.media.lock().set_reordering(udp);
         if let Some(c) = &self.conn {
             let _ = c.media_path.send(path);
         }

@@ -16,6 +16,8 @@ pub struct RelayLog {
     pub forwarded: AtomicU64,
     /// RTP packets seen.
     pub seen: AtomicU64,
+    /// Sequence numbers of the first and the last packet forwarded.
+    pub forwarded_range: Mutex<Option<(u16, u16)>>,
 }
 
 pub struct LossyProxy {
@@ -59,7 +61,10 @@ impl LossyProxy {
 
     /// Discarded sequence numbers strictly between the first and the last forwarded packet: the
     /// losses a receiver can see (RFC 3550 A.3 counts from the first to the highest received).
-    pub fn visible_drops(&self, first_seen: u16, highest_seen: u16) -> u64 {
+    pub fn visible_drops(&self) -> u64 {
+        let Some((first_seen, highest_seen)) = *self.log.forwarded_range.lock().unwrap() else {
+            return 0;
+        };
         let span = highest_seen.wrapping_sub(first_seen);
         self.log
             .dropped
@@ -215,6 +220,11 @@ fn spawn_udp(
             }
             let _ = out.send_to(&buf[..n], dest);
             log.forwarded.fetch_add(1, Ordering::SeqCst);
+            if n >= 12 {
+                let seq = u16::from_be_bytes([buf[2], buf[3]]);
+                let mut range = log.forwarded_range.lock().unwrap();
+                *range = Some(range.map_or((seq, seq), |(first, _)| (first, seq)));
+            }
         }
     });
 }
