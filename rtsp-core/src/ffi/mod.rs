@@ -9,9 +9,13 @@
 
 mod boundary;
 mod client;
+mod jpeg;
+mod rtp;
 mod status;
 
 pub use client::*;
+pub use jpeg::*;
+pub use rtp::*;
 pub use status::{rtsp_core_status, rtsp_core_status_str};
 
 use std::ffi::c_char;
