@@ -761,3 +761,272 @@ impl Session {
         Ok(Outcome::SetUp(transport))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses one reply the way the runtime does.
+    fn reply(lab: bool, bytes: &[u8]) -> Response {
+        let mut reader = ReplyReader::new(lab);
+        let mut out = Vec::new();
+        reader.push(bytes, &mut out).unwrap();
+        match out.pop() {
+            Some(Incoming::Reply(r)) => r,
+            other => panic!(
+                "no reply in {:?}: {other:?}",
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+
+    fn text(bytes: &[u8]) -> &str {
+        std::str::from_utf8(bytes).unwrap()
+    }
+
+    // Recorded from gst-rtsp-server 1.22 (Debian 12).
+    const GST_DESCRIBE: &[u8] = b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Base: rtsp://127.0.0.1:33291/test/\r\nServer: GStreamer RTSP server\r\nContent-Length: 316\r\n\r\nv=0\r\no=- 7301433031427635466 1 IN IP4 127.0.0.1\r\ns=Session streamed with GStreamer\r\ni=rtsp-server\r\nt=0 0\r\na=tool:GStreamer\r\na=type:broadcast\r\na=control:*\r\na=range:npt=0-\r\nm=video 0 RTP/AVP 26\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:26 JPEG/90000\r\na=framerate:20.000000\r\na=control:stream=0\r\na=ts-refclk:local\r\na=mediaclk:sender\r\n";
+    const GST_SETUP: &[u8] = b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=50000-50001;server_port=32792-32793;ssrc=17481A1D;mode=\"PLAY\"\r\nServer: GStreamer RTSP server\r\nSession: vCiPOHpyLOJ2OWsk\r\n\r\n";
+
+    #[test]
+    fn lab_requests_are_byte_exact() {
+        let mut s = Session::lab("movie.Mjpeg");
+        let setup = s
+            .encode(&Request::Setup(SetupTransport::Lab { rtp_port: 25000 }))
+            .unwrap();
+        assert_eq!(
+            text(&setup),
+            "SETUP movie.Mjpeg RTSP/1.0\nCSeq: 1\nTransport: RTP/UDP; client_port= 25000"
+        );
+        let r = reply(true, b"RTSP/1.0 200 OK\nCSeq: 1\nSession: 123456");
+        assert!(s.is_reply_to_pending(&r));
+        assert_eq!(
+            s.handle_reply(&r).unwrap(),
+            Outcome::SetUp(ServerTransport::Udp {
+                server_rtcp_port: None
+            })
+        );
+        assert_eq!((s.state(), s.session_id()), (State::Ready, Some("123456")));
+        let play = s.encode(&Request::Play(None)).unwrap();
+        assert_eq!(
+            text(&play),
+            "PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 123456"
+        );
+        s.handle_reply(&reply(true, b"RTSP/1.0 200 OK\nCSeq: 2\nSession: 123456"))
+            .unwrap();
+        assert_eq!(s.state(), State::Playing);
+        let fwd = s.encode(&Request::LabForward).unwrap();
+        assert_eq!(
+            text(&fwd),
+            "FORWARD movie.Mjpeg RTSP/1.4\nCSeq: 3\nSession: 123456"
+        );
+        s.handle_reply(&reply(
+            true,
+            b"RTSP/1.0 200 OK\nCSeq: 3\nSession: 123456\nFrames: 500",
+        ))
+        .unwrap();
+        assert_eq!(s.media.as_ref().and_then(|m| m.frames), Some(500));
+        let pause = s.encode(&Request::Pause).unwrap();
+        assert_eq!(
+            text(&pause),
+            "PAUSE movie.Mjpeg RTSP/1.0\nCSeq: 4\nSession: 123456"
+        );
+        s.handle_reply(&reply(true, b"RTSP/1.0 200 OK\nCSeq: 4\nSession: 123456"))
+            .unwrap();
+        let teardown = s.encode(&Request::Teardown).unwrap();
+        assert_eq!(
+            text(&teardown),
+            "TEARDOWN movie.Mjpeg RTSP/1.0\nCSeq: 5\nSession: 123456"
+        );
+        s.handle_reply(&reply(true, b"RTSP/1.0 200 OK\nCSeq: 5\nSession: 123456"))
+            .unwrap();
+        assert_eq!((s.state(), s.session_id()), (State::Init, None));
+    }
+
+    #[test]
+    fn lab_state_rules_and_size_limit() {
+        let mut s = Session::lab("movie.Mjpeg");
+        for r in [
+            Request::Play(None),
+            Request::Pause,
+            Request::Teardown,
+            Request::Options,
+        ] {
+            assert!(
+                matches!(s.encode(&r), Err(ClientError::BadState { .. })),
+                "{r:?}"
+            );
+        }
+        // Nothing was sent, so the CSeq did not move.
+        let setup = s
+            .encode(&Request::Setup(SetupTransport::Lab { rtp_port: 1 }))
+            .unwrap();
+        assert!(text(&setup).contains("\nCSeq: 1\n"));
+        let long = "x".repeat(240);
+        let mut s = Session::lab(&long);
+        let err = s
+            .encode(&Request::Setup(SetupTransport::Lab { rtp_port: 25000 }))
+            .unwrap_err();
+        assert!(err.to_string().contains("256"), "{err}");
+    }
+
+    #[test]
+    fn standard_exchange_against_recorded_gstreamer_replies() {
+        let mut s = Session::standard("rtsp://127.0.0.1:33291/test", "ua/1").unwrap();
+        assert_eq!(s.host_port(), ("127.0.0.1".to_owned(), 33291));
+        let opts = s.encode(&Request::Options).unwrap();
+        assert_eq!(
+            text(&opts),
+            "OPTIONS rtsp://127.0.0.1:33291/test RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: ua/1\r\n\r\n"
+        );
+        s.handle_reply(&reply(
+            false,
+            b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS, DESCRIBE, GET_PARAMETER, PAUSE, PLAY, SETUP, TEARDOWN\r\n\r\n",
+        ))
+        .unwrap();
+        let describe = s.encode(&Request::Describe).unwrap();
+        assert!(text(&describe).contains("\r\nAccept: application/sdp\r\n"));
+        let Outcome::Described(d, info) = s.handle_reply(&reply(false, GST_DESCRIBE)).unwrap()
+        else {
+            panic!("not a description")
+        };
+        assert_eq!(d.content_type, "application/sdp");
+        assert_eq!(info.frame_rate(), 20.0);
+        assert_eq!(info.clock_rate, 90_000);
+        let setup = s
+            .encode(&Request::Setup(SetupTransport::Udp {
+                rtp_port: 50000,
+                rtcp_port: 50001,
+            }))
+            .unwrap();
+        assert!(
+            text(&setup).starts_with("SETUP rtsp://127.0.0.1:33291/test/stream=0 RTSP/1.0\r\n"),
+            "{}",
+            text(&setup)
+        );
+        assert!(text(&setup).contains("\r\nTransport: RTP/AVP;unicast;client_port=50000-50001\r\n"));
+        assert_eq!(
+            s.handle_reply(&reply(false, GST_SETUP)).unwrap(),
+            Outcome::SetUp(ServerTransport::Udp {
+                server_rtcp_port: Some(32793)
+            })
+        );
+        assert_eq!(s.keepalive_interval(), Some(Duration::from_secs(30)));
+        assert_eq!(s.keepalive_request(false), Request::GetParameter);
+        assert_eq!(s.keepalive_request(true), Request::KeepaliveOptions);
+        let play = s.encode(&Request::Play(None)).unwrap();
+        let play = text(&play);
+        assert!(
+            play.starts_with("PLAY rtsp://127.0.0.1:33291/test/ RTSP/1.0\r\n"),
+            "{play}"
+        );
+        assert!(play.contains("\r\nRange: npt=0.000-\r\n"), "{play}");
+        assert!(play.contains("\r\nSession: vCiPOHpyLOJ2OWsk\r\n"), "{play}");
+        let outcome = s
+            .handle_reply(&reply(
+                false,
+                b"RTSP/1.0 200 OK\r\nCSeq: 5\r\nRange: npt=0-\r\nRTP-Info: url=rtsp://127.0.0.1:33291/test/stream=0;seq=100;rtptime=9000\r\nSession: vCiPOHpyLOJ2OWsk\r\n\r\n",
+            ))
+            .unwrap();
+        assert_eq!(
+            outcome,
+            Outcome::Playing(PlayInfo {
+                start: 0.0,
+                seq: Some(100),
+                rtptime: Some(9000)
+            })
+        );
+        let ka = s.encode(&Request::KeepaliveOptions).unwrap();
+        assert!(text(&ka).starts_with("OPTIONS * RTSP/1.0\r\n"));
+        assert!(text(&ka).contains("Session: vCiPOHpyLOJ2OWsk"));
+    }
+
+    #[test]
+    fn without_get_parameter_the_keepalive_is_options() {
+        let mut s = Session::standard("rtsp://h/x", "ua").unwrap();
+        s.encode(&Request::Options).unwrap();
+        s.handle_reply(&reply(
+            false,
+            b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS, PLAY\r\n\r\n",
+        ))
+        .unwrap();
+        assert_eq!(s.keepalive_request(false), Request::KeepaliveOptions);
+        assert_eq!(s.keepalive_request(true), Request::GetParameter);
+    }
+
+    #[test]
+    fn errors_and_stale_replies() {
+        let mut s = Session::standard("rtsp://h:554/x", "ua").unwrap();
+        s.encode(&Request::Describe).unwrap();
+        let stale = reply(false, b"RTSP/1.0 200 OK\r\nCSeq: 7\r\n\r\n");
+        assert!(!s.is_reply_to_pending(&stale));
+        let err = s
+            .handle_reply(&reply(false, b"RTSP/1.0 404 Not Found\r\nCSeq: 1\r\n\r\n"))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ClientError::Status {
+                method: "DESCRIBE".into(),
+                code: 404,
+                reason: "Not Found".into()
+            }
+        );
+        assert_eq!(s.state(), State::Init);
+        // A description without JPEG video is refused.
+        s.encode(&Request::Describe).unwrap();
+        let h264 = b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: 40\r\n\r\nv=0\r\nm=video 0 RTP/AVP 96\r\na=control:t\r\n";
+        assert!(matches!(
+            s.handle_reply(&reply(false, h264)),
+            Err(ClientError::Unsupported(_))
+        ));
+        for bad in ["http://h/x", "rtsp://", "rtsp://h:99999/x", "nothing"] {
+            assert!(
+                matches!(Session::standard(bad, "ua"), Err(ClientError::BadUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn setup_reply_with_interleaved_transport() {
+        let mut s = Session::standard("rtsp://h/x", "ua").unwrap();
+        let bytes = s
+            .encode(&Request::Setup(SetupTransport::Interleaved {
+                rtp: 0,
+                rtcp: 1,
+            }))
+            .unwrap();
+        assert!(text(&bytes).contains("Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"));
+        let r = reply(
+            false,
+            b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3\r\nSession: abc;timeout=20\r\n\r\n",
+        );
+        assert_eq!(
+            s.handle_reply(&r).unwrap(),
+            Outcome::SetUp(ServerTransport::Interleaved { rtp: 2, rtcp: 3 })
+        );
+        assert_eq!(s.keepalive_interval(), Some(Duration::from_secs(10)));
+        // Session Not Found forgets the session.
+        s.encode(&Request::Play(None)).unwrap();
+        let _ = s.handle_reply(&reply(
+            false,
+            b"RTSP/1.0 454 Session Not Found\r\nCSeq: 2\r\n\r\n",
+        ));
+        assert_eq!(s.state(), State::Init);
+    }
+
+    #[test]
+    fn reader_separates_interleaved_frames_from_replies() {
+        let mut reader = ReplyReader::new(false);
+        let mut out = Vec::new();
+        let mut bytes = vec![b'$', 0, 0, 3, 1, 2, 3];
+        bytes.extend_from_slice(b"RTSP/1.0 200 OK\r\nCSeq: 4\r\n\r\n$\x01\x00\x01");
+        reader.push(&bytes, &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        // The second frame is incomplete until its last byte arrives.
+        assert_eq!(reader.take_interleaved(), vec![(0, vec![1, 2, 3])]);
+        reader.push(&[9], &mut out).unwrap();
+        assert_eq!(reader.take_interleaved(), vec![(1, vec![9])]);
+        assert!(reader.push(b"GARBAGE\x00\r\n\r\n", &mut out).is_err());
+    }
+}
