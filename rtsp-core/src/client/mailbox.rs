@@ -79,11 +79,6 @@ impl Mailbox {
         self.ready.notify_all();
     }
 
-    /// Whether [`Mailbox::close`] was called.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.inner.lock().closed
-    }
-
     /// Takes the next event, waiting up to `timeout` for one.
     pub(crate) fn pop(&self, timeout: Duration) -> Option<Event> {
         let deadline = Instant::now().checked_add(timeout);
@@ -169,7 +164,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         m.close();
         assert!(t.join().unwrap().is_none());
-        assert!(m.is_closed());
+        assert!(m.inner.lock().closed);
     }
 
     #[test]

@@ -31,7 +31,7 @@ const JPEG_CLOCK: u32 = 90_000;
 enum Kind {
     /// RFC 2435 fragments.
     Standard {
-        depacketizer: Depacketizer,
+        depacketizer: Box<Depacketizer>,
         reorder: Option<ReorderBuffer<Vec<u8>>>,
         /// RTP timestamp of the first frame after the last PLAY, and where that PLAY started.
         base: Option<(u32, Duration)>,
@@ -64,7 +64,7 @@ impl MediaReceiver {
     pub fn standard() -> Self {
         Self::with_kind(
             Kind::Standard {
-                depacketizer: Depacketizer::new(),
+                depacketizer: Box::new(Depacketizer::new()),
                 reorder: Some(ReorderBuffer::new(REORDER_WINDOW, REORDER_HOLD)),
                 base: None,
             },
