@@ -80,9 +80,25 @@ typedef enum rtsp_core_transport {
   RTSP_CORE_TRANSPORT_TCP = 2,
 } rtsp_core_transport;
 
+// The type of an SDES item. A plain byte so that every value round-trips; the RFC 3550 types
+// are associated constants.
+typedef struct SdesItemType SdesItemType;
+
 // An RTSP client (opaque). Create with `rtsp_core_client_new`, release with
 // `rtsp_core_client_free`.
 typedef struct rtsp_core_client rtsp_core_client;
+
+// Reassembles RFC 2435 payloads into JPEG files (opaque). Create with
+// `rtsp_core_jpeg_depacketizer_new`, release with `rtsp_core_jpeg_depacketizer_free`.
+typedef struct rtsp_core_jpeg_depacketizer rtsp_core_jpeg_depacketizer;
+
+// Splits JPEG frames into RFC 2435 payloads (opaque). Create with
+// `rtsp_core_jpeg_packetizer_new`, release with `rtsp_core_jpeg_packetizer_free`.
+typedef struct rtsp_core_jpeg_packetizer rtsp_core_jpeg_packetizer;
+
+// A running RTSP server (opaque). Create with `rtsp_core_server_start`, release with
+// `rtsp_core_server_free`.
+typedef struct rtsp_core_server rtsp_core_server;
 
 // Client settings. Fill it with `rtsp_core_client_config_default` first, then set either `url`
 // (standard dialect) or the four `lab_*` values (lab dialect).
@@ -180,6 +196,30 @@ typedef struct rtsp_core_client_callbacks {
   void (*on_end_of_stream)(void *userdata);
 } rtsp_core_client_callbacks;
 
+// The fields of an RTP header, as the lab's `RtpPacket.encode(version, padding, extension, cc,
+// seqnum, marker, pt, ssrc, payload)` takes them (plus the timestamp, which the lab takes from
+// the clock).
+typedef struct rtsp_core_rtp_header {
+  // Version (2 bits; RTP is 2).
+  uint8_t version;
+  // Padding flag (0 or 1).
+  uint8_t padding;
+  // Extension flag (0 or 1).
+  uint8_t extension;
+  // CSRC count (4 bits). Encoding writes no CSRC list, exactly like the lab.
+  uint8_t cc;
+  // Marker bit (0 or 1).
+  uint8_t marker;
+  // Payload type (7 bits; JPEG is 26).
+  uint8_t payload_type;
+  // Sequence number (the lab's frame number).
+  uint16_t sequence;
+  // Timestamp.
+  uint32_t timestamp;
+  // Synchronization source.
+  uint32_t ssrc;
+} rtsp_core_rtp_header;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -266,6 +306,101 @@ enum rtsp_core_status rtsp_core_client_stats(const struct rtsp_core_client *clie
 // callback runs. NULL is accepted and ignored. Must not be called from one of this client's
 // callbacks.
 void rtsp_core_client_free(struct rtsp_core_client *client);
+
+// Creates a packetizer whose payloads are at most `max_payload` bytes (0 = the default, 1400,
+// which keeps RTP packets under a 1500-byte MTU).
+enum rtsp_core_status rtsp_core_jpeg_packetizer_new(size_t max_payload,
+                                                    struct rtsp_core_jpeg_packetizer **out);
+
+// Starts sending a JPEG file: checks that RFC 2435 can carry it (baseline, 8-bit YCbCr 4:2:0 or
+// 4:2:2, standard Huffman tables, at most 2040x2040 in multiples of 8) and prepares its payloads;
+// `*count` (if not NULL) receives their number. Payloads not yet taken from a previous frame are
+// discarded. A file that is not a JPEG gives `RTSP_CORE_STATUS_MALFORMED`; a JPEG RFC 2435
+// cannot carry gives `RTSP_CORE_STATUS_UNSUPPORTED`.
+enum rtsp_core_status rtsp_core_jpeg_packetizer_push_frame(struct rtsp_core_jpeg_packetizer *packetizer,
+                                                           const uint8_t *jpeg,
+                                                           size_t len,
+                                                           size_t *count);
+
+// Copies the next payload of the current frame into `out` (capacity `cap`); `*len` receives its
+// length (also when the buffer is too small) and `*last` (if not NULL) whether it is the frame's
+// last payload (set the RTP marker bit on it). Returns `RTSP_CORE_STATUS_NOT_READY` when the frame
+// has no payload left.
+enum rtsp_core_status rtsp_core_jpeg_packetizer_next(struct rtsp_core_jpeg_packetizer *packetizer,
+                                                     uint8_t *out,
+                                                     size_t cap,
+                                                     size_t *len,
+                                                     bool *last);
+
+// Frees a packetizer. NULL is ignored.
+void rtsp_core_jpeg_packetizer_free(struct rtsp_core_jpeg_packetizer *packetizer);
+
+// Creates a depacketizer.
+enum rtsp_core_status rtsp_core_jpeg_depacketizer_new(struct rtsp_core_jpeg_depacketizer **out);
+
+// Feeds the payload of one RTP packet, in sequence order, with its RTP timestamp and marker
+// bit. When it completes a frame, returns `RTSP_CORE_STATUS_OK` and points `*frame` at the
+// complete JPEG file (`*frame_len` bytes), borrowed until the next call on this depacketizer or
+// its free; otherwise returns `RTSP_CORE_STATUS_NOT_READY`. Frames with a missing or
+// inconsistent packet are never returned (they are counted as dropped).
+enum rtsp_core_status rtsp_core_jpeg_depacketizer_push(struct rtsp_core_jpeg_depacketizer *depacketizer,
+                                                       uint32_t timestamp,
+                                                       bool marker,
+                                                       const uint8_t *payload,
+                                                       size_t len,
+                                                       const uint8_t **frame,
+                                                       size_t *frame_len);
+
+// Reports how many frames were completed and how many were dropped as incomplete. Either
+// pointer may be NULL.
+enum rtsp_core_status rtsp_core_jpeg_depacketizer_stats(const struct rtsp_core_jpeg_depacketizer *depacketizer,
+                                                        uint64_t *frames_complete,
+                                                        uint64_t *frames_dropped);
+
+// Frees a depacketizer (and the frame it lent). NULL is ignored.
+void rtsp_core_jpeg_depacketizer_free(struct rtsp_core_jpeg_depacketizer *depacketizer);
+
+// Encodes a 12-byte RTP header followed by `payload` into `out` (capacity `out_cap`), the way
+// the lab's `RtpPacket.encode` does. `*out_len` (if not NULL) receives the packet length, also
+// when the buffer is too small (`RTSP_CORE_STATUS_BUFFER_TOO_SMALL`), so a first call with a NULL
+// buffer and zero capacity asks for the size. A field wider than its bits gives
+// `RTSP_CORE_STATUS_INVALID_ARGUMENT` (the lab would silently mask it).
+enum rtsp_core_status rtsp_core_rtp_encode(const struct rtsp_core_rtp_header *header,
+                                           const uint8_t *payload,
+                                           size_t payload_len,
+                                           uint8_t *out,
+                                           size_t out_cap,
+                                           size_t *out_len);
+
+// Decodes the RTP packet in `packet` (`len` bytes) without copying: fills `*header` and gives
+// the payload as an offset and length into the caller's own buffer. A standard packet (CSRC
+// list, extension, padding) is parsed per RFC 3550; anything else of at least 12 bytes is read
+// the lab's way (12-byte header, the rest is payload). Shorter input gives
+// `RTSP_CORE_STATUS_MALFORMED`. `payload_offset` and `payload_len` may be NULL.
+enum rtsp_core_status rtsp_core_rtp_decode(const uint8_t *packet,
+                                           size_t len,
+                                           struct rtsp_core_rtp_header *header,
+                                           size_t *payload_offset,
+                                           size_t *payload_len);
+
+// Starts a server for the files in `media_dir` (both dialects: lab clients and standard
+// players) on 127.0.0.1:`port`; `port` 0 picks a free port, which `rtsp_core_server_port`
+// then reports. A missing directory gives `RTSP_CORE_STATUS_INVALID_ARGUMENT`, a port in use
+// `RTSP_CORE_STATUS_IO`, and a library built without the server runtime
+// `RTSP_CORE_STATUS_UNSUPPORTED`.
+enum rtsp_core_status rtsp_core_server_start(const char *media_dir,
+                                             uint16_t port,
+                                             struct rtsp_core_server **out);
+
+// Writes the TCP port the server listens on to `*port`.
+enum rtsp_core_status rtsp_core_server_port(const struct rtsp_core_server *server, uint16_t *port);
+
+// Stops the server (closing its sessions) and waits for its threads. Stopping twice is
+// harmless. The handle stays valid until `rtsp_core_server_free`.
+enum rtsp_core_status rtsp_core_server_stop(struct rtsp_core_server *server);
+
+// Stops the server if it runs and frees the handle. NULL is ignored.
+void rtsp_core_server_free(struct rtsp_core_server *server);
 
 // Returns a static, NUL-terminated English description of `status`. Never returns NULL: unknown
 // values give "unknown status". The string must not be freed.
