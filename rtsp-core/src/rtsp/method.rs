@@ -80,7 +80,7 @@ impl Method {
             "FORWARD" => Self::Forward,
             "BACKWARD" => Self::Backward,
             "RESTART" => Self::Restart,
-            other if is_token(other) => Self::Extension(other.to_owned()),
+            other if is_method_token(other) => Self::Extension(other.to_owned()),
             other => return Err(BuildError::InvalidMethod(excerpt(other))),
         })
     }
@@ -118,8 +118,14 @@ impl Method {
 
     /// Whether the name is a valid token (only an `Extension` built by hand can fail this).
     pub(crate) fn is_valid(&self) -> bool {
-        is_token(self.as_str())
+        is_method_token(self.as_str())
     }
+}
+
+/// A token that does not start with `$`: a line starting with `$` is an interleaved frame
+/// (RFC 2326 10.12), so such a method could never be framed.
+fn is_method_token(s: &str) -> bool {
+    is_token(s) && !s.starts_with('$')
 }
 
 impl PartialEq for Method {
@@ -189,6 +195,7 @@ mod tests {
         assert!(Method::from_token("").is_err());
         assert!(Method::from_token("PL AY").is_err());
         assert!(Method::from_token("RTSP/1.0").is_err());
+        assert!(Method::from_token("$X").is_err());
     }
 
     #[test]

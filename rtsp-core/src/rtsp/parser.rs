@@ -11,8 +11,8 @@
 //! write ends. The parser cannot see writes, so the socket layer reports them by calling
 //! [`MessageParser::end_of_read`] after every read. At such a boundary a message is complete
 //! when its text so far uses bare LF only (no CR anywhere), it has a complete start line and
-//! at least one header, the last line is a `Name: value` header with a non-empty value, and no
-//! `Content-Length` announces a body. Standard peers always use CRLF and a blank line, so for
+//! at least one header, the last line is a `Name: value` header, and no `Content-Length`
+//! announces a body. Standard peers always use CRLF and a blank line, so for
 //! them boundaries change nothing and add no latency.
 //!
 //! Lab replies may carry a body without `Content-Length` (the lab report's DESCRIBE reply):
@@ -647,7 +647,7 @@ impl MessageParser {
             return Err(ParseError::HeaderLineTooLong { limit });
         }
         match classify_header_line(&partial) {
-            Ok(HeaderLine::Field(name, value)) if !value.is_empty() => {
+            Ok(HeaderLine::Field(name, value)) => {
                 let mut probe = head.headers.clone();
                 probe.push_parsed(name.clone(), value.clone());
                 if self.content_length(&probe)?.unwrap_or(0) > 0 {

@@ -19,8 +19,8 @@ impl Request {
     ///   `SETUP movie.Mjpeg RTSP/1.0\nCSeq: 1\nTransport: RTP/UDP; client_port= 25000`. A body
     ///   (not something lab clients send) goes after `Content-Length` and a blank line.
     ///
-    /// A lab request is only recognized by a parser when it has at least one header whose
-    /// value is not empty (lab clients always send `CSeq`); see
+    /// A lab request is only recognized by a parser when it has at least one header (lab
+    /// clients always send `CSeq`); see
     /// [`MessageParser::end_of_read`](super::MessageParser::end_of_read).
     pub fn write(&self, dialect: Dialect, out: &mut Vec<u8>) {
         out.extend_from_slice(self.method.as_str().as_bytes());
