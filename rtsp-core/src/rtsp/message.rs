@@ -510,3 +510,47 @@ pub(crate) fn push_lab_field(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b": ");
     out.extend_from_slice(value.as_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaved_frames() {
+        let frame = Interleaved::new(1, vec![9; 3]).unwrap();
+        let mut out = Vec::new();
+        frame.write(&mut out);
+        assert_eq!(out, [b'$', 1, 0, 3, 9, 9, 9]);
+        let mut direct = Vec::new();
+        write_interleaved(1, &[9; 3], &mut direct).unwrap();
+        assert_eq!(direct, out);
+        assert!(Interleaved::new(0, vec![0; 65535]).is_ok());
+        assert_eq!(
+            Interleaved::new(0, vec![0; 65536]),
+            Err(BuildError::PayloadTooLarge(65536))
+        );
+        let mut untouched = Vec::new();
+        assert!(write_interleaved(0, &[0; 70000], &mut untouched).is_err());
+        assert!(untouched.is_empty());
+    }
+
+    #[test]
+    fn builders_validate() {
+        assert!(Request::new(Method::Extension("BAD METHOD".into()), "*").is_err());
+        assert!(Request::new(Method::Extension("$X".into()), "*").is_err());
+        assert!(Request::new(Method::Play, "").is_err());
+        assert!(Request::new(Method::Play, "a b").is_err());
+        assert!(Request::new(Method::Play, "a\r\nX: y").is_err());
+        assert!(Response::new(StatusCode::OK).with_reason("O\nK").is_err());
+        let r = Response::new(StatusCode::OK)
+            .with_reason("  Fine  ")
+            .unwrap();
+        assert_eq!(r.reason(), "Fine");
+        let req = Request::new(Method::Play, "m")
+            .unwrap()
+            .with_header("CSeq", "12")
+            .unwrap();
+        assert_eq!(req.cseq(), Some(12));
+        assert_eq!(req.dialect(), Dialect::Standard);
+    }
+}

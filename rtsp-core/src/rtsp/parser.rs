@@ -1,35 +1,4 @@
 //! Incremental parser for RTSP messages and interleaved frames, in both dialects.
-//!
-//! # Framing rules
-//!
-//! Between messages, a `$` byte starts an interleaved frame (RFC 2326 10.12) and empty lines
-//! are skipped. Otherwise a start line follows: `RTSP/x.y code reason` for a response, `METHOD
-//! uri RTSP/x.y` for a request. Lines end in CRLF or bare LF. The head ends at an empty line;
-//! a body follows if `Content-Length` says so.
-//!
-//! The lab dialect has no blank line and no trailing newline: a message ends where the peer's
-//! write ends. The parser cannot see writes, so the socket layer reports them by calling
-//! [`MessageParser::end_of_read`] after every read. At such a boundary a message is complete
-//! when its text so far uses bare LF only (no CR anywhere), it has a complete start line and
-//! at least one header, the last line is a `Name: value` header, and no `Content-Length`
-//! announces a body. Standard peers always use CRLF and a blank line, so for
-//! them boundaries change nothing and add no latency.
-//!
-//! Lab replies may carry a body without `Content-Length` (the lab report's DESCRIBE reply):
-//! in a bare-LF response without `Content-Length`, the first line that is not a `Name: value`
-//! header, or everything after an empty line, is body up to the read boundary.
-//!
-//! Known limits of boundary framing: a lab message split over two reads, or two lab messages
-//! coalesced into one read, are indistinguishable from other messages; the lab's own server
-//! fails on them too.
-//!
-//! # After an error
-//!
-//! Every [`ParseError`] is final: the byte stream can no longer be framed reliably (after a bad
-//! `Content-Length` nobody knows where the next message starts). The parser keeps returning
-//! the same error from [`MessageParser::next`] and [`MessageParser::push`]. A server answers
-//! with [`ParseError::status`] (using [`MessageParser::error_context`] for the CSeq and the
-//! dialect, when known) and closes the connection; a client closes the connection.
 
 use std::mem;
 
@@ -70,7 +39,7 @@ impl Default for Limits {
     }
 }
 
-/// Why the byte stream is not valid RTSP. See the [module docs](self) for what happens next.
+/// Why the byte stream is not valid RTSP. See [`MessageParser`] for what happens next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
@@ -165,6 +134,42 @@ pub struct ErrorContext {
 }
 
 /// An incremental, sans-I/O parser for one direction of an RTSP connection.
+///
+/// # Framing rules
+///
+/// Between messages, a `$` byte starts an interleaved frame (RFC 2326 10.12) and empty lines
+/// are skipped. Otherwise a start line follows: `RTSP/x.y code reason` for a response, `METHOD
+/// uri RTSP/x.y` for a request. Lines end in CRLF or bare LF. The head ends at an empty line;
+/// a body follows if `Content-Length` says so.
+///
+/// The lab dialect has no blank line and no trailing newline: a message ends where the peer's
+/// write ends. The parser cannot see writes, so the socket layer reports them by calling
+/// [`MessageParser::end_of_read`] after every read. At such a boundary a message is complete
+/// when its text so far uses bare LF only (no CR anywhere), it has a complete start line and
+/// at least one header, the last line is a `Name: value` header, and no `Content-Length`
+/// announces a body. Standard peers always use CRLF and a blank line, so for them boundaries
+/// change nothing and add no latency.
+///
+/// The socket layer's loop is therefore: `push` what a read returned, `end_of_read`, then
+/// `next` until it returns `Ok(None)`.
+///
+/// Lab replies may carry a body without `Content-Length` (the lab report's DESCRIBE reply):
+/// in a bare-LF response without `Content-Length`, the first line that is not a `Name: value`
+/// header, or everything after an empty line, is body up to the read boundary.
+///
+/// Known limits of boundary framing: a lab message split over two reads, or two lab messages
+/// coalesced into one read, are indistinguishable from other messages; the lab's own server
+/// fails on them too.
+///
+/// # After an error
+///
+/// Every [`ParseError`] is final: the byte stream can no longer be framed reliably (after a bad
+/// `Content-Length` nobody knows where the next message starts). The parser keeps returning
+/// the same error from [`MessageParser::next`] and [`MessageParser::push`]. A server answers
+/// with [`ParseError::status`] (using [`MessageParser::error_context`] for the CSeq and the
+/// dialect, when known) and closes the connection; a client closes the connection.
+///
+/// # Example
 ///
 /// ```
 /// use rtsp_core::rtsp::{Message, MessageParser, Method};
@@ -311,12 +316,13 @@ impl MessageParser {
 
     /// Declares that the peer's write ended at the current end of the buffered bytes: call it
     /// after pushing each read, then drain with [`next`](Self::next). This is what completes
-    /// lab-dialect messages (see the [module docs](self)). A later `push` cancels it.
+    /// lab-dialect messages (see [`MessageParser`]). A later `push` cancels it.
     pub fn end_of_read(&mut self) {
         self.at_boundary = true;
     }
 
     /// The next complete item, `Ok(None)` if more bytes are needed.
+    // Not an `Iterator`: `None` means "not yet", not "finished", and errors are values.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Message>, ParseError> {
         if let Some((error, _)) = &self.failure {
@@ -618,7 +624,7 @@ impl MessageParser {
         }
     }
 
-    /// Applies the lab rule at a read boundary (see the module docs).
+    /// Applies the lab rule at a read boundary (see the type docs).
     fn at_read_boundary(&mut self) -> Result<Option<Message>, ParseError> {
         let mut head = match mem::replace(&mut self.state, State::Idle) {
             State::LabBody(head) => return Ok(Some(self.finish(*head, true))),
@@ -789,4 +795,110 @@ fn classify_header_line(line: &[u8]) -> Result<HeaderLine, ParseError> {
         name.to_owned(),
         trim_ows(value).to_owned(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        let StartLine::Response {
+            version,
+            status,
+            reason,
+        } = parse_start_line(b"RTSP/1.0 461 Unsupported transport").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (version, status, reason.as_str()),
+            (
+                Version::RTSP_1_0,
+                StatusCode::UNSUPPORTED_TRANSPORT,
+                "Unsupported transport"
+            )
+        );
+        let StartLine::Response { reason, .. } = parse_start_line(b"RTSP/1.0  200   OK  ").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(reason, "OK");
+        for bad in [
+            &b"RTSP/1.0 099 x"[..],
+            b"RTSP/1.0 2x0 OK",
+            b"RTSP/1.0 +20 OK",
+            b"RTSP/1.0",
+        ] {
+            assert!(
+                matches!(parse_start_line(bad), Err(ParseError::InvalidStatusLine)),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            parse_start_line(b"RTSP/9 200 OK"),
+            Err(ParseError::InvalidVersion(_))
+        ));
+    }
+
+    #[test]
+    fn request_lines() {
+        let StartLine::Request {
+            method,
+            uri,
+            version,
+        } = parse_start_line(b"SETUP movie.Mjpeg RTSP/1.0").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (method, uri.as_str(), version),
+            (Method::Setup, "movie.Mjpeg", Version::RTSP_1_0)
+        );
+        assert!(matches!(
+            parse_start_line(b"$ETUP x RTSP/1.0"),
+            Err(ParseError::InvalidMethod(_))
+        ));
+        assert!(matches!(
+            parse_start_line(b"\xc3\x28 x RTSP/1.0"),
+            Err(ParseError::InvalidUtf8)
+        ));
+    }
+
+    #[test]
+    fn header_lines() {
+        assert!(matches!(
+            classify_header_line(b"CSeq:  7 "),
+            Ok(HeaderLine::Field(n, v)) if n == "CSeq" && v == "7"
+        ));
+        assert!(matches!(
+            classify_header_line(b"\t more"),
+            Ok(HeaderLine::Continuation(v)) if v == "more"
+        ));
+        assert!(matches!(
+            classify_header_line(b"The video file : x"),
+            Err(ParseError::InvalidHeaderLine)
+        ));
+        assert!(matches!(
+            classify_header_line(b": x"),
+            Err(ParseError::InvalidHeaderLine)
+        ));
+        assert!(matches!(
+            classify_header_line(b"StreamID =1"),
+            Err(ParseError::InvalidHeaderLine)
+        ));
+    }
+
+    #[test]
+    fn buffer_is_compacted() {
+        let mut parser = MessageParser::new();
+        for _ in 0..100 {
+            parser.push(b"$\x01\x00\x04abcd$\x00").unwrap();
+            while parser.next().unwrap().is_some() {}
+            parser.push(b"\x00\x01z").unwrap();
+            while parser.next().unwrap().is_some() {}
+        }
+        assert_eq!(parser.buf.len(), 0);
+        assert!(parser.is_idle());
+    }
 }
