@@ -46,7 +46,9 @@ unsafe extern "C" fn on_stats(ud: *mut c_void, stats: *const rtsp_core_stats) {
 
 unsafe extern "C" fn on_error(ud: *mut c_void, status: rtsp_core_status, msg: *const c_char) {
     let seen = unsafe { &*(ud as *const Seen) };
-    let msg = unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned();
+    let msg = unsafe { CStr::from_ptr(msg) }
+        .to_string_lossy()
+        .into_owned();
     seen.errors.lock().unwrap().push((status, msg));
 }
 
@@ -69,7 +71,10 @@ fn callbacks(seen: &Seen) -> rtsp_core_client_callbacks {
 
 fn default_config() -> rtsp_core_client_config {
     let mut c = std::mem::MaybeUninit::<rtsp_core_client_config>::uninit();
-    assert_eq!(rtsp_core_client_config_default(c.as_mut_ptr()), rtsp_core_status::Ok);
+    assert_eq!(
+        rtsp_core_client_config_default(c.as_mut_ptr()),
+        rtsp_core_status::Ok
+    );
     unsafe { c.assume_init() }
 }
 
@@ -87,29 +92,50 @@ fn lab_session_through_the_c_abi() {
     config.stats_interval_ms = 200;
     let cb = callbacks(&seen);
     let mut client: *mut rtsp_core_client = ptr::null_mut();
-    assert_eq!(rtsp_core_client_new(&config, &cb, &mut client), rtsp_core_status::Ok);
+    assert_eq!(
+        rtsp_core_client_new(&config, &cb, &mut client),
+        rtsp_core_status::Ok
+    );
     assert!(!client.is_null());
     // The config strings were copied.
     drop((host, file));
 
     let mut state = rtsp_core_state::Playing;
-    assert_eq!(rtsp_core_client_state(client, &mut state), rtsp_core_status::Ok);
+    assert_eq!(
+        rtsp_core_client_state(client, &mut state),
+        rtsp_core_status::Ok
+    );
     assert_eq!(state, rtsp_core_state::Init);
     let mut transport = rtsp_core_transport::Tcp;
-    assert_eq!(rtsp_core_client_transport(client, &mut transport), rtsp_core_status::NotReady);
+    assert_eq!(
+        rtsp_core_client_transport(client, &mut transport),
+        rtsp_core_status::NotReady
+    );
     assert_eq!(rtsp_core_client_play(client), rtsp_core_status::BadState);
     assert_eq!(rtsp_core_client_player_play(client), rtsp_core_status::Ok);
-    assert_eq!(rtsp_core_client_transport(client, &mut transport), rtsp_core_status::Ok);
+    assert_eq!(
+        rtsp_core_client_transport(client, &mut transport),
+        rtsp_core_status::Ok
+    );
     assert_eq!(transport, rtsp_core_transport::Udp);
-    assert!(client_support::wait_until(Duration::from_secs(5), || seen.frames.load(Ordering::SeqCst) >= 10));
+    assert!(client_support::wait_until(Duration::from_secs(5), || seen
+        .frames
+        .load(Ordering::SeqCst)
+        >= 10));
     assert_eq!(rtsp_core_client_forward(client, 20), rtsp_core_status::Ok);
     assert_eq!(rtsp_core_client_backward(client, 20), rtsp_core_status::Ok);
     assert_eq!(rtsp_core_client_restart(client), rtsp_core_status::Ok);
     assert_eq!(rtsp_core_client_player_pause(client), rtsp_core_status::Ok);
-    assert_eq!(rtsp_core_client_state(client, &mut state), rtsp_core_status::Ok);
+    assert_eq!(
+        rtsp_core_client_state(client, &mut state),
+        rtsp_core_status::Ok
+    );
     assert_eq!(state, rtsp_core_state::Ready);
     let mut stats = rtsp_core_stats::default();
-    assert_eq!(rtsp_core_client_stats(client, &mut stats), rtsp_core_status::Ok);
+    assert_eq!(
+        rtsp_core_client_stats(client, &mut stats),
+        rtsp_core_status::Ok
+    );
     assert!(stats.frames_complete >= 10);
     assert!(stats.first_frame_latency_ms > 0.0);
     assert_eq!(rtsp_core_client_player_stop(client), rtsp_core_status::Ok);
@@ -134,7 +160,11 @@ fn lab_session_through_the_c_abi() {
         ]
     );
     assert!(seen.stats_calls.load(Ordering::SeqCst) > 0);
-    assert!(seen.errors.lock().unwrap().is_empty(), "{:?}", seen.errors.lock().unwrap());
+    assert!(
+        seen.errors.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.errors.lock().unwrap()
+    );
 }
 
 #[test]
@@ -148,7 +178,10 @@ fn lab_timeout_maps_to_its_status() {
     config.lab_file = file.as_ptr();
     config.reply_timeout_ms = 500;
     let mut client = ptr::null_mut();
-    assert_eq!(rtsp_core_client_new(&config, ptr::null(), &mut client), rtsp_core_status::Ok);
+    assert_eq!(
+        rtsp_core_client_new(&config, ptr::null(), &mut client),
+        rtsp_core_status::Ok
+    );
     assert_eq!(rtsp_core_client_setup(client), rtsp_core_status::Ok);
     assert_eq!(rtsp_core_client_play(client), rtsp_core_status::Timeout);
     // DESCRIBE is not something the original lab server answers either.
@@ -164,12 +197,27 @@ fn lab_timeout_maps_to_its_status() {
 fn connect_errors_and_null_arguments() {
     let mut client: *mut rtsp_core_client = 8 as *mut _;
     let mut config = default_config();
-    assert_eq!(rtsp_core_client_new(ptr::null(), ptr::null(), &mut client), rtsp_core_status::NullArgument);
-    assert_eq!(rtsp_core_client_new(&config, ptr::null(), ptr::null_mut()), rtsp_core_status::NullArgument);
-    for bad in ["", "http://127.0.0.1/x", "rtsp://", "rtsp://127.0.0.1:70000/x"] {
+    assert_eq!(
+        rtsp_core_client_new(ptr::null(), ptr::null(), &mut client),
+        rtsp_core_status::NullArgument
+    );
+    assert_eq!(
+        rtsp_core_client_new(&config, ptr::null(), ptr::null_mut()),
+        rtsp_core_status::NullArgument
+    );
+    for bad in [
+        "",
+        "http://127.0.0.1/x",
+        "rtsp://",
+        "rtsp://127.0.0.1:70000/x",
+    ] {
         let url = CString::new(bad).unwrap();
         config.url = url.as_ptr();
-        assert_eq!(rtsp_core_client_new(&config, ptr::null(), &mut client), rtsp_core_status::BadUrl, "{bad}");
+        assert_eq!(
+            rtsp_core_client_new(&config, ptr::null(), &mut client),
+            rtsp_core_status::BadUrl,
+            "{bad}"
+        );
         assert!(client.is_null());
     }
     let port = {
@@ -190,11 +238,25 @@ fn connect_errors_and_null_arguments() {
     );
     let null = ptr::null_mut();
     assert_eq!(rtsp_core_client_setup(null), rtsp_core_status::NullArgument);
-    assert_eq!(rtsp_core_client_play_from(null, -1.0), rtsp_core_status::InvalidArgument);
-    assert_eq!(rtsp_core_client_play_from(null, 1.0), rtsp_core_status::NullArgument);
-    assert_eq!(rtsp_core_client_seek_seconds(null, f64::NAN), rtsp_core_status::InvalidArgument);
-    assert_eq!(rtsp_core_client_stats(null, ptr::null_mut()), rtsp_core_status::NullArgument);
+    assert_eq!(
+        rtsp_core_client_play_from(null, -1.0),
+        rtsp_core_status::InvalidArgument
+    );
+    assert_eq!(
+        rtsp_core_client_play_from(null, 1.0),
+        rtsp_core_status::NullArgument
+    );
+    assert_eq!(
+        rtsp_core_client_seek_seconds(null, f64::NAN),
+        rtsp_core_status::InvalidArgument
+    );
+    assert_eq!(
+        rtsp_core_client_stats(null, ptr::null_mut()),
+        rtsp_core_status::NullArgument
+    );
     rtsp_core_client_free(null);
-    let text = unsafe { CStr::from_ptr(rtsp_core_version()) }.to_str().unwrap();
+    let text = unsafe { CStr::from_ptr(rtsp_core_version()) }
+        .to_str()
+        .unwrap();
     assert_eq!(text, env!("CARGO_PKG_VERSION"));
 }
