@@ -354,3 +354,163 @@ impl MediaReceiver {
         Some(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jpeg::{Packetizer, ParsedJpeg};
+    use crate::rtp::rtcp::Goodbye;
+    use crate::rtp::RtpHeader;
+
+    /// A baseline 4:2:0 JPEG that RFC 2435 can carry.
+    fn jpeg(w: u16, h: u16, seed: u8) -> Vec<u8> {
+        let rgb: Vec<u8> = (0..usize::from(w) * usize::from(h) * 3)
+            .map(|i| (i as u8).wrapping_mul(seed))
+            .collect();
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 75);
+        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+        enc.encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    /// RTP packets of `frames` at 20 fps (4500 ticks apart), sequence numbers from `seq0`.
+    fn packets(frames: &[Vec<u8>], seq0: u16) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let p = Packetizer::with_max_payload(300).unwrap();
+        let mut out = Vec::new();
+        let mut expected = Vec::new();
+        let mut seq = seq0;
+        for (i, f) in frames.iter().enumerate() {
+            let parsed = ParsedJpeg::parse(f).unwrap();
+            expected.push(parsed.to_rtp_jpeg());
+            for frag in p.fragments(&parsed) {
+                let mut h = RtpHeader::new(26, seq, 1000 + 4500 * i as u32, 0x5555);
+                h.marker = frag.is_last();
+                let mut pkt = Vec::new();
+                h.write_to_vec(&frag.to_vec(), &mut pkt).unwrap();
+                out.push(pkt);
+                seq = seq.wrapping_add(1);
+            }
+        }
+        (out, expected)
+    }
+
+    #[test]
+    fn reordered_packets_make_exact_frames_with_presentation_times() {
+        let frames: Vec<Vec<u8>> = (1..=4).map(|s| jpeg(64, 48, s)).collect();
+        let (mut pkts, expected) = packets(&frames, 65_530);
+        assert!(pkts.len() > 8);
+        // Swap neighbours across the sequence-number wrap.
+        pkts.swap(3, 4);
+        pkts.swap(7, 8);
+        let mut rx = MediaReceiver::standard();
+        let t0 = Instant::now();
+        rx.on_play(&PlayInfo {
+            start: 2.0,
+            seq: None,
+            rtptime: None,
+        });
+        let mut got = Vec::new();
+        for (i, p) in pkts.iter().enumerate() {
+            got.extend(rx.push_rtp(t0 + Duration::from_millis(i as u64), p));
+        }
+        got.extend(rx.flush());
+        assert_eq!(got.len(), 4);
+        for (i, f) in got.iter().enumerate() {
+            assert_eq!(&f.jpeg[..], &expected[i][..]);
+            assert_eq!(f.number, i as u64 + 1);
+            assert_eq!(
+                f.pts,
+                Duration::from_secs(2) + Duration::from_millis(50) * i as u32
+            );
+        }
+        let s = rx.stats(t0 + Duration::from_millis(100));
+        assert_eq!(
+            (s.packets_lost, s.frames_broken, s.frames_complete),
+            (0, 0, 4)
+        );
+        assert_eq!(s.packets_reordered, 2);
+        assert_eq!(rx.position(), Duration::from_millis(2150));
+    }
+
+    #[test]
+    fn a_lost_packet_breaks_one_frame_and_is_counted() {
+        let frames: Vec<Vec<u8>> = (1..=3).map(|s| jpeg(64, 48, s)).collect();
+        let (mut pkts, expected) = packets(&frames, 100);
+        let per_frame = pkts.len() / 3;
+        pkts.remove(per_frame + 1); // inside the second frame
+                                    // A duplicate after the source has passed probation (RFC 3550 A.1).
+        let dup = pkts[3].clone();
+        pkts.insert(4, dup);
+        let mut rx = MediaReceiver::standard();
+        let t0 = Instant::now();
+        let mut got = Vec::new();
+        for p in &pkts {
+            got.extend(rx.push_rtp(t0, p));
+        }
+        // The gap holds packets back until the hold time passes.
+        got.extend(rx.poll(t0 + Duration::from_secs(1)));
+        let jpegs: Vec<&[u8]> = got.iter().map(|f| &f.jpeg[..]).collect();
+        assert_eq!(jpegs, [&expected[0][..], &expected[2][..]]);
+        let s = rx.stats(t0 + Duration::from_secs(1));
+        assert_eq!(s.packets_lost, 1);
+        assert_eq!(s.packets_duplicated, 1);
+        assert_eq!(s.frames_broken, 1);
+        assert_eq!(s.frames_complete, 2);
+    }
+
+    #[test]
+    fn receiver_report_and_bye() {
+        let frames = vec![jpeg(32, 32, 9)];
+        let (pkts, _) = packets(&frames, 1);
+        let mut rx = MediaReceiver::standard();
+        let t0 = Instant::now();
+        assert!(rx.receiver_report(t0).is_none(), "no source heard yet");
+        for p in &pkts {
+            rx.push_rtp(t0, p);
+        }
+        let rr = rx.receiver_report(t0 + Duration::from_secs(1)).unwrap();
+        let compound = Compound::parse(&rr).unwrap();
+        let kinds: Vec<u8> = compound.iter().map(|p| p.packet_type()).collect();
+        assert_eq!(kinds, [201, 202]);
+        let Some(RtcpPacket::ReceiverReport(r)) = compound.iter().next() else {
+            panic!("RR first")
+        };
+        let block = r.report_blocks.iter().next().unwrap();
+        assert_eq!(block.ssrc, 0x5555);
+        let mut bye = Vec::new();
+        write_compound(&[Goodbye::single(0x5555, None).into()], &mut bye).unwrap();
+        assert!(rx.push_rtcp(t0, &bye));
+        assert!(!rx.push_rtcp(t0, &bye), "BYE ends the stream once");
+        assert!(!rx.push_rtcp(t0, b"garbage"));
+    }
+
+    #[test]
+    fn lab_packets_are_whole_frames_numbered_by_sequence() {
+        let mut rx = MediaReceiver::lab(Duration::from_millis(50));
+        rx.set_total_frames(Some(3));
+        let t0 = Instant::now();
+        let mut numbers = Vec::new();
+        for seq in 1..=3u16 {
+            let mut pkt = vec![0x80, 26];
+            pkt.extend_from_slice(&seq.to_be_bytes());
+            pkt.extend_from_slice(&1_700_000_000u32.to_be_bytes());
+            pkt.extend_from_slice(&7u32.to_be_bytes());
+            pkt.extend_from_slice(&[0xFF, 0xD8, seq as u8, 0xFF, 0xD9]);
+            for f in rx.push_rtp(t0, &pkt) {
+                assert_eq!(&f.jpeg[..], &[0xFF, 0xD8, seq as u8, 0xFF, 0xD9]);
+                assert_eq!(f.pts, Duration::from_millis(50) * (u32::from(seq) - 1));
+                numbers.push(f.number);
+            }
+        }
+        assert_eq!(numbers, [1, 2, 3]);
+        assert!(rx.take_end_of_stream());
+        assert!(!rx.take_end_of_stream());
+        assert_eq!(rx.stats(t0).jitter_ms, 0.0);
+        assert!(
+            rx.receiver_report(t0).is_none(),
+            "the lab server has no RTCP"
+        );
+    }
+}
