@@ -16,10 +16,10 @@ const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\na=control:
 
 /// Serves one connection: answers everything with 200 except the methods in `refuse` (501),
 /// announces `Public: public` and a 2 s session timeout; records (method, uri) of each request.
-fn scripted_server(
-    public: &'static str,
-    refuse: &'static [&'static str],
-) -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+/// (method, request-URI) of every request, in order.
+type Log = Arc<Mutex<Vec<(String, String)>>>;
+
+fn scripted_server(public: &'static str, refuse: &'static [&'static str]) -> (u16, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -96,11 +96,7 @@ fn get_parameter_when_the_server_lists_it() {
     assert!(keepalives.len() >= 2, "{m:?}");
     for (method, uri) in keepalives {
         assert_eq!(method, "GET_PARAMETER");
-        assert_eq!(
-            uri,
-            &format!("{}", log[3].1),
-            "keepalive goes to the aggregate URL"
-        );
+        assert_eq!(uri, &log[3].1, "keepalive goes to the aggregate URL");
     }
     assert!(log[2].1.ends_with("/m/track1"), "{:?}", log[2]);
 }
