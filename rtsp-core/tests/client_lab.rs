@@ -274,3 +274,35 @@ fn lab_loss_is_counted_exactly_and_only_whole_frames_arrive() {
         stats.loss_rate * 100.0
     );
 }
+
+#[test]
+fn a_slow_consumer_never_stalls_reception() {
+    let source = frames(40);
+    let server = LabServer::start("movie.Mjpeg", source);
+    let delivered = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let d2 = std::sync::Arc::clone(&delivered);
+    let client = Client::with_handler(config(server.port, "movie.Mjpeg"), move |e| {
+        if let Event::Frame(_) = e {
+            d2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // Four frame periods per frame: most frames must be skipped, none queued up.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .unwrap();
+    client.player_play().unwrap();
+    assert!(client_support::wait_until(Duration::from_secs(6), || {
+        client.stats().packets_received >= 38
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = client.stats();
+    let seen = delivered.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(stats.packets_lost, 0);
+    assert_eq!(stats.frames_complete, 40);
+    assert!(stats.frames_dropped >= 20, "{stats:?}");
+    // Every complete frame was either handed over or counted as dropped (one may be pending).
+    assert!(
+        seen + stats.frames_dropped >= 39 && seen + stats.frames_dropped <= 40,
+        "{seen} + {}",
+        stats.frames_dropped
+    );
+}
