@@ -142,7 +142,7 @@ impl MediaReceiver {
 
     /// Applies a PLAY reply: presentation times restart from its start position.
     pub fn on_play(&mut self, play: &PlayInfo) {
-        self.play_start = Duration::from_secs_f64(play.start.max(0.0));
+        self.play_start = super::session::seconds(play.start);
         self.position = self.play_start;
         self.ended = false;
         self.last_packet = None;
@@ -281,7 +281,9 @@ impl MediaReceiver {
         let ticks = frame.timestamp.wrapping_sub(base_ts);
         // Timestamps before the base (wrapped "negative") are shown at the base.
         let ticks = if ticks > u32::MAX / 2 { 0 } else { ticks };
-        let pts = base_pos + Duration::from_secs_f64(f64::from(ticks) / f64::from(JPEG_CLOCK));
+        let pts = base_pos.saturating_add(Duration::from_secs_f64(
+            f64::from(ticks) / f64::from(JPEG_CLOCK),
+        ));
         self.frames_delivered += 1;
         frames.push(Frame {
             jpeg: Arc::from(frame.jpeg),

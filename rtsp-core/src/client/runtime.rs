@@ -77,6 +77,8 @@ const TICK: Duration = Duration::from_millis(50);
 const RR_INTERVAL: Duration = Duration::from_secs(5);
 /// Biggest datagram we read (a UDP datagram cannot be larger).
 const MAX_DATAGRAM: usize = 65_536;
+/// Most FORWARD/BACKWARD requests one lab seek sends (20 000 frames, 16 minutes at 20 fps).
+const MAX_LAB_STEPS: u64 = 1000;
 /// Timeout for the best-effort TEARDOWN sent when a client is dropped.
 const DROP_TEARDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -865,7 +867,7 @@ impl Control {
             self.shared
                 .media
                 .lock()
-                .set_position(Duration::from_secs_f64(target));
+                .set_position(super::session::seconds(target));
             Ok(())
         }
     }
@@ -874,11 +876,13 @@ impl Control {
     /// the amount needs, RESTART for the start or an absolute position.
     fn lab_seek(&mut self, seek: Seek) -> Result<(), ClientError> {
         let step = super::session::LAB_SKIP_FRAMES;
+        // One request per 20 frames: bound the count so a huge amount cannot loop for ages.
+        let steps = |frames: u64| frames.div_ceil(step).min(MAX_LAB_STEPS);
         let (restart, forward, backward) = match seek {
             Seek::Restart => (true, 0, 0),
-            Seek::To(p) => (true, self.frames_of(p).div_ceil(step), 0),
-            Seek::Forward(p) => (false, self.frames_of(p).div_ceil(step).max(1), 0),
-            Seek::Backward(p) => (false, 0, self.frames_of(p).div_ceil(step).max(1)),
+            Seek::To(p) => (true, steps(self.frames_of(p)), 0),
+            Seek::Forward(p) => (false, steps(self.frames_of(p)).max(1), 0),
+            Seek::Backward(p) => (false, 0, steps(self.frames_of(p)).max(1)),
         };
         if restart {
             self.transact(Request::LabRestart)?;

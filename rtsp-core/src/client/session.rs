@@ -25,6 +25,19 @@ pub const LAB_SKIP_FRAMES: u64 = 20;
 /// The lab server reads each request with `recv(256)`: a longer one would be cut.
 pub const LAB_MAX_REQUEST: usize = 256;
 
+/// Longest position the client works with (about 31 years): keeps peer-supplied or caller-supplied
+/// seconds from overflowing a `Duration`.
+const MAX_SECONDS: f64 = 1e9;
+
+/// Seconds as a `Duration`, with NaN, negative and absurdly large values clamped instead of
+/// panicking (they can come from a server's Range or SDP, or from the embedder).
+pub(crate) fn seconds(s: f64) -> Duration {
+    if s.is_nan() {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(s.clamp(0.0, MAX_SECONDS)).unwrap_or(Duration::ZERO)
+}
+
 /// Default session timeout when the server announces none (RFC 2326 12.37).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -546,8 +559,7 @@ impl Session {
                     .or(self.resume_at)
                     .or((!self.played_once).then_some(0.0));
                 if let Some(s) = start {
-                    let range =
-                        Range::starting_at(NptTime::At(Duration::from_secs_f64(s.max(0.0))));
+                    let range = Range::starting_at(NptTime::At(seconds(s)));
                     msg = msg.with_typed(&range).map_err(build)?;
                 }
             }
@@ -609,7 +621,7 @@ impl Session {
                     .typed::<Range>()
                     .and_then(Result::ok)
                     .and_then(|r| match r.start {
-                        Some(NptTime::At(d)) => Some(d.as_secs_f64()),
+                        Some(NptTime::At(d)) => Some(d.as_secs_f64().min(MAX_SECONDS)),
                         _ => None,
                     });
                 let rtp_info = reply
@@ -703,7 +715,7 @@ impl Session {
             duration: range
                 .and_then(|r| r.duration())
                 .filter(|d| d.is_finite() && *d >= 0.0)
-                .map(Duration::from_secs_f64),
+                .map(seconds),
             clock_rate: video.rtpmap().map_or(90_000, |m| m.clock_rate),
             frames: None,
         };
@@ -787,6 +799,31 @@ mod tests {
     // Recorded from gst-rtsp-server 1.22 (Debian 12).
     const GST_DESCRIBE: &[u8] = b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Base: rtsp://127.0.0.1:33291/test/\r\nServer: GStreamer RTSP server\r\nContent-Length: 316\r\n\r\nv=0\r\no=- 7301433031427635466 1 IN IP4 127.0.0.1\r\ns=Session streamed with GStreamer\r\ni=rtsp-server\r\nt=0 0\r\na=tool:GStreamer\r\na=type:broadcast\r\na=control:*\r\na=range:npt=0-\r\nm=video 0 RTP/AVP 26\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:26 JPEG/90000\r\na=framerate:20.000000\r\na=control:stream=0\r\na=ts-refclk:local\r\na=mediaclk:sender\r\n";
     const GST_SETUP: &[u8] = b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=50000-50001;server_port=32792-32793;ssrc=17481A1D;mode=\"PLAY\"\r\nServer: GStreamer RTSP server\r\nSession: vCiPOHpyLOJ2OWsk\r\n\r\n";
+
+    #[test]
+    fn seconds_never_panic() {
+        assert_eq!(seconds(f64::NAN), Duration::ZERO);
+        assert_eq!(seconds(-3.0), Duration::ZERO);
+        assert_eq!(seconds(f64::INFINITY), Duration::from_secs(1_000_000_000));
+        assert_eq!(seconds(1.5), Duration::from_millis(1500));
+        let mut s = Session::standard("rtsp://h/x", "ua").unwrap();
+        s.encode(&Request::Setup(SetupTransport::Interleaved {
+            rtp: 0,
+            rtcp: 1,
+        }))
+        .unwrap();
+        s.handle_reply(&reply(
+            false,
+            b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nSession: a\r\n\r\n",
+        ))
+        .unwrap();
+        let play = s.encode(&Request::Play(Some(f64::INFINITY))).unwrap();
+        assert!(
+            text(&play).contains("Range: npt=1000000000.000-"),
+            "{}",
+            text(&play)
+        );
+    }
 
     #[test]
     fn lab_requests_are_byte_exact() {
