@@ -3,7 +3,11 @@
  * arguments, bad URLs, refused connections), against a server started in-process. Run under
  * AddressSanitizer (make check) or valgrind (make valgrind): it must report no leak.
  *
- *   test_ffi [path/to/player]     (the player example is run against the same server if given)
+ *   test_ffi [--player PATH] [--media DIR] [--require-server] [--jpeg FILE] [--url URL]
+ *            [--lab-port N --lab-file NAME]
+ *
+ * --media starts the in-process server (rtsp_core_server_start) on DIR; a library built without
+ * the server runtime answers UNSUPPORTED, which fails the test only with --require-server.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -460,7 +464,7 @@ static void test_client_lab(uint16_t port, const char *file) {
 /* ---- Server handle ------------------------------------------------------------------------ */
 
 /* Returns a started server, or NULL when this library has no server runtime. */
-static struct rtsp_core_server *test_server(const char *media_dir) {
+static struct rtsp_core_server *test_server(const char *media_dir, int required) {
   struct rtsp_core_server *srv = (struct rtsp_core_server *)0x1;
   uint16_t port = 0;
   CHECK_STATUS(rtsp_core_server_start(NULL, 0, &srv), RTSP_CORE_STATUS_NULL_ARGUMENT);
@@ -478,6 +482,7 @@ static struct rtsp_core_server *test_server(const char *media_dir) {
   if (st == RTSP_CORE_STATUS_UNSUPPORTED) {
     printf("test_ffi: this library has no server runtime; in-process server skipped\n");
     CHECK(srv == NULL);
+    CHECK(!required);
     return NULL;
   }
   CHECK_STATUS(st, RTSP_CORE_STATUS_OK);
@@ -544,7 +549,11 @@ int main(int argc, char **argv) {
   test_rtp();
   test_jpeg(jpeg);
 
-  struct rtsp_core_server *srv = test_server(media);
+  int require_server = 0;
+  for (int i = 1; i < argc; i++) {
+    require_server |= strcmp(argv[i], "--require-server") == 0;
+  }
+  struct rtsp_core_server *srv = test_server(media, require_server);
   if (srv != NULL) {
     uint16_t port = 0;
     rtsp_core_server_port(srv, &port);

@@ -27,7 +27,7 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The directory holding librtsp_core.so for this test build (target/<profile>).
+/// The directory holding the cdylibs of this test build (target/<profile>).
 fn lib_dir() -> PathBuf {
     // The test binary lives in target/<profile>/deps.
     let exe = std::env::current_exe().unwrap();
@@ -43,21 +43,32 @@ fn c_test_program_and_player_under_address_sanitizer() {
     let examples = root().join("examples/c");
     let lib = lib_dir();
     let profile = lib.file_name().unwrap().to_str().unwrap().to_owned();
-    // The cdylib is built by cargo together with the rlib this test links; make only compiles C.
-    let so = lib.join("librtsp_core.so");
-    if !so.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "rtsp-core"])
-            .args(if profile == "release" {
-                &["--release"][..]
-            } else {
-                &[][..]
-            })
-            .current_dir(root())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    let release: &[&str] = if profile == "release" {
+        &["--release"]
+    } else {
+        &[]
+    };
+    // `cargo test` builds the rlib this test links, not the cdylib: build it (cargo releases
+    // its lock while tests run). If the server crate ships a C library that bundles the server
+    // runtime (libserver_bin.so), test that one, and then the in-process server is required.
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-p", "rtsp-core"])
+        .args(release)
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "server-bin", "--lib"])
+        .args(release)
+        .current_dir(root())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let (libname, require_server) = if lib.join("libserver_bin.so").exists() {
+        ("server_bin", true)
+    } else {
+        ("rtsp_core", false)
+    };
     let build = tempdir();
     let status = Command::new("make")
         .arg("-s")
@@ -66,6 +77,7 @@ fn c_test_program_and_player_under_address_sanitizer() {
         .arg(format!("BUILD={}", build.display()))
         .arg(format!("PROFILE={profile}"))
         .arg(format!("LIBDIR={}", lib.display()))
+        .arg(format!("LIBNAME={libname}"))
         .arg("NO_CARGO=1")
         .arg(build.join("test_ffi_asan"))
         .arg(build.join("player"))
