@@ -105,6 +105,9 @@ fn c_test_program_and_player_under_address_sanitizer() {
             "--lab-file",
             "movie.Mjpeg",
         ]);
+    if require_server {
+        cmd.arg("--require-server");
+    }
     if let Some(g) = &gst {
         cmd.args(["--url", &g.url()]);
     }
