@@ -180,6 +180,14 @@ fn dispatch(
     if req.cseq().is_none() {
         return Err(Refusal::BadRequest("missing or invalid CSeq"));
     }
+    // Method problems come first: a request we cannot serve at all says so whatever its session.
+    match req.method() {
+        Method::Announce | Method::Record | Method::Redirect => {
+            return Err(Refusal::MethodNotAllowed)
+        }
+        Method::Extension(_) => return Err(Refusal::NotImplemented),
+        _ => {}
+    }
     let session = find_session(ctx, conn, req)?;
     if let Some(s) = &session {
         s.touch();

@@ -1,5 +1,7 @@
 //! Log set-up: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), as text or JSON.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
@@ -10,6 +12,7 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_thread_names(true);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
