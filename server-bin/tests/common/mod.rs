@@ -175,7 +175,10 @@ pub struct Rtsp {
 
 impl Rtsp {
     pub fn connect(addr: SocketAddr) -> Rtsp {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Self::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Rtsp {
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
