@@ -1,0 +1,261 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Time and life cycle: pacing accuracy, session reaping, RTCP keep-alive, idle connections,
+//! Ctrl-C / SIGTERM, many sessions at once (bounded, loopback only).
+
+mod common;
+
+use std::io::Read;
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use common::{recv_for, rtp, server_ports, udp_pair, udp_transport, Rtsp, Server};
+
+fn setup_play(c: &mut Rtsp, server: &Server, path: &str) -> (String, UdpSocket, UdpSocket, String) {
+    let (rtp_sock, rtcp_sock) = udp_pair();
+    let r = c.request(
+        "SETUP",
+        &server.url(&format!("{path}/track1")),
+        &[("Transport", &udp_transport(&rtp_sock))],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let session = r.session();
+    let transport = r.header("Transport").unwrap().to_owned();
+    let r = c.request(
+        "PLAY",
+        &server.url(&format!("{path}/")),
+        &[("Session", &session)],
+    );
+    assert_eq!(r.status, 200);
+    (session, rtp_sock, rtcp_sock, transport)
+}
+
+/// Receive frames (marker packets) for `dur`; returns their arrival times and timestamps.
+fn frame_times(sock: &UdpSocket, dur: Duration) -> Vec<(Instant, u32)> {
+    recv_for(sock, dur, usize::MAX)
+        .into_iter()
+        .filter_map(|(t, p)| {
+            let h = rtp(&p);
+            h.marker.then_some((t, h.ts))
+        })
+        .collect()
+}
+
+/// Mean rate and the p99 absolute deviation of inter-frame gaps from the nominal interval.
+fn rate_stats(frames: &[(Instant, u32)], fps: f64) -> (f64, Duration) {
+    let first = frames.first().unwrap().0;
+    let last = frames.last().unwrap().0;
+    let rate = (frames.len() - 1) as f64 / (last - first).as_secs_f64();
+    let nominal = 1.0 / fps;
+    let mut dev: Vec<f64> = frames
+        .windows(2)
+        .map(|w| ((w[1].0 - w[0].0).as_secs_f64() - nominal).abs())
+        .collect();
+    dev.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p99 = dev[((dev.len() as f64 * 0.99) as usize).min(dev.len() - 1)];
+    (rate, Duration::from_secs_f64(p99))
+}
+
+#[test]
+fn pacing_holds_the_configured_rate_within_one_percent() {
+    let fps = 25.0;
+    let server = Server::start(&["--fps", "25", "--loop"]);
+    let mut c = Rtsp::connect(server.addr);
+    let (_s, rtp_sock, _rtcp, _) = setup_play(&mut c, &server, "movie.Mjpeg");
+    let frames = frame_times(&rtp_sock, Duration::from_secs(10));
+    let (rate, p99) = rate_stats(&frames, fps);
+    eprintln!(
+        "pacing over 10 s: {} frames, mean {rate:.4} fps, p99 |gap - 40 ms| = {p99:?}",
+        frames.len()
+    );
+    assert!((rate - fps).abs() / fps < 0.01, "mean rate {rate} fps");
+    // RTP timestamps advance one frame (90000 / 25) per frame; a scheduler stall on a loaded
+    // machine may skip slots, which shows as a whole multiple.
+    let deltas: Vec<u32> = frames
+        .windows(2)
+        .map(|w| w[1].1.wrapping_sub(w[0].1))
+        .collect();
+    assert!(deltas.iter().all(|d| *d > 0 && d % 3600 == 0), "{deltas:?}");
+    let exact = deltas.iter().filter(|d| **d == 3600).count();
+    assert!(exact * 100 >= deltas.len() * 98, "{deltas:?}");
+}
+
+/// The measurement reported in the pull request: 30 s at 20 fps. Run with `--ignored`.
+#[test]
+#[ignore = "30 s measurement; run explicitly"]
+fn pacing_measurement_30s() {
+    let server = Server::start(&["--loop"]);
+    let mut c = Rtsp::connect(server.addr);
+    let (_s, rtp_sock, _rtcp, _) = setup_play(&mut c, &server, "movie.Mjpeg");
+    let frames = frame_times(&rtp_sock, Duration::from_secs(30));
+    let (rate, p99) = rate_stats(&frames, 20.0);
+    println!(
+        "pacing over 30 s: {} frames, mean {rate:.4} fps, p99 |gap - 50 ms| = {p99:?}",
+        frames.len()
+    );
+}
+
+#[test]
+fn vanished_clients_are_reaped() {
+    let server = Server::start(&["--session-timeout", "2"]);
+    let mut c = Rtsp::connect(server.addr);
+    let (session, rtp_sock, _rtcp, transport) = setup_play(&mut c, &server, "movie.Mjpeg");
+    let (c_rtp, c_rtcp) = server_ports(&transport);
+    assert!(!recv_for(&rtp_sock, Duration::from_millis(300), 2).is_empty());
+    // The client vanishes: no TEARDOWN, no RTCP, connection gone.
+    drop(c);
+    let line = server
+        .wait_log(
+            &["session end", &session, "reason=\"timeout\""],
+            Duration::from_secs(5),
+        )
+        .expect("session reaped after the timeout");
+    assert!(line.contains("frames_sent="));
+    // Its resources are freed: no more RTP, and the server ports can be bound again.
+    // Drain what was sent before (the socket buffered it while the test waited).
+    recv_for(&rtp_sock, Duration::from_millis(300), usize::MAX);
+    let mut buf = [0u8; 2048];
+    rtp_sock
+        .set_read_timeout(Some(Duration::from_millis(400)))
+        .unwrap();
+    if let Ok((n, from)) = rtp_sock.recv_from(&mut buf) {
+        panic!(
+            "packet after reaping from {from}: {:?} {:?}",
+            rtp(&buf[..n]),
+            server.log.lock().unwrap().join("\n")
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    UdpSocket::bind(("127.0.0.1", c_rtp)).expect("RTP port released");
+    UdpSocket::bind(("127.0.0.1", c_rtcp)).expect("RTCP port released");
+    // And its id is gone.
+    let mut c = Rtsp::connect(server.addr);
+    let r = c.request(
+        "PLAY",
+        &server.url("movie.Mjpeg/"),
+        &[("Session", &session)],
+    );
+    assert_eq!(r.status, 454);
+}
+
+#[test]
+fn rtcp_receiver_reports_keep_a_session_alive() {
+    let server = Server::start(&["--session-timeout", "2"]);
+    let mut c = Rtsp::connect(server.addr);
+    let (session, _rtp, rtcp_sock, transport) = setup_play(&mut c, &server, "movie.Mjpeg");
+    let (_, c_rtcp) = server_ports(&transport);
+    let rr = rtsp_core::rtp::rtcp::ReceiverReport {
+        ssrc: 5,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    rtsp_core::rtp::rtcp::write_compound(&[rr.into()], &mut out).unwrap();
+    // 4 s of RRs only (like gst rtspsrc over UDP), twice the timeout.
+    for _ in 0..8 {
+        rtcp_sock.send_to(&out, ("127.0.0.1", c_rtcp)).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let r = c.request(
+        "GET_PARAMETER",
+        &server.url("movie.Mjpeg/"),
+        &[("Session", &session)],
+    );
+    assert_eq!(r.status, 200, "still alive");
+    // Keep-alive requests work the same way.
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(500));
+        let r = c.request(
+            "GET_PARAMETER",
+            &server.url("movie.Mjpeg/"),
+            &[("Session", &session)],
+        );
+        assert_eq!(r.status, 200);
+    }
+}
+
+#[test]
+fn idle_connections_are_closed() {
+    let server = Server::start(&["--session-timeout", "1"]);
+    let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "closed by the server");
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn sigterm_says_bye_and_exits_zero() {
+    let server = Server::start(&[]);
+    let mut c = Rtsp::connect(server.addr);
+    let (_session, rtp_sock, rtcp_sock, _) = setup_play(&mut c, &server, "movie.Mjpeg");
+    assert!(!recv_for(&rtp_sock, Duration::from_millis(300), 2).is_empty());
+    // Drain any SR so the BYE is what we look for.
+    recv_for(&rtcp_sock, Duration::from_millis(50), 100);
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    let mut bye = false;
+    for (_, p) in recv_for(&rtcp_sock, Duration::from_millis(500), 10) {
+        let compound = rtsp_core::rtp::rtcp::Compound::parse(&p).unwrap();
+        bye |= compound
+            .iter()
+            .any(|pk| matches!(pk, rtsp_core::rtp::rtcp::RtcpPacket::Goodbye(_)));
+    }
+    assert!(bye, "RTCP BYE on shutdown");
+    // The RTSP connection is closed.
+    let mut buf = [0u8; 16];
+    c.stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut total = 0;
+    loop {
+        match c.stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) => panic!("connection not closed: {e}"),
+        }
+        assert!(total < 1 << 20);
+    }
+}
+
+#[test]
+fn many_sessions_at_once() {
+    // Bounded: 48 clients on loopback for 2 s, against --max-sessions 48.
+    const N: usize = 48;
+    let server = Server::start(&["--max-sessions", "48"]);
+    let mut clients = Vec::new();
+    for _ in 0..N {
+        let mut c = Rtsp::connect(server.addr);
+        let (s, rtp_sock, rtcp, _) = setup_play(&mut c, &server, "movie.Mjpeg");
+        clients.push((c, s, rtp_sock, rtcp));
+    }
+    // One more is refused with 503.
+    let mut extra = Rtsp::connect(server.addr);
+    let (p, _q) = udp_pair();
+    let r = extra.request(
+        "SETUP",
+        &server.url("movie.Mjpeg/track1"),
+        &[("Transport", &udp_transport(&p))],
+    );
+    assert_eq!(r.status, 503);
+    let handles: Vec<_> = clients
+        .iter()
+        .map(|(_, _, sock, _)| {
+            let sock = sock.try_clone().unwrap();
+            std::thread::spawn(move || frame_times(&sock, Duration::from_secs(2)).len())
+        })
+        .collect();
+    let counts: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    eprintln!("frames per session in 2 s: {counts:?}");
+    assert!(
+        counts.iter().all(|n| *n >= 36),
+        "every session gets ~20 fps: {counts:?}"
+    );
+    for (c, s, _, _) in clients.iter_mut() {
+        assert_eq!(
+            c.request("TEARDOWN", &server.url("movie.Mjpeg/"), &[("Session", s)])
+                .status,
+            200
+        );
+    }
+}
