@@ -12,9 +12,12 @@
 //! - [`jpeg`]: RFC 2435 packetizer and depacketizer.
 //! - [`media`]: MJPEG sources (lab `.Mjpeg`, raw concatenated JPEG, synthetic test pattern).
 //! - [`sdp`]: session descriptions.
-//! - [`server`], [`client`]: sans-I/O session state machines.
+//! - [`server`]: sans-I/O server session state machine.
+//! - [`client`]: client state machine and the threaded client runtime.
+//! - [`ffi`]: the C ABI (`include/rtsp_core.h`).
 
 pub mod client;
+pub mod ffi;
 pub mod jpeg;
 pub mod media;
 pub mod rtp;

@@ -1,0 +1,1 @@
+//! The C ABI (under construction).
