@@ -31,7 +31,7 @@ impl Catalog {
         let root = root.canonicalize()?;
         if !root.is_dir() {
             return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
+                io::ErrorKind::InvalidInput,
                 format!("media root {} is not a directory", root.display()),
             ));
         }

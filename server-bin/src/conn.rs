@@ -13,7 +13,9 @@ use std::time::Instant;
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-use rtsp_core::rtsp::{Dialect, LabReply, Message, MessageParser, Request, Response, StatusCode};
+use rtsp_core::rtsp::{
+    Dialect, LabReply, Message, MessageParser, ParseError, Request, Response, StatusCode,
+};
 
 use crate::server::Ctx;
 use crate::session::{Delivery, Session, SessionId};
@@ -94,8 +96,8 @@ impl ConnState {
 
     /// Feed bytes read from the socket. Errors (buffer limits) are reported by
     /// [`ConnState::next_inbound`]; the result only says whether to keep reading.
-    pub fn take_input(&mut self, data: &[u8]) -> Result<(), ()> {
-        self.parser.push(data).map_err(|_| ())
+    pub fn take_input(&mut self, data: &[u8]) -> Result<(), ParseError> {
+        self.parser.push(data)
     }
 
     /// The parser overflowed: queue the error reply.

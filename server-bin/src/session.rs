@@ -332,6 +332,11 @@ impl Registry {
         self.sessions.lock().len()
     }
 
+    /// No live session?
+    pub fn is_empty(&self) -> bool {
+        self.sessions.lock().is_empty()
+    }
+
     /// Snapshot of all sessions.
     pub fn all(&self) -> Vec<Arc<Session>> {
         self.sessions.lock().values().cloned().collect()

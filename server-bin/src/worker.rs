@@ -310,9 +310,7 @@ impl Loop {
         // Everything the peer wrote so far is in: for the lab dialect, whose messages end where
         // the peer's write ends, this is the message boundary.
         loop {
-            let Some(conn) = self.conns.get_mut(&id) else {
-                return None;
-            };
+            let conn = self.conns.get_mut(&id)?;
             if conn.close_after_flush && conn.refused {
                 break;
             }
@@ -420,9 +418,8 @@ impl Loop {
     fn flush_all(&mut self, registry: &Registry) {
         let mut dead = Vec::new();
         for (id, c) in self.conns.iter_mut() {
-            if c.outbound_len() > 0 && c.flush(registry).is_err() {
-                dead.push(*id);
-            } else if c.close_after_flush && c.outbound_len() == 0 {
+            let failed = c.outbound_len() > 0 && c.flush(registry).is_err();
+            if failed || (c.close_after_flush && c.outbound_len() == 0) {
                 dead.push(*id);
             }
         }
