@@ -318,7 +318,7 @@ impl Loop {
                 Inbound::None => break,
                 Inbound::Request(req) => {
                     let effects = crate::handler::handle(&self.ctx, conn, *req);
-                    self.apply(registry, id, effects);
+                    self.apply(registry, effects);
                 }
                 Inbound::Interleaved { channel, payload } => {
                     self.interleaved_from_client(id, channel, &payload);
@@ -344,7 +344,7 @@ impl Loop {
     }
 
     /// Carry out what the handler asked for.
-    fn apply(&mut self, registry: &Registry, id: ConnId, effects: Vec<crate::handler::ConnEffect>) {
+    fn apply(&mut self, registry: &Registry, effects: Vec<crate::handler::ConnEffect>) {
         use crate::handler::ConnEffect;
         for effect in effects {
             match effect {
@@ -370,11 +370,6 @@ impl Loop {
                     }
                 }
                 ConnEffect::Forget(sid) => self.message(registry, WorkerMsg::Forget(sid)),
-                ConnEffect::Close => {
-                    if let Some(c) = self.conns.get_mut(&id) {
-                        c.close_after_flush = true;
-                    }
-                }
             }
         }
     }

@@ -10,14 +10,29 @@
 //! - [`seek`]: npt and the lab's FORWARD / BACKWARD / RESTART mapped to frame indices.
 //! - [`target`]: request-URI to presentation name, refusing anything that would leave the media
 //!   root.
+//! - [`request`]: a parsed request checked and reduced to an [`Intent`] (the checks that need
+//!   no state, in the order that yields the most useful status code).
+//! - [`transport`]: SETUP transport negotiation and the reply's Transport header.
+//! - [`reply`]: replies written in the client's dialect (RFC 2326, or the lab's fixed shape).
+//!
+//! A server's request path is then: [`request::classify`] -> look up the session and media ->
+//! [`SessionMachine::apply`] (or [`transport::choose`] for SETUP) -> carry out the [`Effect`]
+//! -> [`Reply::to_bytes`]. Every refusal on the way is a [`Refusal`], written with
+//! [`Reply::refusal`].
 
+pub mod reply;
+pub mod request;
 pub mod seek;
 pub mod state;
 pub mod target;
+pub mod transport;
 
+pub use reply::Reply;
+pub use request::{classify, Incoming, Intent};
 pub use seek::NptStart;
 pub use state::{Command, Effect, Playhead, SessionMachine, SessionState, Transition};
 pub use target::Target;
+pub use transport::{Chosen, Route};
 
 use std::fmt;
 

@@ -7,6 +7,7 @@
 //! that symlinks stay under the root), which needs the file system.
 
 use super::Refusal;
+use crate::rtsp::url::{RequestUri, UrlError};
 
 /// The `a=control` name of the one video track of every presentation.
 pub const TRACK_CONTROL: &str = "track1";
@@ -52,38 +53,35 @@ impl Target {
     }
 }
 
-/// Resolve a request-URI: an absolute `rtsp://host[:port]/path` URL or the lab's bare file name.
+/// Resolve a request-URI: an absolute `rtsp://host[:port]/path` URL (whose path the URL
+/// parser has percent-decoded) or the lab's bare file name. `Ok(None)` for `*`.
 ///
-/// Errors: 400 for a URI that is not one of those forms (or not valid percent-encoding), 404
-/// for anything that would leave the media root or names nothing.
-pub fn resolve(uri: &str) -> Result<Target, Refusal> {
-    let path = match split_scheme(uri) {
-        Some(rest) => {
-            // Skip the authority; everything from the first '/' on is the path.
-            match rest.find('/') {
-                Some(i) => rest.get(i..).unwrap_or(""),
-                None => "",
-            }
-        }
-        None => {
-            if uri.contains("://") {
-                return Err(Refusal::BadRequest("unsupported URI scheme"));
-            }
-            // The lab's bare file name is relative to the server's directory; a leading '/' would
-            // make it absolute, which the lab server honoured and we refuse.
-            if uri.starts_with('/') {
-                return Err(Refusal::NotFound);
-            }
-            uri
-        }
+/// Errors: 400 for a URI that does not parse, 404 for anything that would leave the media
+/// root or names nothing.
+pub fn resolve(uri: &str) -> Result<Option<Target>, Refusal> {
+    let parsed = RequestUri::parse(uri).map_err(|e| match e {
+        UrlError::UnsupportedScheme(_) => Refusal::BadRequest("unsupported URI scheme"),
+        UrlError::InvalidPercentEncoding => Refusal::BadRequest("bad percent-encoding in URI"),
+        _ => Refusal::BadRequest("malformed request URI"),
+    })?;
+    let path = match &parsed {
+        RequestUri::Asterisk => return Ok(None),
+        RequestUri::Absolute(url) => url.path.as_str(),
+        // The lab's bare file name is relative to the server's directory; a leading '/' would
+        // make it absolute, which the lab server honoured and we refuse.
+        RequestUri::Bare(name) if name.starts_with('/') => return Err(Refusal::NotFound),
+        RequestUri::Bare(name) => name.as_str(),
     };
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let decoded = percent_decode(path)?;
-    if decoded.len() > MAX_PATH_LEN {
+    resolve_path(path).map(Some)
+}
+
+/// The lexical checks on a decoded path.
+fn resolve_path(path: &str) -> Result<Target, Refusal> {
+    if path.len() > MAX_PATH_LEN {
         return Err(Refusal::NotFound);
     }
     let mut segments: Vec<&str> = Vec::new();
-    for seg in decoded.split('/') {
+    for seg in path.split('/') {
         match seg {
             "" | "." => {}
             ".." => return Err(Refusal::NotFound),
@@ -104,46 +102,14 @@ pub fn resolve(uri: &str) -> Result<Target, Refusal> {
     })
 }
 
-/// The part after `rtsp://` (scheme compared case-insensitively), if the URI has that scheme.
-fn split_scheme(uri: &str) -> Option<&str> {
-    let head = uri.get(..7)?;
-    if head.eq_ignore_ascii_case("rtsp://") {
-        uri.get(7..)
-    } else {
-        None
-    }
-}
-
-fn percent_decode(s: &str) -> Result<String, Refusal> {
-    if !s.contains('%') {
-        return Ok(s.to_owned());
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or(Refusal::BadRequest("bad percent-encoding in URI"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| Refusal::BadRequest("URI is not UTF-8"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ok(uri: &str) -> (String, bool) {
-        let t = resolve(uri).unwrap_or_else(|e| panic!("{uri}: {e:?}"));
+        let t = resolve(uri)
+            .unwrap_or_else(|e| panic!("{uri}: {e:?}"))
+            .expect("not *");
         (t.presentation, t.track)
     }
 
@@ -189,14 +155,16 @@ mod tests {
             "rtsp://h/",
             "rtsp://h",
             "rtsp://h/a\\b.mjpg",
-            "rtsp://h/a%00.mjpg",
-            "",
         ] {
             assert_eq!(status(uri), 404, "{uri:?}");
         }
         assert_eq!(status("http://h/movie.Mjpeg"), 400);
         assert_eq!(status("rtsp://h/%zz"), 400);
         assert_eq!(status("rtsp://h/%ff"), 400);
+        assert_eq!(status(""), 400);
+        // The URL parser refuses control characters, even percent-encoded.
+        assert_eq!(status("rtsp://h/a%00.mjpg"), 400);
+        assert_eq!(resolve("*"), Ok(None));
         assert_eq!(status(&format!("rtsp://h/{}", "a".repeat(2000))), 404);
     }
 
@@ -216,6 +184,9 @@ mod tests {
             };
             assert_eq!(t.has_mjpeg_extension(), want, "{name}");
         }
-        assert!(resolve("rtsp://h/testsrc/track1").unwrap().is_test_source());
+        assert!(resolve("rtsp://h/testsrc/track1")
+            .unwrap()
+            .unwrap()
+            .is_test_source());
     }
 }
