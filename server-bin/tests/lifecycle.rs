@@ -202,3 +202,93 @@ fn many_sessions_at_once() {
         );
     }
 }
+
+/// Many sessions at once, measured (bounded: `LOAD_SESSIONS`, default 200, for 10 s, loopback).
+/// Run with `cargo test --release -p server-bin --test lifecycle -- --ignored --nocapture load`.
+#[test]
+#[ignore = "load measurement; run explicitly"]
+fn load_measurement() {
+    let n: usize = std::env::var("LOAD_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+        .min(1000);
+    let limit = n.to_string();
+    let server = Server::start(&[
+        "--max-sessions",
+        &limit,
+        "--max-connections",
+        "2000",
+        "--loop",
+    ]);
+    let pid = server.child.id();
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        // utime and stime, in clock ticks (100 Hz).
+        (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) as f64 / 100.0
+    };
+    let threads = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:").map(|v| v.trim().to_owned()))
+            .unwrap()
+    };
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for i in 0..n {
+        let mut c = Rtsp::connect(server.addr);
+        let (s, rtp_sock, rtcp, _) = setup_play(&mut c, &server, "movie.Mjpeg");
+        let _ = i;
+        clients.push((c, s, rtp_sock, rtcp));
+    }
+    let setup_time = started.elapsed();
+    let cpu0 = cpu();
+    let t0 = Instant::now();
+    let handles: Vec<_> = clients
+        .iter()
+        .map(|(_, _, sock, _)| {
+            let sock = sock.try_clone().unwrap();
+            std::thread::spawn(move || frame_count(&sock, Duration::from_secs(10)))
+        })
+        .collect();
+    let counts: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let wall = t0.elapsed().as_secs_f64();
+    let used = cpu() - cpu0;
+    let th = threads();
+    for (c, s, _, _) in clients.iter_mut() {
+        c.request("TEARDOWN", &server.url("movie.Mjpeg/"), &[("Session", s)]);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let log = server.log.lock().unwrap().clone();
+    let dropped: u64 = log
+        .iter()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("frames_dropped="))
+        })
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum();
+    let skipped: u64 = log
+        .iter()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("frames_skipped="))
+        })
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum();
+    let min = counts.iter().min().unwrap();
+    let max = counts.iter().max().unwrap();
+    let mean = counts.iter().sum::<usize>() as f64 / n as f64;
+    println!(
+        "load: {n} UDP sessions set up in {setup_time:?}; over {wall:.1} s frames/session min {min} mean {mean:.1} max {max} (ideal 200); \
+         server CPU {:.0}% of one core, {th} threads; frames dropped {dropped}, slots skipped {skipped}",
+        100.0 * used / wall
+    );
+}
