@@ -1,1 +1,71 @@
-//! jpeg (under construction)
+//! RTP payload format for JPEG video (RFC 2435), sans-I/O.
+//!
+//! Sending: [`ParsedJpeg::parse`] checks that a JPEG file can be carried (baseline, 8-bit YCbCr
+//! 4:2:0 or 4:2:2, standard Huffman tables, at most 2040x2040 in multiples of 8) and names the
+//! reason when it cannot; [`reencode_for_rtp`] turns anything else into a file that can.
+//! [`Packetizer::fragments`] then yields the RTP payloads: an 8-byte main header on every packet,
+//! a Restart Marker header for types 64/65, the quantization tables in band on the first packet
+//! (Q = 255), and nothing of the file but its entropy-coded scan data.
+//!
+//! Receiving: [`Depacketizer`] reassembles payloads into complete JFIF files (rebuilt SOI, DQT,
+//! SOF0, standard DHT, DRI, SOS, data, EOI), emitting only undamaged frames.
+//!
+//! Frames whose size is not a multiple of 8 are refused ([`ParseError::NotMultipleOf8`]) rather
+//! than sent with a rounded-up size: RFC 2435 carries width/8 and height/8 only, so receivers would
+//! show the encoder's padding as extra rows and columns.
+//!
+//! ```
+//! use rtsp_core::jpeg::{reencode_for_rtp, Depacketizer, Packetizer, ParsedJpeg};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let png = {
+//! #     let mut png = Vec::new();
+//! #     image::RgbImage::new(64, 48).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+//! #     png
+//! # };
+//! let jpeg = reencode_for_rtp(&png, 85)?;
+//! let frame = ParsedJpeg::parse(&jpeg)?;
+//! let mut receiver = Depacketizer::new();
+//! let mut received = None;
+//! for fragment in Packetizer::new().fragments(&frame) {
+//!     received = receiver.push(90_000, fragment.is_last(), &fragment.to_vec());
+//! }
+//! assert_eq!(received.map(|f| f.jpeg), Some(frame.to_rtp_jpeg()));
+//! # Ok(())
+//! # }
+//! ```
+
+mod depacketize;
+mod entropy;
+mod header;
+mod jfif;
+mod packetize;
+mod parse;
+mod reencode;
+mod tables;
+
+pub use depacketize::{
+    DepacketizedFrame, Depacketizer, DepacketizerStats, DropReason, DEFAULT_MAX_FRAME_SIZE,
+};
+pub use header::{
+    HeaderError, PayloadHeader, QuantHeader, RestartHeader, MAIN_HEADER_LEN, QUANT_HEADER_LEN,
+    RESTART_HEADER_LEN,
+};
+pub use packetize::{
+    Fragment, Fragments, Packetizer, PayloadSizeTooSmall, DEFAULT_MAX_PAYLOAD, MIN_MAX_PAYLOAD,
+    Q_IN_BAND,
+};
+pub use parse::{ParseError, ParsedJpeg, Subsampling};
+pub use reencode::{reencode_for_rtp, rtp_dimensions, ReencodeError};
+pub use tables::{quant_tables_for_q, QuantTable};
+
+/// Largest width or height RFC 2435 can express (255 blocks of 8 pixels).
+pub const MAX_DIMENSION: u16 = 2040;
+
+/// Largest scan RFC 2435 can carry: fragment offsets are 24 bits.
+pub const MAX_SCAN_LEN: usize = 1 << 24;
+
+/// RTP payload type of JPEG (static, RFC 3551).
+pub const PAYLOAD_TYPE: u8 = 26;
+
+/// RTP clock rate of JPEG video (RFC 3551): timestamps advance by 90 000 per second.
+pub const CLOCK_RATE: u32 = 90_000;
