@@ -227,15 +227,16 @@ fn control(
     let transition = session.machine.lock().apply(command, playhead(&session))?;
     let mut reply = with_session(ctx, Reply::ok(), &session);
     match transition.effect {
+        // RTP-Info is read before pacing starts: the first frame may leave at once.
         Effect::StartPlaying { from } => {
-            start_pacing(ctx, &session, from);
             reply = play_headers(reply, &session, from);
+            start_pacing(ctx, &session, from);
         }
         Effect::Seek { to } if transition.to == SessionState::Playing => {
-            start_pacing(ctx, &session, to);
             if matches!(command, Command::Play { .. }) {
                 reply = play_headers(reply, &session, to);
             }
+            start_pacing(ctx, &session, to);
         }
         // Not playing: just move the position for the next PLAY.
         Effect::Seek { to } => session.position.store(to, Ordering::Release),

@@ -114,8 +114,14 @@ pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Job>>>) {
                     let now = Instant::now();
                     let ticks_origin = session.next_ticks.load(Ordering::Acquire);
                     let id = session.id;
+                    // A seek while playing keeps the running grid's phase, so the frame after
+                    // the seek is not sent right on the heels of the one before it.
+                    let start = match active.get(&id) {
+                        Some(old) => old.pacer.deadline().max(now),
+                        None => now,
+                    };
                     let pb = Playback {
-                        pacer: Pacer::new(now, session.fps),
+                        pacer: Pacer::new(start, session.fps),
                         session,
                         epoch,
                         from,
