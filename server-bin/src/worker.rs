@@ -281,41 +281,62 @@ impl Loop {
         }
     }
 
-    /// Read everything available and handle complete messages. Returns `Some` to close.
+    /// Read everything available, handling complete messages after each read (so a fast
+    /// sender of `$` frames never piles up more than one read in the parser). Returns `Some`
+    /// to close.
     fn read(&mut self, registry: &Registry, id: ConnId) -> Option<EndReason> {
-        let conn = self.conns.get_mut(&id)?;
         let mut buf = [0u8; 16 * 1024];
         let mut eof = false;
         loop {
+            let conn = self.conns.get_mut(&id)?;
+            if conn.refused {
+                // After an error reply the input is ignored until the connection closes.
+                break;
+            }
             match conn.stream.read(&mut buf) {
                 Ok(0) => {
                     eof = true;
                     break;
                 }
                 Ok(n) => {
+                    conn.last_activity = Instant::now();
                     let data = buf.get(..n).unwrap_or(&[]);
                     if conn.take_input(data).is_err() {
-                        // Oversized message: say so and hang up.
+                        // Over the parser's limits: say so and hang up.
                         conn.refuse_oversized();
                         conn.close_after_flush = true;
                         break;
                     }
+                    // The end of a read is the message boundary of the lab dialect, whose
+                    // messages end where the peer's write ends.
+                    self.drain_messages(registry, id);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return Some(EndReason::ConnectionClosed),
             }
         }
-        conn.last_activity = Instant::now();
-        // Everything the peer wrote so far is in: for the lab dialect, whose messages end where
-        // the peer's write ends, this is the message boundary.
+        let conn = self.conns.get_mut(&id)?;
+        if conn.flush(registry).is_err() {
+            return Some(EndReason::ConnectionClosed);
+        }
+        if eof || (conn.close_after_flush && conn.outbound_len() == 0) {
+            return Some(EndReason::ConnectionClosed);
+        }
+        None
+    }
+
+    /// Handle every complete message the connection's parser holds.
+    fn drain_messages(&mut self, registry: &Registry, id: ConnId) {
         loop {
-            let conn = self.conns.get_mut(&id)?;
-            if conn.close_after_flush && conn.refused {
-                break;
+            let Some(conn) = self.conns.get_mut(&id) else {
+                return;
+            };
+            if conn.refused {
+                return;
             }
             match conn.next_inbound() {
-                Inbound::None => break,
+                Inbound::None => return,
                 Inbound::Request(req) => {
                     let effects = crate::handler::handle(&self.ctx, conn, *req);
                     self.apply(registry, effects);
@@ -324,23 +345,12 @@ impl Loop {
                     self.interleaved_from_client(id, channel, &payload);
                 }
                 Inbound::Malformed(reply) => {
-                    if let Some(conn) = self.conns.get_mut(&id) {
-                        conn.queue(reply);
-                        conn.close_after_flush = true;
-                    }
-                    break;
+                    conn.queue(reply);
+                    conn.close_after_flush = true;
+                    return;
                 }
             }
         }
-        if let Some(conn) = self.conns.get_mut(&id) {
-            if conn.flush(registry).is_err() {
-                return Some(EndReason::ConnectionClosed);
-            }
-            if eof || (conn.close_after_flush && conn.outbound_len() == 0) {
-                return Some(EndReason::ConnectionClosed);
-            }
-        }
-        None
     }
 
     /// Carry out what the handler asked for.

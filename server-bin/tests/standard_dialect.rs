@@ -592,3 +592,40 @@ fn bind_connect(ip: &str, to: SocketAddr) -> Result<TcpStream, String> {
     sock.connect(&to.into()).map_err(|e| e.to_string())?;
     Ok(sock.into())
 }
+
+#[test]
+fn split_and_pipelined_requests_without_added_latency() {
+    let server = Server::start(&[]);
+    let mut c = Rtsp::connect(server.addr);
+    let url = server.url("movie.Mjpeg");
+    // One request split over three writes: answered once its blank line arrives.
+    let text = format!("OPTIONS {url} RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    let (a, rest) = text.split_at(10);
+    let (b, d) = rest.split_at(20);
+    for part in [a, b] {
+        c.send_raw(part.as_bytes());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let t0 = std::time::Instant::now();
+    c.send_raw(d.as_bytes());
+    assert_eq!(c.read_reply().status, 200);
+    assert!(
+        t0.elapsed() < Duration::from_millis(100),
+        "answered at once: {:?}",
+        t0.elapsed()
+    );
+    // Two requests in one write: two replies, in order.
+    c.send_raw(
+        format!(
+            "OPTIONS {url} RTSP/1.0\r\nCSeq: 2\r\n\r\nDESCRIBE {url} RTSP/1.0\r\nCSeq: 3\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    let r1 = c.read_reply();
+    let r2 = c.read_reply();
+    assert_eq!(
+        (r1.header("CSeq"), r2.header("CSeq")),
+        (Some("2"), Some("3"))
+    );
+    assert_eq!(r2.header("Content-Type"), Some("application/sdp"));
+}
