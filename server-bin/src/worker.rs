@@ -11,7 +11,7 @@
 //! order, so a `$` frame can never be torn by a reply and replies slot in between frames. The
 //! queue is bounded: a frame that does not fit is dropped whole and counted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -128,6 +128,7 @@ impl Worker {
             ctx,
             handle,
             conns: HashMap::new(),
+            pending: HashSet::new(),
             udp: HashMap::new(),
             next_token: 1,
             shutdown_at: None,
@@ -192,6 +193,8 @@ struct Loop {
     ctx: Arc<Ctx>,
     handle: WorkerHandle,
     conns: HashMap<ConnId, ConnState>,
+    /// Connections that were handed data from other threads since the last flush.
+    pending: HashSet<ConnId>,
     udp: HashMap<Token, WatchedUdp>,
     next_token: usize,
     shutdown_at: Option<Instant>,
@@ -213,7 +216,10 @@ impl Loop {
                 data,
                 frame,
             } => match self.conns.get_mut(&conn) {
-                Some(c) if c.outbound_len() + data.len() <= MAX_OUTBOUND => c.queue(data),
+                Some(c) if c.outbound_len() + data.len() <= MAX_OUTBOUND => {
+                    c.queue(data);
+                    self.pending.insert(conn);
+                }
                 _ => {
                     if frame {
                         session.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
@@ -235,8 +241,9 @@ impl Loop {
             }
             WorkerMsg::Shutdown => {
                 self.shutdown_at = Some(Instant::now());
-                for c in self.conns.values_mut() {
+                for (id, c) in self.conns.iter_mut() {
                     c.close_after_flush = true;
+                    self.pending.insert(*id);
                 }
             }
         }
@@ -271,7 +278,7 @@ impl Loop {
         }
         if close.is_none() && writable {
             if let Some(c) = self.conns.get_mut(&id) {
-                if c.flush(registry).is_err() {
+                if c.flush(registry).is_err() || (c.close_after_flush && c.outbound_len() == 0) {
                     close = Some(EndReason::ConnectionClosed);
                 }
             }
@@ -420,12 +427,17 @@ impl Loop {
         }
     }
 
+    /// Write what other threads queued. Connections whose socket is full keep WRITABLE
+    /// interest and continue in [`Loop::conn_event`].
     fn flush_all(&mut self, registry: &Registry) {
         let mut dead = Vec::new();
-        for (id, c) in self.conns.iter_mut() {
-            let failed = c.outbound_len() > 0 && c.flush(registry).is_err();
+        for id in self.pending.drain() {
+            let Some(c) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            let failed = c.flush(registry).is_err();
             if failed || (c.close_after_flush && c.outbound_len() == 0) {
-                dead.push(*id);
+                dead.push(id);
             }
         }
         for id in dead {

@@ -240,24 +240,45 @@ fn load_measurement() {
             .find_map(|l| l.strip_prefix("Threads:").map(|v| v.trim().to_owned()))
             .unwrap()
     };
+    let tcp = std::env::var("LOAD_TCP").is_ok();
     let started = Instant::now();
     let mut clients = Vec::new();
-    for i in 0..n {
+    let mut tcp_clients = Vec::new();
+    for _ in 0..n {
         let mut c = Rtsp::connect(server.addr);
-        let (s, rtp_sock, rtcp, _) = setup_play(&mut c, &server, "movie.Mjpeg");
-        let _ = i;
-        clients.push((c, s, rtp_sock, rtcp));
+        if tcp {
+            let r = c.request(
+                "SETUP",
+                &server.url("movie.Mjpeg/track1"),
+                &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
+            );
+            let s = r.session();
+            assert_eq!(
+                c.request("PLAY", &server.url("movie.Mjpeg/"), &[("Session", &s)])
+                    .status,
+                200
+            );
+            tcp_clients.push(c);
+        } else {
+            let (s, rtp_sock, rtcp, _) = setup_play(&mut c, &server, "movie.Mjpeg");
+            clients.push((c, s, rtp_sock, rtcp));
+        }
     }
     let setup_time = started.elapsed();
     let cpu0 = cpu();
     let t0 = Instant::now();
-    let handles: Vec<_> = clients
+    let mut handles: Vec<_> = clients
         .iter()
         .map(|(_, _, sock, _)| {
             let sock = sock.try_clone().unwrap();
             std::thread::spawn(move || frame_count(&sock, Duration::from_secs(10)))
         })
         .collect();
+    for c in tcp_clients.drain(..) {
+        handles.push(std::thread::spawn(move || {
+            interleaved_frame_count(c.stream, Duration::from_secs(10))
+        }));
+    }
     let counts: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let wall = t0.elapsed().as_secs_f64();
     let used = cpu() - cpu0;
@@ -286,9 +307,43 @@ fn load_measurement() {
     let min = counts.iter().min().unwrap();
     let max = counts.iter().max().unwrap();
     let mean = counts.iter().sum::<usize>() as f64 / n as f64;
+    let kind = if tcp { "TCP interleaved" } else { "UDP" };
     println!(
-        "load: {n} UDP sessions set up in {setup_time:?}; over {wall:.1} s frames/session min {min} mean {mean:.1} max {max} (ideal 200); \
+        "load: {n} {kind} sessions set up in {setup_time:?}; over {wall:.1} s frames/session min {min} mean {mean:.1} max {max} (ideal 200); \
          server CPU {:.0}% of one core, {th} threads; frames dropped {dropped}, slots skipped {skipped}",
         100.0 * used / wall
     );
+}
+
+/// Frames (marker packets on channel 0) read from an interleaved connection for `dur`,
+/// counted on the fly; the connection is closed afterwards (its sessions end).
+fn interleaved_frame_count(mut stream: std::net::TcpStream, dur: Duration) -> usize {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let deadline = Instant::now() + dur;
+    let mut buf = Vec::new();
+    let mut tmp = vec![0u8; 256 * 1024];
+    let mut frames = 0;
+    while Instant::now() < deadline {
+        if let Ok(n) = stream.read(&mut tmp) {
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&tmp[..n]);
+        }
+        let mut at = 0;
+        while buf.len() >= at + 4 && buf[at] == b'$' {
+            let len = u16::from_be_bytes([buf[at + 2], buf[at + 3]]) as usize;
+            if buf.len() < at + 4 + len {
+                break;
+            }
+            if buf[at + 1] == 0 && len > 2 && buf[at + 5] & 0x80 != 0 {
+                frames += 1;
+            }
+            at += 4 + len;
+        }
+        buf.drain(..at);
+    }
+    frames
 }
