@@ -276,4 +276,27 @@ mod tests {
         assert!(p.starts_with("OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER"));
         assert!(p.ends_with("FORWARD, BACKWARD, RESTART"));
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a peer sends, classification answers with a request or a refusal.
+            #[test]
+            fn never_panics(method in "[A-Z_]{1,14}", uri in "[ -~]{0,40}", headers in proptest::collection::vec(("(CSeq|Session|Range|Transport|X)", "[ -~]{0,30}"), 0..6)) {
+                let mut text = format!("{method} {} RTSP/1.0\r\n", uri.replace(' ', "%20"));
+                for (n, v) in headers {
+                    text.push_str(&format!("{n}: {v}\r\n"));
+                }
+                text.push_str("\r\n");
+                let mut p = MessageParser::new();
+                if p.push(text.as_bytes()).is_ok() {
+                    if let Ok(Some(Message::Request(req))) = p.next() {
+                        let _ = classify(&req);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -488,4 +488,54 @@ mod tests {
             Effect::StartPlaying { from: 0 }
         );
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn command() -> impl Strategy<Value = Command> {
+            prop_oneof![
+                Just(Command::Setup),
+                Just(Command::Play { range: None }),
+                (0.0f64..40.0).prop_map(|s| Command::Play {
+                    range: Some(NptStart::Seconds(s))
+                }),
+                Just(Command::Play {
+                    range: Some(NptStart::Now)
+                }),
+                Just(Command::Pause),
+                Just(Command::Teardown),
+                Just(Command::Forward),
+                Just(Command::Backward),
+                Just(Command::Restart),
+                Just(Command::KeepAlive),
+            ]
+        }
+
+        proptest! {
+            /// Any command sequence: the machine ends where the table says, refusals change
+            /// nothing, and every position it hands out is inside the file.
+            #[test]
+            fn sequences_follow_the_table(cmds in proptest::collection::vec(command(), 0..40), next in 0u64..600) {
+                let head = Playhead { next_frame: next, total_frames: Some(500), fps: 20.0 };
+                let mut m = SessionMachine::new();
+                for c in cmds {
+                    let before = m.state();
+                    match m.apply(c, head) {
+                        Ok(t) => {
+                            prop_assert_eq!(t.from, before);
+                            prop_assert_eq!(m.state(), t.to);
+                            if let Effect::StartPlaying { from } | Effect::Seek { to: from } = t.effect {
+                                prop_assert!(from < 500, "position {} outside the file", from);
+                            }
+                        }
+                        Err(r) => {
+                            prop_assert_eq!(m.state(), before);
+                            prop_assert!(matches!(r.status(), 455 | 457));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
