@@ -78,6 +78,9 @@ fn dispatch(
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
     let session = match inc.session {
+        // OPTIONS always succeeds (ffmpeg gives up on a failed OPTIONS, and uses `OPTIONS *`
+        // with its Session as a keep-alive): an unknown session there is just ignored.
+        Some(id) if inc.intent == Intent::Options => find_session(ctx, conn, id).ok(),
         Some(id) => Some(find_session(ctx, conn, id)?),
         None => None,
     };

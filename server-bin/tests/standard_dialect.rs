@@ -484,10 +484,14 @@ fn every_error_code() {
     for m in ["PLAY", "PAUSE", "FORWARD"] {
         assert_eq!(c.request(m, &movie, &[]).status, 455, "{m}");
     }
-    // 454: a session that does not exist.
+    // 454: a session that does not exist (except for OPTIONS, which always answers 200).
     assert_eq!(
         c.request("PLAY", &movie, &[("Session", "4242")]).status,
         454
+    );
+    assert_eq!(
+        c.request("OPTIONS", "*", &[("Session", "4242")]).status,
+        200
     );
     assert_eq!(
         c.request("TEARDOWN", &movie, &[("Session", "abc")]).status,
