@@ -633,3 +633,39 @@ fn split_and_pipelined_requests_without_added_latency() {
     );
     assert_eq!(r2.header("Content-Type"), Some("application/sdp"));
 }
+
+#[test]
+fn oversized_requests_are_refused_and_the_connection_closed() {
+    use std::io::Read;
+    let server = Server::start(&[]);
+    // A start line beyond the parser's 8 KiB limit.
+    let mut c = Rtsp::connect(server.addr);
+    let long = format!(
+        "OPTIONS rtsp://h/{} RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+        "a".repeat(10_000)
+    );
+    c.send_raw(long.as_bytes());
+    let r = c.read_reply();
+    assert_eq!(r.status, 414);
+    let mut rest = Vec::new();
+    assert!(
+        c.stream.read_to_end(&mut rest).is_ok(),
+        "closed by the server"
+    );
+    // Too many header lines.
+    let mut c = Rtsp::connect(server.addr);
+    let mut req = String::from("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n");
+    for i in 0..100 {
+        req.push_str(&format!("X-{i}: y\r\n"));
+    }
+    req.push_str("\r\n");
+    c.send_raw(req.as_bytes());
+    assert_eq!(c.read_reply().status, 400);
+    // A body larger than allowed.
+    let mut c = Rtsp::connect(server.addr);
+    c.send_raw(b"SET_PARAMETER * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 10000000\r\n\r\n");
+    assert_eq!(c.read_reply().status, 413);
+    // The server is still fine for everyone else.
+    let mut c = Rtsp::connect(server.addr);
+    assert_eq!(c.request("OPTIONS", "*", &[]).status, 200);
+}
