@@ -112,10 +112,16 @@ from_str_via_header!(
 );
 
 /// Splits a list header on commas outside quotes and drops empty elements (the HTTP `#rule`).
+///
+/// Control characters are refused here, once for every list header, because list elements keep
+/// unknown parameters verbatim: a value that parsed must also be writable as a header again.
 pub(crate) fn list_elements<'a>(
     header: &'static str,
     value: &'a str,
 ) -> Result<Vec<&'a str>, HeaderError> {
+    if !crate::rtsp::syntax::is_field_text(value) {
+        return Err(HeaderError::malformed(header, "control character in value"));
+    }
     let parts = crate::rtsp::syntax::split_outside_quotes(value, b',')
         .ok_or(HeaderError::malformed(header, "unterminated quoted string"))?;
     let parts: Vec<&str> = parts

@@ -83,6 +83,9 @@ impl Header for RtpInfo {
     const IS_LIST: bool = true;
 
     fn parse(value: &str) -> Result<Self, HeaderError> {
+        if !crate::rtsp::syntax::is_field_text(value) {
+            return Err(HeaderError::malformed(NAME, "control character in value"));
+        }
         value
             .split(',')
             .map(trim_ows)

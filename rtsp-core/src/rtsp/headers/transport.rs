@@ -545,6 +545,14 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_refused_even_in_unknown_params() {
+        // Found by the rtsp_headers fuzz target: a NUL inside an unknown parameter was kept and
+        // then could not be written back as a header.
+        assert!(Transport::parse("RTP/UDP; cliecliport=\u{0}25000").is_err());
+        assert!(Transport::parse("RTP/AVP;unicast;x=\u{7f}").is_err());
+    }
+
+    #[test]
     fn alternatives_and_unknown_params() {
         let t: Transport =
             "RTP/AVP/TCP;interleaved=0-1, RTP/AVP;multicast;destination=224.2.0.1;ttl=16;port=3456-3457;x-foo=bar;x-flag"
