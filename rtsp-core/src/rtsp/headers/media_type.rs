@@ -73,6 +73,10 @@ impl MediaType {
     }
 
     fn parse_in(header: &'static str, s: &str) -> Result<Self, HeaderError> {
+        // Quoted parameter values are kept verbatim, so they must be writable again.
+        if !crate::rtsp::syntax::is_field_text(s) {
+            return Err(HeaderError::malformed(header, "control character in value"));
+        }
         let parts = split_outside_quotes(s, b';')
             .ok_or(HeaderError::malformed(header, "unterminated quoted string"))?;
         let mut parts = parts.into_iter().map(trim_ows);

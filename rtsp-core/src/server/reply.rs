@@ -1,0 +1,229 @@
+//! Replies, written in the dialect of the client that asked.
+//!
+//! A [`Reply`] is dialect-neutral: a status, the session it concerns, the lab's frame count,
+//! extra headers and a body. [`Reply::to_bytes`] writes it as an RFC 2326 response (CSeq
+//! echoed, `Session: id;timeout=N`, `Content-Length` from the body) or in the exact shape lab
+//! clients parse (status line, `CSeq: N`, `Session: N`, then `Frames: N`; nothing else,
+//! because the lab client reads those lines by position), errors included.
+
+use super::request::public_methods;
+use super::{Refusal, RefusalKind};
+use crate::rtsp::headers::Session as SessionHeader;
+use crate::rtsp::{Dialect, LabReply, Request, Response, StatusCode};
+
+/// `Server:` header value of standard replies.
+pub const SERVER: &str = concat!("rtsp-core/", env!("CARGO_PKG_VERSION"));
+
+/// A reply before it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    status: StatusCode,
+    session: Option<(u64, Option<u32>)>,
+    lab_session: u64,
+    frames: Option<u64>,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    /// 200 OK.
+    pub fn ok() -> Self {
+        Self::status(StatusCode::OK)
+    }
+
+    /// Any status.
+    pub fn status(status: StatusCode) -> Self {
+        Self {
+            status,
+            session: None,
+            lab_session: 0,
+            frames: None,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// The error reply for a refusal (405 lists what is allowed, RFC 2326 10.1).
+    pub fn refusal(refusal: &Refusal) -> Self {
+        let status =
+            StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let reply = Self::status(status);
+        if refusal.kind() == RefusalKind::MethodNotAllowed {
+            reply.header("Allow", public_methods())
+        } else {
+            reply
+        }
+    }
+
+    /// The status.
+    pub fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The session this reply concerns, announced with its timeout in standard replies.
+    pub fn session(mut self, id: u64, timeout_secs: Option<u32>) -> Self {
+        self.session = Some((id, timeout_secs));
+        self
+    }
+
+    /// The number lab clients read from line 3 when no session is concerned (they parse it
+    /// even in errors); the request's own session number is the natural choice.
+    pub fn lab_session(mut self, id: u64) -> Self {
+        self.lab_session = id;
+        self
+    }
+
+    /// The lab report's `Frames: <total>` line (lab dialect only).
+    pub fn frames(mut self, total: Option<u64>) -> Self {
+        self.frames = total;
+        self
+    }
+
+    /// An extra header (standard dialect only: the lab shape has fixed lines).
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// A body (the SDP of DESCRIBE). Standard replies get `Content-Length` from it.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The reply to `req`, in `dialect`.
+    pub fn to_bytes(&self, req: &Request, dialect: Dialect) -> Vec<u8> {
+        match dialect {
+            Dialect::Lab => self.lab_bytes(req),
+            Dialect::Standard => self.standard_bytes(req),
+        }
+    }
+
+    fn lab_bytes(&self, req: &Request) -> Vec<u8> {
+        let session = self.session.map_or(self.lab_session, |(id, _)| id);
+        let mut lab = LabReply::new(self.status, req.cseq().unwrap_or(0), session);
+        if req.version().is_lab() {
+            lab = lab.with_version(req.version());
+        }
+        if let Some(total) = self.frames {
+            lab = lab.with_frames(total);
+        }
+        if !self.body.is_empty() {
+            lab = lab.with_body(self.body.clone());
+        }
+        lab.to_bytes()
+    }
+
+    fn standard_bytes(&self, req: &Request) -> Vec<u8> {
+        let mut r = Response::reply_to(req, self.status);
+        // Values below are built by this crate and valid; a refused one is left out rather than
+        // failing the whole reply.
+        let add = |r: Response, name: &str, value: &str| match r.clone().with_header(name, value) {
+            Ok(with) => with,
+            Err(_) => r,
+        };
+        r = add(r, "Server", SERVER);
+        if let Some((id, timeout)) = self.session {
+            let mut h = SessionHeader::from_number(id);
+            if let Some(t) = timeout {
+                h = h.with_timeout(t);
+            }
+            r = add(r, "Session", &h.to_string());
+        }
+        for (name, value) in &self.headers {
+            r = add(r, name, value);
+        }
+        if !self.body.is_empty() {
+            r = r.with_body(self.body.clone());
+        }
+        r.to_bytes(Dialect::Standard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtsp::{Message, MessageParser};
+    use crate::server::SessionState;
+
+    fn parse(text: &str) -> Request {
+        let mut p = MessageParser::new();
+        p.push(text.as_bytes()).unwrap();
+        p.end_of_read();
+        match p.next().unwrap() {
+            Some(Message::Request(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lab_shape() {
+        let req = parse("PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 123456");
+        let bytes = Reply::ok()
+            .session(123456, Some(60))
+            .frames(Some(500))
+            .header("Range", "npt=0-")
+            .to_bytes(&req, Dialect::Lab);
+        assert_eq!(
+            bytes,
+            b"RTSP/1.0 200 OK\nCSeq: 2\nSession: 123456\nFrames: 500"
+        );
+        let req = parse("FORWARD movie.Mjpeg RTSP/1.4\nCSeq: 9\nSession: 5");
+        let bytes = Reply::ok()
+            .session(5, None)
+            .frames(Some(7))
+            .to_bytes(&req, Dialect::Lab);
+        assert_eq!(bytes, b"RTSP/1.4 200 OK\nCSeq: 9\nSession: 5\nFrames: 7");
+    }
+
+    #[test]
+    fn lab_errors_keep_the_shape() {
+        let req = parse("PLAY movie.Mjpeg RTSP/1.0\nCSeq: 3\nSession: 42");
+        let refusal = Refusal::SessionNotFound;
+        let bytes = Reply::refusal(&refusal)
+            .lab_session(42)
+            .to_bytes(&req, Dialect::Lab);
+        assert_eq!(
+            bytes,
+            b"RTSP/1.0 454 Session Not Found\nCSeq: 3\nSession: 42"
+        );
+        let refusal = Refusal::MethodNotValidInState {
+            method: "PLAY",
+            state: SessionState::Init,
+        };
+        let bytes = Reply::refusal(&refusal).to_bytes(&req, Dialect::Lab);
+        assert!(bytes.starts_with(b"RTSP/1.0 455 "));
+        assert!(bytes.ends_with(b"\nCSeq: 3\nSession: 0"));
+    }
+
+    #[test]
+    fn standard_shape() {
+        let req = parse("SETUP rtsp://h/m.mjpg/track1 RTSP/1.0\r\nCSeq: 5\r\nTransport: RTP/AVP;unicast;client_port=1-2\r\n\r\n");
+        let text = String::from_utf8(
+            Reply::ok()
+                .session(77, Some(60))
+                .frames(Some(500))
+                .header("Transport", "RTP/AVP;unicast")
+                .to_bytes(&req, Dialect::Standard),
+        )
+        .unwrap();
+        assert!(text.starts_with("RTSP/1.0 200 OK\r\nCSeq: 5\r\n"), "{text}");
+        assert!(text.contains("\r\nSession: 77;timeout=60\r\n"));
+        assert!(text.contains("\r\nTransport: RTP/AVP;unicast\r\n"));
+        assert!(!text.contains("Frames"));
+        assert!(text.ends_with("\r\n\r\n"));
+        let req = parse("RECORD rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 6\r\n\r\n");
+        let text = String::from_utf8(
+            Reply::refusal(&Refusal::MethodNotAllowed).to_bytes(&req, Dialect::Standard),
+        )
+        .unwrap();
+        assert!(text.starts_with("RTSP/1.0 405 Method Not Allowed\r\nCSeq: 6\r\n"));
+        assert!(text.contains("Allow: OPTIONS, DESCRIBE, SETUP, PLAY"));
+        let body = Reply::ok()
+            .body("v=0\r\n")
+            .to_bytes(&req, Dialect::Standard);
+        assert!(String::from_utf8(body)
+            .unwrap()
+            .contains("Content-Length: 5\r\n\r\nv=0\r\n"));
+    }
+}

@@ -1,0 +1,302 @@
+//! What a request asks for: checked and typed before anything is looked up.
+//!
+//! [`classify`] applies the checks that need nothing but the request, in the order that gives
+//! the most useful status code: version (505), CSeq (400), method (405 / 501), request-URI
+//! (400 / 404), Session header (454), Range (457), parameters (451), Transport (461). What is
+//! left for the caller is what needs its state: the session table, the media files, the ports.
+
+use super::seek::NptStart;
+use super::state::Command;
+use super::target::{self, Target};
+use super::Refusal;
+use crate::rtsp::headers::{NptTime, Range, Session as SessionHeader, Transport};
+use crate::rtsp::{Method, Request};
+
+/// Methods listed in `Public:` and `Allow:`: every method the server serves.
+pub const SERVED_METHODS: [Method; 11] = [
+    Method::Options,
+    Method::Describe,
+    Method::Setup,
+    Method::Play,
+    Method::Pause,
+    Method::Teardown,
+    Method::GetParameter,
+    Method::SetParameter,
+    Method::Forward,
+    Method::Backward,
+    Method::Restart,
+];
+
+/// The `Public:` / `Allow:` header value.
+pub fn public_methods() -> String {
+    SERVED_METHODS
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the request wants done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// OPTIONS: list the methods (and refresh the session if one is named).
+    Options,
+    /// DESCRIBE: the SDP of the target.
+    Describe,
+    /// SETUP with the client's transport alternatives, in preference order.
+    Setup(Transport),
+    /// A command on a session (PLAY, PAUSE, TEARDOWN, the lab's skips, keep-alives).
+    Control(Command),
+}
+
+/// A request reduced to what the server acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// What to do.
+    pub intent: Intent,
+    /// The presentation the URI names; `None` for `*`.
+    pub target: Option<Target>,
+    /// The session the request names. Session 0 (what a lab client sends before SETUP) is no
+    /// session: the server never hands out 0.
+    pub session: Option<u64>,
+    /// The request's CSeq.
+    pub cseq: u32,
+}
+
+/// Check and type a request.
+pub fn classify(req: &Request) -> Result<Incoming, Refusal> {
+    if !req.version().is_supported() {
+        return Err(Refusal::VersionNotSupported);
+    }
+    let cseq = req
+        .cseq()
+        .ok_or(Refusal::BadRequest("missing or invalid CSeq"))?;
+    // Method problems come before anything else: a method we do not serve says so whatever
+    // session or URL it names.
+    let intent_kind = match req.method() {
+        Method::Announce | Method::Record | Method::Redirect => {
+            return Err(Refusal::MethodNotAllowed)
+        }
+        Method::Extension(_) => return Err(Refusal::NotImplemented),
+        m => m.clone(),
+    };
+    let target = target::resolve(req.uri())?;
+    let session = match req.headers().typed::<SessionHeader>() {
+        None => None,
+        Some(Ok(h)) => match h.id_number() {
+            Some(0) => None,
+            Some(id) => Some(id),
+            // We only hand out decimal ids: anything else names no session of ours.
+            None => return Err(Refusal::SessionNotFound),
+        },
+        Some(Err(_)) => return Err(Refusal::SessionNotFound),
+    };
+    let intent = match intent_kind {
+        Method::Options => Intent::Options,
+        Method::Describe => {
+            if target.is_none() {
+                return Err(Refusal::NotFound);
+            }
+            Intent::Describe
+        }
+        Method::Setup => {
+            if target.is_none() {
+                return Err(Refusal::NotFound);
+            }
+            match req.headers().typed::<Transport>() {
+                Some(Ok(t)) => Intent::Setup(t),
+                _ => return Err(Refusal::UnsupportedTransport),
+            }
+        }
+        Method::Play => Intent::Control(Command::Play {
+            range: play_range(req)?,
+        }),
+        Method::Pause => Intent::Control(Command::Pause),
+        Method::Teardown => Intent::Control(Command::Teardown),
+        Method::Forward => Intent::Control(Command::Forward),
+        Method::Backward => Intent::Control(Command::Backward),
+        Method::Restart => Intent::Control(Command::Restart),
+        Method::GetParameter | Method::SetParameter => {
+            // An empty body is a keep-alive; there are no parameters to get or set.
+            if !req.body().iter().all(u8::is_ascii_whitespace) {
+                return Err(Refusal::ParameterNotUnderstood);
+            }
+            Intent::Control(Command::KeepAlive)
+        }
+        Method::Announce | Method::Record | Method::Redirect | Method::Extension(_) => {
+            return Err(Refusal::NotImplemented)
+        }
+    };
+    Ok(Incoming {
+        intent,
+        target,
+        session,
+        cseq,
+    })
+}
+
+/// The start of a PLAY's `Range: npt=` header; `npt=-end` and `npt=now-` both mean "from
+/// where the session is".
+fn play_range(req: &Request) -> Result<Option<NptStart>, Refusal> {
+    match req.headers().typed::<Range>() {
+        None => Ok(None),
+        // Other units (smpte, clock) parse as errors too: the stream has no such timeline.
+        Some(Err(_)) => Err(Refusal::InvalidRange),
+        Some(Ok(range)) => Ok(Some(match range.start {
+            None | Some(NptTime::Now) => NptStart::Now,
+            Some(NptTime::At(d)) => NptStart::Seconds(d.as_secs_f64()),
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtsp::{Message, MessageParser};
+
+    fn parse(text: &str) -> Request {
+        let mut p = MessageParser::new();
+        p.push(text.as_bytes()).unwrap();
+        p.end_of_read();
+        match p.next().unwrap() {
+            Some(Message::Request(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn status(text: &str) -> u16 {
+        classify(&parse(text)).unwrap_err().status()
+    }
+
+    #[test]
+    fn lab_requests() {
+        let r = classify(&parse(
+            "SETUP movie.Mjpeg RTSP/1.0\nCSeq: 1\nTransport: RTP/UDP; client_port= 25000",
+        ))
+        .unwrap();
+        assert!(matches!(r.intent, Intent::Setup(_)));
+        assert_eq!(r.cseq, 1);
+        assert_eq!(r.session, None);
+        assert_eq!(r.target.unwrap().presentation, "movie.Mjpeg");
+        let r = classify(&parse(
+            "PLAY movie.Mjpeg RTSP/1.4\nCSeq: 2\nSession: 123456",
+        ))
+        .unwrap();
+        assert_eq!(r.intent, Intent::Control(Command::Play { range: None }));
+        assert_eq!(r.session, Some(123456));
+        let r = classify(&parse("FORWARD movie.Mjpeg RTSP/1.4\nCSeq: 3\nSession: 7")).unwrap();
+        assert_eq!(r.intent, Intent::Control(Command::Forward));
+        // The report's DESCRIBE before SETUP carries Session: 0.
+        let r = classify(&parse("DESCRIBE movie.Mjpeg RTSP/1.0\nCSeq: 1\nSession: 0")).unwrap();
+        assert_eq!((r.intent, r.session), (Intent::Describe, None));
+    }
+
+    #[test]
+    fn standard_requests() {
+        let r = classify(&parse(
+            "PLAY rtsp://h/movie.Mjpeg/ RTSP/1.0\r\nCSeq: 4\r\nSession: 99;timeout=60\r\nRange: npt=12.5-\r\n\r\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            r.intent,
+            Intent::Control(Command::Play {
+                range: Some(NptStart::Seconds(12.5))
+            })
+        );
+        assert_eq!(r.session, Some(99));
+        let r = classify(&parse(
+            "PLAY rtsp://h/m.mjpg/ RTSP/1.0\r\nCSeq: 5\r\nSession: 1\r\nRange: npt=now-\r\n\r\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            r.intent,
+            Intent::Control(Command::Play {
+                range: Some(NptStart::Now)
+            })
+        );
+        let r = classify(&parse("OPTIONS * RTSP/1.0\r\nCSeq: 6\r\n\r\n")).unwrap();
+        assert_eq!((r.intent, r.target), (Intent::Options, None));
+        let r = classify(&parse(
+            "GET_PARAMETER rtsp://h/m.mjpg/ RTSP/1.0\r\nCSeq: 7\r\nSession: 3\r\n\r\n",
+        ))
+        .unwrap();
+        assert_eq!(r.intent, Intent::Control(Command::KeepAlive));
+    }
+
+    #[test]
+    fn refusals_in_priority_order() {
+        assert_eq!(
+            status("PLAY rtsp://h/m.mjpg RTSP/2.0\r\nCSeq: 1\r\n\r\n"),
+            505
+        );
+        assert_eq!(status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\n\r\n"), 400);
+        // 501 / 405 win over a bad session.
+        assert_eq!(
+            status("JUMP rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nSession: x\r\n\r\n"),
+            501
+        );
+        assert_eq!(
+            status("RECORD rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nSession: x\r\n\r\n"),
+            405
+        );
+        assert_eq!(
+            status("DESCRIBE rtsp://h/../x.mjpg RTSP/1.0\r\nCSeq: 1\r\n\r\n"),
+            404
+        );
+        assert_eq!(status("DESCRIBE * RTSP/1.0\r\nCSeq: 1\r\n\r\n"), 404);
+        assert_eq!(
+            status("DESCRIBE http://h/x RTSP/1.0\r\nCSeq: 1\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nSession: abc\r\n\r\n"),
+            454
+        );
+        assert_eq!(
+            status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nRange: smpte=0:10:00-\r\n\r\n"),
+            457
+        );
+        assert_eq!(
+            status("SET_PARAMETER rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 5\r\n\r\na: b\n"),
+            451
+        );
+        assert_eq!(
+            status("SETUP rtsp://h/m.mjpg/track1 RTSP/1.0\r\nCSeq: 1\r\n\r\n"),
+            461
+        );
+        assert_eq!(
+            status("SETUP rtsp://h/m.mjpg/track1 RTSP/1.0\r\nCSeq: 1\r\nTransport: ;;\r\n\r\n"),
+            461
+        );
+    }
+
+    #[test]
+    fn public_lists_every_served_method() {
+        let p = public_methods();
+        assert!(p.starts_with("OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER"));
+        assert!(p.ends_with("FORWARD, BACKWARD, RESTART"));
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a peer sends, classification answers with a request or a refusal.
+            #[test]
+            fn never_panics(method in "[A-Z_]{1,14}", uri in "[ -~]{0,40}", headers in proptest::collection::vec(("(CSeq|Session|Range|Transport|X)", "[ -~]{0,30}"), 0..6)) {
+                let mut text = format!("{method} {} RTSP/1.0\r\n", uri.replace(' ', "%20"));
+                for (n, v) in headers {
+                    text.push_str(&format!("{n}: {v}\r\n"));
+                }
+                text.push_str("\r\n");
+                let mut p = MessageParser::new();
+                if p.push(text.as_bytes()).is_ok() {
+                    if let Ok(Some(Message::Request(req))) = p.next() {
+                        let _ = classify(&req);
+                    }
+                }
+            }
+        }
+    }
+}

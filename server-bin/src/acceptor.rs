@@ -1,0 +1,101 @@
+//! The acceptor: takes new TCP connections and deals them out to the connection workers.
+
+use std::io;
+use std::net::TcpListener;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::server::Ctx;
+use crate::worker::WorkerMsg;
+
+const LISTENER: Token = Token(0);
+const STOP: Token = Token(1);
+
+/// The acceptor thread's state.
+pub struct Acceptor {
+    poll: Poll,
+    listener: mio::net::TcpListener,
+}
+
+impl Acceptor {
+    /// An acceptor for `listener` and the waker that stops it.
+    pub fn new(listener: TcpListener) -> io::Result<(Self, Arc<Waker>)> {
+        listener.set_nonblocking(true)?;
+        let poll = Poll::new()?;
+        let mut listener = mio::net::TcpListener::from_std(listener);
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), STOP)?);
+        Ok((Self { poll, listener }, waker))
+    }
+
+    /// Accept until woken by the stop waker.
+    pub fn run(mut self, ctx: Arc<Ctx>) {
+        let mut events = Events::with_capacity(16);
+        let mut next = 0usize;
+        loop {
+            if let Err(e) = self.poll.poll(&mut events, None) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(error = %e, "acceptor poll failed");
+                return;
+            }
+            if events.iter().any(|e| e.token() == STOP) || ctx.shutting_down.load(Ordering::Acquire)
+            {
+                return;
+            }
+            loop {
+                match self.listener.accept() {
+                    Ok((stream, peer)) => {
+                        // mio streams convert back to std ones for the hand-over.
+                        let stream = std_stream(stream);
+                        if ctx.connections.load(Ordering::Acquire) >= ctx.config.max_connections {
+                            tracing::warn!(%peer, "connection limit reached; closing new connection");
+                            continue;
+                        }
+                        tune(&stream);
+                        ctx.connections.fetch_add(1, Ordering::AcqRel);
+                        let n = ctx.workers.len().max(1);
+                        let Some(worker) = ctx.workers.get(next % n) else {
+                            ctx.connection_closed();
+                            continue;
+                        };
+                        next = next.wrapping_add(1);
+                        if worker.send(WorkerMsg::Accept(stream, peer)).is_err() {
+                            ctx.connection_closed();
+                            tracing::warn!(%peer, "connection worker busy; closing new connection");
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        std::thread::sleep(Duration::from_millis(50));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn std_stream(stream: mio::net::TcpStream) -> std::net::TcpStream {
+    stream.into()
+}
+
+fn tune(stream: &std::net::TcpStream) {
+    // Replies are small and latency matters; interleaved frames are written whole anyway.
+    let _ = stream.set_nodelay(true);
+    // Detect peers that vanished without a FIN (a lab client's session lives as long as its
+    // connection, so a dead peer must eventually close it).
+    let sock = socket2::SockRef::from(stream);
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(30))
+        .with_interval(Duration::from_secs(10));
+    let _ = sock.set_tcp_keepalive(&ka);
+}

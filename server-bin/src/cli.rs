@@ -1,0 +1,159 @@
+//! Command line: the documented options plus the lab's `rtsp-server SERVER_PORT` form.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// RTSP/RTP MJPEG server for the lab's Python client and for standard players (VLC, FFmpeg,
+/// GStreamer). Serves every .Mjpeg / .mjpeg / .mjpg file under the media directory as
+/// rtsp://HOST:PORT/NAME, and a live synthetic test pattern as rtsp://HOST:PORT/testsrc.
+///
+/// The lab's form `rtsp-server SERVER_PORT` also works (media from the current directory).
+/// Logging honours RUST_LOG (for example RUST_LOG=debug).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "rtsp-server", version, about, long_about)]
+pub struct Cli {
+    /// Lab form: the RTSP port as the only positional argument (same as --port).
+    #[arg(value_name = "SERVER_PORT", conflicts_with = "port")]
+    pub server_port: Option<u16>,
+
+    /// Address to listen on. RTP is sent from the same address.
+    #[arg(long, default_value = "0.0.0.0", value_name = "ADDR")]
+    pub bind: IpAddr,
+
+    /// RTSP port to listen on.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Directory whose MJPEG files are served; nothing outside it is reachable.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub media: PathBuf,
+
+    /// Frames per second sent to every client (the lab's 50 ms interval is 20 fps).
+    #[arg(long, default_value_t = 20.0, value_name = "FPS", value_parser = parse_fps)]
+    pub fps: f64,
+
+    /// Threads serving RTSP connections (each runs an event loop for many connections).
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
+
+    /// Threads sending RTP (sessions are spread over them).
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub senders: u16,
+
+    /// Seconds without RTSP requests, RTCP reports or an open lab connection after which a
+    /// session is torn down; announced to clients as `Session: id;timeout=N`.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub session_timeout: u64,
+
+    /// Most sessions alive at once; SETUP beyond it is answered 503 Service Unavailable.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_sessions: usize,
+
+    /// Most RTSP connections open at once; further connections are closed right away.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Restart files from the first frame at the end instead of ending the stream (RTCP BYE).
+    #[arg(long = "loop")]
+    pub loop_media: bool,
+
+    /// Re-encode JPEG frames that RTP/JPEG (RFC 2435) cannot carry as-is (4:4:4, grayscale,
+    /// custom Huffman tables, progressive) instead of refusing those files.
+    #[arg(long)]
+    pub transcode: bool,
+
+    /// First UDP port tried for server RTP/RTCP pairs (RTP even, RTCP odd).
+    #[arg(long, default_value_t = 6970, value_name = "PORT")]
+    pub rtp_port_base: u16,
+
+    /// Log line format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+}
+
+impl Cli {
+    /// The RTSP port: `--port`, else the lab's positional port, else 8554.
+    pub fn rtsp_port(&self) -> u16 {
+        self.port.or(self.server_port).unwrap_or(8554)
+    }
+}
+
+fn parse_fps(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if v.is_finite() && (0.1..=240.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("fps must be between 0.1 and 240".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_positional_port() {
+        let cli = Cli::try_parse_from(["rtsp-server", "1300"]).unwrap();
+        assert_eq!(cli.rtsp_port(), 1300);
+        assert_eq!(cli.media, PathBuf::from("."));
+        assert_eq!(cli.fps, 20.0);
+    }
+
+    #[test]
+    fn options() {
+        let cli = Cli::try_parse_from([
+            "rtsp-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "9000",
+            "--media",
+            "m",
+            "--fps",
+            "25",
+            "--workers",
+            "3",
+            "--session-timeout",
+            "5",
+            "--max-sessions",
+            "4",
+            "--loop",
+            "--log-format",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(cli.rtsp_port(), 9000);
+        assert_eq!(cli.fps, 25.0);
+        assert_eq!(cli.workers, 3);
+        assert!(cli.loop_media);
+        assert_eq!(cli.log_format, LogFormat::Json);
+        assert_eq!(
+            Cli::try_parse_from(["rtsp-server"]).unwrap().rtsp_port(),
+            8554
+        );
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        for args in [
+            &["rtsp-server", "--fps", "0"][..],
+            &["rtsp-server", "--fps", "nan"],
+            &["rtsp-server", "--workers", "0"],
+            &["rtsp-server", "1300", "--port", "9000"],
+            &["rtsp-server", "--log-format", "xml"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+    }
+}

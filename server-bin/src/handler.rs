@@ -1,0 +1,467 @@
+//! Requests in, replies and session actions out.
+//!
+//! The decisions live in `rtsp_core::server` (sans-I/O): [`classify`] checks the request,
+//! the [`SessionMachine`](rtsp_core::server::SessionMachine) table says what a command does in
+//! the session's state, [`transport::choose`] picks the transport, [`Reply`] writes the answer
+//! in the client's dialect. This module does what needs the runtime: looking sessions and media
+//! up, binding ports, giving the scheduler its orders.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rtsp_core::rtsp::headers::{RtpInfo, RtpInfoEntry};
+use rtsp_core::rtsp::url::RequestUri;
+use rtsp_core::rtsp::{Dialect, Request};
+use rtsp_core::server::request::public_methods;
+use rtsp_core::server::{
+    classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
+    Route, SessionState, Target,
+};
+
+use crate::conn::ConnState;
+use crate::scheduler::SchedMsg;
+use crate::server::Ctx;
+use crate::session::{Delivery, EndReason, Flavor, Session, SessionInit, UdpDelivery};
+use crate::source::Source;
+
+/// Most sessions one connection may set up.
+const MAX_SESSIONS_PER_CONNECTION: usize = 16;
+
+/// What the connection worker must do besides sending the reply.
+#[derive(Debug)]
+pub enum ConnEffect {
+    /// Watch a session's UDP socket (RTCP from the client; junk on the RTP port is drained).
+    Watch {
+        /// The session.
+        session: Arc<Session>,
+        /// A clone of the socket.
+        socket: std::net::UdpSocket,
+        /// Whether it is the RTCP socket.
+        rtcp: bool,
+    },
+    /// Stop watching a session's sockets.
+    Forget(u64),
+}
+
+/// Handle one request from `conn`: queue the reply on the connection, return the side effects.
+pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
+    let mut effects = Vec::new();
+    let dialect = conn.dialect.unwrap_or(req.dialect());
+    let reply = match classify(&req)
+        .and_then(|inc| dispatch(ctx, conn, &req, inc, dialect, &mut effects))
+    {
+        Ok(reply) => reply,
+        Err(refusal) => {
+            tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), "refused: {refusal}");
+            // Lab clients read the session from line 3 even in errors: echo theirs.
+            let echoed = req
+                .headers()
+                .typed::<rtsp_core::rtsp::headers::Session>()
+                .and_then(Result::ok)
+                .and_then(|s| s.id_number())
+                .unwrap_or(0);
+            Reply::refusal(&refusal).lab_session(echoed)
+        }
+    };
+    tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), status = reply.status_code().as_u16(), "request");
+    conn.queue(reply.to_bytes(&req, dialect));
+    effects
+}
+
+fn dispatch(
+    ctx: &Ctx,
+    conn: &mut ConnState,
+    req: &Request,
+    inc: Incoming,
+    dialect: Dialect,
+    effects: &mut Vec<ConnEffect>,
+) -> Result<Reply, Refusal> {
+    let session = match inc.session {
+        // OPTIONS always succeeds (ffmpeg gives up on a failed OPTIONS, and uses `OPTIONS *`
+        // with its Session as a keep-alive): an unknown session there is just ignored.
+        Some(id) if inc.intent == Intent::Options => find_session(ctx, conn, id).ok(),
+        Some(id) => Some(find_session(ctx, conn, id)?),
+        None => None,
+    };
+    if let Some(s) = &session {
+        s.touch();
+    }
+    match inc.intent {
+        Intent::Options => {
+            let reply = Reply::ok().header("Public", public_methods());
+            Ok(match &session {
+                Some(s) => with_session(ctx, reply, s),
+                None => reply,
+            })
+        }
+        Intent::Describe => {
+            let target = inc.target.ok_or(Refusal::NotFound)?;
+            describe(
+                ctx,
+                conn,
+                req,
+                &target,
+                dialect,
+                session.as_ref(),
+                inc.session,
+            )
+        }
+        Intent::Setup(t) => {
+            let target = inc.target.ok_or(Refusal::NotFound)?;
+            setup(ctx, conn, req, &target, &t, dialect, session, effects)
+        }
+        Intent::Control(command) => match session {
+            Some(s) => control(ctx, conn, inc.target.as_ref(), s, command, effects),
+            None => {
+                // No session: the INIT row of the table (455, or 200 for TEARDOWN / keep-alive).
+                let head = Playhead {
+                    next_frame: 0,
+                    total_frames: None,
+                    fps: ctx.config.fps,
+                };
+                state::outcome(SessionState::Init, command, head)?;
+                Ok(Reply::ok())
+            }
+        },
+    }
+}
+
+/// The session `id`, checked to belong to this peer's address.
+fn find_session(ctx: &Ctx, conn: &ConnState, id: u64) -> Result<Arc<Session>, Refusal> {
+    let session = ctx.registry.get(id).ok_or(Refusal::SessionNotFound)?;
+    // Another host knowing (or guessing) the id gains nothing.
+    if session.peer.ip() != conn.peer.ip() {
+        tracing::warn!(peer = %conn.peer, session = id, owner = %session.peer, "session id used from another address");
+        return Err(Refusal::SessionNotFound);
+    }
+    Ok(session)
+}
+
+fn with_session(ctx: &Ctx, reply: Reply, s: &Session) -> Reply {
+    let timeout = u32::try_from(ctx.config.session_timeout.as_secs()).unwrap_or(u32::MAX);
+    reply
+        .session(s.id, Some(timeout))
+        .frames(s.source.total_frames())
+}
+
+/// Standard clients need RFC 2435; a file it cannot carry is refused with the reason logged.
+fn rtp_capable(source: &Source) -> Result<(), Refusal> {
+    match source.rtp_error() {
+        Some(why) => {
+            tracing::info!(file = source.name(), "refusing RTP/JPEG client: {why}");
+            Err(Refusal::UnsupportedMedia(
+                "RTP/JPEG (RFC 2435) cannot carry this file; restart the server with --transcode",
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+fn describe(
+    ctx: &Ctx,
+    conn: &ConnState,
+    req: &Request,
+    target: &Target,
+    dialect: Dialect,
+    session: Option<&Arc<Session>>,
+    requested: Option<u64>,
+) -> Result<Reply, Refusal> {
+    let source = ctx.catalog.open(target)?;
+    if dialect == Dialect::Standard {
+        rtp_capable(&source)?;
+    }
+    let sdp = crate::source::sdp(
+        &source,
+        conn.local.map(|a| a.ip()),
+        ctx.config.fps,
+        u64::from(rand::random::<u32>()),
+    );
+    let reply = match session {
+        Some(s) => with_session(ctx, Reply::ok(), s),
+        None => Reply::ok()
+            .lab_session(requested.unwrap_or(0))
+            .frames(source.total_frames()),
+    };
+    Ok(reply
+        .header("Content-Type", "application/sdp")
+        .header("Content-Base", content_base(conn, req, target))
+        .body(sdp))
+}
+
+/// `rtsp://host:port/<presentation>/`, with the host the client used when it sent a URL.
+fn content_base(conn: &ConnState, req: &Request, target: &Target) -> String {
+    let authority = match RequestUri::parse(req.uri()) {
+        Ok(RequestUri::Absolute(url)) if url.host.contains(':') => {
+            format!("[{}]:{}", url.host, url.port)
+        }
+        Ok(RequestUri::Absolute(url)) => format!("{}:{}", url.host, url.port),
+        _ => match conn.local {
+            Some(a @ SocketAddr::V6(_)) => format!("[{}]:{}", a.ip(), a.port()),
+            Some(a) => a.to_string(),
+            None => "127.0.0.1".to_owned(),
+        },
+    };
+    format!("rtsp://{authority}/{}/", target.presentation)
+}
+
+fn playhead(s: &Session) -> Playhead {
+    Playhead {
+        next_frame: s.position.load(Ordering::Acquire),
+        total_frames: s.source.total_frames(),
+        fps: s.fps,
+    }
+}
+
+/// PLAY, PAUSE, TEARDOWN, FORWARD, BACKWARD, RESTART and keep-alives on a session.
+fn control(
+    ctx: &Ctx,
+    conn: &mut ConnState,
+    target: Option<&Target>,
+    session: Arc<Session>,
+    command: Command,
+    effects: &mut Vec<ConnEffect>,
+) -> Result<Reply, Refusal> {
+    if let Some(t) = target {
+        if t.presentation != session.presentation {
+            return Err(Refusal::OnlyAggregateAllowed);
+        }
+    }
+    let transition = session.machine.lock().apply(command, playhead(&session))?;
+    let mut reply = with_session(ctx, Reply::ok(), &session);
+    match transition.effect {
+        // RTP-Info is read before pacing starts: the first frame may leave at once.
+        Effect::StartPlaying { from } => {
+            reply = play_headers(reply, &session, from);
+            start_pacing(ctx, &session, from);
+        }
+        Effect::Seek { to } if transition.to == SessionState::Playing => {
+            if matches!(command, Command::Play { .. }) {
+                reply = play_headers(reply, &session, to);
+            }
+            start_pacing(ctx, &session, to);
+        }
+        // Not playing: just move the position for the next PLAY.
+        Effect::Seek { to } => session.position.store(to, Ordering::Release),
+        Effect::Pause => {
+            session.next_epoch();
+            let _ = ctx.scheduler.send(SchedMsg::Stop(session.id));
+            tracing::debug!(
+                session = session.id,
+                at = session.position.load(Ordering::Relaxed),
+                "paused"
+            );
+        }
+        Effect::Teardown => {
+            ctx.end_session(&session, EndReason::Teardown);
+            conn.sessions.retain(|id| *id != session.id);
+            effects.push(ConnEffect::Forget(session.id));
+        }
+        Effect::None if matches!(command, Command::Play { .. }) => {
+            let at = session.position.load(Ordering::Acquire);
+            reply = play_headers(reply, &session, at);
+        }
+        Effect::None | Effect::Establish | Effect::ChangeTransport => {}
+    }
+    Ok(reply)
+}
+
+fn start_pacing(ctx: &Ctx, session: &Arc<Session>, from: u64) {
+    let epoch = session.next_epoch();
+    session.position.store(from, Ordering::Release);
+    let _ = ctx.scheduler.send(SchedMsg::Play {
+        session: Arc::clone(session),
+        from,
+        epoch,
+    });
+}
+
+/// `Range` and `RTP-Info` of a PLAY reply.
+fn play_headers(reply: Reply, s: &Session, from: u64) -> Reply {
+    let range = match s.source.total_frames() {
+        Some(total) => format!(
+            "npt={:.3}-{:.3}",
+            seek::npt_of_frame(from, s.fps),
+            seek::npt_of_frame(total, s.fps)
+        ),
+        None => "npt=now-".to_owned(),
+    };
+    let info = RtpInfo(vec![RtpInfoEntry {
+        url: s.control_url.clone(),
+        seq: Some(s.rtp_seq.load(Ordering::Relaxed) as u16),
+        rtptime: Some(s.rtp_timestamp(s.next_ticks.load(Ordering::Acquire))),
+    }]);
+    reply
+        .header("Range", range)
+        .header("RTP-Info", info.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn setup(
+    ctx: &Ctx,
+    conn: &mut ConnState,
+    req: &Request,
+    target: &Target,
+    transports: &rtsp_core::rtsp::headers::Transport,
+    dialect: Dialect,
+    session: Option<Arc<Session>>,
+    effects: &mut Vec<ConnEffect>,
+) -> Result<Reply, Refusal> {
+    if let Some(existing) = session {
+        // SETUP on an existing session: only the same presentation (it has one track), and
+        // only to change the transport while not playing.
+        if target.presentation != existing.presentation {
+            return Err(Refusal::AggregateNotAllowed);
+        }
+        let chosen = transport::choose(transports, existing.flavor == Flavor::Lab)?;
+        existing
+            .machine
+            .lock()
+            .apply(Command::Setup, playhead(&existing))?;
+        let (delivery, reply_transport, watch) =
+            open_route(ctx, conn, &chosen, existing.flavor, existing.ssrc)?;
+        effects.push(ConnEffect::Forget(existing.id));
+        *existing.delivery.write() = Some(delivery);
+        watch_sockets(effects, &existing, watch);
+        let mut reply = with_session(ctx, Reply::ok(), &existing);
+        if let Some(t) = reply_transport {
+            reply = reply.header("Transport", t);
+        }
+        return Ok(reply);
+    }
+    let source = ctx.catalog.open(target)?;
+    if dialect == Dialect::Standard {
+        rtp_capable(&source)?;
+    }
+    if !ctx.registry.has_room() || conn.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
+        return Err(Refusal::ServiceUnavailable);
+    }
+    let flavor = match dialect {
+        Dialect::Lab => Flavor::Lab,
+        Dialect::Standard => Flavor::Standard,
+    };
+    let chosen = transport::choose(transports, flavor == Flavor::Lab)?;
+    let ssrc: u32 = rand::random();
+    let (delivery, reply_transport, watch) = open_route(ctx, conn, &chosen, flavor, ssrc)?;
+    let session = Session::new(
+        SessionInit {
+            id: ctx.registry.fresh_id(),
+            peer: conn.peer,
+            flavor,
+            presentation: target.presentation.clone(),
+            control_url: req.uri().to_owned(),
+            ssrc,
+            source: Arc::clone(&source),
+            fps: ctx.config.fps,
+            looping: ctx.config.looping,
+            home: conn.link.clone(),
+        },
+        ctx.clock,
+    );
+    session
+        .machine
+        .lock()
+        .apply(Command::Setup, playhead(&session))?;
+    *session.delivery.write() = Some(delivery);
+    let session = Arc::new(session);
+    if flavor == Flavor::Lab {
+        // The lab protocol has no keep-alive: the session lives as long as the connection.
+        session.pinned.store(true, Ordering::Relaxed);
+    }
+    if ctx.registry.insert(Arc::clone(&session)).is_err() {
+        return Err(Refusal::ServiceUnavailable);
+    }
+    conn.sessions.push(session.id);
+    watch_sockets(effects, &session, watch);
+    tracing::info!(
+        session = session.id,
+        peer = %conn.peer,
+        media = %session.presentation,
+        dialect = ?flavor,
+        transport = reply_transport.as_deref().unwrap_or("lab RTP/UDP"),
+        frames = ?source.total_frames(),
+        "session start"
+    );
+    let mut reply = with_session(ctx, Reply::ok(), &session);
+    if let Some(t) = reply_transport {
+        reply = reply.header("Transport", t);
+    }
+    Ok(reply)
+}
+
+type Watch = Vec<(std::net::UdpSocket, bool)>;
+
+fn watch_sockets(effects: &mut Vec<ConnEffect>, session: &Arc<Session>, watch: Watch) {
+    for (socket, rtcp) in watch {
+        effects.push(ConnEffect::Watch {
+            session: Arc::clone(session),
+            socket,
+            rtcp,
+        });
+    }
+}
+
+/// Open what the chosen route needs. RTP only ever goes to the RTSP peer's own address.
+fn open_route(
+    ctx: &Ctx,
+    conn: &ConnState,
+    chosen: &transport::Chosen,
+    flavor: Flavor,
+    ssrc: u32,
+) -> Result<(Delivery, Option<String>, Watch), Refusal> {
+    let peer_ip = conn.peer.ip();
+    match chosen.route {
+        Route::Interleaved { rtp_channel } => Ok((
+            Delivery::Interleaved {
+                link: conn.link.clone(),
+                rtp_channel,
+            },
+            Some(transport::reply(chosen, None, ssrc).to_string()),
+            Vec::new(),
+        )),
+        Route::Udp { rtp_port, .. } if flavor == Flavor::Lab => {
+            let socket = ctx
+                .ports
+                .single()
+                .map_err(|_| Refusal::Internal("cannot open a UDP socket"))?;
+            let watch = socket
+                .try_clone()
+                .ok()
+                .map(|s| (s, false))
+                .into_iter()
+                .collect();
+            let delivery = Delivery::Udp(UdpDelivery {
+                rtp: Arc::new(socket),
+                rtcp: None,
+                rtp_dest: SocketAddr::new(peer_ip, rtp_port),
+                rtcp_dest: None,
+            });
+            // The lab reply has no Transport line: the lab client reads lines by position.
+            Ok((delivery, None, watch))
+        }
+        Route::Udp {
+            rtp_port,
+            rtcp_port,
+        } => {
+            let pair = ctx
+                .ports
+                .allocate()
+                .map_err(|_| Refusal::Internal("no free UDP port pair"))?;
+            let mut watch = Vec::new();
+            if let Ok(s) = pair.rtp.try_clone() {
+                watch.push((s, false));
+            }
+            if let Ok(s) = pair.rtcp.try_clone() {
+                watch.push((s, true));
+            }
+            let reply = transport::reply(chosen, Some(pair.rtp_port()), ssrc).to_string();
+            let delivery = Delivery::Udp(UdpDelivery {
+                rtp: Arc::new(pair.rtp),
+                rtcp: Some(Arc::new(pair.rtcp)),
+                rtp_dest: SocketAddr::new(peer_ip, rtp_port),
+                rtcp_dest: rtcp_port.map(|p| SocketAddr::new(peer_ip, p)),
+            });
+            Ok((delivery, Some(reply), watch))
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Live sessions: what every thread needs to know about one client stream, and the registry
+//! that owns them.
+//!
+//! A session is shared (`Arc`) by the connection worker that handles its RTSP requests, the
+//! pacing scheduler, one sender worker and the reaper. Fields that more than one thread writes
+//! are atomics or behind short locks; the scheduler and the sender each own the part of the
+//! state only they change (the pacing grid lives in the scheduler, the RTP sequence counter in
+//! the session but is only ever advanced by its one sender worker).
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+use rtsp_core::server::SessionMachine;
+
+use crate::source::Source;
+use crate::worker::ConnLink;
+
+/// Session identifier; printed in decimal, which the lab client parses with `int()`.
+pub type SessionId = u64;
+
+/// Which wire format a session's client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// The lab's Python client: whole-JPEG RTP packets, lab reply shape.
+    Lab,
+    /// RFC 2326 / 2435 clients.
+    Standard,
+}
+
+/// Where a session's RTP and RTCP go.
+#[derive(Debug)]
+pub enum Delivery {
+    /// RTP (and RTCP) over UDP to the RTSP peer's address.
+    Udp(UdpDelivery),
+    /// `$`-framed on the RTSP connection (RFC 2326 section 10.12).
+    Interleaved {
+        /// The connection carrying the frames.
+        link: ConnLink,
+        /// Channel for RTP; RTCP uses `rtp_channel + 1`.
+        rtp_channel: u8,
+    },
+}
+
+/// UDP sockets and destinations of a session.
+#[derive(Debug)]
+pub struct UdpDelivery {
+    /// Socket RTP is sent from (server_port C).
+    pub rtp: Arc<UdpSocket>,
+    /// Socket RTCP is sent from (C + 1); the lab dialect has none.
+    pub rtcp: Option<Arc<UdpSocket>>,
+    /// The client's RTP address: always the RTSP peer's IP.
+    pub rtp_dest: SocketAddr,
+    /// The client's RTCP address.
+    pub rtcp_dest: Option<SocketAddr>,
+}
+
+/// Counters kept per session and logged when it ends.
+#[derive(Debug, Default)]
+pub struct SessionStats {
+    /// Frames handed to the network.
+    pub frames_sent: AtomicU64,
+    /// RTP packets sent.
+    pub packets_sent: AtomicU64,
+    /// RTP payload bytes sent (the RTCP SR octet count).
+    pub octets_sent: AtomicU64,
+    /// Frames dropped because the session's queue was full or a socket refused them.
+    pub frames_dropped: AtomicU64,
+    /// Frame slots skipped after a scheduler stall.
+    pub frames_skipped: AtomicU64,
+    /// RTCP receiver reports received.
+    pub rr_received: AtomicU64,
+    /// Last reported fraction lost (RFC 3550 8-bit fixed point).
+    pub rr_fraction_lost: AtomicU32,
+    /// Last reported cumulative packets lost.
+    pub rr_cumulative_lost: AtomicU32,
+    /// Last reported interarrival jitter, in RTP timestamp units.
+    pub rr_jitter: AtomicU32,
+}
+
+/// One session.
+#[derive(Debug)]
+pub struct Session {
+    /// Identifier.
+    pub id: SessionId,
+    /// The RTSP peer that created it; only this IP may control it or receive its media.
+    pub peer: SocketAddr,
+    /// Wire format.
+    pub flavor: Flavor,
+    /// The presentation name it was set up for (relative to the media root).
+    pub presentation: String,
+    /// The URL of the SETUP request (RTP-Info's `url=`).
+    pub control_url: String,
+    /// The media.
+    pub source: Arc<Source>,
+    /// Frame rate of this session.
+    pub fps: f64,
+    /// Restart at the end instead of ending.
+    pub looping: bool,
+    /// RFC 2326 state machine.
+    pub machine: Mutex<SessionMachine>,
+    /// Transport; replaced by a SETUP in READY.
+    pub delivery: RwLock<Option<Delivery>>,
+    /// The connection worker whose poll owns the session's UDP sockets (for RTCP reception).
+    pub home: ConnLink,
+    /// Bumped on every PLAY / PAUSE / seek / teardown; scheduler entries of an older epoch die.
+    pub epoch: AtomicU64,
+    /// Next frame index to send (written by the scheduler while playing).
+    pub position: AtomicU64,
+    /// Our SSRC.
+    pub ssrc: u32,
+    /// Random RTP timestamp origin.
+    pub rtp_ts_base: u32,
+    /// Next RTP sequence number (advanced only by the session's sender worker).
+    pub rtp_seq: AtomicU32,
+    /// RTP clock ticks (90 kHz, relative to `rtp_ts_base`) the next frame will carry.
+    pub next_ticks: AtomicU64,
+    /// Frames queued for the sender but not sent yet.
+    pub in_flight: AtomicUsize,
+    /// Milliseconds since server start of the last sign of life.
+    last_seen_ms: AtomicU64,
+    /// While true the reaper leaves the session alone (a lab client's RTSP connection is open:
+    /// the lab protocol has no keep-alive).
+    pub pinned: AtomicBool,
+    /// Set once the session is gone; late jobs for it are discarded.
+    pub closed: AtomicBool,
+    /// A too-large-for-the-lab-client frame was already reported.
+    pub warned_large: AtomicBool,
+    /// When the last RTCP SR went out (ms since server start).
+    pub last_sr_ms: AtomicU64,
+    /// Counters.
+    pub stats: SessionStats,
+    /// When the session was created.
+    pub created: Instant,
+    clock: crate::Clock,
+}
+
+/// What [`Session::new`] needs.
+#[derive(Debug)]
+pub struct SessionInit {
+    /// Identifier.
+    pub id: SessionId,
+    /// RTSP peer.
+    pub peer: SocketAddr,
+    /// Wire format.
+    pub flavor: Flavor,
+    /// Presentation name.
+    pub presentation: String,
+    /// SETUP URL.
+    pub control_url: String,
+    /// SSRC (chosen before the session exists, for the Transport reply).
+    pub ssrc: u32,
+    /// Media.
+    pub source: Arc<Source>,
+    /// Frame rate.
+    pub fps: f64,
+    /// Loop at the end.
+    pub looping: bool,
+    /// Connection worker owning the session's sockets.
+    pub home: ConnLink,
+}
+
+impl Session {
+    /// A session in INIT with random sequence and timestamp origins (RFC 3550 5.1).
+    pub fn new(init: SessionInit, clock: crate::Clock) -> Self {
+        let now = clock.now_ms();
+        Self {
+            id: init.id,
+            peer: init.peer,
+            flavor: init.flavor,
+            presentation: init.presentation,
+            control_url: init.control_url,
+            source: init.source,
+            fps: init.fps,
+            looping: init.looping,
+            machine: Mutex::new(SessionMachine::new()),
+            delivery: RwLock::new(None),
+            home: init.home,
+            epoch: AtomicU64::new(0),
+            position: AtomicU64::new(0),
+            ssrc: init.ssrc,
+            rtp_ts_base: rand::random(),
+            // The lab's sequence number is the frame number; standard sessions start at random.
+            rtp_seq: AtomicU32::new(u32::from(rand::random::<u16>())),
+            next_ticks: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            last_seen_ms: AtomicU64::new(now),
+            pinned: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            warned_large: AtomicBool::new(false),
+            last_sr_ms: AtomicU64::new(0),
+            stats: SessionStats::default(),
+            created: Instant::now(),
+            clock,
+        }
+    }
+
+    /// Record a sign of life (an RTSP request, an RTCP packet).
+    pub fn touch(&self) {
+        self.last_seen_ms
+            .store(self.clock.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Time since the last sign of life.
+    pub fn idle_for(&self) -> Duration {
+        let last = self.last_seen_ms.load(Ordering::Relaxed);
+        Duration::from_millis(self.clock.now_ms().saturating_sub(last))
+    }
+
+    /// Start a new epoch (invalidating everything the scheduler holds for the session).
+    pub fn next_epoch(&self) -> u64 {
+        self.epoch.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// The RTP timestamp for `ticks` clock ticks after the origin.
+    pub fn rtp_timestamp(&self, ticks: u64) -> u32 {
+        // RTP timestamps wrap modulo 2^32 by definition (RFC 3550 5.1).
+        self.rtp_ts_base.wrapping_add(ticks as u32)
+    }
+
+    /// One-line summary for the end-of-session log.
+    pub fn summary(&self) -> String {
+        let s = &self.stats;
+        let ld = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let ld32 = |a: &AtomicU32| a.load(Ordering::Relaxed);
+        format!(
+            "frames_sent={} packets_sent={} bytes_sent={} frames_dropped={} frames_skipped={} rtcp_rr={} rr_fraction_lost={:.3} rr_cumulative_lost={} rr_jitter={} duration_s={:.1}",
+            ld(&s.frames_sent),
+            ld(&s.packets_sent),
+            ld(&s.octets_sent),
+            ld(&s.frames_dropped),
+            ld(&s.frames_skipped),
+            ld(&s.rr_received),
+            f64::from(ld32(&s.rr_fraction_lost)) / 256.0,
+            // The counter is a 24-bit two's complement field stored sign-extended.
+            ld32(&s.rr_cumulative_lost) as i32,
+            ld32(&s.rr_jitter),
+            self.created.elapsed().as_secs_f64()
+        )
+    }
+}
+
+/// Why a session ended (for the log line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// TEARDOWN.
+    Teardown,
+    /// No sign of life for the session timeout.
+    Timeout,
+    /// Its RTSP connection closed (interleaved and lab sessions cannot outlive it).
+    ConnectionClosed,
+    /// Server shutdown.
+    Shutdown,
+}
+
+impl EndReason {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Teardown => "teardown",
+            Self::Timeout => "timeout",
+            Self::ConnectionClosed => "connection closed",
+            Self::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// All live sessions, bounded by `--max-sessions`.
+#[derive(Debug)]
+pub struct Registry {
+    sessions: Mutex<HashMap<SessionId, Arc<Session>>>,
+    max: usize,
+}
+
+/// The registry is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+impl Registry {
+    /// An empty registry admitting at most `max` sessions.
+    pub fn new(max: usize) -> Self {
+        Self {
+            sessions: Mutex::new(HashMap::new()),
+            max,
+        }
+    }
+
+    /// A fresh random identifier that is not in use. Sixteen decimal digits: unguessable enough
+    /// that another peer cannot hijack a session, and still an integer for the lab client.
+    pub fn fresh_id(&self) -> SessionId {
+        use rand::Rng;
+        let sessions = self.sessions.lock();
+        let mut rng = rand::thread_rng();
+        loop {
+            let id = rng.gen_range(1_000_000_000_000_000..10_000_000_000_000_000);
+            if !sessions.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Is there room for one more session?
+    pub fn has_room(&self) -> bool {
+        self.sessions.lock().len() < self.max
+    }
+
+    /// Add a session, unless the registry is full.
+    pub fn insert(&self, session: Arc<Session>) -> Result<(), Full> {
+        let mut sessions = self.sessions.lock();
+        if sessions.len() >= self.max {
+            return Err(Full);
+        }
+        sessions.insert(session.id, session);
+        Ok(())
+    }
+
+    /// Look a session up.
+    pub fn get(&self, id: SessionId) -> Option<Arc<Session>> {
+        self.sessions.lock().get(&id).cloned()
+    }
+
+    /// Remove a session; `None` if it was already gone (so exactly one caller ends it).
+    pub fn remove(&self, id: SessionId) -> Option<Arc<Session>> {
+        self.sessions.lock().remove(&id)
+    }
+
+    /// Number of live sessions.
+    pub fn len(&self) -> usize {
+        self.sessions.lock().len()
+    }
+
+    /// No live session?
+    pub fn is_empty(&self) -> bool {
+        self.sessions.lock().is_empty()
+    }
+
+    /// Snapshot of all sessions.
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.sessions.lock().values().cloned().collect()
+    }
+}

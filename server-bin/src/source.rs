@@ -1,0 +1,304 @@
+//! Media sources as the sender sees them: frames by index, as whole JPEGs (lab dialect) and as
+//! ready-made RFC 2435 payloads (standard dialect).
+//!
+//! A file is read once ([`MjpegFile`] indexes it and hands out frame handles that share its one
+//! buffer) and packetized once at load, so every session of every client sends the same bytes
+//! and each session holds nothing but its position. The live test source renders a frame per
+//! slot of a wall-clock grid shared by all its sessions, and keeps the last few frames so
+//! sessions asking for the same slot share one encode.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use rtsp_core::jpeg::{reencode_for_rtp, Packetizer, ParsedJpeg};
+use rtsp_core::media::{Frame, MediaError, MjpegFile, TestPattern};
+use rtsp_core::sdp::{Dimensions, SessionDescription};
+
+/// Size of the live test pattern.
+pub const TEST_WIDTH: u16 = 320;
+/// Size of the live test pattern.
+pub const TEST_HEIGHT: u16 = 240;
+/// JPEG quality used when re-encoding frames for RFC 2435.
+const TRANSCODE_QUALITY: u8 = 90;
+/// Live frames kept for sharing between sessions.
+const LIVE_CACHE: usize = 8;
+
+/// One frame's RFC 2435 payloads, in packet order.
+#[derive(Debug, Default)]
+pub struct Packetized {
+    payloads: Vec<Vec<u8>>,
+}
+
+impl Deref for Packetized {
+    type Target = [Vec<u8>];
+    fn deref(&self) -> &[Vec<u8>] {
+        &self.payloads
+    }
+}
+
+/// A whole JPEG, shared.
+#[derive(Clone)]
+pub enum Jpeg {
+    /// A frame of a file (shares the file's buffer).
+    File(Frame),
+    /// A generated frame.
+    Owned(Arc<Vec<u8>>),
+}
+
+impl AsRef<[u8]> for Jpeg {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Self::File(f) => f.as_bytes(),
+            Self::Owned(v) => v,
+        }
+    }
+}
+
+struct LiveFrame {
+    jpeg: Arc<Vec<u8>>,
+    payloads: Arc<Packetized>,
+}
+
+enum Kind {
+    File {
+        file: MjpegFile,
+        /// `Err` when RFC 2435 cannot carry the file (lab clients can still play it).
+        packets: Result<Vec<Arc<Packetized>>, String>,
+    },
+    Live {
+        pattern: TestPattern,
+        origin: Instant,
+        fps: f64,
+        cache: Mutex<VecDeque<(u64, Arc<LiveFrame>)>>,
+    },
+}
+
+/// A servable source.
+pub struct Source {
+    name: String,
+    width: u16,
+    height: u16,
+    kind: Kind,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .field("frames", &self.total_frames())
+            .finish()
+    }
+}
+
+/// Why a file cannot be served at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Reading or indexing failed.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The file has no frames.
+    #[error("the file has no frames")]
+    Empty,
+}
+
+impl Source {
+    /// Read, index and packetize a file. Frames RFC 2435 cannot carry are re-encoded when
+    /// `transcode` is set; otherwise the file is kept for lab clients only.
+    pub fn load_file(name: &str, path: &Path, transcode: bool) -> Result<Self, LoadError> {
+        let file = MjpegFile::open(path)?;
+        if file.frame_count() == 0 {
+            return Err(LoadError::Empty);
+        }
+        let packetizer = Packetizer::new();
+        let mut packets = Ok(Vec::with_capacity(file.frame_count()));
+        let (mut width, mut height) = (0u16, 0u16);
+        let mut transcoded = 0usize;
+        for (i, jpeg) in file.frames().enumerate() {
+            let Ok(list) = &mut packets else { break };
+            let reencoded;
+            let parsed = match ParsedJpeg::parse(jpeg) {
+                Ok(p) => p,
+                Err(e) if transcode => {
+                    reencoded = match reencode_for_rtp(jpeg, TRANSCODE_QUALITY) {
+                        Ok(v) => v,
+                        Err(re) => {
+                            packets = Err(format!("frame {i}: {e}; re-encoding failed: {re}"));
+                            break;
+                        }
+                    };
+                    transcoded += 1;
+                    match ParsedJpeg::parse(&reencoded) {
+                        Ok(p) => p,
+                        Err(e2) => {
+                            packets = Err(format!("frame {i}: re-encoded frame unusable: {e2}"));
+                            break;
+                        }
+                    }
+                }
+                Err(e) => {
+                    packets = Err(format!("frame {i}: {e}"));
+                    break;
+                }
+            };
+            if i == 0 {
+                width = parsed.width();
+                height = parsed.height();
+            }
+            list.push(Arc::new(Packetized {
+                payloads: packetizer.packetize_to_vec(&parsed),
+            }));
+        }
+        if transcoded > 0 {
+            tracing::info!(
+                file = name,
+                frames = transcoded,
+                "re-encoded frames for RTP/JPEG"
+            );
+        }
+        if let Err(why) = &packets {
+            tracing::warn!(
+                file = name,
+                "RTP/JPEG (RFC 2435) cannot carry this file, lab clients only: {why}"
+            );
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            width,
+            height,
+            kind: Kind::File { file, packets },
+        })
+    }
+
+    /// The live synthetic source, its frame grid anchored at `origin`.
+    pub fn test_pattern(fps: f64, origin: Instant) -> Result<Self, MediaError> {
+        let pattern = TestPattern::new(TEST_WIDTH, TEST_HEIGHT, fps)?;
+        Ok(Self {
+            name: rtsp_core::server::target::TEST_SOURCE.to_owned(),
+            width: TEST_WIDTH,
+            height: TEST_HEIGHT,
+            kind: Kind::Live {
+                pattern,
+                origin,
+                fps,
+                cache: Mutex::new(VecDeque::new()),
+            },
+        })
+    }
+
+    /// Name (relative path or `testsrc`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Frame width of the first frame (0 if RFC 2435 cannot carry the file).
+    pub fn width(&self) -> u16 {
+        self.width
+    }
+
+    /// Frame height of the first frame.
+    pub fn height(&self) -> u16 {
+        self.height
+    }
+
+    /// Number of frames; `None` for the live source.
+    pub fn total_frames(&self) -> Option<u64> {
+        match &self.kind {
+            Kind::File { file, .. } => Some(file.frame_count() as u64),
+            Kind::Live { .. } => None,
+        }
+    }
+
+    /// Why standard (RFC 2435) clients cannot get this source, if they cannot.
+    pub fn rtp_error(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::File {
+                packets: Err(why), ..
+            } => Some(why),
+            _ => None,
+        }
+    }
+
+    /// The live frame due at `now` (0 for files).
+    pub fn live_index(&self, now: Instant) -> u64 {
+        match &self.kind {
+            Kind::Live { origin, fps, .. } => {
+                (now.saturating_duration_since(*origin).as_secs_f64() * fps).floor() as u64
+            }
+            Kind::File { .. } => 0,
+        }
+    }
+
+    /// Frame `index` as a whole JPEG.
+    pub fn jpeg(&self, index: u64) -> Option<Jpeg> {
+        match &self.kind {
+            Kind::File { file, .. } => file
+                .frame_handle(usize::try_from(index).ok()?)
+                .map(Jpeg::File),
+            Kind::Live { .. } => self.live(index).map(|f| Jpeg::Owned(Arc::clone(&f.jpeg))),
+        }
+    }
+
+    /// Frame `index` as RFC 2435 payloads.
+    pub fn payloads(&self, index: u64) -> Option<Arc<Packetized>> {
+        match &self.kind {
+            Kind::File {
+                packets: Ok(list), ..
+            } => list.get(usize::try_from(index).ok()?).cloned(),
+            Kind::File { .. } => None,
+            Kind::Live { .. } => self.live(index).map(|f| Arc::clone(&f.payloads)),
+        }
+    }
+
+    fn live(&self, index: u64) -> Option<Arc<LiveFrame>> {
+        let Kind::Live { pattern, cache, .. } = &self.kind else {
+            return None;
+        };
+        if let Some((_, f)) = cache.lock().iter().find(|(n, _)| *n == index) {
+            return Some(Arc::clone(f));
+        }
+        // Render outside the lock: encoding takes milliseconds.
+        let jpeg = pattern.frame(index).ok()?;
+        let payloads = {
+            let parsed = ParsedJpeg::parse(&jpeg).ok()?;
+            Packetizer::new().packetize_to_vec(&parsed)
+        };
+        let frame = Arc::new(LiveFrame {
+            jpeg: Arc::new(jpeg),
+            payloads: Arc::new(Packetized { payloads }),
+        });
+        let mut cache = cache.lock();
+        cache.push_back((index, Arc::clone(&frame)));
+        while cache.len() > LIVE_CACHE {
+            cache.pop_front();
+        }
+        Some(frame)
+    }
+
+    /// Duration at `fps`, `None` for live.
+    pub fn duration(&self, fps: f64) -> Option<Duration> {
+        let total = self.total_frames()?;
+        (fps > 0.0).then(|| Duration::from_secs_f64(total as f64 / fps))
+    }
+}
+
+/// The SDP answered to DESCRIBE.
+pub fn sdp(source: &Source, origin: Option<IpAddr>, fps: f64, session_id: u64) -> String {
+    let mut desc = SessionDescription::new(session_id, source.name());
+    if let Some(ip) = origin {
+        desc.origin_address = ip;
+    }
+    desc.duration = source.duration(fps);
+    desc.frame_rate = Some(fps);
+    if source.width() > 0 && source.height() > 0 {
+        desc.dimensions = Some(Dimensions {
+            width: u32::from(source.width()),
+            height: u32::from(source.height()),
+        });
+    }
+    desc.to_sdp().unwrap_or_default()
+}

@@ -1,0 +1,111 @@
+//! Server-side UDP ports for RTP/RTCP pairs.
+//!
+//! RFC 3550 wants RTP on an even port and RTCP on the next odd one. Pairs are taken from a range
+//! starting at `--rtp-port-base`, walking a shared cursor so that a port freed a moment ago (a
+//! client may still be sending to it) is not the first one handed out again.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// How many consecutive pairs are tried before giving up.
+const PAIRS_TRIED: u32 = 2048;
+
+/// Hands out even/odd UDP port pairs.
+#[derive(Debug)]
+pub struct PortAllocator {
+    ip: IpAddr,
+    base: u16,
+    cursor: AtomicU32,
+}
+
+/// A bound RTP/RTCP socket pair.
+#[derive(Debug)]
+pub struct PortPair {
+    /// Even port: RTP.
+    pub rtp: UdpSocket,
+    /// Odd port: RTCP.
+    pub rtcp: UdpSocket,
+}
+
+impl PortPair {
+    /// The RTP port (the RTCP port is one more).
+    pub fn rtp_port(&self) -> u16 {
+        self.rtp.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+}
+
+impl PortAllocator {
+    /// Pairs on `ip` starting at `base` (rounded up to even).
+    pub fn new(ip: IpAddr, base: u16) -> Self {
+        Self {
+            ip,
+            base: base.saturating_add(base % 2),
+            cursor: AtomicU32::new(0),
+        }
+    }
+
+    /// Bind the next free pair, both sockets nonblocking.
+    pub fn allocate(&self) -> io::Result<PortPair> {
+        let span = u32::from((u16::MAX - self.base) / 2).max(1);
+        for _ in 0..PAIRS_TRIED.min(span) {
+            let i = self.cursor.fetch_add(1, Ordering::Relaxed) % span;
+            let Ok(port) = u16::try_from(u32::from(self.base) + 2 * i) else {
+                continue;
+            };
+            let Some(next) = port.checked_add(1) else {
+                continue;
+            };
+            let Ok(rtp) = bind(SocketAddr::new(self.ip, port)) else {
+                continue;
+            };
+            let Ok(rtcp) = bind(SocketAddr::new(self.ip, next)) else {
+                continue;
+            };
+            return Ok(PortPair { rtp, rtcp });
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "no free RTP/RTCP port pair",
+        ))
+    }
+
+    /// One nonblocking socket on any port (the lab dialect needs no pair).
+    pub fn single(&self) -> io::Result<UdpSocket> {
+        bind(SocketAddr::new(self.ip, 0))
+    }
+}
+
+fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // A generous send buffer absorbs a whole frame's burst of packets.
+    let _ = socket.set_send_buffer_size(1 << 20);
+    socket.bind(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn pairs_are_even_odd_and_distinct() {
+        let alloc = PortAllocator::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 41001);
+        let a = alloc.allocate().unwrap();
+        let b = alloc.allocate().unwrap();
+        for p in [&a, &b] {
+            let rtp = p.rtp_port();
+            assert_eq!(rtp % 2, 0);
+            assert_eq!(p.rtcp.local_addr().unwrap().port(), rtp + 1);
+        }
+        assert_ne!(a.rtp_port(), b.rtp_port());
+        // A taken port is skipped.
+        let taken = a.rtp_port();
+        let alloc2 = PortAllocator::new(IpAddr::V4(Ipv4Addr::LOCALHOST), taken);
+        assert_ne!(alloc2.allocate().unwrap().rtp_port(), taken);
+    }
+}

@@ -1,0 +1,90 @@
+//! Thin adapters from the runtime to `rtsp_core::rtp` and `rtsp_core::rtsp` writers: RTP
+//! packets, `$` framing, RTCP SR / BYE, and the part of a received RTCP packet we keep.
+
+use std::time::SystemTime;
+
+use rtsp_core::rtp::ntp::NtpTimestamp;
+use rtsp_core::rtp::rtcp::{
+    write_compound, Compound, Goodbye, ReceiverReport, ReportBlock, RtcpPacket, RtcpWriteError,
+    SenderInfo, SenderReport, SourceDescription,
+};
+use rtsp_core::rtp::{RtpHeader, FIXED_HEADER_LEN, PAYLOAD_TYPE_JPEG};
+
+/// Length of the RTP header we write (no CSRCs, no extension).
+pub const RTP_HEADER_LEN: usize = FIXED_HEADER_LEN;
+
+/// CNAME announced in RTCP (RFC 3550 6.5.1 wants one in every compound packet).
+const CNAME: &[u8] = b"rtsp-server";
+
+/// Append an RTP packet (PT 26) to `out`.
+pub fn rtp_packet(out: &mut Vec<u8>, marker: bool, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) {
+    let mut header = RtpHeader::new(PAYLOAD_TYPE_JPEG, seq, ts, ssrc);
+    header.marker = marker;
+    // Cannot fail: PT 26 is valid and there is no extension.
+    let _ = header.write_to_vec(payload, out);
+}
+
+/// Append `packet` as one `$` frame on `channel`.
+pub fn interleave(out: &mut Vec<u8>, channel: u8, packet: &[u8]) {
+    // RTP packets we build are far below 64 KiB; a larger one is not framed at all rather
+    // than framed wrongly.
+    let _ = rtsp_core::rtsp::write_interleaved(channel, packet, out);
+}
+
+/// Append an RTCP SR + SDES CNAME compound packet.
+pub fn sender_report(
+    out: &mut Vec<u8>,
+    ssrc: u32,
+    rtp_timestamp: u32,
+    packet_count: u32,
+    octet_count: u32,
+) -> Result<usize, RtcpWriteError> {
+    let sr = SenderReport {
+        ssrc,
+        sender_info: SenderInfo {
+            ntp_timestamp: NtpTimestamp::from_system_time(SystemTime::now()),
+            rtp_timestamp,
+            packet_count,
+            octet_count,
+        },
+        ..SenderReport::default()
+    };
+    let sdes = SourceDescription::cname(ssrc, CNAME);
+    write_compound(&[RtcpPacket::from(sr), RtcpPacket::from(sdes)], out)
+}
+
+/// Append an RTCP RR (empty) + SDES + BYE compound packet (a compound must start with a report).
+pub fn bye(out: &mut Vec<u8>, ssrc: u32) -> Result<usize, RtcpWriteError> {
+    let rr = ReceiverReport {
+        ssrc,
+        ..ReceiverReport::default()
+    };
+    let sdes = SourceDescription::cname(ssrc, CNAME);
+    let bye = Goodbye::single(ssrc, None);
+    write_compound(
+        &[
+            RtcpPacket::from(rr),
+            RtcpPacket::from(sdes),
+            RtcpPacket::from(bye),
+        ],
+        out,
+    )
+}
+
+/// The report block about `ssrc` in an RTCP packet from a client, if there is one. `Some(None)`
+/// means a valid RTCP packet without a block about us (still a sign of life).
+pub fn report_about(data: &[u8], ssrc: u32) -> Option<Option<ReportBlock>> {
+    let compound = Compound::parse(data).ok()?;
+    let mut found = None;
+    for packet in compound.iter() {
+        let blocks = match packet {
+            RtcpPacket::ReceiverReport(rr) => rr.report_blocks,
+            RtcpPacket::SenderReport(sr) => sr.report_blocks,
+            _ => continue,
+        };
+        if let Some(b) = blocks.find(ssrc) {
+            found = Some(b);
+        }
+    }
+    Some(found)
+}

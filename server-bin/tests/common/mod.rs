@@ -1,0 +1,397 @@
+//! Shared helpers for the server's integration tests: run the real `rtsp-server` binary on
+//! 127.0.0.1 with an ephemeral port, talk to it over real sockets, read its log.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The repository's sample media directory (holds `movie.Mjpeg`).
+pub fn media_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../media")
+}
+
+/// The sample file's frames (for comparing what was sent).
+pub fn movie() -> rtsp_core::media::MjpegFile {
+    rtsp_core::media::MjpegFile::open(media_dir().join("movie.Mjpeg")).expect("media/movie.Mjpeg")
+}
+
+/// A running server process, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Start `rtsp-server --bind 127.0.0.1 --port 0 <args>` and wait until it listens.
+    pub fn start(args: &[&str]) -> Server {
+        Self::start_in(&media_dir(), args)
+    }
+
+    /// Same, with another media directory.
+    pub fn start_in(media: &Path, args: &[&str]) -> Server {
+        // Spread the RTP port ranges of servers running in parallel.
+        let base = 20000 + (std::process::id() % 200) as u16 * 100 + (rand_u16() % 50) * 2;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rtsp-server"))
+            .args(["--bind", "127.0.0.1", "--port", "0", "--media"])
+            .arg(media)
+            .args(["--rtp-port-base", &base.to_string()])
+            .args(args)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rtsp-server");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                let mut tx = Some(tx);
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if line.contains("rtsp-server listening") {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(line.clone());
+                        }
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("server did not start");
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("addr="))
+            .expect("addr in listening line")
+            .parse()
+            .expect("socket address");
+        Server { child, addr, log }
+    }
+
+    /// `rtsp://127.0.0.1:PORT/<path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("rtsp://{}/{}", self.addr, path)
+    }
+
+    /// Wait until a log line contains every one of `needles`; returns the line.
+    pub fn wait_log(&self, needles: &[&str], timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(l) = self
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| needles.iter().all(|n| l.contains(n)))
+            {
+                return Some(l.clone());
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send SIGTERM and wait for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn rand_u16() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(Instant::now().elapsed().as_nanos() as u64);
+    h.finish() as u16
+}
+
+/// A parsed standard RTSP reply.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub status_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The session id from `Session: id;timeout=N`.
+    pub fn session(&self) -> String {
+        self.header("Session")
+            .expect("Session header")
+            .split(';')
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+}
+
+/// A standard-dialect RTSP connection that also collects `$` frames.
+pub struct Rtsp {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+    pub interleaved: Vec<(u8, Vec<u8>)>,
+    cseq: u32,
+}
+
+impl Rtsp {
+    pub fn connect(addr: SocketAddr) -> Rtsp {
+        Self::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Rtsp {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Rtsp {
+            stream,
+            buf: Vec::new(),
+            interleaved: Vec::new(),
+            cseq: 1,
+        }
+    }
+
+    /// Send `METHOD uri RTSP/1.0` with CSeq and `headers` (CRLF, blank line), read the reply.
+    pub fn request(&mut self, method: &str, uri: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut text = format!("{method} {uri} RTSP/1.0\r\nCSeq: {}\r\n", self.cseq);
+        self.cseq += 1;
+        for (n, v) in headers {
+            text.push_str(&format!("{n}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        self.send_raw(text.as_bytes());
+        self.read_reply()
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    fn fill(&mut self) -> bool {
+        let mut tmp = [0u8; 65536];
+        match self.stream.read(&mut tmp) {
+            Ok(0) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&tmp[..n]);
+                true
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+
+    /// Skip (and keep) `$` frames, then parse one reply.
+    pub fn read_reply(&mut self) -> Reply {
+        loop {
+            while self.buf.first() == Some(&b'$') {
+                if self.buf.len() < 4 {
+                    break;
+                }
+                let len = u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize;
+                if self.buf.len() < 4 + len {
+                    break;
+                }
+                let channel = self.buf[1];
+                let payload = self.buf[4..4 + len].to_vec();
+                self.buf.drain(..4 + len);
+                self.interleaved.push((channel, payload));
+            }
+            if self.buf.first().is_some_and(|b| *b != b'$') {
+                if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                    let head = String::from_utf8(self.buf[..end].to_vec()).unwrap();
+                    let mut lines = head.split("\r\n");
+                    let status_line = lines.next().unwrap().to_owned();
+                    let headers: Vec<(String, String)> = lines
+                        .map(|l| {
+                            let (n, v) = l.split_once(':').expect("header line");
+                            (n.trim().to_owned(), v.trim().to_owned())
+                        })
+                        .collect();
+                    let len: usize = headers
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
+                        .map(|(_, v)| v.parse().unwrap())
+                        .unwrap_or(0);
+                    if self.buf.len() >= end + 4 + len {
+                        let body = self.buf[end + 4..end + 4 + len].to_vec();
+                        self.buf.drain(..end + 4 + len);
+                        let status = status_line
+                            .split_whitespace()
+                            .nth(1)
+                            .unwrap()
+                            .parse()
+                            .unwrap();
+                        return Reply {
+                            status,
+                            status_line,
+                            headers,
+                            body,
+                        };
+                    }
+                }
+            }
+            assert!(self.fill(), "connection closed while waiting for a reply");
+        }
+    }
+
+    /// Read `$` frames for `dur`.
+    pub fn collect_interleaved(&mut self, dur: Duration) {
+        let deadline = Instant::now() + dur;
+        self.stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        while Instant::now() < deadline {
+            let mut tmp = [0u8; 65536];
+            match self.stream.read(&mut tmp) {
+                Ok(0) => break,
+                Ok(n) => self.buf.extend_from_slice(&tmp[..n]),
+                Err(_) => {}
+            }
+            while self.buf.first() == Some(&b'$') && self.buf.len() >= 4 {
+                let len = u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize;
+                if self.buf.len() < 4 + len {
+                    break;
+                }
+                let channel = self.buf[1];
+                let payload = self.buf[4..4 + len].to_vec();
+                self.buf.drain(..4 + len);
+                self.interleaved.push((channel, payload));
+            }
+        }
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+    }
+}
+
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Two UDP sockets on consecutive ports (RTP even, RTCP odd) on 127.0.0.1.
+pub fn udp_pair() -> (UdpSocket, UdpSocket) {
+    for _ in 0..200 {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = a.local_addr().unwrap().port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(b) = UdpSocket::bind(("127.0.0.1", port + 1)) {
+            a.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            b.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            return (a, b);
+        }
+    }
+    panic!("no UDP port pair");
+}
+
+/// Receive datagrams on `sock` for `dur` (or until `max` packets).
+pub fn recv_for(sock: &UdpSocket, dur: Duration, max: usize) -> Vec<(Instant, Vec<u8>)> {
+    let deadline = Instant::now() + dur;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while Instant::now() < deadline && out.len() < max {
+        if let Ok(n) = sock.recv(&mut buf) {
+            out.push((Instant::now(), buf[..n].to_vec()));
+        }
+    }
+    out
+}
+
+/// A minimal RTP header view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rtp {
+    pub marker: bool,
+    pub pt: u8,
+    pub seq: u16,
+    pub ts: u32,
+    pub ssrc: u32,
+}
+
+pub fn rtp(p: &[u8]) -> Rtp {
+    let pkt = rtsp_core::rtp::RtpPacketRef::parse(p).expect("valid RTP packet");
+    Rtp {
+        marker: pkt.marker(),
+        pt: pkt.payload_type(),
+        seq: pkt.sequence_number(),
+        ts: pkt.timestamp(),
+        ssrc: pkt.ssrc(),
+    }
+}
+
+pub fn rtp_payload(p: &[u8]) -> Vec<u8> {
+    rtsp_core::rtp::RtpPacketRef::parse(p)
+        .expect("valid RTP packet")
+        .payload()
+        .to_vec()
+}
+
+/// A `client_port=a-b` transport for a UDP pair.
+pub fn udp_transport(rtp: &UdpSocket) -> String {
+    let p = rtp.local_addr().unwrap().port();
+    format!("RTP/AVP;unicast;client_port={}-{}", p, p + 1)
+}
+
+/// `server_port=c-d` from a Transport reply.
+pub fn server_ports(transport: &str) -> (u16, u16) {
+    let v = transport
+        .split(';')
+        .find_map(|p| p.strip_prefix("server_port="))
+        .expect("server_port");
+    let (a, b) = v.split_once('-').unwrap();
+    (a.parse().unwrap(), b.parse().unwrap())
+}
+
+/// Is `tool` on PATH? Prints a loud skip message if not.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("\n!!!!!!!! SKIPPED: `{tool}` is not installed; install it to run this interop test !!!!!!!!\n");
+    }
+    ok
+}

@@ -1,0 +1,307 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Files RFC 2435 cannot carry, re-encoding, end of file, looping, oversized lab frames, and
+//! the command line itself.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{recv_for, rtp, rtp_payload, udp_pair, udp_transport, Rtsp, Server};
+use rtsp_core::media::{MjpegWriter, TestPattern};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtsp-server-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A lab-format file of `n` frames produced by `frame(i)`.
+fn write_mjpeg(path: &std::path::Path, n: u64, frame: impl Fn(u64) -> Vec<u8>) {
+    let mut w = MjpegWriter::new(Vec::new());
+    for i in 0..n {
+        w.write_frame(&frame(i)).unwrap();
+    }
+    std::fs::write(path, w.into_inner()).unwrap();
+}
+
+/// 4:4:4 JPEGs: valid baseline files that RFC 2435 cannot express.
+fn yuv444_frame(pattern: &TestPattern, i: u64) -> Vec<u8> {
+    let rgb = pattern.render_rgb(i);
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+    enc.encode(
+        &rgb,
+        pattern.width(),
+        pattern.height(),
+        jpeg_encoder::ColorType::Rgb,
+    )
+    .unwrap();
+    out
+}
+
+fn lab_setup(server: &Server, file: &str) -> (TcpStream, UdpSocket, String) {
+    let mut tcp = TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let rtp_sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rtp_sock
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let port = rtp_sock.local_addr().unwrap().port();
+    tcp.write_all(
+        format!("SETUP {file} RTSP/1.0\nCSeq: 1\nTransport: RTP/UDP; client_port= {port}")
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tcp.read(&mut buf).unwrap();
+    (tcp, rtp_sock, String::from_utf8(buf[..n].to_vec()).unwrap())
+}
+
+fn lab_play(tcp: &mut TcpStream, file: &str, reply: &str) {
+    let session = reply.split('\n').nth(2).unwrap().split(' ').nth(1).unwrap();
+    tcp.write_all(format!("PLAY {file} RTSP/1.0\nCSeq: 2\nSession: {session}").as_bytes())
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tcp.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"RTSP/1.0 200 OK\n"));
+}
+
+#[test]
+fn files_rfc2435_cannot_carry_are_refused_to_rtp_clients_only() {
+    let dir = temp_dir("444");
+    let pattern = TestPattern::new(320, 240, 20.0).unwrap();
+    write_mjpeg(&dir.join("full.Mjpeg"), 10, |i| yuv444_frame(&pattern, i));
+    let server = Server::start_in(&dir, &[]);
+    let mut c = Rtsp::connect(server.addr);
+    let r = c.request("DESCRIBE", &server.url("full.Mjpeg"), &[]);
+    assert_eq!(r.status, 415, "{r:?}");
+    let (rtp_sock, _rtcp) = udp_pair();
+    let r = c.request(
+        "SETUP",
+        &server.url("full.Mjpeg/track1"),
+        &[("Transport", &udp_transport(&rtp_sock))],
+    );
+    assert_eq!(r.status, 415);
+    assert!(
+        server
+            .wait_log(&["cannot carry", "4:4:4"], Duration::from_secs(2))
+            .is_some(),
+        "the log names the reason"
+    );
+    // The lab dialect sends whole JPEGs, which any decoder shows: it still plays.
+    let (mut tcp, rtp_sock, reply) = lab_setup(&server, "full.Mjpeg");
+    assert!(
+        reply.starts_with("RTSP/1.0 200 OK\nCSeq: 1\nSession: "),
+        "{reply}"
+    );
+    lab_play(&mut tcp, "full.Mjpeg", &reply);
+    let got = recv_for(&rtp_sock, Duration::from_millis(500), 2);
+    assert_eq!(rtp_payload(&got[0].1), yuv444_frame(&pattern, 0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn transcode_option_reencodes_for_rtp() {
+    let dir = temp_dir("transcode");
+    let pattern = TestPattern::new(320, 240, 20.0).unwrap();
+    write_mjpeg(&dir.join("full.Mjpeg"), 10, |i| yuv444_frame(&pattern, i));
+    let server = Server::start_in(&dir, &["--transcode"]);
+    let mut c = Rtsp::connect(server.addr);
+    assert_eq!(
+        c.request("DESCRIBE", &server.url("full.Mjpeg"), &[]).status,
+        200
+    );
+    let (rtp_sock, _rtcp) = udp_pair();
+    let r = c.request(
+        "SETUP",
+        &server.url("full.Mjpeg/track1"),
+        &[("Transport", &udp_transport(&rtp_sock))],
+    );
+    assert_eq!(r.status, 200);
+    let s = r.session();
+    assert_eq!(
+        c.request("PLAY", &server.url("full.Mjpeg/"), &[("Session", &s)])
+            .status,
+        200
+    );
+    let mut d = rtsp_core::jpeg::Depacketizer::new();
+    let frames: Vec<_> = recv_for(&rtp_sock, Duration::from_millis(400), 1000)
+        .iter()
+        .filter_map(|(_, p)| {
+            let h = rtp(p);
+            d.push(h.ts, h.marker, &rtp_payload(p))
+        })
+        .collect();
+    assert!(!frames.is_empty());
+    assert_eq!((frames[0].width, frames[0].height), (320, 240));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn end_of_file_sends_bye_and_loop_keeps_going() {
+    let dir = temp_dir("eof");
+    let pattern = TestPattern::new(64, 48, 20.0).unwrap();
+    write_mjpeg(&dir.join("short.mjpeg"), 10, |i| pattern.frame(i).unwrap());
+    for looping in [false, true] {
+        let args: &[&str] = if looping {
+            &["--fps", "50", "--loop"]
+        } else {
+            &["--fps", "50"]
+        };
+        let server = Server::start_in(&dir, args);
+        let mut c = Rtsp::connect(server.addr);
+        let (rtp_sock, rtcp_sock) = udp_pair();
+        let r = c.request(
+            "SETUP",
+            &server.url("short.mjpeg/track1"),
+            &[("Transport", &udp_transport(&rtp_sock))],
+        );
+        let s = r.session();
+        assert_eq!(
+            c.request("PLAY", &server.url("short.mjpeg/"), &[("Session", &s)])
+                .status,
+            200
+        );
+        let packets = recv_for(&rtp_sock, Duration::from_millis(800), usize::MAX);
+        let frames = packets.iter().filter(|(_, p)| rtp(p).marker).count();
+        let bye = recv_for(&rtcp_sock, Duration::from_millis(300), 100)
+            .iter()
+            .any(|(_, p)| {
+                rtsp_core::rtp::rtcp::Compound::parse(p)
+                    .unwrap()
+                    .iter()
+                    .any(|pk| matches!(pk, rtsp_core::rtp::rtcp::RtcpPacket::Goodbye(_)))
+            });
+        if looping {
+            assert!(frames >= 30, "looping keeps sending: {frames}");
+            assert!(!bye);
+        } else {
+            // The whole file once: ten frames 20 ms apart in RTP time (a scheduler stall on a
+            // loaded machine may skip one, never send it late or twice).
+            let first = rtp(&packets[0].1).ts;
+            let last = rtp(&packets[packets.len() - 1].1).ts;
+            assert_eq!(last.wrapping_sub(first), 9 * 1800, "spans the file");
+            assert!(frames >= 8, "{frames}");
+            assert!(bye, "RTCP BYE at the end of the file");
+            assert!(server
+                .wait_log(&["end of stream"], Duration::from_secs(1))
+                .is_some());
+            // The session is READY again: PLAY starts over.
+            let r = c.request("PLAY", &server.url("short.mjpeg/"), &[("Session", &s)]);
+            assert_eq!(
+                (r.status, r.header("Range")),
+                (200, Some("npt=0.000-0.200"))
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn oversized_lab_frames_are_warned_about_once_per_session() {
+    let dir = temp_dir("big");
+    let pattern = TestPattern::new(1280, 960, 20.0).unwrap().with_quality(100);
+    let first = pattern.frame(0).unwrap();
+    assert!(
+        first.len() > 20480,
+        "test frame must exceed the lab client's buffer: {}",
+        first.len()
+    );
+    write_mjpeg(&dir.join("big.Mjpeg"), 6, |i| pattern.frame(i).unwrap());
+    let server = Server::start_in(&dir, &[]);
+    let (mut tcp, rtp_sock, reply) = lab_setup(&server, "big.Mjpeg");
+    lab_play(&mut tcp, "big.Mjpeg", &reply);
+    let got = recv_for(&rtp_sock, Duration::from_millis(600), 100);
+    assert_eq!(got.len(), 6, "sent anyway, whole");
+    assert_eq!(rtp_payload(&got[0].1), first);
+    std::thread::sleep(Duration::from_millis(200));
+    let warnings = server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("WARN") && l.contains("20480"))
+        .count();
+    assert_eq!(warnings, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_explains_every_option() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rtsp-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for opt in [
+        "--bind",
+        "--port",
+        "--media",
+        "--fps",
+        "--workers",
+        "--session-timeout",
+        "--max-sessions",
+        "--loop",
+        "--log-format",
+        "SERVER_PORT",
+        "RUST_LOG",
+        "testsrc",
+    ] {
+        assert!(help.contains(opt), "{opt} in --help:\n{help}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_rtsp-server"))
+        .args(["--fps", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "bad options are refused");
+}
+
+#[test]
+fn lab_form_and_json_logs() {
+    // `rtsp-server SERVER_PORT` serves the current directory.
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let child = Command::new(env!("CARGO_BIN_EXE_rtsp-server"))
+        .arg(port.to_string())
+        .args(["--log-format", "json"])
+        .current_dir(common::media_dir())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stream = None;
+    for _ in 0..100 {
+        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
+            stream = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut c = Rtsp::from_stream(stream.expect("server on the positional port"));
+    let r = c.request(
+        "DESCRIBE",
+        &format!("rtsp://127.0.0.1:{port}/movie.Mjpeg"),
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "Ctrl-C exits 0");
+    let log = String::from_utf8(out.stderr).unwrap();
+    let first = log.lines().next().unwrap();
+    assert!(first.starts_with('{') && first.ends_with('}'), "{first}");
+    assert!(
+        first.contains("\"message\":\"rtsp-server listening\""),
+        "{first}"
+    );
+}
