@@ -15,7 +15,8 @@ fi
 header=rtsp-core/include/rtsp_core.h
 generated=$(mktemp)
 trap 'rm -f "$generated"' EXIT
-(cd rtsp-core && cbindgen --quiet --config cbindgen.toml --crate rtsp-core --output "$generated")
+# Only the ffi module tree is parsed (see rtsp-core/cbindgen.toml).
+(cd rtsp-core && cbindgen --quiet --config cbindgen.toml --output "$generated" src/ffi/mod.rs)
 
 if [ "${1:-}" = "--update" ]; then
   cp "$generated" "$header"

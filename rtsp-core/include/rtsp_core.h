@@ -80,30 +80,6 @@ typedef enum rtsp_core_transport {
   RTSP_CORE_TRANSPORT_TCP = 2,
 } rtsp_core_transport;
 
-// An RTSP request method.
-//
-// Method names are case-sensitive (RFC 2326 section 6.1): `play` is an
-// [`Extension`](Method::Extension), which a server answers with 501. Equality and hashing go by
-// the method name, so `Method::Extension("PLAY".into()) == Method::Play`; prefer
-// [`Method::from_token`] or [`str::parse`], which never build such a value.
-typedef struct Method Method;
-
-// The playback speed factor (`1`, `2.0`, `-1.5`).
-typedef struct Scale Scale;
-
-// An `RTSP/<major>.<minor>` version.
-//
-// Any well-formed version parses, so that a server can answer an unsupported one with
-// 505 RTSP Version not supported instead of dropping the connection. Match on the constants:
-//
-// ```
-// use rtsp_core::rtsp::Version;
-// let v: Version = "RTSP/1.4".parse().unwrap();
-// assert!(matches!(v, Version::LAB_1_4));
-// assert!(!"RTSP/2.0".parse::<Version>().unwrap().is_supported());
-// ```
-typedef struct Version Version;
-
 // An RTSP client (opaque). Create with `rtsp_core_client_new`, release with
 // `rtsp_core_client_free`.
 typedef struct rtsp_core_client rtsp_core_client;

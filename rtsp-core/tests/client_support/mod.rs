@@ -4,6 +4,7 @@
 
 pub mod gst;
 pub mod lab_server;
+pub mod own_server;
 pub mod relay;
 
 use std::time::{Duration, Instant};

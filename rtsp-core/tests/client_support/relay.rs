@@ -152,30 +152,32 @@ fn proxy(
             if text.starts_with("SETUP") {
                 if let Some((start, end, client_port)) = find_client_port(text) {
                     let pair = text[start..end].contains('-');
-                    let relay_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-                    let rport = relay_rtp.local_addr().unwrap().port();
                     let dest = SocketAddr::from(([127, 0, 0, 1], client_port));
-                    spawn_udp(
-                        relay_rtp,
-                        dest,
-                        per_mille,
-                        Arc::clone(&log),
-                        Arc::clone(&stop),
-                    );
                     let replacement = if pair {
-                        // RTCP is relayed without loss, on any port pair we get.
-                        let relay_rtcp = UdpSocket::bind("127.0.0.1:0").unwrap();
-                        let cport = relay_rtcp.local_addr().unwrap().port();
-                        let cdest = SocketAddr::from(([127, 0, 0, 1], client_port + 1));
+                        // An even/odd pair, as servers expect; RTCP is relayed without loss.
+                        let (relay_rtp, relay_rtcp) = udp_pair();
+                        let rport = relay_rtp.local_addr().unwrap().port();
                         spawn_udp(
-                            relay_rtcp,
-                            cdest,
-                            0,
-                            Arc::new(RelayLog::default()),
+                            relay_rtp,
+                            dest,
+                            per_mille,
+                            Arc::clone(&log),
                             Arc::clone(&stop),
                         );
-                        format!("{rport}-{cport}")
+                        let cdest = SocketAddr::from(([127, 0, 0, 1], client_port + 1));
+                        let rtcp_log = Arc::new(RelayLog::default());
+                        spawn_udp(relay_rtcp, cdest, 0, rtcp_log, Arc::clone(&stop));
+                        format!("{rport}-{}", rport + 1)
                     } else {
+                        let relay_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+                        let rport = relay_rtp.local_addr().unwrap().port();
+                        spawn_udp(
+                            relay_rtp,
+                            dest,
+                            per_mille,
+                            Arc::clone(&log),
+                            Arc::clone(&stop),
+                        );
                         rport.to_string()
                     };
                     rewrites
@@ -189,6 +191,20 @@ fn proxy(
         }
         if up_w.write_all(&data).is_err() {
             return;
+        }
+    }
+}
+
+/// Two UDP sockets on consecutive ports, the first even.
+fn udp_pair() -> (UdpSocket, UdpSocket) {
+    loop {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = a.local_addr().unwrap().port();
+        if port % 2 != 0 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(b) = UdpSocket::bind(("127.0.0.1", port + 1)) {
+            return (a, b);
         }
     }
 }
