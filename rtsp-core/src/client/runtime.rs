@@ -204,7 +204,6 @@ impl Client {
             server,
             conn: Some(conn),
             media_info: MediaInfo::default(),
-            udp: None,
             play_sent_at: None,
             next_keepalive: None,
             fallback_done: false,
@@ -449,8 +448,6 @@ struct Control {
     server: SocketAddr,
     conn: Option<Connection>,
     media_info: MediaInfo,
-    /// The UDP sockets bound for the current SETUP, kept until the server accepted them.
-    udp: Option<(u16, u16)>,
     play_sent_at: Option<Instant>,
     next_keepalive: Option<Instant>,
     fallback_done: bool,
@@ -621,6 +618,11 @@ impl Control {
             Outcome::Playing(play) => {
                 self.shared.media.lock().on_play(play);
             }
+            // The lab extension's `Frames:` line tells where the file ends.
+            Outcome::LabMoved => {
+                let total = self.session.total_frames();
+                self.shared.media.lock().set_total_frames(total);
+            }
             Outcome::TornDown => {
                 self.next_keepalive = None;
                 *self.shared.transport.lock() = None;
@@ -747,7 +749,6 @@ impl Control {
             .local_addr()
             .map_err(|e| ClientError::Io(e.to_string()))?
             .port();
-        self.udp = Some((rtp_port, rtp_port + 1));
         let outcome = self.transact(Request::Setup(SetupTransport::Udp {
             rtp_port,
             rtcp_port: rtp_port + 1,

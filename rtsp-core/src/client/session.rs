@@ -359,6 +359,11 @@ impl Session {
         self.session.as_ref().map(SessionHeader::id)
     }
 
+    /// The total frame count, if the lab extension's `Frames:` line announced it.
+    pub fn total_frames(&self) -> Option<u64> {
+        self.media.as_ref().and_then(|m| m.frames)
+    }
+
     /// Whether DESCRIBE has been answered.
     pub fn has_description(&self) -> bool {
         self.media.is_some()
