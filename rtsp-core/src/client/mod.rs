@@ -1,1 +1,50 @@
-//! client (under construction)
+//! The RTSP client: a sans-I/O session state machine plus a threaded runtime.
+//!
+//! - [`Session`] turns method calls into request bytes and replies into [`Outcome`]s; it never
+//!   touches a socket (retina style), so it is testable from recorded exchanges.
+//! - [`MediaReceiver`] turns RTP/RTCP packets into complete JPEG [`Frame`]s and [`Stats`].
+//! - [`Client`] is the runtime: a control thread speaking RTSP, a receive thread reading the
+//!   connection and the RTP/RTCP sockets, and a mailbox where a newer frame replaces one the
+//!   embedder has not taken yet.
+//!
+//! Both dialects are spoken: the standard one (RFC 2326/3550/2435, as VLC and FFmpeg speak it)
+//! for `rtsp://` URLs, and the lab's (bare file names, `\n` line ends, whole-JPEG RTP payloads)
+//! for the four values of the lab's `ClientLauncher.py`.
+//!
+//! ```no_run
+//! use rtsp_core::client::{Client, ClientConfig, Event};
+//! use std::time::Duration;
+//!
+//! let client = Client::connect(ClientConfig::url("rtsp://127.0.0.1:8554/movie.Mjpeg"))?;
+//! client.player_play()?; // SETUP is implicit
+//! while let Some(event) = client.next_event(Duration::from_secs(5)) {
+//!     match event {
+//!         Event::Frame(frame) => println!("frame {} ({} bytes)", frame.number, frame.jpeg.len()),
+//!         Event::EndOfStream => break,
+//!         _ => {}
+//!     }
+//! }
+//! println!("{:?}", client.stats());
+//! # Ok::<(), rtsp_core::client::ClientError>(())
+//! ```
+
+mod config;
+mod error;
+mod event;
+mod mailbox;
+mod media;
+mod net;
+mod runtime;
+mod session;
+mod stats;
+
+pub use config::{ClientConfig, LabTarget, Target, TransportPreference};
+pub use error::ClientError;
+pub use event::{Description, Event, Frame, State};
+pub use media::MediaReceiver;
+pub use runtime::{ActiveTransport, Client, Position, Seek};
+pub use session::{
+    MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session, SetupTransport,
+    LAB_SKIP_FRAMES,
+};
+pub use stats::{PacketCounters, Stats, StatsCollector};

@@ -1,0 +1,583 @@
+/*
+ * test_ffi: exercises every function of rtsp_core.h, including the error paths (NULL handles and
+ * arguments, bad URLs, refused connections), against a server started in-process. Run under
+ * AddressSanitizer (make check) or valgrind (make valgrind): it must report no leak.
+ *
+ *   test_ffi [--player PATH] [--media DIR] [--require-server] [--jpeg FILE] [--url URL]
+ *            [--lab-port N --lab-file NAME]
+ *
+ * --media starts the in-process server (rtsp_core_server_start) on DIR; a library built without
+ * the server runtime answers UNSUPPORTED, which fails the test only with --require-server.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rtsp_core.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                         \
+  do {                                                                      \
+    checks++;                                                               \
+    if (!(cond)) {                                                          \
+      failures++;                                                           \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                       \
+  } while (0)
+
+#define CHECK_STATUS(expr, expected)                                                   \
+  do {                                                                                 \
+    enum rtsp_core_status st_ = (expr);                                                \
+    checks++;                                                                          \
+    if (st_ != (expected)) {                                                           \
+      failures++;                                                                      \
+      fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d\n", __FILE__, __LINE__, \
+              #expr, (int)st_, rtsp_core_status_str(st_), (int)(expected));            \
+    }                                                                                  \
+  } while (0)
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* A TCP port on 127.0.0.1 with nothing listening (bound, then closed). */
+static uint16_t closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, (struct sockaddr *)&a, sizeof a);
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static void test_status_and_version(void) {
+  const char *v = rtsp_core_version();
+  CHECK(v != NULL && strlen(v) > 0);
+  for (int i = 0; i <= (int)RTSP_CORE_STATUS_PANIC; i++) {
+    const char *s = rtsp_core_status_str(i);
+    CHECK(s != NULL && strlen(s) > 0);
+  }
+  CHECK(strcmp(rtsp_core_status_str(RTSP_CORE_STATUS_OK), "success") == 0);
+  CHECK(strcmp(rtsp_core_status_str(-1), "unknown status") == 0);
+  CHECK(strcmp(rtsp_core_status_str(1000), "unknown status") == 0);
+}
+
+/* Every client function with NULL handles and NULL arguments. */
+static void test_client_null_paths(void) {
+  struct rtsp_core_client_config config;
+  struct rtsp_core_client *client = (struct rtsp_core_client *)0x1;
+  CHECK_STATUS(rtsp_core_client_config_default(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_config_default(&config), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_new(NULL, NULL, &client), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  /* Neither a URL nor a lab target. */
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK(client == NULL);
+
+  CHECK_STATUS(rtsp_core_client_describe(NULL, NULL, 0, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_setup(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_play(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_play_from(NULL, 1.0), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_pause(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_seek_seconds(NULL, 1.0), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_seek_frames(NULL, 1), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_forward(NULL, 20), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_backward(NULL, 20), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_restart(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_teardown(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_player_play(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_player_pause(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_player_stop(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  enum rtsp_core_state state;
+  enum rtsp_core_transport transport;
+  struct rtsp_core_stats stats;
+  CHECK_STATUS(rtsp_core_client_state(NULL, &state), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_transport(NULL, &transport), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_client_stats(NULL, &stats), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  rtsp_core_client_free(NULL);
+}
+
+static void test_client_connect_errors(void) {
+  struct rtsp_core_client_config config;
+  struct rtsp_core_client *client = NULL;
+  rtsp_core_client_config_default(&config);
+
+  const char *bad_urls[] = {"", "http://127.0.0.1/x", "rtsp://", "rtsp://127.0.0.1:99999/x",
+                            "not a url"};
+  for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+    config.url = bad_urls[i];
+    CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_BAD_URL);
+    CHECK(client == NULL);
+  }
+  char url[128];
+  snprintf(url, sizeof url, "rtsp://127.0.0.1:%u/movie.Mjpeg", closed_port());
+  config.url = url;
+  config.reply_timeout_ms = 2000;
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_CONNECTION_REFUSED);
+  CHECK(client == NULL);
+
+  /* Lab target: refused, then invalid values. */
+  config.url = NULL;
+  config.lab_host = "127.0.0.1";
+  config.lab_server_port = closed_port();
+  config.lab_rtp_port = 0;
+  config.lab_file = "movie.Mjpeg";
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_CONNECTION_REFUSED);
+  config.lab_server_port = 0;
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_BAD_URL);
+  config.lab_server_port = 554;
+  config.lab_file = NULL;
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  config.lab_file = "movie.Mjpeg";
+  config.transport = 7;
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_INVALID_ARGUMENT);
+  CHECK(client == NULL);
+}
+
+
+/* ---- RTP packets ---------------------------------------------------------------------- */
+
+static void test_rtp(void) {
+  struct rtsp_core_rtp_header h = {.version = 2, .payload_type = 26, .sequence = 7,
+                                   .timestamp = 1700000000u, .ssrc = 0xdeadbeefu};
+  const uint8_t payload[] = {0xff, 0xd8, 1, 2, 3, 0xff, 0xd9};
+  uint8_t buf[64];
+  size_t n = 0;
+  CHECK_STATUS(rtsp_core_rtp_encode(&h, payload, sizeof payload, NULL, 0, &n),
+               RTSP_CORE_STATUS_BUFFER_TOO_SMALL);
+  CHECK(n == 12 + sizeof payload);
+  CHECK_STATUS(rtsp_core_rtp_encode(&h, payload, sizeof payload, buf, sizeof buf, &n),
+               RTSP_CORE_STATUS_OK);
+  CHECK(buf[0] == 0x80 && buf[1] == 26 && buf[2] == 0 && buf[3] == 7);
+  struct rtsp_core_rtp_header back;
+  size_t off = 0, len = 0;
+  CHECK_STATUS(rtsp_core_rtp_decode(buf, n, &back, &off, &len), RTSP_CORE_STATUS_OK);
+  CHECK(back.version == 2 && back.sequence == 7 && back.timestamp == 1700000000u &&
+        back.ssrc == 0xdeadbeefu && back.payload_type == 26 && back.marker == 0);
+  CHECK(off == 12 && len == sizeof payload && memcmp(buf + off, payload, len) == 0);
+  /* Error paths. */
+  struct rtsp_core_rtp_header bad = h;
+  bad.payload_type = 200;
+  CHECK_STATUS(rtsp_core_rtp_encode(&bad, payload, sizeof payload, buf, sizeof buf, &n),
+               RTSP_CORE_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(rtsp_core_rtp_encode(NULL, payload, sizeof payload, buf, sizeof buf, &n),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_rtp_encode(&h, NULL, 3, buf, sizeof buf, &n),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_rtp_decode(buf, 11, &back, &off, &len), RTSP_CORE_STATUS_MALFORMED);
+  CHECK_STATUS(rtsp_core_rtp_decode(NULL, 20, &back, &off, &len),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_rtp_decode(buf, n, NULL, NULL, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+}
+
+/* ---- RFC 2435 --------------------------------------------------------------------------- */
+
+static uint8_t *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return NULL;
+  }
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *data = size > 0 ? malloc((size_t)size) : NULL;
+  if (data != NULL && fread(data, 1, (size_t)size, f) != (size_t)size) {
+    free(data);
+    data = NULL;
+  }
+  fclose(f);
+  *len = data != NULL ? (size_t)size : 0;
+  return data;
+}
+
+static void test_jpeg(const char *jpeg_path) {
+  struct rtsp_core_jpeg_packetizer *p = NULL;
+  struct rtsp_core_jpeg_depacketizer *d = NULL;
+  CHECK_STATUS(rtsp_core_jpeg_packetizer_new(0, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_jpeg_packetizer_new(3, &p), RTSP_CORE_STATUS_INVALID_ARGUMENT);
+  CHECK(p == NULL);
+  CHECK_STATUS(rtsp_core_jpeg_packetizer_new(1000, &p), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_jpeg_depacketizer_new(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_jpeg_depacketizer_new(&d), RTSP_CORE_STATUS_OK);
+  const uint8_t not_jpeg[] = "definitely not a JPEG";
+  size_t count = 0;
+  CHECK_STATUS(rtsp_core_jpeg_packetizer_push_frame(p, not_jpeg, sizeof not_jpeg, &count),
+               RTSP_CORE_STATUS_MALFORMED);
+  const uint8_t progressive_soi[] = {0xff, 0xd8, 0xff, 0xc2, 0, 2};
+  CHECK_STATUS(rtsp_core_jpeg_packetizer_push_frame(p, progressive_soi, sizeof progressive_soi,
+                                                    &count),
+               RTSP_CORE_STATUS_UNSUPPORTED);
+  CHECK_STATUS(rtsp_core_jpeg_packetizer_push_frame(NULL, not_jpeg, 4, &count),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+
+  size_t jpeg_len = 0;
+  uint8_t *jpeg = jpeg_path != NULL ? read_file(jpeg_path, &jpeg_len) : NULL;
+  if (jpeg == NULL) {
+    fprintf(stderr, "test_ffi: no JPEG given (--jpeg), RFC 2435 round trip skipped\n");
+  } else {
+    CHECK_STATUS(rtsp_core_jpeg_packetizer_push_frame(p, jpeg, jpeg_len, &count),
+                 RTSP_CORE_STATUS_OK);
+    CHECK(count >= 1);
+    uint8_t payload[1500], packet[1600];
+    size_t len = 0, plen = 0, taken = 0;
+    bool last = false;
+    const uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    CHECK_STATUS(rtsp_core_jpeg_packetizer_next(p, payload, 4, &len, &last),
+                 RTSP_CORE_STATUS_BUFFER_TOO_SMALL);
+    enum rtsp_core_status st = RTSP_CORE_STATUS_NOT_READY;
+    while (rtsp_core_jpeg_packetizer_next(p, payload, sizeof payload, &len, &last) ==
+           RTSP_CORE_STATUS_OK) {
+      taken++;
+      CHECK(len <= 1000);
+      struct rtsp_core_rtp_header h = {.version = 2, .payload_type = 26,
+                                       .sequence = (uint16_t)taken, .timestamp = 4500,
+                                       .ssrc = 1, .marker = last ? 1 : 0};
+      CHECK_STATUS(rtsp_core_rtp_encode(&h, payload, len, packet, sizeof packet, &plen),
+                   RTSP_CORE_STATUS_OK);
+      struct rtsp_core_rtp_header back;
+      size_t off = 0, n = 0;
+      CHECK_STATUS(rtsp_core_rtp_decode(packet, plen, &back, &off, &n), RTSP_CORE_STATUS_OK);
+      st = rtsp_core_jpeg_depacketizer_push(d, back.timestamp, back.marker != 0, packet + off, n,
+                                            &frame, &frame_len);
+      CHECK(st == (last ? RTSP_CORE_STATUS_OK : RTSP_CORE_STATUS_NOT_READY));
+    }
+    CHECK(taken == count);
+    CHECK(st == RTSP_CORE_STATUS_OK && frame != NULL && frame_len > 4);
+    if (frame != NULL && frame_len > 4) {
+      CHECK(frame[0] == 0xff && frame[1] == 0xd8);
+      CHECK(frame[frame_len - 2] == 0xff && frame[frame_len - 1] == 0xd9);
+    }
+    CHECK_STATUS(rtsp_core_jpeg_packetizer_next(p, payload, sizeof payload, &len, &last),
+                 RTSP_CORE_STATUS_NOT_READY);
+    uint64_t complete = 0, dropped = 0;
+    CHECK_STATUS(rtsp_core_jpeg_depacketizer_stats(d, &complete, &dropped), RTSP_CORE_STATUS_OK);
+    CHECK(complete == 1 && dropped == 0);
+    free(jpeg);
+  }
+  const uint8_t *frame = NULL;
+  size_t frame_len = 0;
+  CHECK_STATUS(rtsp_core_jpeg_depacketizer_push(NULL, 0, true, not_jpeg, 4, &frame, &frame_len),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_jpeg_depacketizer_push(d, 0, true, not_jpeg, 4, NULL, &frame_len),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+  /* A payload too short for the RFC 2435 header is discarded. */
+  CHECK_STATUS(rtsp_core_jpeg_depacketizer_push(d, 9000, true, not_jpeg, 4, &frame, &frame_len),
+               RTSP_CORE_STATUS_NOT_READY);
+  CHECK_STATUS(rtsp_core_jpeg_depacketizer_stats(NULL, NULL, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  size_t len = 0;
+  CHECK_STATUS(rtsp_core_jpeg_packetizer_next(NULL, NULL, 0, &len, NULL),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+  rtsp_core_jpeg_packetizer_free(p);
+  rtsp_core_jpeg_depacketizer_free(d);
+  rtsp_core_jpeg_packetizer_free(NULL);
+  rtsp_core_jpeg_depacketizer_free(NULL);
+}
+
+/* ---- Client sessions ---------------------------------------------------------------------- */
+
+struct seen {
+  atomic_int frames;
+  atomic_int states;
+  atomic_int stats;
+  atomic_int descriptions;
+  atomic_int errors;
+  atomic_int ends;
+  atomic_int bad_frames;
+};
+
+static void cb_state(void *ud, enum rtsp_core_state state) {
+  struct seen *s = ud;
+  if ((unsigned)state > RTSP_CORE_STATE_PLAYING) {
+    atomic_fetch_add(&s->bad_frames, 1);
+  }
+  atomic_fetch_add(&s->states, 1);
+}
+
+static void cb_frame(void *ud, const struct rtsp_core_frame *f) {
+  struct seen *s = ud;
+  if (f == NULL || f->data == NULL || f->len < 4 || f->data[0] != 0xff || f->data[1] != 0xd8 ||
+      f->data[f->len - 2] != 0xff || f->data[f->len - 1] != 0xd9) {
+    atomic_fetch_add(&s->bad_frames, 1);
+  }
+  atomic_fetch_add(&s->frames, 1);
+}
+
+static void cb_stats(void *ud, const struct rtsp_core_stats *st) {
+  struct seen *s = ud;
+  (void)st;
+  atomic_fetch_add(&s->stats, 1);
+}
+
+static void cb_description(void *ud, const char *content_type, const char *text) {
+  struct seen *s = ud;
+  if (content_type != NULL && text != NULL && strstr(text, "m=video") != NULL) {
+    atomic_fetch_add(&s->descriptions, 1);
+  }
+}
+
+static void cb_error(void *ud, enum rtsp_core_status status, const char *message) {
+  struct seen *s = ud;
+  fprintf(stderr, "  (background error %d: %s)\n", (int)status, message);
+  atomic_fetch_add(&s->errors, 1);
+}
+
+static void cb_end(void *ud) {
+  struct seen *s = ud;
+  atomic_fetch_add(&s->ends, 1);
+}
+
+static int wait_frames(struct seen *s, int n, int ms) {
+  for (int t = 0; t < ms && atomic_load(&s->frames) < n; t += 10) {
+    sleep_ms(10);
+  }
+  return atomic_load(&s->frames) >= n;
+}
+
+static struct rtsp_core_client_callbacks callbacks_for(struct seen *s) {
+  struct rtsp_core_client_callbacks cb = {
+      .userdata = s,
+      .on_state = cb_state,
+      .on_frame = cb_frame,
+      .on_stats = cb_stats,
+      .on_description = cb_description,
+      .on_error = cb_error,
+      .on_end_of_stream = cb_end,
+  };
+  return cb;
+}
+
+/* Seeks: a server may refuse to seek a live source; anything but a crash or a local error is
+ * fine then. */
+static int seek_ok(enum rtsp_core_status st) {
+  return st == RTSP_CORE_STATUS_OK || st == RTSP_CORE_STATUS_SERVER_ERROR;
+}
+
+static void test_client_standard(const char *url, int seekable) {
+  struct seen s = {0};
+  struct rtsp_core_client_callbacks cb = callbacks_for(&s);
+  struct rtsp_core_client_config config;
+  rtsp_core_client_config_default(&config);
+  config.url = url;
+  config.stats_interval_ms = 200;
+  struct rtsp_core_client *c = NULL;
+  CHECK_STATUS(rtsp_core_client_new(&config, &cb, &c), RTSP_CORE_STATUS_OK);
+  if (c == NULL) {
+    return;
+  }
+  char small[8];
+  size_t len = 0;
+  CHECK_STATUS(rtsp_core_client_describe(c, small, sizeof small, &len),
+               RTSP_CORE_STATUS_BUFFER_TOO_SMALL);
+  CHECK(len > sizeof small && strlen(small) == sizeof small - 1);
+  char *text = malloc(len + 1);
+  CHECK_STATUS(rtsp_core_client_describe(c, text, len + 1, &len), RTSP_CORE_STATUS_OK);
+  CHECK(strstr(text, "m=video") != NULL);
+  free(text);
+  CHECK_STATUS(rtsp_core_client_setup(c), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_setup(c), RTSP_CORE_STATUS_BAD_STATE);
+  enum rtsp_core_transport tr;
+  CHECK_STATUS(rtsp_core_client_transport(c, &tr), RTSP_CORE_STATUS_OK);
+  CHECK(tr == RTSP_CORE_TRANSPORT_UDP);
+  CHECK_STATUS(rtsp_core_client_play(c), RTSP_CORE_STATUS_OK);
+  CHECK(wait_frames(&s, 10, 10000));
+  CHECK_STATUS(rtsp_core_client_pause(c), RTSP_CORE_STATUS_OK);
+  enum rtsp_core_state state;
+  CHECK_STATUS(rtsp_core_client_state(c, &state), RTSP_CORE_STATUS_OK);
+  CHECK(state == RTSP_CORE_STATE_READY);
+  enum rtsp_core_status st = rtsp_core_client_play_from(c, 1.0);
+  CHECK(seek_ok(st));
+  if (seekable) {
+    CHECK(st == RTSP_CORE_STATUS_OK);
+  }
+  CHECK(seek_ok(rtsp_core_client_seek_seconds(c, 2.0)));
+  CHECK(seek_ok(rtsp_core_client_seek_frames(c, 10)));
+  CHECK(seek_ok(rtsp_core_client_forward(c, 20)));
+  CHECK(seek_ok(rtsp_core_client_backward(c, 20)));
+  CHECK(seek_ok(rtsp_core_client_restart(c)));
+  CHECK_STATUS(rtsp_core_client_player_pause(c), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_player_play(c), RTSP_CORE_STATUS_OK);
+  int before = atomic_load(&s.frames);
+  CHECK(wait_frames(&s, before + 5, 10000));
+  struct rtsp_core_stats stats;
+  CHECK_STATUS(rtsp_core_client_stats(c, &stats), RTSP_CORE_STATUS_OK);
+  CHECK(stats.packets_received > 0 && stats.frames_complete >= 10 && stats.frames_broken == 0);
+  CHECK(stats.first_frame_latency_ms >= 0.0);
+  CHECK_STATUS(rtsp_core_client_teardown(c), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_teardown(c), RTSP_CORE_STATUS_BAD_STATE);
+  CHECK_STATUS(rtsp_core_client_player_stop(c), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_player_play(c), RTSP_CORE_STATUS_OK);
+  rtsp_core_client_free(c); /* tears down the second session itself */
+  CHECK(atomic_load(&s.descriptions) >= 2);
+  CHECK(atomic_load(&s.states) >= 6);
+  CHECK(atomic_load(&s.stats) >= 1);
+  CHECK(atomic_load(&s.bad_frames) == 0);
+  printf("test_ffi: %s: %d frames, %d stats callbacks\n", url, atomic_load(&s.frames),
+         atomic_load(&s.stats));
+}
+
+static void test_client_lab(uint16_t port, const char *file) {
+  struct seen s = {0};
+  struct rtsp_core_client_callbacks cb = callbacks_for(&s);
+  struct rtsp_core_client_config config;
+  rtsp_core_client_config_default(&config);
+  config.lab_host = "127.0.0.1";
+  config.lab_server_port = port;
+  config.lab_rtp_port = 0;
+  config.lab_file = file;
+  struct rtsp_core_client *c = NULL;
+  CHECK_STATUS(rtsp_core_client_new(&config, &cb, &c), RTSP_CORE_STATUS_OK);
+  if (c == NULL) {
+    return;
+  }
+  CHECK_STATUS(rtsp_core_client_pause(c), RTSP_CORE_STATUS_BAD_STATE);
+  CHECK_STATUS(rtsp_core_client_player_play(c), RTSP_CORE_STATUS_OK);
+  CHECK(wait_frames(&s, 5, 5000));
+  CHECK_STATUS(rtsp_core_client_forward(c, 20), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_backward(c, 20), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_restart(c), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_player_pause(c), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_player_stop(c), RTSP_CORE_STATUS_OK);
+  enum rtsp_core_state state;
+  CHECK_STATUS(rtsp_core_client_state(c, &state), RTSP_CORE_STATUS_OK);
+  CHECK(state == RTSP_CORE_STATE_INIT);
+  rtsp_core_client_free(c);
+  CHECK(atomic_load(&s.bad_frames) == 0 && atomic_load(&s.errors) == 0);
+  printf("test_ffi: lab server on port %u: %d frames\n", port, atomic_load(&s.frames));
+}
+
+/* ---- Server handle ------------------------------------------------------------------------ */
+
+/* Returns a started server, or NULL when this library has no server runtime. */
+static struct rtsp_core_server *test_server(const char *media_dir, int required) {
+  struct rtsp_core_server *srv = (struct rtsp_core_server *)0x1;
+  uint16_t port = 0;
+  CHECK_STATUS(rtsp_core_server_start(NULL, 0, &srv), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_server_start(".", 0, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_server_start("/nonexistent/media/dir", 0, &srv),
+               RTSP_CORE_STATUS_INVALID_ARGUMENT);
+  CHECK(srv == NULL);
+  CHECK_STATUS(rtsp_core_server_port(NULL, &port), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_server_stop(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  rtsp_core_server_free(NULL);
+  if (media_dir == NULL) {
+    return NULL;
+  }
+  enum rtsp_core_status st = rtsp_core_server_start(media_dir, 0, &srv);
+  if (st == RTSP_CORE_STATUS_UNSUPPORTED) {
+    printf("test_ffi: this library has no server runtime; in-process server skipped\n");
+    CHECK(srv == NULL);
+    CHECK(!required);
+    return NULL;
+  }
+  CHECK_STATUS(st, RTSP_CORE_STATUS_OK);
+  if (srv == NULL) {
+    return NULL;
+  }
+  CHECK_STATUS(rtsp_core_server_port(srv, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_server_port(srv, &port), RTSP_CORE_STATUS_OK);
+  CHECK(port != 0);
+  /* The same port again is taken. */
+  struct rtsp_core_server *second = NULL;
+  CHECK_STATUS(rtsp_core_server_start(media_dir, port, &second), RTSP_CORE_STATUS_IO);
+  CHECK(second == NULL);
+  return srv;
+}
+
+static void run_player(const char *player, const char *url) {
+  char dir[] = "/tmp/test_ffi_player_XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    CHECK(0);
+    return;
+  }
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "%s '%s' 5 10 %s > %s/out.txt", player, url, dir, dir);
+  CHECK(system(cmd) == 0);
+  char path[256];
+  for (int i = 1; i <= 5; i++) {
+    snprintf(path, sizeof path, "%s/frame-%04d.jpg", dir, i);
+    size_t len = 0;
+    uint8_t *data = read_file(path, &len);
+    CHECK(data != NULL && len > 4 && data[0] == 0xff && data[1] == 0xd8);
+    free(data);
+    remove(path);
+  }
+  snprintf(path, sizeof path, "%s/out.txt", dir);
+  size_t len = 0;
+  uint8_t *out = read_file(path, &len);
+  CHECK(out != NULL && len > 0 && memmem(out, len, "frames written:    5", 20) != NULL);
+  free(out);
+  remove(path);
+  rmdir(dir);
+}
+
+static const char *arg(int argc, char **argv, const char *name) {
+  for (int i = 1; i + 1 < argc; i++) {
+    if (strcmp(argv[i], name) == 0) {
+      return argv[i + 1];
+    }
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  const char *player = arg(argc, argv, "--player");
+  const char *media = arg(argc, argv, "--media");
+  const char *jpeg = arg(argc, argv, "--jpeg");
+  const char *url = arg(argc, argv, "--url");
+  const char *lab_port = arg(argc, argv, "--lab-port");
+  const char *lab_file = arg(argc, argv, "--lab-file");
+
+  test_status_and_version();
+  test_client_null_paths();
+  test_client_connect_errors();
+  test_rtp();
+  test_jpeg(jpeg);
+
+  int require_server = 0;
+  for (int i = 1; i < argc; i++) {
+    require_server |= strcmp(argv[i], "--require-server") == 0;
+  }
+  struct rtsp_core_server *srv = test_server(media, require_server);
+  if (srv != NULL) {
+    uint16_t port = 0;
+    rtsp_core_server_port(srv, &port);
+    char own[256];
+    snprintf(own, sizeof own, "rtsp://127.0.0.1:%u/%s", port, lab_file ? lab_file : "movie.Mjpeg");
+    test_client_standard(own, 1);
+    test_client_lab(port, lab_file ? lab_file : "movie.Mjpeg");
+    if (player != NULL) {
+      run_player(player, own);
+    }
+    CHECK_STATUS(rtsp_core_server_stop(srv), RTSP_CORE_STATUS_OK);
+    CHECK_STATUS(rtsp_core_server_stop(srv), RTSP_CORE_STATUS_OK);
+    rtsp_core_server_free(srv);
+  }
+  if (url != NULL) {
+    test_client_standard(url, 0);
+    if (player != NULL) {
+      run_player(player, url);
+    }
+  }
+  if (lab_port != NULL) {
+    test_client_lab((uint16_t)atoi(lab_port), lab_file ? lab_file : "movie.Mjpeg");
+  }
+  printf("test_ffi: %d checks, %d failed\n", checks, failures);
+  printf("%d passed, %d failed\n", checks - failures, failures);
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,102 @@
+//! How to reach the server and how to behave: [`ClientConfig`].
+
+use std::time::Duration;
+
+/// What to connect to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Standard dialect: `rtsp://host[:port]/path`.
+    Url(String),
+    /// Lab dialect: the four values `ClientLauncher.py` takes.
+    Lab(LabTarget),
+}
+
+/// The lab client's command line: `ClientLauncher.py server_host server_port RTP_port video_file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabTarget {
+    /// Server host name or address.
+    pub host: String,
+    /// Server RTSP port.
+    pub server_port: u16,
+    /// Local UDP port to receive RTP on; 0 lets the system pick one (it is then sent in SETUP).
+    pub rtp_port: u16,
+    /// The file name, sent bare in every request line (`SETUP movie.Mjpeg RTSP/1.0`).
+    pub file: String,
+}
+
+/// Which lower transport carries RTP in the standard dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransportPreference {
+    /// UDP first; fall back to TCP interleaved when no UDP packet arrives in time.
+    #[default]
+    Auto,
+    /// UDP only.
+    Udp,
+    /// TCP interleaved only (`RTP/AVP/TCP;unicast;interleaved=0-1`).
+    Tcp,
+}
+
+/// Client settings. Build one with [`ClientConfig::url`] or [`ClientConfig::lab`] and adjust the
+/// public fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// What to connect to (this also picks the dialect).
+    pub target: Target,
+    /// Lower transport for the standard dialect (the lab dialect is always UDP).
+    pub transport: TransportPreference,
+    /// How long to wait for each RTSP reply.
+    pub reply_timeout: Duration,
+    /// With [`TransportPreference::Auto`]: how long PLAY may go without any UDP packet before the
+    /// client switches to TCP interleaved.
+    pub udp_fallback_after: Duration,
+    /// How often to emit [`super::Event::Stats`]; `None` disables the periodic event
+    /// ([`super::Client::stats`] works either way).
+    pub stats_interval: Option<Duration>,
+    /// Lab dialect: the server's frame period, used for presentation times (the lab sends 20 fps).
+    pub lab_frame_interval: Duration,
+    /// Lab dialect: silence after frames have flowed that counts as end of stream (the lab server
+    /// just stops sending at the end of the file).
+    pub lab_end_silence: Duration,
+    /// Value of the `User-Agent` header (standard dialect).
+    pub user_agent: String,
+}
+
+impl ClientConfig {
+    fn with_target(target: Target) -> Self {
+        Self {
+            target,
+            transport: TransportPreference::Auto,
+            reply_timeout: Duration::from_secs(5),
+            udp_fallback_after: Duration::from_secs(3),
+            stats_interval: Some(Duration::from_secs(1)),
+            lab_frame_interval: Duration::from_millis(50),
+            lab_end_silence: Duration::from_secs(2),
+            user_agent: concat!("rtsp-core/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// Standard dialect, to an `rtsp://host[:port]/path` URL.
+    pub fn url(url: impl Into<String>) -> Self {
+        Self::with_target(Target::Url(url.into()))
+    }
+
+    /// Lab dialect, with the four values of the lab's `ClientLauncher.py`.
+    pub fn lab(
+        host: impl Into<String>,
+        server_port: u16,
+        rtp_port: u16,
+        file: impl Into<String>,
+    ) -> Self {
+        Self::with_target(Target::Lab(LabTarget {
+            host: host.into(),
+            server_port,
+            rtp_port,
+            file: file.into(),
+        }))
+    }
+
+    /// Whether this configuration speaks the lab dialect.
+    pub fn is_lab(&self) -> bool {
+        matches!(self.target, Target::Lab(_))
+    }
+}

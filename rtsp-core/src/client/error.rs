@@ -1,0 +1,80 @@
+//! The client's error type.
+
+use std::time::Duration;
+
+use super::event::State;
+
+/// Why a client operation failed.
+///
+/// Cheap to clone (it travels inside [`super::Event::Error`] as well as in `Result`s).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The URL or lab target could not be understood.
+    #[error("bad URL or target: {0}")]
+    BadUrl(String),
+    /// The server refused the TCP connection (nothing listens on that port).
+    #[error("connection to {0} refused")]
+    ConnectionRefused(String),
+    /// Any other socket failure.
+    #[error("I/O error: {0}")]
+    Io(String),
+    /// No reply arrived in time. The lab's Python server answers errors (for example an unknown
+    /// file) with silence, so for a lab server this usually means "not found".
+    #[error("no reply to {method} within {} ms{}", timeout.as_millis(),
+        if *lab { " (the lab server answers errors with silence: is the file name right?)" } else { "" })]
+    Timeout {
+        /// The request that got no answer.
+        method: String,
+        /// How long the client waited.
+        timeout: Duration,
+        /// Whether the peer speaks the lab dialect (changes the hint in the message).
+        lab: bool,
+    },
+    /// The server answered with a non-2xx status.
+    #[error("server answered {method} with {code} {reason}")]
+    Status {
+        /// The request.
+        method: String,
+        /// The status code.
+        code: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// The reply could not be parsed or contradicts the request (wrong CSeq, missing Session...).
+    #[error("malformed reply: {0}")]
+    MalformedReply(String),
+    /// The method cannot be sent in the current state (for example PLAY before SETUP).
+    #[error("{method} is not allowed in state {state}")]
+    BadState {
+        /// The request that was refused locally.
+        method: String,
+        /// The state the session was in.
+        state: State,
+    },
+    /// The server closed the RTSP connection.
+    #[error("the server closed the connection")]
+    Closed,
+    /// The server offers nothing this client can play (no JPEG video track, unknown transport...).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The client was shut down (freed or torn down) while the operation was pending.
+    #[error("the client has shut down")]
+    Shutdown,
+}
+
+impl ClientError {
+    /// Builds an [`ClientError::Io`] or [`ClientError::ConnectionRefused`] from a socket error.
+    pub(crate) fn from_io(err: &std::io::Error, peer: &str) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                ClientError::ConnectionRefused(peer.to_owned())
+            }
+            std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::BrokenPipe => ClientError::Closed,
+            _ => ClientError::Io(format!("{peer}: {err}")),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The hand-off between the runtime threads and the embedder: an ordered queue of events in which a
+//! newer frame replaces a frame the consumer has not taken yet.
+//!
+//! This is what keeps a slow consumer from stalling reception: the receive thread never blocks on
+//! the consumer, it only swaps the pending frame. Control events (state, errors, end of stream)
+//! are never dropped, and a pending frame is moved into the ordered queue before a control event
+//! so that the consumer sees everything in the order it happened.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::event::{Event, Frame};
+
+/// Upper bound on queued control events; past it the oldest statistics snapshot is discarded.
+const MAX_QUEUED: usize = 1024;
+
+#[derive(Debug, Default)]
+struct Inner {
+    queue: VecDeque<Event>,
+    frame: Option<Frame>,
+    dropped: u64,
+    closed: bool,
+}
+
+/// A multi-producer, single-consumer event mailbox (see the module documentation).
+#[derive(Debug, Default)]
+pub(crate) struct Mailbox {
+    inner: Mutex<Inner>,
+    ready: Condvar,
+}
+
+impl Mailbox {
+    /// Offers a frame. Returns the number of frames this replaced (0 or 1), so the caller can count
+    /// drops in its statistics.
+    pub(crate) fn push_frame(&self, frame: Frame) -> u64 {
+        let mut inner = self.inner.lock();
+        if inner.closed {
+            return 0;
+        }
+        let replaced = u64::from(inner.frame.replace(frame).is_some());
+        inner.dropped += replaced;
+        drop(inner);
+        self.ready.notify_one();
+        replaced
+    }
+
+    /// Queues a control event behind any pending frame.
+    pub(crate) fn push(&self, event: Event) {
+        let mut inner = self.inner.lock();
+        if inner.closed {
+            return;
+        }
+        if let Some(frame) = inner.frame.take() {
+            inner.queue.push_back(Event::Frame(frame));
+        }
+        if inner.queue.len() >= MAX_QUEUED {
+            // Only statistics are expendable; they are superseded by the next snapshot anyway.
+            if let Some(pos) = inner
+                .queue
+                .iter()
+                .position(|e| matches!(e, Event::Stats(_)))
+            {
+                inner.queue.remove(pos);
+            } else if matches!(event, Event::Stats(_)) {
+                return;
+            }
+        }
+        inner.queue.push_back(event);
+        drop(inner);
+        self.ready.notify_one();
+    }
+
+    /// Wakes the consumer for good: after this, [`Mailbox::pop`] drains what is queued and then
+    /// returns `None` immediately.
+    pub(crate) fn close(&self) {
+        self.inner.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// Takes the next event, waiting up to `timeout` for one.
+    pub(crate) fn pop(&self, timeout: Duration) -> Option<Event> {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut inner = self.inner.lock();
+        loop {
+            if let Some(event) = inner.queue.pop_front() {
+                return Some(event);
+            }
+            if let Some(frame) = inner.frame.take() {
+                return Some(Event::Frame(frame));
+            }
+            if inner.closed {
+                return None;
+            }
+            match deadline {
+                Some(deadline) => {
+                    if self.ready.wait_until(&mut inner, deadline).timed_out() {
+                        // One last look: an event may have arrived together with the timeout.
+                        return inner
+                            .queue
+                            .pop_front()
+                            .or_else(|| inner.frame.take().map(Event::Frame));
+                    }
+                }
+                None => self.ready.wait(&mut inner),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::event::State;
+    use std::sync::Arc;
+
+    fn frame(n: u64) -> Frame {
+        Frame {
+            jpeg: Arc::from(vec![0xFF, 0xD8, n as u8, 0xFF, 0xD9]),
+            number: n,
+            rtp_timestamp: 0,
+            pts: Duration::ZERO,
+        }
+    }
+
+    fn number(e: Option<Event>) -> u64 {
+        match e {
+            Some(Event::Frame(f)) => f.number,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn newest_frame_wins_and_drops_are_counted() {
+        let m = Mailbox::default();
+        assert_eq!(m.push_frame(frame(1)), 0);
+        assert_eq!(m.push_frame(frame(2)), 1);
+        assert_eq!(m.push_frame(frame(3)), 1);
+        assert_eq!(number(m.pop(Duration::ZERO)), 3);
+        assert!(m.pop(Duration::from_millis(10)).is_none());
+        assert_eq!(m.inner.lock().dropped, 2);
+    }
+
+    #[test]
+    fn control_events_keep_their_order_relative_to_frames() {
+        let m = Mailbox::default();
+        m.push(Event::StateChanged(State::Playing));
+        m.push_frame(frame(1));
+        m.push(Event::EndOfStream);
+        assert!(matches!(
+            m.pop(Duration::ZERO),
+            Some(Event::StateChanged(State::Playing))
+        ));
+        assert_eq!(number(m.pop(Duration::ZERO)), 1);
+        assert!(matches!(m.pop(Duration::ZERO), Some(Event::EndOfStream)));
+    }
+
+    #[test]
+    fn close_wakes_a_waiting_consumer() {
+        let m = Arc::new(Mailbox::default());
+        let m2 = Arc::clone(&m);
+        let t = std::thread::spawn(move || m2.pop(Duration::from_secs(30)));
+        std::thread::sleep(Duration::from_millis(50));
+        m.close();
+        assert!(t.join().unwrap().is_none());
+        assert!(m.inner.lock().closed);
+    }
+
+    #[test]
+    fn queue_is_bounded_by_discarding_stats() {
+        let m = Mailbox::default();
+        for _ in 0..(MAX_QUEUED + 10) {
+            m.push(Event::Stats(Default::default()));
+        }
+        m.push(Event::EndOfStream);
+        let inner = m.inner.lock();
+        assert!(inner.queue.len() <= MAX_QUEUED);
+        assert!(matches!(inner.queue.back(), Some(Event::EndOfStream)));
+    }
+}

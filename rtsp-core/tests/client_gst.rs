@@ -1,0 +1,210 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The client's standard dialect against a third-party server: GStreamer's RTSP server
+//! (gst-rtsp-server 1.22 from Debian, through python3-gi), serving
+//! `videotestsrc ! jpegenc ! rtpjpegpay`, started by each test. Also the lossy relay in front of
+//! it, to check the loss statistic and the UDP-to-TCP fallback.
+
+mod client_support;
+
+use std::time::{Duration, Instant};
+
+use client_support::gst::{self, GstServer};
+use client_support::relay::LossyProxy;
+use rtsp_core::client::{
+    ActiveTransport, Client, ClientConfig, Event, Frame, State, TransportPreference,
+};
+
+fn decode(frame: &Frame) -> (u32, u32) {
+    let img = image::load_from_memory_with_format(&frame.jpeg, image::ImageFormat::Jpeg)
+        .unwrap_or_else(|e| panic!("frame {} does not decode: {e}", frame.number));
+    (img.width(), img.height())
+}
+
+fn take_frames(client: &Client, n: usize, timeout: Duration) -> Vec<Frame> {
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "only {} of {n} frames arrived", out.len());
+        if let Some(Event::Frame(f)) = client.next_event(left) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+macro_rules! require_gst {
+    () => {
+        if !gst::available() {
+            eprintln!("skipped: gst-rtsp-server (gir1.2-gst-rtsp-server-1.0, python3-gi) is not installed");
+            return;
+        }
+    };
+}
+
+fn play_and_check(server: &GstServer, url: &str, transport: TransportPreference) -> Client {
+    let _ = server;
+    let mut config = ClientConfig::url(url);
+    config.transport = transport;
+    let client = Client::connect(config).unwrap();
+    let description = client.describe().unwrap();
+    assert_eq!(description.content_type, "application/sdp");
+    assert!(description.text.contains("m=video"), "{}", description.text);
+    client.player_play().unwrap();
+    assert_eq!(client.state(), State::Playing);
+    let frames = take_frames(&client, 20, Duration::from_secs(10));
+    for f in &frames {
+        assert_eq!(decode(f), (320, 240));
+    }
+    // Presentation times advance at 20 fps (90 kHz timestamps).
+    let span = frames.last().unwrap().pts - frames.first().unwrap().pts;
+    let frames_between = frames.last().unwrap().number - frames.first().unwrap().number;
+    let expected = Duration::from_millis(50) * frames_between as u32;
+    let diff = if span > expected {
+        span - expected
+    } else {
+        expected - span
+    };
+    assert!(diff < Duration::from_millis(5), "{span:?} vs {expected:?}");
+    client
+}
+
+#[test]
+fn gstreamer_over_udp() {
+    require_gst!();
+    let server = GstServer::start(400, false);
+    let client = play_and_check(&server, &server.url(), TransportPreference::Udp);
+    assert!(matches!(
+        client.transport(),
+        Some(ActiveTransport::Udp { .. })
+    ));
+    let stats = client.stats();
+    assert_eq!(stats.packets_lost, 0);
+    assert_eq!(stats.frames_broken, 0);
+    assert!(
+        stats.packets_received > stats.frames_complete,
+        "RFC 2435 fragments"
+    );
+    assert!(stats.first_frame_latency.is_some());
+    assert!(
+        stats.jitter_ms >= 0.0 && stats.jitter_ms < 50.0,
+        "{}",
+        stats.jitter_ms
+    );
+    client.pause().unwrap();
+    assert_eq!(client.state(), State::Ready);
+    client.play().unwrap();
+    take_frames(&client, 3, Duration::from_secs(5));
+    client.teardown().unwrap();
+    assert_eq!(client.state(), State::Init);
+}
+
+#[test]
+fn gstreamer_over_tcp_interleaved() {
+    require_gst!();
+    let server = GstServer::start(400, false);
+    let client = play_and_check(&server, &server.url(), TransportPreference::Tcp);
+    assert!(matches!(
+        client.transport(),
+        Some(ActiveTransport::Tcp { channel: 0 })
+    ));
+    assert_eq!(client.stats().packets_lost, 0);
+    client.teardown().unwrap();
+}
+
+#[test]
+fn tcp_only_server_is_followed_after_461() {
+    require_gst!();
+    let server = GstServer::start(400, true);
+    let client = play_and_check(&server, &server.url(), TransportPreference::Auto);
+    assert!(matches!(
+        client.transport(),
+        Some(ActiveTransport::Tcp { .. })
+    ));
+}
+
+#[test]
+fn falls_back_to_tcp_when_no_udp_arrives() {
+    require_gst!();
+    let server = GstServer::start(1000, false);
+    // The relay discards every UDP packet, as a firewall would.
+    let relay = LossyProxy::start(([127, 0, 0, 1], server.port).into(), 1000);
+    let url = format!("rtsp://127.0.0.1:{}/test", relay.port);
+    let mut config = ClientConfig::url(url);
+    config.udp_fallback_after = Duration::from_millis(1500);
+    let client = Client::connect(config).unwrap();
+    client.player_play().unwrap();
+    assert!(matches!(
+        client.transport(),
+        Some(ActiveTransport::Udp { .. })
+    ));
+    let frames = take_frames(&client, 10, Duration::from_secs(10));
+    assert!(matches!(
+        client.transport(),
+        Some(ActiveTransport::Tcp { .. })
+    ));
+    assert!(relay.log.seen.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    for f in &frames {
+        assert_eq!(decode(f), (320, 240));
+    }
+}
+
+#[test]
+fn end_of_stream_from_rtcp_bye() {
+    require_gst!();
+    let server = GstServer::start(30, false);
+    let mut config = ClientConfig::url(server.url());
+    config.transport = TransportPreference::Udp;
+    let client = Client::connect(config).unwrap();
+    client.player_play().unwrap();
+    let mut frames = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match client.next_event(left) {
+            Some(Event::Frame(_)) => frames += 1,
+            Some(Event::EndOfStream) => break,
+            Some(_) => {}
+            None => panic!("no end of stream after {frames} frames"),
+        }
+    }
+    assert!(frames >= 25, "{frames}");
+}
+
+#[test]
+fn loss_statistic_matches_the_relay_and_no_broken_frame_is_delivered() {
+    require_gst!();
+    let server = GstServer::start(2000, false);
+    let relay = LossyProxy::start(([127, 0, 0, 1], server.port).into(), 50);
+    let mut config = ClientConfig::url(format!("rtsp://127.0.0.1:{}/test", relay.port));
+    config.transport = TransportPreference::Udp;
+    let client = Client::connect(config).unwrap();
+    client.player_play().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut delivered = 0;
+    while Instant::now() < deadline {
+        if let Some(Event::Frame(f)) = client.next_event(Duration::from_millis(100)) {
+            assert_eq!(decode(&f), (320, 240));
+            delivered += 1;
+        }
+    }
+    client.pause().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = client.stats();
+    let dropped = relay.visible_drops();
+    assert!(dropped >= 10, "the relay dropped only {dropped}");
+    assert_eq!(stats.packets_lost, dropped, "{stats:?}");
+    assert!(stats.frames_broken > 0);
+    // Each lost packet breaks at most one frame, and a broken frame is counted once.
+    assert!(stats.frames_broken <= stats.packets_lost, "{stats:?}");
+    assert!(delivered > 0);
+    eprintln!(
+        "RFC 2435 loss over UDP: relay dropped {dropped} of {} packets; client counted {} lost \
+         ({:.2}%), {} frames complete, {} broken (dropped, never delivered)",
+        stats.packets_expected,
+        stats.packets_lost,
+        stats.loss_rate * 100.0,
+        stats.frames_complete,
+        stats.frames_broken
+    );
+}

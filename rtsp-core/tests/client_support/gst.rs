@@ -1,0 +1,86 @@
+//! GStreamer's RTSP server (gst-rtsp-server through python3-gi, Debian's
+//! gir1.2-gst-rtsp-server-1.0), started by the test itself on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const SCRIPT: &str = r#"
+import sys, gi
+gi.require_version('Gst', '1.0')
+gi.require_version('GstRtsp', '1.0')
+gi.require_version('GstRtspServer', '1.0')
+from gi.repository import Gst, GstRtsp, GstRtspServer, GLib
+Gst.init(None)
+frames, tcp_only = int(sys.argv[1]), sys.argv[2] == 'tcp'
+server = GstRtspServer.RTSPServer()
+server.set_address('127.0.0.1')
+server.set_service('0')
+factory = GstRtspServer.RTSPMediaFactory()
+factory.set_launch('( videotestsrc num-buffers=%d ! video/x-raw,format=I420,width=320,height=240,framerate=20/1 '
+                   '! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26 )' % frames)
+if tcp_only:
+    factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
+server.get_mount_points().add_factory('/test', factory)
+server.attach(None)
+print(server.get_bound_port(), flush=True)
+GLib.MainLoop().run()
+"#;
+
+/// The system Python that has the `gi` bindings (a pyenv shim on PATH may not).
+fn python() -> &'static str {
+    if std::path::Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+/// Whether gst-rtsp-server can be started here.
+pub fn available() -> bool {
+    Command::new(python())
+        .args(["-c", "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+pub struct GstServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl GstServer {
+    /// Serves `rtsp://127.0.0.1:PORT/test`: `frames` 320x240 JPEG test frames at 20 fps.
+    pub fn start(frames: u32, tcp_only: bool) -> Self {
+        let mut child = Command::new(python())
+            .args([
+                "-c",
+                SCRIPT,
+                &frames.to_string(),
+                if tcp_only { "tcp" } else { "any" },
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gst-rtsp-server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().expect("gst-rtsp-server port");
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("rtsp://127.0.0.1:{}/test", self.port)
+    }
+}
+
+impl Drop for GstServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,40 @@
+//! Test peers for the client tests: a lab-style server that behaves like the lab's original Python
+//! `Server.py`/`ServerWorker.py`, a lossy UDP relay, GStreamer's RTSP server, and JPEG frames.
+#![allow(dead_code)]
+
+pub mod gst;
+pub mod lab_server;
+pub mod own_server;
+pub mod relay;
+
+use std::time::{Duration, Instant};
+
+/// A baseline 4:2:0 JPEG of `w`x`h` with a pattern that depends on `seed`.
+pub fn jpeg(w: u16, h: u16, seed: u32) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
+    for y in 0..u32::from(h) {
+        for x in 0..u32::from(w) {
+            rgb.push(((x + seed * 7) % 256) as u8);
+            rgb.push(((y + seed * 3) % 256) as u8);
+            rgb.push(((x ^ y ^ seed) % 256) as u8);
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    enc.encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb)
+        .expect("encode test JPEG");
+    out
+}
+
+/// Polls `cond` until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cond()
+}

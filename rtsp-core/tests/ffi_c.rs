@@ -1,0 +1,128 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Builds the C examples (`examples/c`) against the cdylib and runs the C test program under
+//! AddressSanitizer with leak detection, against a lab-style server and GStreamer's RTSP server
+//! started here, plus the player example. Skipped (with a message) when no C compiler or make
+//! is installed.
+
+mod client_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use client_support::gst::{self, GstServer};
+use client_support::lab_server::LabServer;
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The directory holding the cdylibs of this test build (target/<profile>).
+fn lib_dir() -> PathBuf {
+    // The test binary lives in target/<profile>/deps.
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+#[test]
+fn c_test_program_and_player_under_address_sanitizer() {
+    if !have("cc") || !have("make") {
+        eprintln!("skipped: no C compiler or make");
+        return;
+    }
+    let examples = root().join("examples/c");
+    let lib = lib_dir();
+    let profile = lib.file_name().unwrap().to_str().unwrap().to_owned();
+    let release: &[&str] = if profile == "release" {
+        &["--release"]
+    } else {
+        &[]
+    };
+    // `cargo test` builds the rlib this test links, not the cdylib: build it (cargo releases
+    // its lock while tests run). If the server crate ships a C library that bundles the server
+    // runtime (libserver_bin.so), test that one, and then the in-process server is required.
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-p", "rtsp-core"])
+        .args(release)
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "server-bin", "--lib"])
+        .args(release)
+        .current_dir(root())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let (libname, require_server) = if lib.join("libserver_bin.so").exists() {
+        ("server_bin", true)
+    } else {
+        ("rtsp_core", false)
+    };
+    let build = tempdir();
+    let status = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(&examples)
+        .arg(format!("BUILD={}", build.display()))
+        .arg(format!("PROFILE={profile}"))
+        .arg(format!("LIBDIR={}", lib.display()))
+        .arg(format!("LIBNAME={libname}"))
+        .arg("NO_CARGO=1")
+        .arg(build.join("test_ffi_asan"))
+        .arg(build.join("player"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "make failed");
+
+    let frames: Vec<Vec<u8>> = (0..200).map(|i| client_support::jpeg(64, 48, i)).collect();
+    std::fs::write(build.join("frame.jpg"), &frames[0]).unwrap();
+    let lab = LabServer::start("movie.Mjpeg", frames);
+    let gst = gst::available().then(|| GstServer::start(2000, false));
+
+    let mut cmd = Command::new(build.join("test_ffi_asan"));
+    cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+        .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        .arg("--player")
+        .arg(build.join("player"))
+        .arg("--jpeg")
+        .arg(build.join("frame.jpg"))
+        .arg("--media")
+        .arg(root().join("media"))
+        .args([
+            "--lab-port",
+            &lab.port.to_string(),
+            "--lab-file",
+            "movie.Mjpeg",
+        ]);
+    if require_server {
+        cmd.arg("--require-server");
+    }
+    if let Some(g) = &gst {
+        cmd.args(["--url", &g.url()]);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}\n{stderr}");
+    assert!(out.status.success(), "test_ffi failed");
+    assert!(stdout.contains(", 0 failed"));
+    assert!(!stderr.contains("LeakSanitizer"), "leaks reported");
+    let _ = std::fs::remove_dir_all(&build);
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtsp-core-ffi-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
