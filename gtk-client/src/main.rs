@@ -1,0 +1,3 @@
+//! `rtsp-player` (under construction).
+
+fn main() {}
