@@ -46,31 +46,30 @@ pub fn bitrate(bytes_per_second: f64) -> String {
     } else {
         0.0
     };
-    let (value, unit) = if bits >= 1e9 {
-        (bits / 1e9, "Gbit/s")
-    } else if bits >= 1e6 {
-        (bits / 1e6, "Mbit/s")
-    } else if bits >= 1e3 {
-        (bits / 1e3, "kbit/s")
-    } else {
-        (bits, "bit/s")
-    };
-    format!("{} {unit}", three_digits(value))
+    scaled(bits, &["bit/s", "kbit/s", "Mbit/s", "Gbit/s"])
+}
+
+/// `value` in the largest unit (steps of 1000) that keeps it at or above 1, with three
+/// significant digits; a value that would round to 1000 moves up a unit.
+fn scaled(value: f64, units: &[&str]) -> String {
+    let mut v = value;
+    let mut unit = units.first().copied().unwrap_or("");
+    for next in units.iter().skip(1) {
+        if v < 999.5 {
+            break;
+        }
+        v /= 1000.0;
+        unit = next;
+    }
+    format!("{} {unit}", three_digits(v))
 }
 
 /// A byte count: `512 B`, `4.07 MB` (decimal units, as file managers show sizes).
 pub fn bytes(n: u64) -> String {
-    let n = n as f64;
-    let (value, unit) = if n >= 1e9 {
-        (n / 1e9, "GB")
-    } else if n >= 1e6 {
-        (n / 1e6, "MB")
-    } else if n >= 1e3 {
-        (n / 1e3, "kB")
-    } else {
+    if n < 1000 {
         return format!("{n} B");
-    };
-    format!("{} {unit}", three_digits(value))
+    }
+    scaled(n as f64, &["B", "kB", "MB", "GB"])
 }
 
 /// `1.23`, `12.3`, `123`: three significant digits for values from 1 to 999.
@@ -157,6 +156,9 @@ mod tests {
         assert_eq!(bitrate(100.0), "800 bit/s");
         assert_eq!(bitrate(101_500.0), "812 kbit/s");
         assert_eq!(bitrate(156_250.0), "1.25 Mbit/s");
+        assert_eq!(bitrate(124_990.0), "1.00 Mbit/s");
+        assert_eq!(bitrate(1e12), "8000 Gbit/s");
+        assert_eq!(bytes(999_999), "1.00 MB");
         assert_eq!(bitrate(f64::NAN), "0.00 bit/s");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(4_273_393), "4.27 MB");

@@ -25,7 +25,7 @@ fn standard_dialect_plays_to_the_end_and_saves_every_frame() {
         LIMIT,
     );
     let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
     assert!(
         stdout.contains("Playing short.Mjpeg from 127.0.0.1:"),
         "{stdout}"
@@ -77,7 +77,7 @@ fn lab_dialect_shows_the_exchange_and_ends() {
         LIMIT,
     );
     let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
     // The wiretap shows the lab's own request format and the server's lab replies.
     assert!(
         stdout.contains(
@@ -124,7 +124,7 @@ fn duration_stops_early_with_statistics() {
         LIMIT,
     );
     let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
     assert!(stdout.contains("Stopped after 2."), "{stdout}");
     assert!(
         stdout.contains("/ 500"),
@@ -182,7 +182,7 @@ fn without_a_display_the_player_falls_back_to_headless() {
         LIMIT,
     );
     let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
     assert!(
         stderr.contains("no display found; playing without a window"),
         "{stderr}"

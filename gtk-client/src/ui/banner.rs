@@ -9,6 +9,9 @@ use gtk4 as gtk;
 
 use crate::explain::{Explanation, Remedy, Severity};
 
+/// What the action button calls.
+type ActionHandler = Box<dyn Fn(Remedy)>;
+
 /// The banner widget.
 pub struct Banner {
     revealer: gtk::Revealer,
@@ -18,7 +21,7 @@ pub struct Banner {
     detail: gtk::Label,
     action: gtk::Button,
     remedy: Cell<Remedy>,
-    on_action: RefCell<Option<Box<dyn Fn(Remedy)>>>,
+    on_action: RefCell<Option<ActionHandler>>,
 }
 
 impl Banner {
@@ -48,6 +51,9 @@ impl Banner {
             .build();
         let frame = gtk::Box::new(gtk::Orientation::Horizontal, 12);
         frame.add_css_class("banner");
+        // Wrapping labels measure a pixel apart with and without a width in GTK 4.8 (which it
+        // reports as a critical warning); a floor above the one-line height hides the rounding.
+        frame.set_height_request(56);
         frame.append(&icon);
         frame.append(&text);
         frame.append(&action);
@@ -57,7 +63,9 @@ impl Banner {
             // as inconsistent sizes; a crossfade does not.
             .transition_type(gtk::RevealerTransitionType::Crossfade)
             .child(&frame)
+            .visible(false)
             .build();
+        super::hide_when_concealed(&revealer);
         let banner = Rc::new(Self {
             revealer,
             frame,
@@ -106,12 +114,12 @@ impl Banner {
         self.remedy.set(x.remedy);
         self.action.set_label(x.remedy.label());
         self.action.set_visible(x.remedy != Remedy::Dismiss);
-        self.revealer.set_reveal_child(true);
+        super::reveal(&self.revealer, true);
     }
 
     /// Hides the banner.
     pub fn hide(&self) {
-        self.revealer.set_reveal_child(false);
+        super::reveal(&self.revealer, false);
     }
 
     /// The title shown, if the banner is up.

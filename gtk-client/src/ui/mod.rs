@@ -63,6 +63,24 @@ pub fn run(cli: &Cli, launch: Launch) -> u8 {
     exit_code.get()
 }
 
+/// Shows or hides a crossfading revealer. A crossfade keeps the child's size while concealed,
+/// so the revealer is also made invisible once the fade-out ends ([`hide_when_concealed`]).
+fn reveal(revealer: &gtk::Revealer, on: bool) {
+    if on {
+        revealer.set_visible(true);
+    }
+    revealer.set_reveal_child(on);
+}
+
+/// Makes `revealer` invisible whenever its child is fully concealed.
+fn hide_when_concealed(revealer: &gtk::Revealer) {
+    revealer.connect_child_revealed_notify(|r| {
+        if !r.reveals_child() && !r.is_child_revealed() {
+            r.set_visible(false);
+        }
+    });
+}
+
 fn load_css() {
     let provider = gtk::CssProvider::new();
     provider.load_from_data(include_str!("style.css"));
@@ -77,5 +95,5 @@ fn load_css() {
     if let Some(settings) = gtk::Settings::default() {
         settings.set_gtk_application_prefer_dark_theme(true);
     }
-    let _ = glib::set_application_name("RTSP Player");
+    glib::set_application_name("RTSP Player");
 }

@@ -123,6 +123,12 @@ impl StatsPanel {
         &self.root
     }
 
+    /// Lets the graph take the free height (when the panel is alone in the sidebar).
+    pub fn set_fill(&self, fill: bool) {
+        self.root.set_vexpand(fill);
+        self.graph.set_vexpand(fill);
+    }
+
     /// Records a snapshot and refreshes figures and graph.
     pub fn push(&self, stats: &Stats, frames_shown: u64) {
         self.history.borrow_mut().push(self.origin.elapsed(), stats);

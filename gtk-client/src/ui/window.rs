@@ -394,7 +394,9 @@ impl Player {
         let sidebar = gtk::Revealer::builder()
             .transition_type(gtk::RevealerTransitionType::Crossfade)
             .child(&side)
+            .visible(false)
             .build();
+        super::hide_when_concealed(&sidebar);
         let player_page = gtk::Box::new(gtk::Orientation::Horizontal, 0);
         player_page.append(&column);
         player_page.append(&sidebar);
@@ -668,7 +670,8 @@ impl Player {
         self.lab_bar.set_reveal_child(lab);
         self.log.widget().set_visible(lab);
         self.stats.widget().set_visible(stats);
-        self.sidebar.set_reveal_child(lab || stats);
+        self.stats.set_fill(!lab);
+        super::reveal(&self.sidebar, lab || stats);
         self.refresh();
     }
 

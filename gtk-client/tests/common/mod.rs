@@ -6,6 +6,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The repository's sample video directory.
@@ -124,8 +126,15 @@ impl Xvfb {
             );
             return None;
         }
-        // Pick a display nobody uses; `-nolisten tcp` keeps it to this machine.
-        for n in (100 + std::process::id() % 400)..1000 {
+        // Pick a display nobody uses; `-nolisten tcp` keeps it to this machine. Tests of one
+        // binary start their servers one at a time, each from its own number, and a server
+        // only counts as ours if it is still running once its socket exists (another process
+        // may have taken the number a moment earlier).
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        let first = 100 + (std::process::id() % 300) + NEXT.fetch_add(7, Ordering::SeqCst);
+        for n in first..first + 200 {
             let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
             if lock.exists() || socket.exists() {
@@ -140,14 +149,18 @@ impl Xvfb {
                 .expect("start Xvfb");
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if socket.exists() {
-                    return Some(Self {
-                        child,
-                        display: format!(":{n}"),
-                    });
-                }
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // Lost a race for this number: try the next one.
+                }
+                if socket.exists() {
+                    std::thread::sleep(Duration::from_millis(200));
+                    if let Ok(None) = child.try_wait() {
+                        return Some(Self {
+                            child,
+                            display: format!(":{n}"),
+                        });
+                    }
+                    break;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
