@@ -25,6 +25,7 @@ impl InfoDialog {
             .build();
         let text = gtk::TextView::builder()
             .editable(false)
+            .cursor_visible(false)
             .monospace(true)
             .wrap_mode(gtk::WrapMode::WordChar)
             .top_margin(8)

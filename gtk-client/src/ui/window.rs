@@ -806,15 +806,9 @@ impl Player {
     }
 
     fn toggle_play(self: &Rc<Self>) {
-        let (input, connected, connecting, target, lab_mode) = {
+        let (input, connected, connecting, target) = {
             let m = self.m.borrow();
-            (
-                m.input(),
-                m.connected,
-                m.connecting,
-                m.target.clone(),
-                m.lab_mode,
-            )
+            (m.input(), m.connected, m.connecting, m.target.clone())
         };
         if !input.sensitivity().play_pause {
             return;
@@ -827,7 +821,6 @@ impl Player {
             }
             return;
         }
-        let _ = lab_mode;
         match input.toggle() {
             Toggle::Play => self.send(Command::Play),
             Toggle::Pause => self.send(Command::Pause),
