@@ -950,6 +950,8 @@ impl Player {
                 if matches!(command, Command::Stop | Command::Teardown) {
                     m.frame = 0;
                     m.showing_video = false;
+                    drop(m);
+                    self.update_position(true);
                 }
             }
             UiEvent::Failed(command, e) => {
@@ -969,6 +971,8 @@ impl Player {
                     m.frame = 0;
                     m.showing_video = false;
                     m.accept_frames = false;
+                    drop(m);
+                    self.update_position(true);
                 }
             }
             UiEvent::FrameReady => {
@@ -1000,8 +1004,11 @@ impl Player {
                 self.update_info_dialog();
             }
             UiEvent::EndOfStream => {
-                // A short lab file can end while the student looks at the log; say so.
-                self.banner.show(&Explanation::end_of_stream());
+                // After Stop or TEARDOWN the server says goodbye too (RTCP BYE); only an end
+                // the user did not ask for is news.
+                if self.m.borrow().accept_frames {
+                    self.banner.show(&Explanation::end_of_stream());
+                }
             }
             UiEvent::Background(e) => self.explain(&e),
             UiEvent::Wire(message) => {
