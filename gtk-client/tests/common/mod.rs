@@ -63,13 +63,13 @@ pub fn short_movie(dir: &Path, name: &str, n: usize) -> Vec<Vec<u8>> {
 
 /// The project's server, in this process, on 127.0.0.1 with a free port.
 pub struct Server {
-    server: Option<server_bin::Server>,
+    server: Option<rtsp_core::server::runtime::Server>,
     pub port: u16,
 }
 
 impl Server {
     pub fn start(media: &Path) -> Self {
-        let config = server_bin::Config {
+        let config = rtsp_core::server::runtime::Config {
             bind: ([127, 0, 0, 1], 0).into(),
             media: media.to_path_buf(),
             fps: 20.0,
@@ -83,7 +83,7 @@ impl Server {
             // Apart from other test binaries' servers running at the same time.
             rtp_port_base: 40_000 + (std::process::id() % 4_000) as u16 * 2,
         };
-        let server = server_bin::Server::start(config).expect("start rtsp-server");
+        let server = rtsp_core::server::runtime::Server::start(config).expect("start rtsp-server");
         let port = server.local_addr().port();
         Self {
             server: Some(server),
