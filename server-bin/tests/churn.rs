@@ -109,6 +109,9 @@ fn stream_stops(rtp: &UdpSocket, since: Instant, limit: Duration) -> Duration {
     last - since
 }
 
+/// A client that went silent at the instant, and the sockets it keeps open.
+type Vanished = (Instant, Rtsp, UdpSocket, UdpSocket);
+
 fn churn(secs: u64) {
     let server = Server::start(&["--loop", "--session-timeout", &TIMEOUT.to_string()]);
     let addr = server.addr;
@@ -137,7 +140,7 @@ fn churn(secs: u64) {
 
     let deadline = Instant::now() + Duration::from_secs(secs);
     let counts: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
-    let vanished: Arc<Mutex<VecDeque<(Instant, Rtsp, UdpSocket, UdpSocket)>>> = Arc::default();
+    let vanished: Arc<Mutex<VecDeque<Vanished>>> = Arc::default();
     let failed = Arc::new(AtomicBool::new(false));
     std::thread::scope(|scope| {
         for worker in 0..6usize {
@@ -310,7 +313,10 @@ fn client_killed_mid_stream_is_reaped_and_others_play_on() {
         "{frames_seen} frames"
     );
     let line = server
-        .wait_log(&["session end", "reason=\"timeout\""], Duration::from_secs(1))
+        .wait_log(
+            &["session end", "reason=\"timeout\""],
+            Duration::from_secs(1),
+        )
         .unwrap_or_else(|| {
             let log = server.log.lock().unwrap();
             let ends: Vec<_> = log.iter().filter(|l| l.contains("session")).collect();
