@@ -652,3 +652,55 @@ fn check_good(packets: &[(Instant, u16, bool)]) {
     );
     assert!((19.0..=21.0).contains(&fps), "rate {fps:.2} fps");
 }
+
+/// Slowloris that never finishes: a request trickled one byte at a time keeps the connection
+/// "active", but a partial request older than the session timeout must be cut off, so a few
+/// such peers cannot hold every connection slot.
+#[test]
+fn trickled_requests_are_cut_off_and_slots_freed() {
+    let server = Server::start(&["--session-timeout", "2", "--max-connections", "6"]);
+    let addr = server.addr;
+    let started = Instant::now();
+    let closed_after: Vec<Option<Duration>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..6)
+            .map(|_| {
+                s.spawn(move || {
+                    let mut tcp = TcpStream::connect(addr).unwrap();
+                    tcp.set_nodelay(true).unwrap();
+                    tcp.set_read_timeout(Some(Duration::from_millis(250)))
+                        .unwrap();
+                    let t = Instant::now();
+                    let _ = tcp.write_all(b"OPTIONS * RTSP/1.0\r\nX-Slow: ");
+                    let mut buf = [0u8; 256];
+                    while t.elapsed() < Duration::from_secs(8) {
+                        if tcp.write_all(b"a").is_err() {
+                            return Some(t.elapsed());
+                        }
+                        match tcp.read(&mut buf) {
+                            Ok(0) => return Some(t.elapsed()),
+                            Ok(_) => {}
+                            Err(e)
+                                if matches!(
+                                    e.kind(),
+                                    ErrorKind::WouldBlock | ErrorKind::TimedOut
+                                ) => {}
+                            Err(_) => return Some(t.elapsed()),
+                        }
+                    }
+                    None
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    eprintln!(
+        "trickled connections closed after {closed_after:?} ({:?} total)",
+        started.elapsed()
+    );
+    for c in &closed_after {
+        let c = c.expect("a trickling connection was never cut off");
+        assert!(c <= Duration::from_millis(4000), "cut off only after {c:?}");
+    }
+    let mut probe = Rtsp::connect(addr);
+    assert_eq!(probe.request("OPTIONS", "*", &[]).status, 200);
+}
