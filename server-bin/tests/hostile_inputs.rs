@@ -164,7 +164,7 @@ fn cases() -> Vec<Case> {
         case("non-numeric CSeq", raw("OPTIONS * RTSP/1.0\r\nCSeq: abc\r\n\r\n"), Replies(&[400])),
         case("CSeq 2^70", raw("OPTIONS * RTSP/1.0\r\nCSeq: 1180591620717411303424\r\n\r\n"), Replies(&[400])),
         case("negative CSeq", raw("OPTIONS * RTSP/1.0\r\nCSeq: -5\r\n\r\n"), Replies(&[400])),
-        case("two different CSeqs", raw("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nCSeq: 2\r\n\r\n"), Replies(&[200])),
+        case("two different CSeqs", raw("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nCSeq: 2\r\n\r\n"), Replies(&[400])),
         // Sessions and state.
         case("PLAY before SETUP", raw(&std_req("PLAY", "movie.Mjpeg", "")), Replies(&[455])),
         case("PLAY with unknown Session", raw(&std_req("PLAY", "movie.Mjpeg", "Session: 12345678\r\n")), Replies(&[454])),
