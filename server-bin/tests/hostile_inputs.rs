@@ -172,6 +172,7 @@ fn cases() -> Vec<Case> {
         case("TEARDOWN with unknown Session", raw(&std_req("TEARDOWN", "movie.Mjpeg", "Session: deadbeef\r\n")), Replies(&[454])),
         case("wrong Session after SETUP", Act::Script(wrong_session), Replies(&[200, 454, 200])),
         case("double SETUP", Act::Script(double_setup), Replies(&[200, 200, 200])),
+        case("20 SETUPs on one connection", Act::Script(setup_flood), Replies(&SETUP_FLOOD)),
         case("TEARDOWN twice", Act::Script(teardown_twice), Replies(&[200, 200, 454])),
         case("PAUSE in READY", Act::Script(pause_in_ready), Replies(&[200, 200])),
         case("session stolen by another connection", Act::Script(stolen_session), Replies(&[200, 200])),
@@ -271,6 +272,29 @@ fn double_setup(addr: SocketAddr) -> Vec<u16> {
     assert_eq!(r.session(), s, "SETUP into a session keeps its id");
     let t = c.request("TEARDOWN", &url(addr), &[("Session", &s)]).status;
     vec![a, r.status, t]
+}
+
+/// 16 sessions per connection, then 503.
+const SETUP_FLOOD: [u16; 20] = [
+    200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 503, 503, 503,
+    503,
+];
+
+/// New sessions on one connection are capped; reports the statuses of 20 session-less SETUPs.
+fn setup_flood(addr: SocketAddr) -> Vec<u16> {
+    let (rtp, _rtcp) = udp_pair();
+    let mut c = Rtsp::connect(addr);
+    let mut out = Vec::new();
+    let mut sessions = Vec::new();
+    for _ in 0..20 {
+        let (st, s) = setup_udp(&mut c, addr, &rtp);
+        out.push(st);
+        sessions.push(s);
+    }
+    for s in sessions.iter().filter(|s| !s.is_empty()) {
+        let _ = c.request("TEARDOWN", &url(addr), &[("Session", s)]);
+    }
+    out
 }
 
 fn teardown_twice(addr: SocketAddr) -> Vec<u16> {
