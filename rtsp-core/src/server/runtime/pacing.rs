@@ -61,6 +61,11 @@ impl Pacer {
 
     /// The deadline fired at `now`: pick the slot to send and advance the grid.
     pub fn fire(&mut self, now: Instant) -> Fire {
+        if self.next_slot == 0 && now > self.start + self.offset(1) {
+            // The first frame of a play segment is never skipped: a start that comes late (a
+            // busy machine) moves the grid to the moment the first frame really leaves.
+            self.start = now;
+        }
         let elapsed = now.saturating_duration_since(self.start).as_secs_f64();
         // The latest slot whose deadline has passed. Float floor is exact enough: slots are
         // milliseconds apart and f64 carries nanoseconds for centuries.
@@ -128,6 +133,21 @@ mod tests {
         // The next deadline is back on the original grid, in the future.
         assert_eq!(p.deadline(), t0 + Duration::from_millis(1750));
         assert!(p.deadline() > late);
+    }
+
+    #[test]
+    fn a_late_start_sends_the_first_frame_and_moves_the_grid() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(t0, 20.0);
+        let late = t0 + Duration::from_millis(180);
+        assert_eq!(
+            p.fire(late),
+            Fire {
+                slot: 0,
+                skipped: 0
+            }
+        );
+        assert_eq!(p.deadline(), late + Duration::from_millis(50));
     }
 
     #[test]
