@@ -284,7 +284,7 @@ fn a_slow_consumer_never_stalls_reception() {
     let client = Client::with_handler(config(server.port, "movie.Mjpeg"), move |e| {
         if let Event::Frame(_) = e {
             d2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            // Four frame periods per frame: most frames must be skipped, none queued up.
+            // Four frame periods per frame: most frames must be skipped, only a few held back.
             std::thread::sleep(Duration::from_millis(200));
         }
     })
@@ -299,9 +299,10 @@ fn a_slow_consumer_never_stalls_reception() {
     assert_eq!(stats.packets_lost, 0);
     assert_eq!(stats.frames_complete, 40);
     assert!(stats.frames_dropped >= 20, "{stats:?}");
-    // Every complete frame was either handed over or counted as dropped (one may be pending).
+    // Every complete frame was either handed over or counted as dropped; up to the mailbox's
+    // slack of 4 frames may still be pending.
     assert!(
-        seen + stats.frames_dropped >= 39 && seen + stats.frames_dropped <= 40,
+        seen + stats.frames_dropped >= 36 && seen + stats.frames_dropped <= 40,
         "{seen} + {}",
         stats.frames_dropped
     );

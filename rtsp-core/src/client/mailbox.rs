@@ -1,10 +1,13 @@
-//! The hand-off between the runtime threads and the embedder: an ordered queue of events in which a
-//! newer frame replaces a frame the consumer has not taken yet.
+//! The hand-off between the runtime threads and the embedder: an ordered queue of events in which
+//! newer frames push out the oldest frame the consumer has not taken yet.
 //!
 //! This is what keeps a slow consumer from stalling reception: the receive thread never blocks on
-//! the consumer, it only swaps the pending frame. Control events (state, errors, end of stream)
-//! are never dropped, and a pending frame is moved into the ordered queue before a control event
-//! so that the consumer sees everything in the order it happened.
+//! the consumer. A few frames may wait ([`FRAME_SLACK`]) so that scheduling jitter (two frames
+//! arriving in one read, a consumer thread woken late on a busy machine) loses nothing; past that
+//! the oldest pending frame is dropped and counted, so a consumer that really falls behind sees
+//! the newest pictures. Control events (state, errors, end of stream) are never dropped, and
+//! pending frames are moved into the ordered queue before a control event so that the consumer
+//! sees everything in the order it happened.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -16,10 +19,14 @@ use super::event::{Event, Frame};
 /// Upper bound on queued control events; past it the oldest statistics snapshot is discarded.
 const MAX_QUEUED: usize = 1024;
 
+/// Frames that may wait for the consumer before the oldest is dropped: 200 ms at 20 fps, the most
+/// a late consumer is shown behind the stream.
+pub(crate) const FRAME_SLACK: usize = 4;
+
 #[derive(Debug, Default)]
 struct Inner {
     queue: VecDeque<Event>,
-    frame: Option<Frame>,
+    frames: VecDeque<Frame>,
     dropped: u64,
     closed: bool,
 }
@@ -32,14 +39,19 @@ pub(crate) struct Mailbox {
 }
 
 impl Mailbox {
-    /// Offers a frame. Returns the number of frames this replaced (0 or 1), so the caller can count
-    /// drops in its statistics.
+    /// Offers a frame. Returns the number of frames this pushed out (0 or 1), so the caller can
+    /// count drops in its statistics.
     pub(crate) fn push_frame(&self, frame: Frame) -> u64 {
         let mut inner = self.inner.lock();
         if inner.closed {
             return 0;
         }
-        let replaced = u64::from(inner.frame.replace(frame).is_some());
+        let replaced = if inner.frames.len() >= FRAME_SLACK {
+            u64::from(inner.frames.pop_front().is_some())
+        } else {
+            0
+        };
+        inner.frames.push_back(frame);
         inner.dropped += replaced;
         drop(inner);
         self.ready.notify_one();
@@ -52,7 +64,7 @@ impl Mailbox {
         if inner.closed {
             return;
         }
-        if let Some(frame) = inner.frame.take() {
+        while let Some(frame) = inner.frames.pop_front() {
             inner.queue.push_back(Event::Frame(frame));
         }
         if inner.queue.len() >= MAX_QUEUED {
@@ -87,7 +99,7 @@ impl Mailbox {
             if let Some(event) = inner.queue.pop_front() {
                 return Some(event);
             }
-            if let Some(frame) = inner.frame.take() {
+            if let Some(frame) = inner.frames.pop_front() {
                 return Some(Event::Frame(frame));
             }
             if inner.closed {
@@ -100,7 +112,7 @@ impl Mailbox {
                         return inner
                             .queue
                             .pop_front()
-                            .or_else(|| inner.frame.take().map(Event::Frame));
+                            .or_else(|| inner.frames.pop_front().map(Event::Frame));
                     }
                 }
                 None => self.ready.wait(&mut inner),
@@ -132,14 +144,29 @@ mod tests {
     }
 
     #[test]
-    fn newest_frame_wins_and_drops_are_counted() {
+    fn newest_frames_win_and_drops_are_counted() {
         let m = Mailbox::default();
-        assert_eq!(m.push_frame(frame(1)), 0);
-        assert_eq!(m.push_frame(frame(2)), 1);
-        assert_eq!(m.push_frame(frame(3)), 1);
-        assert_eq!(number(m.pop(Duration::ZERO)), 3);
+        let total = FRAME_SLACK as u64 + 2;
+        for n in 1..=total {
+            let expected_drop = u64::from(n > FRAME_SLACK as u64);
+            assert_eq!(m.push_frame(frame(n)), expected_drop, "frame {n}");
+        }
+        // The oldest two were pushed out; the newest FRAME_SLACK remain, in order.
+        for n in 3..=total {
+            assert_eq!(number(m.pop(Duration::ZERO)), n);
+        }
         assert!(m.pop(Duration::from_millis(10)).is_none());
         assert_eq!(m.inner.lock().dropped, 2);
+    }
+
+    #[test]
+    fn frames_arriving_together_are_all_delivered() {
+        let m = Mailbox::default();
+        m.push_frame(frame(0));
+        m.push_frame(frame(1));
+        assert_eq!(number(m.pop(Duration::ZERO)), 0);
+        assert_eq!(number(m.pop(Duration::ZERO)), 1);
+        assert_eq!(m.inner.lock().dropped, 0);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!   touches a socket (retina style), so it is testable from recorded exchanges.
 //! - [`MediaReceiver`] turns RTP/RTCP packets into complete JPEG [`Frame`]s and [`Stats`].
 //! - [`Client`] is the runtime: a control thread speaking RTSP, a receive thread reading the
-//!   connection and the RTP/RTCP sockets, and a mailbox where a newer frame replaces one the
+//!   connection and the RTP/RTCP sockets, and a mailbox where newer frames push out the oldest of the few the
 //!   embedder has not taken yet.
 //!
 //! Both dialects are spoken: the standard one (RFC 2326/3550/2435, as VLC and FFmpeg speak it)

@@ -937,16 +937,7 @@ impl Receive {
         let mut next_stats = stats_every.map(|i| Instant::now() + i);
         let end_silence = self.shared.config.lab_end_silence;
         while !self.stop.load(Ordering::SeqCst) {
-            while let Ok(path) = self.paths.try_recv() {
-                if let MediaPath::Udp { rtp, rtcp, .. } = &path {
-                    // Drained in a loop after each poll, so they must never block.
-                    let _ = rtp.set_nonblocking(true);
-                    if let Some(s) = rtcp {
-                        let _ = s.set_nonblocking(true);
-                    }
-                }
-                self.path = path;
-            }
+            self.take_path_updates();
             let (rtp, rtcp) = match &self.path {
                 MediaPath::Udp { rtp, rtcp, .. } => (Some(rtp), rtcp.as_ref()),
                 _ => (None, None),
@@ -1018,6 +1009,20 @@ impl Receive {
         }
     }
 
+    /// Installs the media path the control thread set up most recently.
+    fn take_path_updates(&mut self) {
+        while let Ok(path) = self.paths.try_recv() {
+            if let MediaPath::Udp { rtp, rtcp, .. } = &path {
+                // Drained in a loop after each poll, so they must never block.
+                let _ = rtp.set_nonblocking(true);
+                if let Some(s) = rtcp {
+                    let _ = s.set_nonblocking(true);
+                }
+            }
+            self.path = path;
+        }
+    }
+
     /// Reads the RTSP connection; returns false once it is closed.
     fn read_tcp(&mut self, buf: &mut [u8], now: Instant) -> bool {
         match self.tcp.read(buf) {
@@ -1040,6 +1045,10 @@ impl Receive {
                         }
                     }
                 }
+                // SETUP's path may have been installed while this thread sat in poll: the
+                // first interleaved frames can share a read with the PLAY reply, and without
+                // the path they would be discarded.
+                self.take_path_updates();
                 let interleaved = self.reader.take_interleaved();
                 for (channel, packet) in interleaved {
                     self.on_interleaved(now, channel, &packet);
