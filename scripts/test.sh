@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "C header drift (cbindgen, pinned)"
+bash scripts/check-header.sh
+
 step "cargo test (workspace)"
 cargo test --workspace 2>&1 | tee target/cargo-test.log
 passed=$(grep -E '^test result:' target/cargo-test.log | awk '{s+=$4} END {print s+0}')

@@ -3,11 +3,10 @@
  * arguments, bad URLs, refused connections), against a server started in-process. Run under
  * AddressSanitizer (make check) or valgrind (make valgrind): it must report no leak.
  *
- *   test_ffi [--player PATH] [--media DIR] [--require-server] [--jpeg FILE] [--url URL]
+ *   test_ffi [--player PATH] [--media DIR] [--jpeg FILE] [--url URL]
  *            [--lab-port N --lab-file NAME]
  *
- * --media starts the in-process server (rtsp_core_server_start) on DIR; a library built without
- * the server runtime answers UNSUPPORTED, which fails the test only with --require-server.
+ * --media starts the in-process server (rtsp_core_server_start) on DIR and plays from it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -464,7 +463,7 @@ static void test_client_lab(uint16_t port, const char *file) {
 /* ---- Server handle ------------------------------------------------------------------------ */
 
 /* Returns a started server, or NULL when this library has no server runtime. */
-static struct rtsp_core_server *test_server(const char *media_dir, int required) {
+static struct rtsp_core_server *test_server(const char *media_dir) {
   struct rtsp_core_server *srv = (struct rtsp_core_server *)0x1;
   uint16_t port = 0;
   CHECK_STATUS(rtsp_core_server_start(NULL, 0, &srv), RTSP_CORE_STATUS_NULL_ARGUMENT);
@@ -478,14 +477,7 @@ static struct rtsp_core_server *test_server(const char *media_dir, int required)
   if (media_dir == NULL) {
     return NULL;
   }
-  enum rtsp_core_status st = rtsp_core_server_start(media_dir, 0, &srv);
-  if (st == RTSP_CORE_STATUS_UNSUPPORTED) {
-    printf("test_ffi: this library has no server runtime; in-process server skipped\n");
-    CHECK(srv == NULL);
-    CHECK(!required);
-    return NULL;
-  }
-  CHECK_STATUS(st, RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_server_start(media_dir, 0, &srv), RTSP_CORE_STATUS_OK);
   if (srv == NULL) {
     return NULL;
   }
@@ -549,11 +541,7 @@ int main(int argc, char **argv) {
   test_rtp();
   test_jpeg(jpeg);
 
-  int require_server = 0;
-  for (int i = 1; i < argc; i++) {
-    require_server |= strcmp(argv[i], "--require-server") == 0;
-  }
-  struct rtsp_core_server *srv = test_server(media, require_server);
+  struct rtsp_core_server *srv = test_server(media);
   if (srv != NULL) {
     uint16_t port = 0;
     rtsp_core_server_port(srv, &port);

@@ -382,8 +382,7 @@ enum rtsp_core_status rtsp_core_rtp_decode(const uint8_t *packet,
 // Starts a server for the files in `media_dir` (both dialects: lab clients and standard
 // players) on 127.0.0.1:`port`; `port` 0 picks a free port, which `rtsp_core_server_port`
 // then reports. A missing directory gives `RTSP_CORE_STATUS_INVALID_ARGUMENT`, a port in use
-// `RTSP_CORE_STATUS_IO`, and a library built without the server runtime
-// `RTSP_CORE_STATUS_UNSUPPORTED`.
+// `RTSP_CORE_STATUS_IO`.
 enum rtsp_core_status rtsp_core_server_start(const char *media_dir,
                                              uint16_t port,
                                              struct rtsp_core_server **out);

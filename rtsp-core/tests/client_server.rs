@@ -32,7 +32,10 @@ fn index(f: &Frame) -> usize {
 fn standard(transport: TransportPreference) {
     let (rtp_frames, _) = own_server::movie();
     let server = own_server::start(&own_server::media_dir(), 0).unwrap();
-    let mut config = ClientConfig::url(format!("rtsp://127.0.0.1:{}/movie.Mjpeg", server.port));
+    let mut config = ClientConfig::url(format!(
+        "rtsp://127.0.0.1:{}/movie.Mjpeg",
+        server.local_addr().port()
+    ));
     config.transport = transport;
     let client = Client::connect(config).unwrap();
     let d = client.describe().unwrap();
@@ -53,7 +56,7 @@ fn standard(transport: TransportPreference) {
     assert_eq!((stats.packets_lost, stats.frames_broken), (0, 0));
     client.teardown().unwrap();
     assert_eq!(client.state(), State::Init);
-    (server.stop)();
+    server.shutdown();
 }
 
 #[test]
@@ -70,7 +73,10 @@ fn standard_dialect_over_tcp() {
 fn standard_dialect_end_of_file_sends_bye() {
     let (rtp_frames, _) = own_server::movie();
     let server = own_server::start(&own_server::media_dir(), 0).unwrap();
-    let mut config = ClientConfig::url(format!("rtsp://127.0.0.1:{}/movie.Mjpeg", server.port));
+    let mut config = ClientConfig::url(format!(
+        "rtsp://127.0.0.1:{}/movie.Mjpeg",
+        server.local_addr().port()
+    ));
     config.transport = TransportPreference::Udp;
     let client = Client::connect(config).unwrap();
     client.setup().unwrap();
@@ -91,14 +97,14 @@ fn standard_dialect_end_of_file_sends_bye() {
     let last = last.unwrap();
     assert_eq!(index(&last), total - 1);
     assert_eq!(&last.jpeg[..], &rtp_frames[total - 1][..]);
-    (server.stop)();
+    server.shutdown();
 }
 
 #[test]
 fn lab_dialect_against_rtsp_server() {
     let (_, raw) = own_server::movie();
     let server = own_server::start(&own_server::media_dir(), 0).unwrap();
-    let mut config = ClientConfig::lab("127.0.0.1", server.port, 0, "movie.Mjpeg");
+    let mut config = ClientConfig::lab("127.0.0.1", server.local_addr().port(), 0, "movie.Mjpeg");
     config.reply_timeout = Duration::from_secs(3);
     let client = Client::connect(config).unwrap();
     client.setup().unwrap();
@@ -122,7 +128,7 @@ fn lab_dialect_against_rtsp_server() {
     assert!(restarted.iter().any(|f| f.number <= 3), "{restarted:?}");
     client.pause().unwrap();
     client.teardown().unwrap();
-    (server.stop)();
+    server.shutdown();
 }
 
 #[test]
@@ -130,7 +136,7 @@ fn unknown_file_is_404_in_both_dialects() {
     let server = own_server::start(&own_server::media_dir(), 0).unwrap();
     let client = Client::connect(ClientConfig::url(format!(
         "rtsp://127.0.0.1:{}/nope.Mjpeg",
-        server.port
+        server.local_addr().port()
     )))
     .unwrap();
     let err = client.describe().unwrap_err();
@@ -141,7 +147,7 @@ fn unknown_file_is_404_in_both_dialects() {
         ),
         "{err:?}"
     );
-    let mut config = ClientConfig::lab("127.0.0.1", server.port, 0, "nope.Mjpeg");
+    let mut config = ClientConfig::lab("127.0.0.1", server.local_addr().port(), 0, "nope.Mjpeg");
     config.reply_timeout = Duration::from_secs(2);
     let lab = Client::connect(config).unwrap();
     let err = lab.setup().unwrap_err();
@@ -152,7 +158,7 @@ fn unknown_file_is_404_in_both_dialects() {
         ),
         "{err:?}"
     );
-    (server.stop)();
+    server.shutdown();
 }
 
 #[test]
@@ -160,7 +166,7 @@ fn loss_through_a_relay_is_counted_and_only_exact_frames_arrive() {
     use client_support::relay::LossyProxy;
     let (rtp_frames, _) = own_server::movie();
     let server = own_server::start(&own_server::media_dir(), 0).unwrap();
-    let relay = LossyProxy::start(([127, 0, 0, 1], server.port).into(), 50);
+    let relay = LossyProxy::start(([127, 0, 0, 1], server.local_addr().port()).into(), 50);
     let mut config = ClientConfig::url(format!("rtsp://127.0.0.1:{}/movie.Mjpeg", relay.port));
     config.transport = TransportPreference::Udp;
     let client = Client::connect(config).unwrap();
@@ -195,5 +201,5 @@ fn loss_through_a_relay_is_counted_and_only_exact_frames_arrive() {
         stats.frames_complete,
         stats.frames_broken
     );
-    (server.stop)();
+    server.shutdown();
 }

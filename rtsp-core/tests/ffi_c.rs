@@ -49,8 +49,7 @@ fn c_test_program_and_player_under_address_sanitizer() {
         &[]
     };
     // `cargo test` builds the rlib this test links, not the cdylib: build it (cargo releases
-    // its lock while tests run). If the server crate ships a C library that bundles the server
-    // runtime (libserver_bin.so), test that one, and then the in-process server is required.
+    // its lock while tests run).
     let status = Command::new(env!("CARGO"))
         .args(["build", "-p", "rtsp-core"])
         .args(release)
@@ -58,17 +57,6 @@ fn c_test_program_and_player_under_address_sanitizer() {
         .status()
         .unwrap();
     assert!(status.success());
-    let _ = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "server-bin", "--lib"])
-        .args(release)
-        .current_dir(root())
-        .stderr(std::process::Stdio::null())
-        .status();
-    let (libname, require_server) = if lib.join("libserver_bin.so").exists() {
-        ("server_bin", true)
-    } else {
-        ("rtsp_core", false)
-    };
     let build = tempdir();
     let status = Command::new("make")
         .arg("-s")
@@ -77,7 +65,7 @@ fn c_test_program_and_player_under_address_sanitizer() {
         .arg(format!("BUILD={}", build.display()))
         .arg(format!("PROFILE={profile}"))
         .arg(format!("LIBDIR={}", lib.display()))
-        .arg(format!("LIBNAME={libname}"))
+        .arg("LIBNAME=rtsp_core")
         .arg("NO_CARGO=1")
         .arg(build.join("test_ffi_asan"))
         .arg(build.join("player"))
@@ -105,9 +93,6 @@ fn c_test_program_and_player_under_address_sanitizer() {
             "--lab-file",
             "movie.Mjpeg",
         ]);
-    if require_server {
-        cmd.arg("--require-server");
-    }
     if let Some(g) = &gst {
         cmd.args(["--url", &g.url()]);
     }

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The C server handle (`rtsp_core_server_*`) with the real server runtime plugged in, and a C
-//! ABI client playing from it.
+//! The C server handle (`rtsp_core_server_*`) running the real server, and a C ABI client
+//! playing from it.
 
 mod client_support;
 
@@ -15,7 +15,6 @@ use rtsp_core::ffi::*;
 fn server_handle_start_port_stop_free() {
     let media = CString::new(own_server::media_dir().to_str().unwrap()).unwrap();
     let mut server: *mut rtsp_core_server = ptr::null_mut();
-    register_server_runtime(own_server::start);
     assert_eq!(
         rtsp_core_server_start(media.as_ptr(), 0, &mut server),
         rtsp_core_status::Ok

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use rtsp_core::server::runtime::{Config, Server};
 use server_bin::cli::Cli;
-use server_bin::{logging, Config, Server};
+use server_bin::logging;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 

@@ -1,57 +1,27 @@
-//! The server handle: `rtsp_core_server_*`, so that C programs and tests can run a server
-//! in-process.
-//!
-//! The server runtime (sockets, worker threads, pacing) lives in the `server-bin` crate, which
-//! depends on this one; it plugs itself in with [`register_server_runtime`]. A library built
-//! without it answers `rtsp_core_server_start` with `RTSP_CORE_STATUS_UNSUPPORTED`.
+//! The server handle: `rtsp_core_server_*`, so that C programs and tests can run the project's
+//! server ([`crate::server::runtime`]) in-process.
 
 use std::ffi::c_char;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 use super::boundary::{arg_mut, arg_ref, guard, str_arg, try_status};
 use super::status::rtsp_core_status;
-
-/// A server started by a [`ServerStartFn`]: the port it listens on and how to stop it.
-pub struct RunningServer {
-    /// The TCP port the RTSP listener is bound to (the one picked when 0 was asked).
-    pub port: u16,
-    /// Stops the server and waits for its threads.
-    pub stop: Box<dyn FnOnce() + Send>,
-}
-
-impl std::fmt::Debug for RunningServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningServer")
-            .field("port", &self.port)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Starts a server on 127.0.0.1:`port` (0 = pick one) serving the files of `media_dir`.
-/// Only std types cross this boundary, so a runtime built against another copy of this crate
-/// (a dev-dependency cycle in tests) can register too.
-pub type ServerStartFn = fn(media_dir: &Path, port: u16) -> std::io::Result<RunningServer>;
-
-static RUNTIME: RwLock<Option<ServerStartFn>> = RwLock::new(None);
-
-/// Installs the server runtime behind `rtsp_core_server_start` (the last registration wins).
-pub fn register_server_runtime(start: ServerStartFn) {
-    *RUNTIME.write() = Some(start);
-}
+use crate::server::runtime::{Config, Server};
 
 /// A running RTSP server (opaque). Create with `rtsp_core_server_start`, release with
 /// `rtsp_core_server_free`.
 pub struct rtsp_core_server {
     port: u16,
-    stop: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    server: Mutex<Option<Server>>,
 }
 
 impl rtsp_core_server {
     fn stop(&self) {
-        if let Some(stop) = self.stop.lock().take() {
-            stop();
+        if let Some(server) = self.server.lock().take() {
+            server.shutdown();
         }
     }
 }
@@ -59,8 +29,7 @@ impl rtsp_core_server {
 /// Starts a server for the files in `media_dir` (both dialects: lab clients and standard
 /// players) on 127.0.0.1:`port`; `port` 0 picks a free port, which `rtsp_core_server_port`
 /// then reports. A missing directory gives `RTSP_CORE_STATUS_INVALID_ARGUMENT`, a port in use
-/// `RTSP_CORE_STATUS_IO`, and a library built without the server runtime
-/// `RTSP_CORE_STATUS_UNSUPPORTED`.
+/// `RTSP_CORE_STATUS_IO`.
 #[no_mangle]
 pub extern "C" fn rtsp_core_server_start(
     media_dir: *const c_char,
@@ -76,14 +45,12 @@ pub extern "C" fn rtsp_core_server_start(
         if !dir.is_dir() {
             return rtsp_core_status::InvalidArgument;
         }
-        let Some(start) = *RUNTIME.read() else {
-            return rtsp_core_status::Unsupported;
-        };
-        match start(dir, port) {
-            Ok(running) => {
+        let config = Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), dir);
+        match Server::start(config) {
+            Ok(server) => {
                 *out = Box::into_raw(Box::new(rtsp_core_server {
-                    port: running.port,
-                    stop: Mutex::new(Some(running.stop)),
+                    port: server.local_addr().port(),
+                    server: Mutex::new(Some(server)),
                 }));
                 rtsp_core_status::Ok
             }

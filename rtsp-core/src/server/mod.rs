@@ -22,6 +22,7 @@
 
 pub mod reply;
 pub mod request;
+pub mod runtime;
 pub mod seek;
 pub mod state;
 pub mod target;

@@ -1,9 +1,10 @@
-//! The project's own server (`server-bin`'s library), started in-process, and the sample movie.
+//! The project's own server (`rtsp_core::server::runtime`), started in-process, and the sample
+//! movie.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rtsp_core::ffi::RunningServer;
+use rtsp_core::server::runtime::{Config, Server};
 
 pub fn media_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../media")
@@ -21,25 +22,13 @@ pub fn movie() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     (rtp, raw)
 }
 
-/// Starts `rtsp-server` in this process on 127.0.0.1:`port` (0 = any) for `media`.
-pub fn start(media: &Path, port: u16) -> std::io::Result<RunningServer> {
-    let config = server_bin::Config {
-        bind: ([127, 0, 0, 1], port).into(),
-        media: media.to_path_buf(),
-        fps: 20.0,
-        workers: 2,
-        senders: 1,
-        session_timeout: Duration::from_secs(60),
-        max_sessions: 64,
-        max_connections: 64,
-        looping: false,
-        transcode: false,
-        rtp_port_base: 30_000 + (std::process::id() % 8_000) as u16 * 2,
-    };
-    let server = server_bin::Server::start(config)?;
-    let port = server.local_addr().port();
-    Ok(RunningServer {
-        port,
-        stop: Box::new(move || server.shutdown()),
-    })
+/// Starts the server in this process on 127.0.0.1:`port` (0 = any) for `media`.
+pub fn start(media: &Path, port: u16) -> std::io::Result<Server> {
+    let mut config = Config::new(([127, 0, 0, 1], port).into(), media);
+    config.senders = 1;
+    config.max_sessions = 64;
+    config.max_connections = 64;
+    config.session_timeout = Duration::from_secs(60);
+    config.rtp_port_base = 30_000 + (std::process::id() % 8_000) as u16 * 2;
+    Server::start(config)
 }

@@ -15,7 +15,7 @@ pub struct ContentLength(pub u64);
 impl Header for ContentLength {
     const NAME: &'static str = "Content-Length";
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         let value = trim_ows(value);
         if value.is_empty() {
             return Err(HeaderError::Empty { header: Self::NAME });
@@ -63,7 +63,7 @@ impl ContentBase {
 impl Header for ContentBase {
     const NAME: &'static str = "Content-Base";
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         Self::new(trim_ows(value))
     }
 }

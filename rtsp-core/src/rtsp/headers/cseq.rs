@@ -12,7 +12,7 @@ pub struct CSeq(pub u32);
 impl Header for CSeq {
     const NAME: &'static str = "CSeq";
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         let value = trim_ows(value);
         if value.is_empty() {
             return Err(HeaderError::Empty { header: Self::NAME });

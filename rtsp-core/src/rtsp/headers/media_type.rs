@@ -135,7 +135,7 @@ impl ContentType {
 impl Header for ContentType {
     const NAME: &'static str = "Content-Type";
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         MediaType::parse_in(Self::NAME, value).map(ContentType)
     }
 }
@@ -161,7 +161,7 @@ impl Header for Accept {
     const NAME: &'static str = "Accept";
     const IS_LIST: bool = true;
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         list_elements(Self::NAME, value)?
             .into_iter()
             .map(|m| MediaType::parse_in(Self::NAME, m))

@@ -35,7 +35,22 @@ pub trait Header: Sized + fmt::Display {
     const IS_LIST: bool = false;
 
     /// Parses a header value (surrounding whitespace is ignored).
-    fn parse(value: &str) -> Result<Self, HeaderError>;
+    ///
+    /// Control characters (other than HTAB) are refused here, for every header, because several
+    /// headers keep parts of the value verbatim (unknown parameters, URLs, quoted strings): a
+    /// value that parses must also be writable as a header again.
+    fn parse(value: &str) -> Result<Self, HeaderError> {
+        if !crate::rtsp::syntax::is_field_text(value) {
+            return Err(HeaderError::malformed(
+                Self::NAME,
+                "control character in value",
+            ));
+        }
+        Self::parse_value(value)
+    }
+
+    /// Parses a value already known to be free of control characters.
+    fn parse_value(value: &str) -> Result<Self, HeaderError>;
 }
 
 /// A header value that does not parse.
@@ -112,16 +127,10 @@ from_str_via_header!(
 );
 
 /// Splits a list header on commas outside quotes and drops empty elements (the HTTP `#rule`).
-///
-/// Control characters are refused here, once for every list header, because list elements keep
-/// unknown parameters verbatim: a value that parsed must also be writable as a header again.
 pub(crate) fn list_elements<'a>(
     header: &'static str,
     value: &'a str,
 ) -> Result<Vec<&'a str>, HeaderError> {
-    if !crate::rtsp::syntax::is_field_text(value) {
-        return Err(HeaderError::malformed(header, "control character in value"));
-    }
     let parts = crate::rtsp::syntax::split_outside_quotes(value, b',')
         .ok_or(HeaderError::malformed(header, "unterminated quoted string"))?;
     let parts: Vec<&str> = parts

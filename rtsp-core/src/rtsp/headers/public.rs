@@ -23,7 +23,7 @@ impl Header for Public {
     const NAME: &'static str = "Public";
     const IS_LIST: bool = true;
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         list_elements(Self::NAME, value)?
             .into_iter()
             .map(|m| {

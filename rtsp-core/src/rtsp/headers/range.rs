@@ -115,7 +115,7 @@ impl Range {
 impl Header for Range {
     const NAME: &'static str = NAME;
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         let mut parts = value.split(';');
         let spec = trim_ows(parts.next().unwrap_or_default());
         if spec.is_empty() {

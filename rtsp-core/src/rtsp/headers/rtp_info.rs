@@ -82,10 +82,7 @@ impl Header for RtpInfo {
     const NAME: &'static str = NAME;
     const IS_LIST: bool = true;
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
-        if !crate::rtsp::syntax::is_field_text(value) {
-            return Err(HeaderError::malformed(NAME, "control character in value"));
-        }
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         value
             .split(',')
             .map(trim_ows)

@@ -27,7 +27,7 @@ impl Scale {
 impl Header for Scale {
     const NAME: &'static str = "Scale";
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         let value = trim_ows(value);
         if value.is_empty() {
             return Err(HeaderError::Empty { header: Self::NAME });

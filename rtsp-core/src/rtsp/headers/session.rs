@@ -75,7 +75,7 @@ impl Session {
 impl Header for Session {
     const NAME: &'static str = "Session";
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         let mut parts = value.split(';');
         let mut session = Self::new(trim_ows(parts.next().unwrap_or_default()))?;
         for param in parts {

@@ -466,7 +466,7 @@ impl Header for Transport {
     const NAME: &'static str = NAME;
     const IS_LIST: bool = true;
 
-    fn parse(value: &str) -> Result<Self, HeaderError> {
+    fn parse_value(value: &str) -> Result<Self, HeaderError> {
         list_elements(NAME, value)?
             .into_iter()
             .map(TransportSpec::parse)

@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::server::SessionMachine;
 use parking_lot::{Mutex, RwLock};
-use rtsp_core::server::SessionMachine;
 
-use crate::source::Source;
-use crate::worker::ConnLink;
+use crate::server::runtime::source::Source;
+use crate::server::runtime::worker::ConnLink;
 
 /// Session identifier; printed in decimal, which the lab client parses with `int()`.
 pub type SessionId = u64;
@@ -135,7 +135,7 @@ pub struct Session {
     pub stats: SessionStats,
     /// When the session was created.
     pub created: Instant,
-    clock: crate::Clock,
+    clock: crate::server::runtime::Clock,
 }
 
 /// What [`Session::new`] needs.
@@ -165,7 +165,7 @@ pub struct SessionInit {
 
 impl Session {
     /// A session in INIT with random sequence and timestamp origins (RFC 3550 5.1).
-    pub fn new(init: SessionInit, clock: crate::Clock) -> Self {
+    pub fn new(init: SessionInit, clock: crate::server::runtime::Clock) -> Self {
         let now = clock.now_ms();
         Self {
             id: init.id,

@@ -1,14 +1,14 @@
-//! Thin adapters from the runtime to `rtsp_core::rtp` and `rtsp_core::rtsp` writers: RTP
+//! Thin adapters from the runtime to `crate::rtp` and `crate::rtsp` writers: RTP
 //! packets, `$` framing, RTCP SR / BYE, and the part of a received RTCP packet we keep.
 
 use std::time::SystemTime;
 
-use rtsp_core::rtp::ntp::NtpTimestamp;
-use rtsp_core::rtp::rtcp::{
+use crate::rtp::ntp::NtpTimestamp;
+use crate::rtp::rtcp::{
     write_compound, Compound, Goodbye, ReceiverReport, ReportBlock, RtcpPacket, RtcpWriteError,
     SenderInfo, SenderReport, SourceDescription,
 };
-use rtsp_core::rtp::{RtpHeader, FIXED_HEADER_LEN, PAYLOAD_TYPE_JPEG};
+use crate::rtp::{RtpHeader, FIXED_HEADER_LEN, PAYLOAD_TYPE_JPEG};
 
 /// Length of the RTP header we write (no CSRCs, no extension).
 pub const RTP_HEADER_LEN: usize = FIXED_HEADER_LEN;
@@ -28,7 +28,7 @@ pub fn rtp_packet(out: &mut Vec<u8>, marker: bool, seq: u16, ts: u32, ssrc: u32,
 pub fn interleave(out: &mut Vec<u8>, channel: u8, packet: &[u8]) {
     // RTP packets we build are far below 64 KiB; a larger one is not framed at all rather
     // than framed wrongly.
-    let _ = rtsp_core::rtsp::write_interleaved(channel, packet, out);
+    let _ = crate::rtsp::write_interleaved(channel, packet, out);
 }
 
 /// Append an RTCP SR + SDES CNAME compound packet.

@@ -14,10 +14,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::jpeg::{reencode_for_rtp, Packetizer, ParsedJpeg};
+use crate::media::{Frame, MediaError, MjpegFile, TestPattern};
+use crate::sdp::{Dimensions, SessionDescription};
 use parking_lot::Mutex;
-use rtsp_core::jpeg::{reencode_for_rtp, Packetizer, ParsedJpeg};
-use rtsp_core::media::{Frame, MediaError, MjpegFile, TestPattern};
-use rtsp_core::sdp::{Dimensions, SessionDescription};
 
 /// Size of the live test pattern.
 pub const TEST_WIDTH: u16 = 320;
@@ -178,7 +178,7 @@ impl Source {
     pub fn test_pattern(fps: f64, origin: Instant) -> Result<Self, MediaError> {
         let pattern = TestPattern::new(TEST_WIDTH, TEST_HEIGHT, fps)?;
         Ok(Self {
-            name: rtsp_core::server::target::TEST_SOURCE.to_owned(),
+            name: crate::server::target::TEST_SOURCE.to_owned(),
             width: TEST_WIDTH,
             height: TEST_HEIGHT,
             kind: Kind::Live {

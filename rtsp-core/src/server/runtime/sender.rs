@@ -1,6 +1,6 @@
 //! Sender workers: turn due frames into RTP packets on the wire.
 //!
-//! Every session is pinned to one sender (see [`crate::scheduler::sender_for`]), so its packets
+//! Every session is pinned to one sender (see [`crate::server::runtime::scheduler::sender_for`]), so its packets
 //! leave in sequence order without locking. Frames are shared, never copied per session: a
 //! standard session's packets are the file's pre-built RFC 2435 payloads with a 12-byte RTP
 //! header written in front into a per-worker scratch buffer; a lab session's one packet is the
@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
-use crate::session::{Delivery, Flavor, Session};
-use crate::wire;
-use crate::worker::WorkerMsg;
+use crate::server::runtime::session::{Delivery, Flavor, Session};
+use crate::server::runtime::wire;
+use crate::server::runtime::worker::WorkerMsg;
 
 /// Largest UDP datagram the lab's Python client reads (`recv(20480)`).
 pub const LAB_CLIENT_RECV: usize = 20480;
@@ -54,7 +54,7 @@ pub enum JobKind {
 }
 
 /// Run a sender until its channel closes or it is told to stop.
-pub fn run(rx: Receiver<Option<Job>>, clock: crate::Clock) {
+pub fn run(rx: Receiver<Option<Job>>, clock: crate::server::runtime::Clock) {
     let mut scratch = Vec::with_capacity(2048);
     while let Ok(Some(job)) = rx.recv() {
         let session = &job.session;
@@ -202,7 +202,7 @@ fn send_standard(session: &Arc<Session>, index: u64, ts: u32, scratch: &mut Vec<
 fn maybe_sender_report(
     session: &Arc<Session>,
     rtp_timestamp: u32,
-    clock: &crate::Clock,
+    clock: &crate::server::runtime::Clock,
     scratch: &mut Vec<u8>,
 ) {
     if session.flavor == Flavor::Lab {

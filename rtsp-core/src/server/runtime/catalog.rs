@@ -1,6 +1,6 @@
 //! The media root: resolves presentation names to loaded sources, each loaded once.
 //!
-//! Confinement has two halves. `rtsp_core::server::target` refuses names that are lexically
+//! Confinement has two halves. `crate::server::target` refuses names that are lexically
 //! outside the root (`..`, absolute paths, backslashes, control characters). This module then
 //! canonicalizes the joined path, which resolves symlinks, and refuses anything whose real
 //! location is not under the canonical root, so a symlink pointing out of the root is a 404
@@ -11,11 +11,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::server::{Refusal, Target};
 use parking_lot::Mutex;
-use rtsp_core::server::{Refusal, Target};
 
-use crate::source::Source;
-use crate::Clock;
+use crate::server::runtime::source::Source;
+use crate::server::runtime::Clock;
 
 /// Files and the test source, loaded on first use and then shared.
 pub struct Catalog {

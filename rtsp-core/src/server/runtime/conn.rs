@@ -11,15 +11,15 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use mio::net::TcpStream;
-use mio::{Interest, Registry, Token};
-use rtsp_core::rtsp::{
+use crate::rtsp::{
     Dialect, LabReply, Message, MessageParser, ParseError, Request, Response, StatusCode,
 };
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
 
-use crate::server::Ctx;
-use crate::session::{Delivery, Session, SessionId};
-use crate::worker::ConnLink;
+use crate::server::runtime::server::Ctx;
+use crate::server::runtime::session::{Delivery, Session, SessionId};
+use crate::server::runtime::worker::ConnLink;
 use std::sync::Arc;
 
 /// What the connection's input yields next.

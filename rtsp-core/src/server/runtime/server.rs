@@ -2,9 +2,9 @@
 //!
 //! Threads (none per session or per connection):
 //! - the acceptor, which hands each new connection to the least-loaded connection worker;
-//! - `--workers` connection workers ([`crate::worker`]), mio event loops for RTSP and RTCP;
-//! - one pacing scheduler ([`crate::scheduler`]) with a heap of per-session deadlines;
-//! - `--senders` sender workers ([`crate::sender`]) that put frames on the wire;
+//! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops for RTSP and RTCP;
+//! - one pacing scheduler ([`crate::server::runtime::scheduler`]) with a heap of per-session deadlines;
+//! - `--senders` sender workers ([`crate::server::runtime::sender`]) that put frames on the wire;
 //! - one reaper that ends sessions without a sign of life for the session timeout.
 
 use std::io;
@@ -17,13 +17,13 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::catalog::Catalog;
-use crate::scheduler::{self, SchedMsg};
-use crate::sender::{self, Job, JobKind};
-use crate::session::{EndReason, Registry, Session};
-use crate::udp::PortAllocator;
-use crate::worker::{Worker, WorkerHandle, WorkerMsg};
-use crate::Clock;
+use crate::server::runtime::catalog::Catalog;
+use crate::server::runtime::scheduler::{self, SchedMsg};
+use crate::server::runtime::sender::{self, Job, JobKind};
+use crate::server::runtime::session::{EndReason, Registry, Session};
+use crate::server::runtime::udp::PortAllocator;
+use crate::server::runtime::worker::{Worker, WorkerHandle, WorkerMsg};
+use crate::server::runtime::Clock;
 
 /// Queue depth of each sender worker.
 const SENDER_QUEUE: usize = 4096;
@@ -55,6 +55,26 @@ pub struct Config {
     pub rtp_port_base: u16,
 }
 
+impl Config {
+    /// The `rtsp-server` defaults (20 fps, 2 workers, 2 senders, 60 s session timeout, 256
+    /// sessions, 1024 connections, RTP ports from 6970) for `media` served on `bind`.
+    pub fn new(bind: SocketAddr, media: impl Into<PathBuf>) -> Self {
+        Self {
+            bind,
+            media: media.into(),
+            fps: 20.0,
+            workers: 2,
+            senders: 2,
+            session_timeout: Duration::from_secs(60),
+            max_sessions: 256,
+            max_connections: 1024,
+            looping: false,
+            transcode: false,
+            rtp_port_base: 6970,
+        }
+    }
+}
+
 /// State shared by every thread.
 pub struct Ctx {
     /// Settings.
@@ -77,6 +97,9 @@ pub struct Ctx {
     pub connections: AtomicUsize,
     /// Set once shutdown has begun.
     pub shutting_down: AtomicBool,
+    /// SDP `o=` session id: the server's start time in NTP seconds (RFC 4566's suggestion),
+    /// fixed for the server's life because a file's description does not change while it runs.
+    pub sdp_session_id: u64,
 }
 
 impl Ctx {
@@ -164,6 +187,11 @@ impl Server {
             workers: handles,
             connections: AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
+            sdp_session_id: crate::rtp::ntp::NtpTimestamp::from_system_time(
+                std::time::SystemTime::now(),
+            )
+            .seconds()
+            .into(),
             clock,
             config,
         });
@@ -187,7 +215,7 @@ impl Server {
             let ctx = Arc::clone(&ctx);
             threads.push(spawn("reaper", move || reaper(ctx, reaper_rx))?);
         }
-        let (acceptor, stop_acceptor) = crate::acceptor::Acceptor::new(listener)?;
+        let (acceptor, stop_acceptor) = crate::server::runtime::acceptor::Acceptor::new(listener)?;
         {
             let ctx = Arc::clone(&ctx);
             threads.push(spawn("acceptor", move || acceptor.run(ctx))?);

@@ -1,7 +1,7 @@
 //! Requests in, replies and session actions out.
 //!
-//! The decisions live in `rtsp_core::server` (sans-I/O): [`classify`] checks the request,
-//! the [`SessionMachine`](rtsp_core::server::SessionMachine) table says what a command does in
+//! The decisions live in `crate::server` (sans-I/O): [`classify`] checks the request,
+//! the [`SessionMachine`](crate::server::SessionMachine) table says what a command does in
 //! the session's state, [`transport::choose`] picks the transport, [`Reply`] writes the answer
 //! in the client's dialect. This module does what needs the runtime: looking sessions and media
 //! up, binding ports, giving the scheduler its orders.
@@ -10,20 +10,22 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use rtsp_core::rtsp::headers::{RtpInfo, RtpInfoEntry};
-use rtsp_core::rtsp::url::RequestUri;
-use rtsp_core::rtsp::{Dialect, Request};
-use rtsp_core::server::request::public_methods;
-use rtsp_core::server::{
+use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
+use crate::rtsp::url::RequestUri;
+use crate::rtsp::{Dialect, Request};
+use crate::server::request::public_methods;
+use crate::server::{
     classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
     Route, SessionState, Target,
 };
 
-use crate::conn::ConnState;
-use crate::scheduler::SchedMsg;
-use crate::server::Ctx;
-use crate::session::{Delivery, EndReason, Flavor, Session, SessionInit, UdpDelivery};
-use crate::source::Source;
+use crate::server::runtime::conn::ConnState;
+use crate::server::runtime::scheduler::SchedMsg;
+use crate::server::runtime::server::Ctx;
+use crate::server::runtime::session::{
+    Delivery, EndReason, Flavor, Session, SessionInit, UdpDelivery,
+};
+use crate::server::runtime::source::Source;
 
 /// Most sessions one connection may set up.
 const MAX_SESSIONS_PER_CONNECTION: usize = 16;
@@ -57,7 +59,7 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
             // Lab clients read the session from line 3 even in errors: echo theirs.
             let echoed = req
                 .headers()
-                .typed::<rtsp_core::rtsp::headers::Session>()
+                .typed::<crate::rtsp::headers::Session>()
                 .and_then(Result::ok)
                 .and_then(|s| s.id_number())
                 .unwrap_or(0);
@@ -171,11 +173,11 @@ fn describe(
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
     }
-    let sdp = crate::source::sdp(
+    let sdp = crate::server::runtime::source::sdp(
         &source,
         conn.local.map(|a| a.ip()),
         ctx.config.fps,
-        u64::from(rand::random::<u32>()),
+        ctx.sdp_session_id,
     );
     let reply = match session {
         Some(s) => with_session(ctx, Reply::ok(), s),
@@ -302,7 +304,7 @@ fn setup(
     conn: &mut ConnState,
     req: &Request,
     target: &Target,
-    transports: &rtsp_core::rtsp::headers::Transport,
+    transports: &crate::rtsp::headers::Transport,
     dialect: Dialect,
     session: Option<Arc<Session>>,
     effects: &mut Vec<ConnEffect>,

@@ -18,9 +18,9 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use crate::pacing::{rtp_ticks, Pacer};
-use crate::sender::{Job, JobKind};
-use crate::session::{Session, SessionId};
+use crate::server::runtime::pacing::{rtp_ticks, Pacer};
+use crate::server::runtime::sender::{Job, JobKind};
+use crate::server::runtime::session::{Session, SessionId};
 
 /// Most frames of one session queued for its sender.
 pub const MAX_IN_FLIGHT: usize = 3;

@@ -2,8 +2,8 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::session::Session;
-use crate::wire;
+use crate::server::runtime::session::Session;
+use crate::server::runtime::wire;
 
 /// Handle an RTCP packet received for `session` (UDP or interleaved).
 pub fn receive(session: &Session, data: &[u8]) {

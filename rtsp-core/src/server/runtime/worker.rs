@@ -22,9 +22,9 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use crate::conn::{ConnState, Inbound};
-use crate::server::Ctx;
-use crate::session::{EndReason, Session, SessionId};
+use crate::server::runtime::conn::{ConnState, Inbound};
+use crate::server::runtime::server::Ctx;
+use crate::server::runtime::session::{EndReason, Session, SessionId};
 
 /// Token of the worker's waker.
 const WAKER: Token = Token(0);
@@ -345,7 +345,7 @@ impl Loop {
             match conn.next_inbound() {
                 Inbound::None => return,
                 Inbound::Request(req) => {
-                    let effects = crate::handler::handle(&self.ctx, conn, *req);
+                    let effects = crate::server::runtime::handler::handle(&self.ctx, conn, *req);
                     self.apply(registry, effects);
                 }
                 Inbound::Interleaved { channel, payload } => {
@@ -361,8 +361,12 @@ impl Loop {
     }
 
     /// Carry out what the handler asked for.
-    fn apply(&mut self, registry: &Registry, effects: Vec<crate::handler::ConnEffect>) {
-        use crate::handler::ConnEffect;
+    fn apply(
+        &mut self,
+        registry: &Registry,
+        effects: Vec<crate::server::runtime::handler::ConnEffect>,
+    ) {
+        use crate::server::runtime::handler::ConnEffect;
         for effect in effects {
             match effect {
                 ConnEffect::Watch {
@@ -400,7 +404,7 @@ impl Loop {
             return;
         };
         if channel % 2 == 1 {
-            crate::rtcp::receive(&session, payload);
+            crate::server::runtime::rtcp::receive(&session, payload);
         }
     }
 
@@ -417,7 +421,7 @@ impl Loop {
                     // port (ffmpeg, GStreamer, live555 all send some) is ignored.
                     if w.rtcp && from.ip() == w.session.peer.ip() {
                         if let Some(data) = buf.get(..n) {
-                            crate::rtcp::receive(&w.session, data);
+                            crate::server::runtime::rtcp::receive(&w.session, data);
                         }
                     }
                 }
@@ -478,9 +482,9 @@ impl Loop {
             // their timeout (RFC 2326 sessions are not tied to a connection).
             let on_this_conn = matches!(
                 &*session.delivery.read(),
-                Some(crate::session::Delivery::Interleaved { link, .. }) if link.conn == id
+                Some(crate::server::runtime::session::Delivery::Interleaved { link, .. }) if link.conn == id
             );
-            if on_this_conn || session.flavor == crate::session::Flavor::Lab {
+            if on_this_conn || session.flavor == crate::server::runtime::session::Flavor::Lab {
                 self.ctx.end_session(&session, reason);
                 self.message(registry, WorkerMsg::Forget(sid));
             }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::server::Ctx;
-use crate::worker::WorkerMsg;
+use crate::server::runtime::server::Ctx;
+use crate::server::runtime::worker::WorkerMsg;
 
 const LISTENER: Token = Token(0);
 const STOP: Token = Token(1);
