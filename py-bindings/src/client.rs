@@ -151,6 +151,32 @@ fn event_tuple<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyTupl
 }
 
 impl ClientCore {
+    /// Waits for an event in GIL-free slices, checking signals and `close()` in between.
+    fn wait_event(
+        &self,
+        py: Python<'_>,
+        client: &Client,
+        timeout: Option<Duration>,
+    ) -> PyResult<Option<Event>> {
+        let mut left = timeout;
+        loop {
+            let slice = left.map_or(SLICE, |l| l.min(SLICE));
+            if let Some(event) = py.detach(|| client.next_event(slice)) {
+                return Ok(Some(event));
+            }
+            if self.client.lock().is_none() {
+                return Ok(None);
+            }
+            if let Some(l) = left.as_mut() {
+                *l = l.saturating_sub(slice);
+                if l.is_zero() {
+                    return Ok(None);
+                }
+            }
+            py.check_signals()?;
+        }
+    }
+
     fn engine(&self) -> PyResult<Arc<Client>> {
         self.client
             .lock()
@@ -351,22 +377,14 @@ impl ClientCore {
         let Ok(client) = self.engine() else {
             return Ok(None);
         };
-        let mut left = timeout.map(|t| seconds("timeout", t)).transpose()?;
-        loop {
-            let slice = left.map_or(SLICE, |l| l.min(SLICE));
-            if let Some(event) = py.detach(|| client.next_event(slice)) {
-                return event_tuple(py, event).map(Some);
-            }
-            if self.client.lock().is_none() {
-                return Ok(None);
-            }
-            if let Some(l) = left.as_mut() {
-                *l = l.saturating_sub(slice);
-                if l.is_zero() {
-                    return Ok(None);
-                }
-            }
-            py.check_signals()?;
+        let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
+        let result = self.wait_event(py, &client, timeout);
+        // If close() ran meanwhile this may be the last reference: dropping it joins the
+        // engine threads, which must not happen with the GIL held.
+        py.detach(move || drop(client));
+        match result? {
+            Some(event) => event_tuple(py, event).map(Some),
+            None => Ok(None),
         }
     }
 

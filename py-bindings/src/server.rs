@@ -7,7 +7,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use server_bin::{Config, Server as Runtime};
+use rtsp_core::server::runtime::{Config, Server as Runtime};
 
 use crate::errors::value_error;
 
@@ -61,8 +61,6 @@ impl Server {
             )));
         }
         let config = Config {
-            bind: SocketAddr::new(ip, port),
-            media: media_dir.clone(),
             fps,
             workers: 2,
             senders: 1,
@@ -70,8 +68,8 @@ impl Server {
             max_sessions: 64,
             max_connections: 64,
             looping,
-            transcode: false,
             rtp_port_base: rtp_port_base(),
+            ..Config::new(SocketAddr::new(ip, port), media_dir.clone())
         };
         let runtime = py.detach(|| Runtime::start(config))?;
         let addr = runtime.local_addr();
