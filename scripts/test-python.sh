@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Python bindings the way a user installs them (`pip install ./py-bindings`, which
-# runs maturin in release mode) into a private virtualenv, then runs their pytest suite (the
-# Tk tests under a private Xvfb). Prints pytest's summary line; exits non-zero on any failure.
+# runs maturin in release mode) into a private virtualenv, checks the Python code (ruff, mypy)
+# and runs the pytest suite (the Tk tests under a private Xvfb). Prints pytest's summary line;
+# exits non-zero on any failure. The Rust side is covered by the workspace's fmt and clippy.
 #
 #   scripts/test-python.sh [PYTEST_ARGS...]
 #
@@ -30,15 +31,21 @@ if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
   "$PYTHON" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_DISABLE_PIP_VERSION_CHECK=1 RUFF_CACHE_DIR=target/ruff-cache
 
 echo "test-python: pip install ./py-bindings (maturin, release build of the engine)"
 start=$(date +%s)
-"$PY" -m pip install --quiet pytest pillow
+# Pinned so a new release's rules cannot fail an unchanged tree.
+"$PY" -m pip install --quiet pytest pillow ruff==0.17.6 mypy==2.4.1
 "$PY" -m pip install --quiet --force-reinstall --no-deps ./py-bindings
 echo "test-python: installed in $(($(date +%s) - start)) s"
 
 "$PY" -c 'import rtsp_core; print("test-python: import rtsp_core OK, engine", rtsp_core.__version__)'
+
+echo "test-python: ruff (lint, format) and mypy --strict"
+"$VENV/bin/ruff" check --quiet --config py-bindings/pyproject.toml py-bindings examples/python
+"$VENV/bin/ruff" format --quiet --check --config py-bindings/pyproject.toml py-bindings examples/python
+"$VENV/bin/mypy" --strict --no-error-summary --cache-dir target/mypy-cache py-bindings/python/rtsp_core
 
 cd py-bindings
 # -p no:cacheprovider: leave no .pytest_cache in the source tree.

@@ -22,9 +22,11 @@ import rtsp_core
 
 def line(elapsed: float, s: rtsp_core.Stats) -> str:
     latency = f"{s.first_frame_latency * 1000:.1f} ms" if s.first_frame_latency else "-"
-    return (f"{elapsed:5.1f}s  frames {s.frames_complete:5d}  {s.frame_rate:5.1f} fps  "
-            f"{s.bitrate_last_second / 1000:7.1f} kB/s  lost {s.packets_lost} "
-            f"({s.loss_rate:.2%})  jitter {s.jitter_ms:5.2f} ms  first frame {latency}")
+    return (
+        f"{elapsed:5.1f}s  frames {s.frames_complete:5d}  {s.frame_rate:5.1f} fps  "
+        f"{s.bitrate_last_second / 1000:7.1f} kB/s  lost {s.packets_lost} "
+        f"({s.loss_rate:.2%})  jitter {s.jitter_ms:5.2f} ms  first frame {latency}"
+    )
 
 
 def main() -> int:
@@ -48,8 +50,12 @@ def main() -> int:
     def on_stats(stats: rtsp_core.Stats) -> None:
         print(line(time.monotonic() - start, stats), flush=True)
 
-    callbacks = dict(on_frame=on_frame, on_stats=on_stats, on_end=ended.set,
-                     on_error=lambda e: print(f"error: {e}", file=sys.stderr))
+    callbacks = dict(
+        on_frame=on_frame,
+        on_stats=on_stats,
+        on_end=ended.set,
+        on_error=lambda e: print(f"error: {e}", file=sys.stderr),
+    )
     with contextlib.ExitStack() as stack:
         if args.serve:
             server = stack.enter_context(rtsp_core.Server(args.serve[0]))

@@ -23,10 +23,18 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("url", nargs="?", help="rtsp://host:port/path")
-    target.add_argument("--lab", nargs=4, metavar=("HOST", "PORT", "RTP_PORT", "FILE"),
-                        help="a lab server, with the lab ClientLauncher's four values")
-    target.add_argument("--serve", nargs=2, metavar=("MEDIA_DIR", "FILE"),
-                        help="start an in-process server on MEDIA_DIR and play FILE from it")
+    target.add_argument(
+        "--lab",
+        nargs=4,
+        metavar=("HOST", "PORT", "RTP_PORT", "FILE"),
+        help="a lab server, with the lab ClientLauncher's four values",
+    )
+    target.add_argument(
+        "--serve",
+        nargs=2,
+        metavar=("MEDIA_DIR", "FILE"),
+        help="start an in-process server on MEDIA_DIR and play FILE from it",
+    )
     p.add_argument("-n", "--frames", type=int, default=20, help="frames to save (default 20)")
     p.add_argument("-o", "--out", type=Path, default=Path("frames"), help="output folder")
     p.add_argument("--transport", choices=["auto", "udp", "tcp"], default="auto")
@@ -65,9 +73,11 @@ def main() -> int:
         client.teardown()
 
     print(f"saved {saved} frames to {args.out}/")
-    print(f"packets {stats.packets_received} received, {stats.packets_lost} lost "
-          f"({stats.loss_rate:.2%}); {stats.bytes_received} bytes, "
-          f"{stats.bitrate_overall / 1000:.1f} kB/s; {stats.frames_complete} frames")
+    print(
+        f"packets {stats.packets_received} received, {stats.packets_lost} lost "
+        f"({stats.loss_rate:.2%}); {stats.bytes_received} bytes, "
+        f"{stats.bitrate_overall / 1000:.1f} kB/s; {stats.frames_complete} frames"
+    )
     return 0 if saved else 1
 
 

@@ -62,13 +62,6 @@ def server(media_dir: Path) -> Iterator[rtsp_core.Server]:
         yield s
 
 
-@pytest.fixture(scope="session")
-def fast_server(media_dir: Path) -> Iterator[rtsp_core.Server]:
-    """100 fps: the short file ends in 0.1 s."""
-    with rtsp_core.Server(media_dir, port=0, fps=100) as s:
-        yield s
-
-
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A port nothing listens on right now."""
     with socket.socket(socket.AF_INET, kind) as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -27,8 +28,16 @@ def run(script: str, *args: str, timeout: float = 60) -> subprocess.CompletedPro
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_play_and_save(tmp_path, server, sample_frames, transport):
     out = tmp_path / "frames"
-    proc = run("play_and_save.py", server.url("movie.Mjpeg"), "-n", "8", "-o", str(out),
-               "--transport", transport)
+    proc = run(
+        "play_and_save.py",
+        server.url("movie.Mjpeg"),
+        "-n",
+        "8",
+        "-o",
+        str(out),
+        "--transport",
+        transport,
+    )
     assert proc.returncode == 0, proc.stderr
     files = sorted(out.glob("frame-*.jpg"))
     assert len(files) == 8
@@ -38,15 +47,16 @@ def test_play_and_save(tmp_path, server, sample_frames, transport):
 
 def test_play_and_save_with_its_own_server(tmp_path, media_dir, sample_frames):
     out = tmp_path / "frames"
-    proc = run("play_and_save.py", "--serve", str(media_dir), "short.Mjpeg", "-n", "50",
-               "-o", str(out))
+    proc = run(
+        "play_and_save.py", "--serve", str(media_dir), "short.Mjpeg", "-n", "50", "-o", str(out)
+    )
     assert proc.returncode == 0, proc.stderr
     # The file has 10 frames: the stream ends before 50.
     assert 1 <= len(list(out.glob("frame-*.jpg"))) <= 10
 
 
 def test_live_stats(server):
-    proc = run("live_stats.py", server.url("movie.Mjpeg"), "--seconds", "2.5")
+    proc = run("live_stats.py", server.url("movie.Mjpeg"), "--seconds", "3.5")
     assert proc.returncode == 0, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if "fps" in line]
     assert len(rows) >= 3  # two live snapshots and the final one
@@ -75,7 +85,7 @@ def test_lab_server_example_with_the_engine_client(lab_server, sample_frames):
     with rtsp_core.Client.lab("127.0.0.1", lab_server, 0, "movie.Mjpeg") as client:
         client.setup()
         client.play()
-        frames = [f for f, _ in zip(client.frames(timeout=5), range(10))]
+        frames = list(itertools.islice(client.frames(timeout=5), 10))
         client.pause()
         assert client.state == "READY"
         client.teardown()

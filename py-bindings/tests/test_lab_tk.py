@@ -165,7 +165,8 @@ def playing():
     result["frame_number"] = app.frameNbr
     result["label_image"] = bool(app.label.cget("image"))
     app.handler()          # the window's close button: pause, ask (Cancel), play again
-    check(lambda: app.state == app.PLAYING and app.framesShown > result["frames_at_first_check"] + 5,
+    more = result["frames_at_first_check"] + 5
+    check(lambda: app.state == app.PLAYING and app.framesShown > more,
           closing, "resumed after Cancel")
 
 def closing():

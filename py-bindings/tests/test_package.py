@@ -25,8 +25,15 @@ def test_import_needs_neither_tk_nor_pillow():
 def test_typed_package_with_stubs():
     assert (PACKAGE / "py.typed").is_file()
     stub = (PACKAGE / "_native.pyi").read_text()
-    for name in ["class RtpPacket", "class VideoStream", "class Server", "class ClientCore",
-                 "def seqNum", "def nextFrame", "def getPacket"]:
+    for name in [
+        "class RtpPacket",
+        "class VideoStream",
+        "class Server",
+        "class ClientCore",
+        "def seqNum",
+        "def nextFrame",
+        "def getPacket",
+    ]:
         assert name in stub
 
 
@@ -43,8 +50,16 @@ def test_public_names_exist_and_have_docstrings():
 
 def test_lab_method_names():
     p = rtsp_core.RtpPacket
-    for name in ["encode", "decode", "version", "seqNum", "timestamp", "payloadType",
-                 "getPayload", "getPacket"]:
+    for name in [
+        "encode",
+        "decode",
+        "version",
+        "seqNum",
+        "timestamp",
+        "payloadType",
+        "getPayload",
+        "getPacket",
+    ]:
         assert callable(getattr(p, name))
     for name in ["nextFrame", "frameNbr"]:
         assert callable(getattr(rtsp_core.VideoStream, name))
@@ -54,7 +69,9 @@ def test_dropin_installs_next_to_the_launcher(tmp_path):
     (tmp_path / "Client.py").write_text("# the student's own client\n")
     out = subprocess.run(
         [sys.executable, "-m", "rtsp_core.lab.dropin", "--all", str(tmp_path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for name in dropin.FILES:
         assert f"wrote {tmp_path / name}" in out.stdout
@@ -62,10 +79,12 @@ def test_dropin_installs_next_to_the_launcher(tmp_path):
     # The student's file is kept the first time.
     assert (tmp_path / "Client.py.orig").read_text() == "# the student's own client\n"
     # The drop-ins import as the lab's modules do.
-    code = ("from Client import Client; from RtpPacket import RtpPacket; "
-            "from VideoStream import VideoStream; import rtsp_core, rtsp_core.lab; "
-            "assert Client is rtsp_core.lab.Client and RtpPacket is rtsp_core.RtpPacket "
-            "and VideoStream is rtsp_core.VideoStream")
+    code = (
+        "from Client import Client; from RtpPacket import RtpPacket; "
+        "from VideoStream import VideoStream; import rtsp_core, rtsp_core.lab; "
+        "assert Client is rtsp_core.lab.Client and RtpPacket is rtsp_core.RtpPacket "
+        "and VideoStream is rtsp_core.VideoStream"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True)
     with pytest.raises(ValueError):
         dropin.install(tmp_path, ("Server.py",))

@@ -87,5 +87,5 @@ def test_corrupt_files_raise_media_error(tmp_path, content, reason):
 def test_small_generated_file(tmp_path: Path, sample_frames):
     path = write_lab_file(tmp_path / "three.Mjpeg", sample_frames[:3])
     s = VideoStream(str(path))
-    assert [s.nextFrame() for _ in range(4)] == sample_frames[:3] + [b""]
+    assert [s.nextFrame() for _ in range(4)] == [*sample_frames[:3], b""]
     assert repr(s).endswith("frame 3 of 3)")

@@ -44,8 +44,8 @@ from .client import (
 __version__ = ENGINE_VERSION
 
 __all__ = [
-    "ClientClosedError",
     "Client",
+    "ClientClosedError",
     "Description",
     "EndOfStream",
     "ErrorEvent",

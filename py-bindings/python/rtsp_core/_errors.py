@@ -10,16 +10,16 @@ lab's server, which catches ``IOError``, answers 404 instead of crashing) and a 
 from __future__ import annotations
 
 __all__ = [
-    "RtspError",
+    "ClientClosedError",
     "InvalidTarget",
+    "MediaError",
+    "ProtocolError",
     "RtspConnectionError",
     "RtspConnectionRefusedError",
+    "RtspError",
     "RtspTimeoutError",
-    "StatusError",
     "StateError",
-    "ProtocolError",
-    "ClientClosedError",
-    "MediaError",
+    "StatusError",
 ]
 
 

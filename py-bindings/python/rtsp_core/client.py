@@ -97,7 +97,8 @@ Event = Frame | StateChanged | Stats | Description | ErrorEvent | EndOfStream
 def _event(raw: tuple[str, Any]) -> Event:
     kind, value = raw
     if kind == "frame":
-        return value
+        frame: Frame = value
+        return frame
     if kind == "state":
         return StateChanged(value)
     if kind == "stats":
@@ -147,40 +148,15 @@ class Client:
         on_stats: Callable[[Stats], object] | None = None,
         on_error: Callable[[RtspError], object] | None = None,
         on_end: Callable[[], object] | None = None,
-        _lab: tuple[str, int, int, str] | None = None,
-        lab_end_silence: float = 2.0,
     ) -> None:
-        self._callbacks = {
-            "frame": on_frame,
-            "event": on_event,
-            "stats": on_stats,
-            "error": on_error,
-            "end": on_end,
-        }
-        if _lab is not None:
-            self._core = _native.ClientCore(
-                lab=_lab,
-                transport="udp" if transport == "auto" else transport,
-                reply_timeout=reply_timeout,
-                stats_interval=stats_interval,
-                lab_end_silence=lab_end_silence,
-            )
-        else:
-            self._core = _native.ClientCore(
-                url,
-                transport=transport,
-                reply_timeout=reply_timeout,
-                stats_interval=stats_interval,
-                udp_fallback_after=udp_fallback_after,
-            )
-        self.url = url
-        self.ended = False
-        self._pump: threading.Thread | None = None
-        if any(self._callbacks.values()):
-            self._pump = threading.Thread(
-                target=self._deliver, name="rtsp-core-callbacks", daemon=True
-            )
-            self._pump.start()
+        core = _native.ClientCore(
+            url,
+            transport=transport,
+            reply_timeout=reply_timeout,
+            stats_interval=stats_interval,
+            udp_fallback_after=udp_fallback_after,
+        )
+        self._start(core, url, on_frame, on_event, on_stats, on_error, on_end)
 
     @classmethod
     def lab(
@@ -189,17 +165,51 @@ class Client:
         server_port: int | str,
         rtp_port: int | str = 0,
         filename: str = "movie.Mjpeg",
-        **options: Any,
+        *,
+        reply_timeout: float = 5.0,
+        stats_interval: float | None = 1.0,
+        lab_end_silence: float = 2.0,
+        on_frame: Callable[[Frame], object] | None = None,
+        on_event: Callable[[Event], object] | None = None,
+        on_stats: Callable[[Stats], object] | None = None,
+        on_error: Callable[[RtspError], object] | None = None,
+        on_end: Callable[[], object] | None = None,
     ) -> Client:
         """Connect in the lab's dialect, with the four values of the lab's ``ClientLauncher.py``.
 
-        Ports may be strings (as they come from ``sys.argv``). ``rtp_port=0`` lets the system
-        pick the local RTP port. Keyword options are those of :class:`Client`, except that RTP
-        always travels over UDP.
+        Ports may be strings (as they come from ``sys.argv``); ``rtp_port=0`` lets the system
+        pick the local RTP port. RTP always travels over UDP. The lab's server just stops
+        sending at the end of the file, so ``lab_end_silence`` seconds without a frame after
+        the last one count as the end of the stream.
         """
         target = (host, int(server_port), int(rtp_port), filename)
-        url = f"lab://{host}:{int(server_port)}/{filename}"
-        return cls(url, _lab=target, **options)
+        core = _native.ClientCore(
+            lab=target,
+            transport="udp",
+            reply_timeout=reply_timeout,
+            stats_interval=stats_interval,
+            lab_end_silence=lab_end_silence,
+        )
+        self = cls.__new__(cls)
+        url = f"lab://{host}:{target[1]}/{filename}"
+        self._start(core, url, on_frame, on_event, on_stats, on_error, on_end)
+        return self
+
+    def _start(self, core: _native.ClientCore, url: str, *callbacks: Any) -> None:
+        self._core = core
+        self.url = url
+        """The URL (``lab://host:port/file`` for the lab dialect)."""
+        self.ended = False
+        """Whether the end of the stream was seen."""
+        self._callbacks = dict(
+            zip(("frame", "event", "stats", "error", "end"), callbacks, strict=True)
+        )
+        self._pump: threading.Thread | None = None
+        if any(callbacks):
+            self._pump = threading.Thread(
+                target=self._deliver, name="rtsp-core-callbacks", daemon=True
+            )
+            self._pump.start()
 
     # -- RTSP methods -------------------------------------------------------------------------
 
@@ -231,8 +241,14 @@ class Client:
         amount with ``whence="forward"``/``"backward"``. A playing stream keeps playing from
         there. In the lab dialect this sends the report's RESTART/FORWARD/BACKWARD requests
         (20 frames each)."""
-        kind = {"set": "to", "forward": "forward", "backward": "backward"}[whence]
-        self._core.seek(kind, position, frame)
+        kinds: dict[str, Literal["to", "forward", "backward"]] = {
+            "set": "to",
+            "forward": "forward",
+            "backward": "backward",
+        }
+        if whence not in kinds:
+            raise ValueError(f"whence must be 'set', 'forward' or 'backward', not {whence!r}")
+        self._core.seek(kinds[whence], position, frame)
 
     def forward(self, seconds: float | None = None, *, frames: int | None = None) -> None:
         """Skip ahead (default: one second, the lab's FORWARD of 20 frames)."""

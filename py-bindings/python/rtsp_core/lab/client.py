@@ -24,9 +24,9 @@ from typing import Any
 from PIL import Image, ImageTk
 
 from .. import _errors
+from .._native import Frame
 from ..client import Client as RtspClient
 from ..client import EndOfStream, StateChanged, Stats
-from .._native import Frame
 
 __all__ = ["Client", "format_stats"]
 
@@ -76,7 +76,7 @@ class Client:
 
     def __init__(
         self,
-        master: tkinter.Misc,
+        master: tkinter.Tk | tkinter.Toplevel,
         serveraddr: str,
         serverport: int | str,
         rtpport: int | str,
@@ -201,7 +201,7 @@ class Client:
             imageFile = io.BytesIO(imageFile)
         photo = ImageTk.PhotoImage(Image.open(imageFile))
         self.label.configure(image=photo, height=photo.height())
-        self.label.image = photo  # keep a reference, or Tk shows nothing
+        self.label.image = photo  # type: ignore[attr-defined]  # keep it alive, as the lab does
 
     # -- plumbing ---------------------------------------------------------------------------------
 
