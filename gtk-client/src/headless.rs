@@ -1,0 +1,351 @@
+//! `rtsp-player --no-gui`: plays to the end (or for `--duration`), prints progress and the final
+//! statistics, optionally saves the frames. For servers without a display and for tests.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rtsp_core::client::{Client, Event, State, Stats, TransportPreference};
+
+use crate::explain::explain;
+use crate::format;
+use crate::media_info::{lab_frames, StreamInfo};
+use crate::stats_history::StatsHistory;
+use crate::target::StreamTarget;
+use crate::wiretap::{Direction, Sink, Wiretap};
+
+/// What headless mode does.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The stream.
+    pub target: StreamTarget,
+    /// Lower transport (standard dialect).
+    pub transport: TransportPreference,
+    /// Stop after this long instead of at the end.
+    pub duration: Option<Duration>,
+    /// Save every frame there.
+    pub save_frames: Option<PathBuf>,
+    /// Print the RTSP exchange.
+    pub show_rtsp: bool,
+}
+
+/// How a headless run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Played to the end of the stream.
+    Ended,
+    /// Stopped after `--duration`.
+    TimeUp,
+    /// Something failed (already reported); the process should exit non-zero.
+    Failed,
+}
+
+/// How long to wait for anything at all before giving up (the lab server ends a stream with
+/// silence; the engine turns that into end-of-stream after 2 s, so this is a last resort).
+const STALL_LIMIT: Duration = Duration::from_secs(15);
+
+/// Runs headless mode.
+pub fn run(options: &Options) -> Outcome {
+    let name = options.target.name();
+    let server = options.target.server_label();
+    let fail = |err: &rtsp_core::client::ClientError| {
+        if let Some(x) = explain(err, &name, &server) {
+            eprintln!("rtsp-player: {}", x.one_line());
+        }
+        Outcome::Failed
+    };
+    if let Some(dir) = &options.save_frames {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("rtsp-player: cannot create {}: {e}", dir.display());
+            return Outcome::Failed;
+        }
+    }
+    let mut info = StreamInfo::default();
+    // The wiretap prints from its own threads; lab totals are read from the log too.
+    let lab_total = Arc::new(std::sync::Mutex::new(None::<u64>));
+    let (_tap, target) = if options.show_rtsp {
+        let total = Arc::clone(&lab_total);
+        let sink: Sink = Arc::new(move |m| {
+            let arrow = match m.direction {
+                Direction::ToServer => ">>",
+                Direction::FromServer => "<<",
+            };
+            if let Some(n) = lab_frames(&m.text) {
+                if let Ok(mut t) = total.lock() {
+                    *t = Some(n);
+                }
+            }
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{arrow} [{:>7.3} s]", m.at.as_secs_f64());
+            for line in m.text.lines() {
+                let _ = writeln!(out, "   {line}");
+            }
+        });
+        match Wiretap::start(&options.target, sink) {
+            Ok((tap, relayed)) => (Some(tap), relayed),
+            Err(e) => return fail(&e),
+        }
+    } else {
+        (None, options.target.clone())
+    };
+    let client = match Client::connect(target.config(options.transport)) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    if !options.target.is_lab() {
+        match client.describe() {
+            Ok(d) => info.merge(StreamInfo::from_description(&d.text)),
+            Err(e) => return fail(&e),
+        }
+    }
+    println!(
+        "Playing {name} from {server}{}",
+        describe_info(&info, options.target.is_lab())
+    );
+    if let Err(e) = client.player_play() {
+        return fail(&e);
+    }
+    let started = Instant::now();
+    let mut history = StatsHistory::new(Duration::from_secs(60));
+    let mut frames = 0u64;
+    let mut last_frame = 0u64;
+    let mut last_pts = Duration::ZERO;
+    let mut last_activity = Instant::now();
+    let mut next_report = Instant::now() + Duration::from_secs(1);
+    let mut saved = 0u64;
+    let mut outcome = Outcome::TimeUp;
+    loop {
+        if options.duration.is_some_and(|d| started.elapsed() >= d) {
+            break;
+        }
+        if last_activity.elapsed() > STALL_LIMIT {
+            eprintln!(
+                "rtsp-player: nothing arrived for {} s; giving up",
+                STALL_LIMIT.as_secs()
+            );
+            outcome = Outcome::Failed;
+            break;
+        }
+        if Instant::now() >= next_report {
+            next_report += Duration::from_secs(1);
+            if let Ok(t) = lab_total.lock() {
+                info.frames = info.frames.or(*t);
+            }
+            print_progress(&info, last_frame, last_pts, history.latest());
+        }
+        let Some(event) = client.next_event(Duration::from_millis(100)) else {
+            continue;
+        };
+        last_activity = Instant::now();
+        match event {
+            Event::Frame(frame) => {
+                frames += 1;
+                last_pts = frame.pts;
+                last_frame = if options.target.is_lab() {
+                    frame.number
+                } else {
+                    info.frame_at(frame.pts)
+                };
+                if let Some(dir) = &options.save_frames {
+                    let path = dir.join(format!("frame-{:06}.jpg", frame.number));
+                    match std::fs::write(&path, &frame.jpeg[..]) {
+                        Ok(()) => saved += 1,
+                        Err(e) => {
+                            eprintln!("rtsp-player: cannot write {}: {e}", path.display());
+                            outcome = Outcome::Failed;
+                            break;
+                        }
+                    }
+                }
+            }
+            Event::Stats(stats) => history.push(started.elapsed(), &stats),
+            Event::Description(d) => info.merge(StreamInfo::from_description(&d.text)),
+            Event::EndOfStream => {
+                outcome = Outcome::Ended;
+                break;
+            }
+            Event::Error(e) => {
+                if let Some(x) = explain(&e, &name, &server) {
+                    eprintln!("rtsp-player: {}", x.one_line());
+                }
+            }
+            Event::StateChanged(State::Init) => {
+                eprintln!("rtsp-player: the session ended unexpectedly");
+                outcome = Outcome::Failed;
+                break;
+            }
+            Event::StateChanged(_) => {}
+        }
+    }
+    let stats = client.stats();
+    if let Err(e) = client.player_stop() {
+        if let Some(x) = explain(&e, &name, &server) {
+            eprintln!("rtsp-player: TEARDOWN failed: {}", x.one_line());
+        }
+    }
+    drop(client);
+    match outcome {
+        Outcome::Ended => println!("End of stream."),
+        Outcome::TimeUp => println!("Stopped after {:.1} s.", started.elapsed().as_secs_f64()),
+        Outcome::Failed => {}
+    }
+    print!(
+        "{}",
+        summary(&stats, &history, frames, started.elapsed(), saved, options)
+    );
+    if frames == 0 {
+        eprintln!("rtsp-player: no frame was received");
+        return Outcome::Failed;
+    }
+    outcome
+}
+
+fn describe_info(info: &StreamInfo, lab: bool) -> String {
+    let mut parts = Vec::new();
+    if let Some((w, h)) = info.size {
+        parts.push(format!("{w}x{h}"));
+    }
+    if let Some(r) = info.frame_rate {
+        parts.push(format::fps(r));
+    }
+    if let Some(len) = info.length() {
+        parts.push(format::clock(len));
+    } else if info.live {
+        parts.push("live".into());
+    }
+    if lab {
+        parts.push("lab dialect".into());
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+fn print_progress(info: &StreamInfo, frame: u64, pts: Duration, stats: Option<&Stats>) {
+    let mut line = format!(
+        "  {:<13}  {:<20}",
+        format::progress(pts, info.length()),
+        format::frame_counter(frame, info.total_frames())
+    );
+    if let Some(s) = stats {
+        line.push_str(&format!(
+            "  {:>9}  {:>12}  loss {}",
+            format::fps(s.frame_rate),
+            format::bitrate(s.bitrate_last_second),
+            format::percent(s.loss_rate)
+        ));
+    }
+    println!("{}", line.trim_end());
+}
+
+/// The final statistics block.
+fn summary(
+    stats: &Stats,
+    history: &StatsHistory,
+    shown: u64,
+    elapsed: Duration,
+    saved: u64,
+    options: &Options,
+) -> String {
+    let mut out = String::from("Statistics\n");
+    let mut row = |name: &str, value: String| out.push_str(&format!("  {name:<18}{value}\n"));
+    row(
+        "frames",
+        format!(
+            "{} complete, {} received here, {} broken, {} skipped",
+            stats.frames_complete, shown, stats.frames_broken, stats.frames_dropped
+        ),
+    );
+    row(
+        "packets",
+        format!(
+            "{} received, {} lost ({})",
+            stats.packets_received,
+            stats.packets_lost,
+            format::percent(stats.loss_rate)
+        ),
+    );
+    row(
+        "data",
+        format!(
+            "{} in {:.1} s, average {}",
+            format::bytes(stats.bytes_received),
+            elapsed.as_secs_f64(),
+            format::bitrate(stats.bitrate_overall)
+        ),
+    );
+    if !history.is_empty() {
+        row("frame rate", format::fps(history.mean_frame_rate()));
+        row("peak bitrate", format::bitrate(history.peak_bitrate()));
+    }
+    row("jitter", format::millis(stats.jitter_ms));
+    row(
+        "first frame after",
+        format::latency(stats.first_frame_latency),
+    );
+    if let Some(dir) = &options.save_frames {
+        row("saved", format!("{saved} frames in {}", dir.display()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_lists_every_figure() {
+        let stats = Stats {
+            packets_received: 990,
+            packets_expected: 1000,
+            packets_lost: 10,
+            loss_rate: 0.01,
+            bytes_received: 4_273_393,
+            frames_complete: 500,
+            frames_broken: 1,
+            bitrate_overall: 170_000.0,
+            jitter_ms: 0.5,
+            first_frame_latency: Some(Duration::from_millis(12)),
+            ..Stats::default()
+        };
+        let options = Options {
+            target: StreamTarget::url("rtsp://h/m").unwrap(),
+            transport: TransportPreference::Auto,
+            duration: None,
+            save_frames: Some("out".into()),
+            show_rtsp: false,
+        };
+        let text = summary(
+            &stats,
+            &StatsHistory::new(Duration::from_secs(60)),
+            499,
+            Duration::from_secs(25),
+            499,
+            &options,
+        );
+        for needle in [
+            "500 complete, 499 received here, 1 broken",
+            "990 received, 10 lost (1.0 %)",
+            "4.27 MB in 25.0 s, average 1.36 Mbit/s",
+            "0.5 ms",
+            "12.0 ms",
+            "499 frames in out",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing in\n{text}");
+        }
+        let info = StreamInfo {
+            frame_rate: Some(20.0),
+            duration: Some(Duration::from_secs(25)),
+            size: Some((640, 480)),
+            ..StreamInfo::default()
+        };
+        assert_eq!(describe_info(&info, false), " (640x480, 20.0 fps, 0:25)");
+        assert_eq!(
+            describe_info(&StreamInfo::default(), true),
+            " (lab dialect)"
+        );
+    }
+}

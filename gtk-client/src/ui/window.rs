@@ -1,0 +1,1469 @@
+//! The player window: header bar, video, control bar, lab bar, side panels, banner.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use gtk::{gdk, gio, glib, prelude::*};
+use gtk4 as gtk;
+use rtsp_core::client::{
+    ActiveTransport, Description, Position, Seek, State, TransportPreference, LAB_SKIP_FRAMES,
+};
+
+use super::banner::Banner;
+use super::info_dialog::InfoDialog;
+use super::open_page::OpenPage;
+use super::protocol_log::ProtocolLog;
+use super::screenshot;
+use super::shortcuts;
+use super::stats_panel::StatsPanel;
+use crate::cli::{ScreenshotSpec, WindowSize};
+use crate::controls::{ControlInput, Toggle};
+use crate::engine::{Command, Engine, ShownFrame, UiEvent};
+use crate::explain::{explain, Explanation, Remedy};
+use crate::format;
+use crate::media_info::{lab_frames, StreamInfo};
+use crate::target::StreamTarget;
+use crate::wiretap::Direction;
+
+/// How the window starts.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Lower transport for the standard dialect.
+    pub transport: TransportPreference,
+    /// Start in lab mode.
+    pub lab_mode: bool,
+    /// Start playing at once.
+    pub autoplay: bool,
+    /// Show the statistics panel.
+    pub stats: bool,
+    /// Test hook: quit after this long.
+    pub exit_after: Option<Duration>,
+    /// Test hook: screenshots to take.
+    pub screenshots: Vec<ScreenshotSpec>,
+    /// Initial size.
+    pub window_size: Option<WindowSize>,
+}
+
+/// How long a user's slider move keeps incoming frames from moving the slider back.
+const SLIDER_HOLD: Duration = Duration::from_millis(1200);
+/// Pause between the last slider move and the seek it sends.
+const SEEK_DEBOUNCE: Duration = Duration::from_millis(200);
+/// How long a clean shutdown (TEARDOWN) may take before the window closes anyway.
+const QUIT_GRACE: Duration = Duration::from_secs(3);
+
+/// What the window knows; the widgets only show it.
+#[derive(Default)]
+struct Model {
+    target: Option<StreamTarget>,
+    engine: Option<Engine>,
+    generation: u64,
+    connecting: bool,
+    connected: bool,
+    state: Option<State>,
+    busy: u32,
+    info: StreamInfo,
+    description: Option<Description>,
+    transport: Option<ActiveTransport>,
+    frame: u64,
+    frames_shown: u64,
+    showing_video: bool,
+    accept_frames: bool,
+    lab_mode: bool,
+    stats_shown: bool,
+    quitting: bool,
+    may_close: bool,
+    hold_slider_until: Option<Instant>,
+    seek_timer: Option<glib::SourceId>,
+    slider_total: Option<u64>,
+}
+
+impl Model {
+    fn state(&self) -> State {
+        self.state.unwrap_or(State::Init)
+    }
+
+    fn is_lab_target(&self) -> bool {
+        self.target.as_ref().is_some_and(StreamTarget::is_lab)
+    }
+
+    fn seekable(&self) -> bool {
+        self.is_lab_target() || self.info.seekable()
+    }
+
+    fn input(&self) -> ControlInput {
+        ControlInput {
+            state: self.state(),
+            connected: self.connected,
+            busy: self.busy > 0,
+            seekable: self.seekable(),
+        }
+    }
+}
+
+/// The window and its parts.
+pub struct Player {
+    window: gtk::ApplicationWindow,
+    options: Options,
+    exit_code: Rc<Cell<u8>>,
+    title: gtk::Label,
+    subtitle: gtk::Label,
+    pages: gtk::Stack,
+    open_page: Rc<OpenPage>,
+    video: gtk::Stack,
+    picture: gtk::Picture,
+    placeholder_icon: gtk::Image,
+    placeholder_title: gtk::Label,
+    placeholder_hint: gtk::Label,
+    spinner: gtk::Spinner,
+    banner: Rc<Banner>,
+    lab_bar: gtk::Revealer,
+    lab_setup: gtk::Button,
+    lab_play: gtk::Button,
+    lab_pause: gtk::Button,
+    lab_teardown: gtk::Button,
+    lab_describe: gtk::Button,
+    state_pill: gtk::Label,
+    scale: gtk::Scale,
+    elapsed: gtk::Label,
+    total: gtk::Label,
+    frame_label: gtk::Label,
+    play: gtk::Button,
+    stop: gtk::Button,
+    back: gtk::Button,
+    forward: gtk::Button,
+    restart: gtk::Button,
+    sidebar: gtk::Revealer,
+    stats: Rc<StatsPanel>,
+    log: Rc<ProtocolLog>,
+    info_dialog: RefCell<Option<InfoDialog>>,
+    m: RefCell<Model>,
+}
+
+fn icon_button(icon: &str, tooltip: &str) -> gtk::Button {
+    gtk::Button::builder()
+        .icon_name(icon)
+        .tooltip_text(tooltip)
+        .focus_on_click(false)
+        .valign(gtk::Align::Center)
+        .css_classes(["flat", "circular"])
+        .build()
+}
+
+fn lab_button(label: &str, tooltip: &str) -> gtk::Button {
+    gtk::Button::builder()
+        .label(label)
+        .tooltip_text(tooltip)
+        .focus_on_click(false)
+        .css_classes(["lab-button"])
+        .build()
+}
+
+impl Player {
+    /// Builds the window and shows it.
+    pub fn new(app: &gtk::Application, options: Options, exit_code: Rc<Cell<u8>>) -> Rc<Self> {
+        let size = options.window_size.unwrap_or(WindowSize {
+            width: 1040,
+            height: 680,
+        });
+        let window = gtk::ApplicationWindow::builder()
+            .application(app)
+            .title("RTSP Player")
+            .default_width(size.width)
+            .default_height(size.height)
+            .icon_name("camera-video-symbolic")
+            .build();
+
+        // Header bar: stream name and server, Open, panel toggles, menu.
+        let title = gtk::Label::builder()
+            .label("RTSP Player")
+            .ellipsize(gtk::pango::EllipsizeMode::End)
+            .css_classes(["header-title"])
+            .build();
+        let subtitle = gtk::Label::builder()
+            .ellipsize(gtk::pango::EllipsizeMode::End)
+            .visible(false)
+            .css_classes(["header-subtitle"])
+            .build();
+        let title_box = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        title_box.set_valign(gtk::Align::Center);
+        title_box.append(&title);
+        title_box.append(&subtitle);
+        let header = gtk::HeaderBar::builder().title_widget(&title_box).build();
+        let open = gtk::Button::builder()
+            .label("Open")
+            .tooltip_text("Open an address (Ctrl+O)")
+            .action_name("win.open")
+            .build();
+        header.pack_start(&open);
+        let menu = gio::Menu::new();
+        let section = gio::Menu::new();
+        section.append(Some("Open Address…"), Some("win.open"));
+        section.append(Some("Stream Information"), Some("win.info"));
+        menu.append_section(None, &section);
+        let section = gio::Menu::new();
+        section.append(Some("Lab Mode"), Some("win.lab-mode"));
+        section.append(Some("Statistics"), Some("win.stats"));
+        section.append(Some("Fullscreen"), Some("win.fullscreen"));
+        menu.append_section(None, &section);
+        let section = gio::Menu::new();
+        section.append(Some("Keyboard Shortcuts"), Some("win.show-help-overlay"));
+        section.append(Some("About RTSP Player"), Some("win.about"));
+        menu.append_section(None, &section);
+        let menu_button = gtk::MenuButton::builder()
+            .icon_name("open-menu-symbolic")
+            .menu_model(&menu)
+            .tooltip_text("Main Menu")
+            .primary(true)
+            .build();
+        header.pack_end(&menu_button);
+        let toggle = |icon: &str, tooltip: &str, action: &str| {
+            gtk::ToggleButton::builder()
+                .icon_name(icon)
+                .tooltip_text(tooltip)
+                .action_name(action)
+                .focus_on_click(false)
+                .build()
+        };
+        header.pack_end(&toggle(
+            "network-transmit-receive-symbolic",
+            "Statistics (Ctrl+T)",
+            "win.stats",
+        ));
+        header.pack_end(&toggle(
+            "applications-science-symbolic",
+            "Lab Mode: step through the protocol (Ctrl+L)",
+            "win.lab-mode",
+        ));
+        let info_button = gtk::Button::builder()
+            .icon_name("dialog-information-symbolic")
+            .tooltip_text("Stream Information (Ctrl+I)")
+            .action_name("win.info")
+            .focus_on_click(false)
+            .build();
+        header.pack_end(&info_button);
+        window.set_titlebar(Some(&header));
+
+        // Video: the picture, or a placeholder while there is none.
+        let picture = gtk::Picture::builder()
+            .content_fit(gtk::ContentFit::Contain)
+            .can_shrink(true)
+            .hexpand(true)
+            .vexpand(true)
+            .build();
+        let placeholder_icon = gtk::Image::builder()
+            .icon_name("media-playback-start-symbolic")
+            .pixel_size(72)
+            .css_classes(["placeholder-icon"])
+            .build();
+        let spinner = gtk::Spinner::builder()
+            .width_request(48)
+            .height_request(48)
+            .visible(false)
+            .build();
+        let placeholder_title = gtk::Label::builder()
+            .wrap(true)
+            .justify(gtk::Justification::Center)
+            .css_classes(["placeholder-title"])
+            .build();
+        let placeholder_hint = gtk::Label::builder()
+            .wrap(true)
+            .justify(gtk::Justification::Center)
+            .css_classes(["placeholder-hint"])
+            .build();
+        let placeholder = gtk::Box::new(gtk::Orientation::Vertical, 12);
+        placeholder.set_valign(gtk::Align::Center);
+        placeholder.set_halign(gtk::Align::Center);
+        placeholder.append(&placeholder_icon);
+        placeholder.append(&spinner);
+        placeholder.append(&placeholder_title);
+        placeholder.append(&placeholder_hint);
+        let video = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::Crossfade)
+            .hexpand(true)
+            .vexpand(true)
+            .css_classes(["video-area"])
+            .build();
+        video.add_named(&placeholder, Some("placeholder"));
+        video.add_named(&picture, Some("picture"));
+        video.set_visible_child_name("placeholder");
+
+        let banner = Banner::new();
+
+        // Lab bar: the four lab buttons, DESCRIBE and the state.
+        let lab_setup = lab_button("SETUP", "Create the session (SETUP)");
+        let lab_play = lab_button("PLAY", "Start sending frames (PLAY)");
+        let lab_pause = lab_button("PAUSE", "Stop sending frames (PAUSE)");
+        let lab_teardown = lab_button("TEARDOWN", "End the session (TEARDOWN)");
+        let lab_describe = lab_button("DESCRIBE", "Ask for the stream description (DESCRIBE)");
+        lab_setup.add_css_class("suggested-action");
+        lab_teardown.add_css_class("destructive-action");
+        let lab_title = gtk::Label::builder()
+            .label("Lab")
+            .css_classes(["lab-title"])
+            .build();
+        let lab_buttons = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+        lab_buttons.set_hexpand(true);
+        lab_buttons.set_halign(gtk::Align::Center);
+        for b in [&lab_setup, &lab_play, &lab_pause, &lab_teardown] {
+            lab_buttons.append(b);
+        }
+        let lab_row = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+        lab_row.add_css_class("lab-bar");
+        lab_row.append(&lab_title);
+        lab_row.append(&lab_buttons);
+        lab_row.append(&lab_describe);
+        let lab_bar = gtk::Revealer::builder()
+            .transition_type(gtk::RevealerTransitionType::SlideUp)
+            .child(&lab_row)
+            .build();
+
+        // Control bar: seek row, then the buttons.
+        let elapsed = gtk::Label::builder()
+            .label("0:00")
+            .xalign(1.0)
+            .css_classes(["time-label"])
+            .build();
+        let total = gtk::Label::builder()
+            .label("–:––")
+            .xalign(0.0)
+            .css_classes(["time-label"])
+            .build();
+        let scale = gtk::Scale::with_range(gtk::Orientation::Horizontal, 1.0, 2.0, 1.0);
+        scale.set_hexpand(true);
+        scale.set_draw_value(false);
+        scale.set_focusable(false);
+        scale.set_tooltip_text(Some("Seek"));
+        let seek_row = gtk::Box::new(gtk::Orientation::Horizontal, 8);
+        seek_row.append(&elapsed);
+        seek_row.append(&scale);
+        seek_row.append(&total);
+        let restart = icon_button("media-skip-backward-symbolic", "Restart (Home)");
+        let back = icon_button("media-seek-backward-symbolic", "Back 1 s (Left)");
+        let play = gtk::Button::builder()
+            .icon_name("media-playback-start-symbolic")
+            .tooltip_text("Play (Space)")
+            .focus_on_click(false)
+            .css_classes(["play-button", "suggested-action"])
+            .build();
+        let forward = icon_button("media-seek-forward-symbolic", "Forward 1 s (Right)");
+        let stop = icon_button("media-playback-stop-symbolic", "Stop (S)");
+        let buttons = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        for b in [&restart, &back, &play, &forward, &stop] {
+            buttons.append(b);
+        }
+        let frame_label = gtk::Label::builder()
+            .label("frame 0")
+            .css_classes(["frame-counter"])
+            .build();
+        let state_pill = gtk::Label::builder()
+            .label("INIT")
+            .valign(gtk::Align::Center)
+            .tooltip_text("RTSP session state")
+            .css_classes(["state-pill", "state-init"])
+            .build();
+        let left = gtk::Box::new(gtk::Orientation::Horizontal, 10);
+        left.append(&state_pill);
+        left.append(&frame_label);
+        let fullscreen = icon_button("view-fullscreen-symbolic", "Fullscreen (F)");
+        fullscreen.set_action_name(Some("win.fullscreen"));
+        let button_row = gtk::CenterBox::new();
+        button_row.set_start_widget(Some(&left));
+        button_row.set_center_widget(Some(&buttons));
+        button_row.set_end_widget(Some(&fullscreen));
+        let control_bar = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        control_bar.add_css_class("control-bar");
+        control_bar.append(&seek_row);
+        control_bar.append(&button_row);
+
+        let column = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        column.set_hexpand(true);
+        column.append(banner.widget());
+        column.append(&video);
+        column.append(&lab_bar);
+        column.append(&control_bar);
+
+        // Side panels: statistics on top, the protocol log below.
+        let stats = StatsPanel::new();
+        let log = ProtocolLog::new();
+        let side = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        side.add_css_class("sidebar");
+        side.set_width_request(360);
+        side.append(stats.widget());
+        side.append(log.widget());
+        let sidebar = gtk::Revealer::builder()
+            .transition_type(gtk::RevealerTransitionType::Crossfade)
+            .child(&side)
+            .visible(false)
+            .build();
+        super::hide_when_concealed(&sidebar);
+        let player_page = gtk::Box::new(gtk::Orientation::Horizontal, 0);
+        player_page.append(&column);
+        player_page.append(&sidebar);
+
+        let open_page = OpenPage::new();
+        let pages = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::Crossfade)
+            .build();
+        pages.add_named(open_page.widget(), Some("open"));
+        pages.add_named(&player_page, Some("player"));
+        window.set_child(Some(&pages));
+        if let Some(sw) = shortcuts::window() {
+            window.set_help_overlay(Some(&sw));
+        }
+
+        let player = Rc::new(Self {
+            window,
+            options,
+            exit_code,
+            title,
+            subtitle,
+            pages,
+            open_page,
+            video,
+            picture,
+            placeholder_icon,
+            placeholder_title,
+            placeholder_hint,
+            spinner,
+            banner,
+            lab_bar,
+            lab_setup,
+            lab_play,
+            lab_pause,
+            lab_teardown,
+            lab_describe,
+            state_pill,
+            scale,
+            elapsed,
+            total,
+            frame_label,
+            play,
+            stop,
+            back,
+            forward,
+            restart,
+            sidebar,
+            stats,
+            log,
+            info_dialog: RefCell::new(None),
+            m: RefCell::new(Model::default()),
+        });
+        player.connect_signals(app);
+        player
+    }
+
+    /// Shows the window, on `target` or on the address page.
+    pub fn start(self: &Rc<Self>, target: Option<StreamTarget>) {
+        {
+            let mut m = self.m.borrow_mut();
+            m.lab_mode = self.options.lab_mode;
+            m.stats_shown = self.options.stats;
+        }
+        self.set_action_state("lab-mode", self.options.lab_mode);
+        self.set_action_state("stats", self.options.stats);
+        self.apply_panels();
+        match target {
+            Some(t) => self.open(t, self.options.autoplay),
+            None => {
+                self.pages.set_visible_child_name("open");
+                self.open_page.focus();
+            }
+        }
+        self.refresh();
+        self.window.present();
+        self.schedule_test_hooks();
+    }
+
+    fn with<F: Fn(&Rc<Self>) + 'static>(self: &Rc<Self>, f: F) -> impl Fn() + 'static {
+        let weak = Rc::downgrade(self);
+        move || {
+            if let Some(p) = weak.upgrade() {
+                f(&p);
+            }
+        }
+    }
+
+    fn connect_signals(self: &Rc<Self>, app: &gtk::Application) {
+        let click = |b: &gtk::Button, f: Box<dyn Fn()>| {
+            b.connect_clicked(move |_| f());
+        };
+        click(&self.play, Box::new(self.with(|p| p.toggle_play())));
+        click(&self.stop, Box::new(self.with(|p| p.stop())));
+        click(&self.back, Box::new(self.with(|p| p.skip(Skip::Back))));
+        click(
+            &self.forward,
+            Box::new(self.with(|p| p.skip(Skip::Forward))),
+        );
+        click(
+            &self.restart,
+            Box::new(self.with(|p| p.skip(Skip::Restart))),
+        );
+        click(
+            &self.lab_setup,
+            Box::new(self.with(|p| p.send(Command::Setup))),
+        );
+        click(
+            &self.lab_play,
+            Box::new(self.with(|p| p.send(Command::LabPlay))),
+        );
+        click(
+            &self.lab_pause,
+            Box::new(self.with(|p| p.send(Command::LabPause))),
+        );
+        click(
+            &self.lab_teardown,
+            Box::new(self.with(|p| p.send(Command::Teardown))),
+        );
+        click(
+            &self.lab_describe,
+            Box::new(self.with(|p| p.show_info(true))),
+        );
+        let weak = Rc::downgrade(self);
+        self.scale.connect_change_value(move |_, _, value| {
+            if let Some(p) = weak.upgrade() {
+                p.on_slider(value);
+            }
+            glib::Propagation::Proceed
+        });
+        let weak = Rc::downgrade(self);
+        self.banner.connect_action(move |remedy| {
+            if let Some(p) = weak.upgrade() {
+                p.remedy(remedy);
+            }
+        });
+        let weak = Rc::downgrade(self);
+        self.open_page.connect_open(move |target| {
+            if let Some(p) = weak.upgrade() {
+                if target.is_lab() {
+                    p.set_lab_mode(true);
+                }
+                let autoplay = !p.m.borrow().lab_mode;
+                p.open(target, autoplay);
+            }
+        });
+
+        // Actions and their accelerators.
+        let action = |name: &str, f: Box<dyn Fn()>| {
+            let a = gio::SimpleAction::new(name, None);
+            a.connect_activate(move |_, _| f());
+            self.window.add_action(&a);
+        };
+        action("play-pause", Box::new(self.with(|p| p.toggle_play())));
+        action("stop", Box::new(self.with(|p| p.stop())));
+        action("back", Box::new(self.with(|p| p.skip(Skip::Back))));
+        action("forward", Box::new(self.with(|p| p.skip(Skip::Forward))));
+        action("restart", Box::new(self.with(|p| p.skip(Skip::Restart))));
+        action("fullscreen", Box::new(self.with(|p| p.toggle_fullscreen())));
+        action("info", Box::new(self.with(|p| p.show_info(true))));
+        action("about", Box::new(self.with(|p| p.show_about())));
+        action(
+            "open",
+            Box::new(self.with(|p| {
+                let on_open = p.pages.visible_child_name().as_deref() == Some("open");
+                if on_open && p.m.borrow().target.is_some() {
+                    p.pages.set_visible_child_name("player");
+                } else {
+                    p.pages.set_visible_child_name("open");
+                    p.open_page.focus();
+                }
+            })),
+        );
+        let toggle_action = |name: &str, f: Box<dyn Fn(bool)>| {
+            let a = gio::SimpleAction::new_stateful(name, None, &false.to_variant());
+            a.connect_activate(move |a, _| {
+                let on = !a.state().and_then(|s| s.get::<bool>()).unwrap_or(false);
+                a.set_state(&on.to_variant());
+                f(on);
+            });
+            self.window.add_action(&a);
+        };
+        let weak = Rc::downgrade(self);
+        toggle_action(
+            "lab-mode",
+            Box::new(move |on| {
+                if let Some(p) = weak.upgrade() {
+                    p.m.borrow_mut().lab_mode = on;
+                    p.apply_panels();
+                    p.refresh();
+                }
+            }),
+        );
+        let weak = Rc::downgrade(self);
+        toggle_action(
+            "stats",
+            Box::new(move |on| {
+                if let Some(p) = weak.upgrade() {
+                    p.m.borrow_mut().stats_shown = on;
+                    p.apply_panels();
+                }
+            }),
+        );
+        let quit = gio::SimpleAction::new("quit", None);
+        let weak = Rc::downgrade(self);
+        quit.connect_activate(move |_, _| {
+            if let Some(p) = weak.upgrade() {
+                p.window.close();
+            }
+        });
+        app.add_action(&quit);
+        app.set_accels_for_action("app.quit", &["<Control>q"]);
+        app.set_accels_for_action("win.info", &["<Control>i"]);
+        app.set_accels_for_action("win.open", &["<Control>o"]);
+        app.set_accels_for_action("win.lab-mode", &["<Control>l"]);
+        app.set_accels_for_action("win.stats", &["<Control>t"]);
+        app.set_accels_for_action("win.fullscreen", &["F11"]);
+        app.set_accels_for_action("win.show-help-overlay", &["<Control>question"]);
+
+        // Single keys (Space, arrows, F) must not steal typing from the address entry, so they
+        // are handled here rather than as application accelerators.
+        let keys = gtk::EventControllerKey::new();
+        keys.set_propagation_phase(gtk::PropagationPhase::Capture);
+        let weak = Rc::downgrade(self);
+        keys.connect_key_pressed(move |_, key, _, modifiers| match weak.upgrade() {
+            Some(p) if p.on_key(key, modifiers) => glib::Propagation::Stop,
+            _ => glib::Propagation::Proceed,
+        });
+        self.window.add_controller(keys);
+
+        let weak = Rc::downgrade(self);
+        self.window
+            .connect_close_request(move |_| match weak.upgrade() {
+                Some(p) => p.on_close_request(),
+                None => glib::Propagation::Proceed,
+            });
+
+        // Let the graph scroll while paused.
+        let weak = Rc::downgrade(self);
+        glib::timeout_add_seconds_local(1, move || match weak.upgrade() {
+            Some(p) => {
+                if p.m.borrow().stats_shown {
+                    p.stats.tick();
+                }
+                glib::ControlFlow::Continue
+            }
+            None => glib::ControlFlow::Break,
+        });
+    }
+
+    fn set_action_state(&self, name: &str, on: bool) {
+        if let Some(a) = self
+            .window
+            .lookup_action(name)
+            .and_then(|a| a.downcast::<gio::SimpleAction>().ok())
+        {
+            a.set_state(&on.to_variant());
+        }
+    }
+
+    fn set_lab_mode(self: &Rc<Self>, on: bool) {
+        self.m.borrow_mut().lab_mode = on;
+        self.set_action_state("lab-mode", on);
+        self.apply_panels();
+    }
+
+    fn apply_panels(&self) {
+        let (lab, stats) = {
+            let m = self.m.borrow();
+            (m.lab_mode, m.stats_shown)
+        };
+        self.lab_bar.set_reveal_child(lab);
+        self.log.widget().set_visible(lab);
+        self.stats.widget().set_visible(stats);
+        self.stats.set_fill(!lab);
+        super::reveal(&self.sidebar, lab || stats);
+        self.refresh();
+    }
+
+    /// Single-key shortcuts; true if handled.
+    fn on_key(self: &Rc<Self>, key: gdk::Key, modifiers: gdk::ModifierType) -> bool {
+        let blocking = gdk::ModifierType::CONTROL_MASK
+            | gdk::ModifierType::ALT_MASK
+            | gdk::ModifierType::SUPER_MASK;
+        if modifiers.intersects(blocking) {
+            return false;
+        }
+        if self.pages.visible_child_name().as_deref() != Some("player") {
+            return false;
+        }
+        // Typing in a text field (none on the player page today, but be safe).
+        let typing = gtk::prelude::GtkWindowExt::focus(&self.window)
+            .is_some_and(|w| w.is::<gtk::Text>() || w.is::<gtk::TextView>());
+        if typing {
+            return false;
+        }
+        match key {
+            gdk::Key::space | gdk::Key::KP_Space => self.toggle_play(),
+            gdk::Key::Left | gdk::Key::KP_Left => self.skip(Skip::Back),
+            gdk::Key::Right | gdk::Key::KP_Right => self.skip(Skip::Forward),
+            gdk::Key::Home | gdk::Key::KP_Home => self.skip(Skip::Restart),
+            gdk::Key::f | gdk::Key::F => self.toggle_fullscreen(),
+            gdk::Key::s | gdk::Key::S => self.stop(),
+            gdk::Key::Escape if self.window.is_fullscreen() => self.window.unfullscreen(),
+            _ => return false,
+        }
+        true
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Opening a stream and talking to the engine
+    // ----------------------------------------------------------------------------------------
+
+    /// Plays `target` (replacing the current stream).
+    fn open(self: &Rc<Self>, target: StreamTarget, autoplay: bool) {
+        self.open_page.remember(&target);
+        self.pages.set_visible_child_name("player");
+        let name = target.name();
+        self.window
+            .set_title(Some(&format!("{name} – RTSP Player")));
+        self.title.set_label(&name);
+        self.subtitle.set_label(&format!(
+            "{}{}",
+            target.server_label(),
+            if target.is_lab() {
+                " · lab dialect"
+            } else {
+                ""
+            }
+        ));
+        self.subtitle.set_visible(true);
+        self.log.clear();
+        self.stats.clear();
+        self.banner.hide();
+        self.picture.set_paintable(gdk::Paintable::NONE);
+        self.connect(target, autoplay);
+    }
+
+    /// Starts a fresh engine on `target`.
+    fn connect(self: &Rc<Self>, target: StreamTarget, autoplay: bool) {
+        let (engine, events) = Engine::start(target.clone(), self.options.transport, true);
+        let generation = {
+            let mut m = self.m.borrow_mut();
+            if let Some(old) = m.engine.take() {
+                old.shutdown();
+            }
+            let lab_mode = m.lab_mode;
+            let stats_shown = m.stats_shown;
+            let generation = m.generation + 1;
+            *m = Model {
+                target: Some(target),
+                generation,
+                connecting: true,
+                lab_mode,
+                stats_shown,
+                ..Model::default()
+            };
+            if autoplay {
+                let commands: &[Command] = if lab_mode {
+                    &[Command::Setup, Command::LabPlay]
+                } else {
+                    &[Command::Play]
+                };
+                for c in commands {
+                    engine.send(*c);
+                    m.busy += 1;
+                }
+                m.accept_frames = true;
+            }
+            m.engine = Some(engine);
+            generation
+        };
+        self.video.set_visible_child_name("placeholder");
+        let weak = Rc::downgrade(self);
+        glib::spawn_future_local(async move {
+            while let Ok(event) = events.recv().await {
+                let Some(p) = weak.upgrade() else { break };
+                if p.m.borrow().generation != generation {
+                    // An engine that was replaced: let it finish quietly.
+                    continue;
+                }
+                p.handle(event);
+            }
+        });
+        self.refresh();
+    }
+
+    /// Queues a command; the controls wait for its answer.
+    fn send(self: &Rc<Self>, command: Command) {
+        {
+            let mut m = self.m.borrow_mut();
+            let Some(engine) = &m.engine else { return };
+            engine.send(command);
+            m.busy += 1;
+            match command {
+                Command::Play | Command::LabPlay | Command::PlayAgain => m.accept_frames = true,
+                Command::Stop | Command::Teardown => m.accept_frames = false,
+                _ => {}
+            }
+        }
+        if matches!(
+            command,
+            Command::Play | Command::LabPlay | Command::PlayAgain
+        ) {
+            self.banner.hide();
+        }
+        self.refresh();
+    }
+
+    fn toggle_play(self: &Rc<Self>) {
+        let (input, connected, connecting, target) = {
+            let m = self.m.borrow();
+            (m.input(), m.connected, m.connecting, m.target.clone())
+        };
+        if !input.sensitivity().play_pause {
+            return;
+        }
+        if !connected && !connecting {
+            // After a failure Play means "try again".
+            if let Some(t) = target {
+                self.banner.hide();
+                self.connect(t, true);
+            }
+            return;
+        }
+        match input.toggle() {
+            Toggle::Play => self.send(Command::Play),
+            Toggle::Pause => self.send(Command::Pause),
+        }
+    }
+
+    fn stop(self: &Rc<Self>) {
+        if !self.m.borrow().input().sensitivity().stop {
+            return;
+        }
+        self.send(Command::Stop);
+    }
+
+    fn skip(self: &Rc<Self>, skip: Skip) {
+        let (ok, lab, frame, total) = {
+            let m = self.m.borrow();
+            (
+                m.input().sensitivity().skip,
+                m.is_lab_target(),
+                m.frame.max(1),
+                m.info.total_frames(),
+            )
+        };
+        if !ok {
+            return;
+        }
+        let step = LAB_SKIP_FRAMES;
+        let (seek, target) = match skip {
+            Skip::Restart => (Seek::Restart, 1),
+            Skip::Back => (
+                if lab {
+                    Seek::Backward(Position::Frames(step))
+                } else {
+                    Seek::Backward(Position::Seconds(1.0))
+                },
+                frame.saturating_sub(step).max(1),
+            ),
+            Skip::Forward => (
+                if lab {
+                    Seek::Forward(Position::Frames(step))
+                } else {
+                    Seek::Forward(Position::Seconds(1.0))
+                },
+                total.map_or(frame + step, |t| (frame + step).min(t)),
+            ),
+        };
+        self.preview_position(target);
+        self.send(Command::Seek(seek));
+    }
+
+    fn on_slider(self: &Rc<Self>, value: f64) {
+        if !self.m.borrow().input().sensitivity().seek {
+            return;
+        }
+        let frame = value.round().max(1.0) as u64;
+        self.preview_position(frame);
+        let weak = Rc::downgrade(self);
+        let timer = glib::timeout_add_local_once(SEEK_DEBOUNCE, move || {
+            if let Some(p) = weak.upgrade() {
+                p.m.borrow_mut().seek_timer = None;
+                p.send(Command::Seek(Seek::To(Position::Frames(frame - 1))));
+            }
+        });
+        if let Some(old) = self.m.borrow_mut().seek_timer.replace(timer) {
+            old.remove();
+        }
+    }
+
+    /// Shows `frame` as the position at once, and keeps incoming frames of the old position
+    /// from moving the slider back for a moment.
+    fn preview_position(&self, frame: u64) {
+        {
+            let mut m = self.m.borrow_mut();
+            m.frame = frame;
+            m.hold_slider_until = Some(Instant::now() + SLIDER_HOLD);
+        }
+        self.update_position(true);
+    }
+
+    fn remedy(self: &Rc<Self>, remedy: Remedy) {
+        let (target, connected, lab_mode) = {
+            let m = self.m.borrow();
+            (m.target.clone(), m.connected, m.lab_mode)
+        };
+        match remedy {
+            Remedy::Reconnect => {
+                if let Some(t) = target {
+                    self.connect(t, !lab_mode);
+                }
+            }
+            Remedy::PlayAgain => {
+                if connected {
+                    self.send(Command::PlayAgain);
+                } else if let Some(t) = target {
+                    self.connect(t, true);
+                }
+            }
+            Remedy::Dismiss => {}
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Engine events
+    // ----------------------------------------------------------------------------------------
+
+    fn handle(self: &Rc<Self>, event: UiEvent) {
+        match event {
+            UiEvent::Connected => {
+                let mut m = self.m.borrow_mut();
+                m.connecting = false;
+                m.connected = true;
+                m.state = Some(State::Init);
+            }
+            UiEvent::ConnectFailed(e) => {
+                {
+                    let mut m = self.m.borrow_mut();
+                    m.connecting = false;
+                    m.connected = false;
+                    m.busy = 0;
+                    m.engine = None;
+                }
+                self.explain(&e);
+            }
+            UiEvent::Done(command) => {
+                let mut m = self.m.borrow_mut();
+                m.busy = m.busy.saturating_sub(1);
+                if matches!(command, Command::Stop | Command::Teardown) {
+                    m.frame = 0;
+                    m.showing_video = false;
+                    drop(m);
+                    self.update_position(true);
+                }
+            }
+            UiEvent::Failed(command, e) => {
+                {
+                    let mut m = self.m.borrow_mut();
+                    m.busy = m.busy.saturating_sub(1);
+                    if matches!(command, Command::Seek(_)) {
+                        m.hold_slider_until = None;
+                    }
+                }
+                self.explain(&e);
+            }
+            UiEvent::State(state) => {
+                let mut m = self.m.borrow_mut();
+                m.state = Some(state);
+                if state == State::Init {
+                    m.frame = 0;
+                    m.showing_video = false;
+                    m.accept_frames = false;
+                    drop(m);
+                    self.update_position(true);
+                }
+            }
+            UiEvent::FrameReady => {
+                let frame = self.m.borrow().engine.as_ref().and_then(Engine::take_frame);
+                if let Some(f) = frame {
+                    self.show_frame(f);
+                }
+                return;
+            }
+            UiEvent::Stats(stats) => {
+                let (shown, undecodable) = {
+                    let m = self.m.borrow();
+                    let undecodable = m.engine.as_ref().map_or(0, Engine::undecodable_frames);
+                    (m.frames_shown, undecodable)
+                };
+                // Frames that arrived whole but would not decode are broken to the viewer too.
+                let mut stats = stats;
+                stats.frames_broken += undecodable;
+                self.stats.push(&stats, shown);
+                return;
+            }
+            UiEvent::Description(d) => {
+                {
+                    let mut m = self.m.borrow_mut();
+                    m.info.merge(StreamInfo::from_description(&d.text));
+                    m.description = Some(d);
+                }
+                self.update_position(true);
+                self.update_info_dialog();
+            }
+            UiEvent::EndOfStream => {
+                // After Stop or TEARDOWN the server says goodbye too (RTCP BYE); only an end
+                // the user did not ask for is news.
+                if self.m.borrow().accept_frames {
+                    self.banner.show(&Explanation::end_of_stream());
+                }
+            }
+            UiEvent::Background(e) => self.explain(&e),
+            UiEvent::Wire(message) => {
+                self.log.add(&message);
+                if message.direction == Direction::FromServer {
+                    if let Some(n) = lab_frames(&message.text) {
+                        let changed = {
+                            let mut m = self.m.borrow_mut();
+                            let changed = m.info.frames != Some(n);
+                            m.info.frames = Some(n);
+                            changed
+                        };
+                        if changed {
+                            self.update_position(true);
+                        }
+                    }
+                }
+                return;
+            }
+            UiEvent::Transport(t) => {
+                self.m.borrow_mut().transport = t;
+                return;
+            }
+            UiEvent::Finished => {
+                if self.m.borrow().quitting {
+                    self.finish_quit();
+                }
+                return;
+            }
+        }
+        self.refresh();
+    }
+
+    fn explain(&self, e: &rtsp_core::client::ClientError) {
+        let Some(target) = self.m.borrow().target.clone() else {
+            return;
+        };
+        if let Some(x) = explain(e, &target.name(), &target.server_label()) {
+            self.banner.show(&x);
+        }
+    }
+
+    fn show_frame(&self, f: ShownFrame) {
+        {
+            let mut m = self.m.borrow_mut();
+            if !m.accept_frames {
+                return;
+            }
+            m.frame = if m.is_lab_target() {
+                f.number
+            } else {
+                m.info.frame_at(f.pts)
+            };
+            m.frames_shown += 1;
+            if !m.showing_video {
+                m.showing_video = true;
+                drop(m);
+                self.video.set_visible_child_name("picture");
+            }
+        }
+        self.picture.set_paintable(Some(&f.texture));
+        self.update_position(false);
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Showing the model
+    // ----------------------------------------------------------------------------------------
+
+    /// Position labels and slider. `force` moves the slider even while the user holds it.
+    fn update_position(&self, force: bool) {
+        let mut m = self.m.borrow_mut();
+        let total = m.info.total_frames();
+        let frame = m.frame;
+        let live = m.info.live;
+        let held = m
+            .hold_slider_until
+            .is_some_and(|until| Instant::now() < until);
+        if !held {
+            m.hold_slider_until = None;
+        }
+        let total_changed = m.slider_total != total;
+        m.slider_total = total;
+        let time = m.info.time_of(frame.max(1));
+        let length = m.info.length();
+        drop(m);
+        if held && !force {
+            return;
+        }
+        if total_changed {
+            let upper = total.unwrap_or(1).max(2) as f64;
+            self.scale.set_range(1.0, upper);
+        }
+        self.scale.set_value(frame.max(1) as f64);
+        self.elapsed.set_label(&format::clock(if frame == 0 {
+            Duration::ZERO
+        } else {
+            time
+        }));
+        self.total.set_label(&match (length, live) {
+            (_, true) => "LIVE".to_owned(),
+            (Some(len), false) => format::clock(len),
+            (None, false) => "–:––".to_owned(),
+        });
+        self.frame_label
+            .set_label(&format::frame_counter(frame, total));
+    }
+
+    /// Control sensitivity, icons, the state pill and the placeholder.
+    fn refresh(&self) {
+        let m = self.m.borrow();
+        let input = m.input();
+        let s = input.sensitivity();
+        let has_target = m.target.is_some();
+        self.play.set_sensitive(s.play_pause && has_target);
+        let (icon, tip) = if s.shows_pause {
+            ("media-playback-pause-symbolic", "Pause (Space)")
+        } else {
+            ("media-playback-start-symbolic", "Play (Space)")
+        };
+        self.play.set_icon_name(icon);
+        self.play.set_tooltip_text(Some(tip));
+        self.stop.set_sensitive(s.stop);
+        self.scale.set_sensitive(s.seek);
+        for b in [&self.back, &self.forward, &self.restart] {
+            b.set_sensitive(s.skip);
+        }
+        self.lab_setup.set_sensitive(s.lab_setup);
+        self.lab_play.set_sensitive(s.lab_play);
+        self.lab_pause.set_sensitive(s.lab_pause);
+        self.lab_teardown.set_sensitive(s.lab_teardown);
+        self.lab_describe.set_sensitive(s.describe);
+        if let Some(a) = self
+            .window
+            .lookup_action("info")
+            .and_then(|a| a.downcast::<gio::SimpleAction>().ok())
+        {
+            a.set_enabled(has_target);
+        }
+        let state = m.state();
+        for class in ["state-init", "state-ready", "state-playing"] {
+            self.state_pill.remove_css_class(class);
+        }
+        self.state_pill.add_css_class(match state {
+            State::Init => "state-init",
+            State::Ready => "state-ready",
+            State::Playing => "state-playing",
+        });
+        self.state_pill.set_label(if m.connected || m.connecting {
+            state.as_str()
+        } else {
+            "OFFLINE"
+        });
+        // The placeholder tells what to do next.
+        let name = m
+            .target
+            .as_ref()
+            .map(StreamTarget::name)
+            .unwrap_or_default();
+        let server = m
+            .target
+            .as_ref()
+            .map(StreamTarget::server_label)
+            .unwrap_or_default();
+        let (icon, hint) = if m.connecting {
+            (None, format!("Connecting to {server}…"))
+        } else if !m.connected {
+            (
+                Some("network-offline-symbolic"),
+                "Not connected. Press Play to try again.".to_owned(),
+            )
+        } else if m.lab_mode {
+            match state {
+                State::Init => (
+                    Some("applications-science-symbolic"),
+                    "Press SETUP to create a session, then PLAY.".to_owned(),
+                ),
+                State::Ready => (
+                    Some("media-playback-start-symbolic"),
+                    "The session is READY: press PLAY.".to_owned(),
+                ),
+                State::Playing => (
+                    Some("media-playback-start-symbolic"),
+                    "PLAYING: waiting for frames…".to_owned(),
+                ),
+            }
+        } else {
+            (
+                Some("media-playback-start-symbolic"),
+                "Press Play or Space to start.".to_owned(),
+            )
+        };
+        self.spinner.set_visible(icon.is_none());
+        self.spinner.set_spinning(icon.is_none());
+        self.placeholder_icon.set_visible(icon.is_some());
+        if let Some(icon) = icon {
+            self.placeholder_icon.set_icon_name(Some(icon));
+        }
+        self.placeholder_title.set_label(&name);
+        self.placeholder_hint.set_label(&hint);
+        let show_video = m.showing_video;
+        drop(m);
+        if !show_video {
+            self.video.set_visible_child_name("placeholder");
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Dialogs
+    // ----------------------------------------------------------------------------------------
+
+    fn show_info(self: &Rc<Self>, ask_server: bool) {
+        if self.m.borrow().target.is_none() {
+            return;
+        }
+        let open = self
+            .info_dialog
+            .borrow()
+            .as_ref()
+            .is_some_and(InfoDialog::is_open);
+        if !open {
+            let parent: &gtk::Window = self.window.upcast_ref();
+            *self.info_dialog.borrow_mut() = Some(InfoDialog::open(parent));
+        }
+        self.update_info_dialog();
+        let can_describe = self.m.borrow().input().sensitivity().describe;
+        if ask_server && can_describe {
+            self.send(Command::Describe);
+        }
+    }
+
+    fn update_info_dialog(&self) {
+        let dialog = self.info_dialog.borrow();
+        let Some(d) = dialog.as_ref().filter(|d| d.is_open()) else {
+            return;
+        };
+        let m = self.m.borrow();
+        if let Some(target) = &m.target {
+            d.update(target, &m.info, m.transport, m.description.as_ref());
+        }
+    }
+
+    fn show_about(&self) {
+        let about = gtk::AboutDialog::builder()
+            .transient_for(&self.window)
+            .modal(true)
+            .program_name("RTSP Player")
+            .version(env!("CARGO_PKG_VERSION"))
+            .comments(
+                "Plays RTSP/RTP MJPEG streams, and steps through the networking lab’s \
+                 protocol one request at a time.",
+            )
+            .logo_icon_name("camera-video-symbolic")
+            .license_type(gtk::License::MitX11)
+            .build();
+        about.present();
+    }
+
+    fn toggle_fullscreen(&self) {
+        if self.window.is_fullscreen() {
+            self.window.unfullscreen();
+        } else {
+            self.window.fullscreen();
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Closing
+    // ----------------------------------------------------------------------------------------
+
+    fn on_close_request(self: &Rc<Self>) -> glib::Propagation {
+        let (may_close, quitting, playing) = {
+            let m = self.m.borrow();
+            (m.may_close, m.quitting, m.state() == State::Playing)
+        };
+        if may_close {
+            return glib::Propagation::Proceed;
+        }
+        if !quitting {
+            if playing {
+                self.confirm_close();
+            } else {
+                self.begin_quit();
+            }
+        }
+        glib::Propagation::Stop
+    }
+
+    /// Asks before quitting while playing; the stream pauses meanwhile and resumes on Cancel
+    /// (what the lab report's client does).
+    #[allow(deprecated)] // GtkMessageDialog is deprecated from GTK 4.10; this is 4.8.
+    fn confirm_close(self: &Rc<Self>) {
+        self.send(Command::Pause);
+        let name = self
+            .m
+            .borrow()
+            .target
+            .as_ref()
+            .map(StreamTarget::name)
+            .unwrap_or_default();
+        let dialog = gtk::MessageDialog::builder()
+            .transient_for(&self.window)
+            .modal(true)
+            .message_type(gtk::MessageType::Question)
+            .text("Stop Playing and Quit?")
+            .secondary_text(format!(
+                "“{name}” is playing. It is paused now; quitting ends the session with the \
+                 server (TEARDOWN)."
+            ))
+            .build();
+        dialog.add_button("Keep Playing", gtk::ResponseType::Cancel);
+        if let Some(quit) = dialog
+            .add_button("Quit", gtk::ResponseType::Accept)
+            .downcast_ref::<gtk::Button>()
+        {
+            quit.add_css_class("destructive-action");
+        }
+        dialog.set_default_response(gtk::ResponseType::Cancel);
+        let weak = Rc::downgrade(self);
+        dialog.connect_response(move |d, response| {
+            d.destroy();
+            let Some(p) = weak.upgrade() else { return };
+            if response == gtk::ResponseType::Accept {
+                p.begin_quit();
+            } else {
+                p.send(Command::Play);
+            }
+        });
+        dialog.present();
+    }
+
+    /// Tears down cleanly, then closes (or closes anyway after a grace period).
+    fn begin_quit(self: &Rc<Self>) {
+        let engine_running = {
+            let mut m = self.m.borrow_mut();
+            if m.quitting {
+                return;
+            }
+            m.quitting = true;
+            match &m.engine {
+                Some(e) => {
+                    e.shutdown();
+                    true
+                }
+                None => false,
+            }
+        };
+        if !engine_running {
+            self.finish_quit();
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        glib::timeout_add_local_once(QUIT_GRACE, move || {
+            if let Some(p) = weak.upgrade() {
+                p.finish_quit();
+            }
+        });
+    }
+
+    fn finish_quit(&self) {
+        {
+            let mut m = self.m.borrow_mut();
+            if m.may_close {
+                return;
+            }
+            m.may_close = true;
+            m.engine = None;
+        }
+        self.window.close();
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Test hooks
+    // ----------------------------------------------------------------------------------------
+
+    fn schedule_test_hooks(self: &Rc<Self>) {
+        for spec in &self.options.screenshots {
+            let Some(at) = spec.at else { continue };
+            let file = spec.file.clone();
+            let weak = Rc::downgrade(self);
+            glib::timeout_add_local_once(at, move || {
+                if let Some(p) = weak.upgrade() {
+                    p.screenshot(file, Box::new(|| {}));
+                }
+            });
+        }
+        if let Some(after) = self.options.exit_after {
+            let weak = Rc::downgrade(self);
+            glib::timeout_add_local_once(after, move || {
+                let Some(p) = weak.upgrade() else { return };
+                let at_exit: Vec<_> = p
+                    .options
+                    .screenshots
+                    .iter()
+                    .filter(|s| s.at.is_none())
+                    .map(|s| s.file.clone())
+                    .collect();
+                p.print_report();
+                p.screenshots_then_quit(at_exit);
+            });
+        }
+    }
+
+    /// Takes the screenshots one after the other, then quits.
+    fn screenshots_then_quit(self: &Rc<Self>, mut files: Vec<std::path::PathBuf>) {
+        let Some(file) = files.pop() else {
+            self.begin_quit();
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        self.screenshot(
+            file,
+            Box::new(move || {
+                if let Some(p) = weak.upgrade() {
+                    p.screenshots_then_quit(files);
+                }
+            }),
+        );
+    }
+
+    fn screenshot(&self, file: std::path::PathBuf, then: Box<dyn FnOnce()>) {
+        let window: &gtk::Window = self.window.upcast_ref();
+        let code = Rc::clone(&self.exit_code);
+        let shown = file.display().to_string();
+        screenshot::save_after_paint(window, &file, move |result| {
+            match result {
+                Ok(()) => println!("screenshot: {shown}"),
+                Err(e) => {
+                    eprintln!("rtsp-player: screenshot failed: {e}");
+                    code.set(1);
+                }
+            }
+            then();
+        });
+    }
+
+    /// One line for tests and logs: what was shown.
+    fn print_report(&self) {
+        let m = self.m.borrow();
+        println!(
+            "shown: {} frames, last {}, state {}, lab mode {}",
+            m.frames_shown,
+            format::frame_counter(m.frame, m.info.total_frames()),
+            m.state(),
+            if m.lab_mode { "on" } else { "off" },
+        );
+        if let Some(title) = self.banner.shown_title() {
+            println!("banner: {title}");
+        }
+    }
+}
+
+/// The skip buttons.
+#[derive(Debug, Clone, Copy)]
+enum Skip {
+    Back,
+    Forward,
+    Restart,
+}

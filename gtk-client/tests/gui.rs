@@ -1,0 +1,242 @@
+//! The window under a private X server: `rtsp-player` plays the sample from the project's server,
+//! and its screenshots prove frames were shown (not blank, different a few seconds apart), in
+//! normal mode and in lab mode. Skipped, loudly, only when Xvfb is missing (CI installs it).
+//!
+//! `UPDATE_SCREENSHOTS=1 cargo test -p gtk-client --test gui` also refreshes the README's
+//! pictures in `docs/screenshots/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{run_player, texts, Server, TempDir, Xvfb};
+
+const LIMIT: Duration = Duration::from_secs(90);
+
+fn update_screenshots() -> bool {
+    std::env::var_os("UPDATE_SCREENSHOTS").is_some_and(|v| v != "0")
+}
+
+fn docs_screenshot(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/screenshots")
+        .join(name)
+}
+
+/// Frames shown, from the player's `shown: N frames, ...` report line.
+fn frames_shown(stdout: &str) -> u64 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("shown: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no report line in:\n{stdout}"))
+}
+
+/// The picture's pixels, with a check that it is a real window picture and not blank.
+fn load_picture(path: &Path) -> image::RgbaImage {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgba8();
+    assert!(
+        img.width() >= 600 && img.height() >= 400,
+        "{}",
+        path.display()
+    );
+    let mut colours = std::collections::HashSet::new();
+    for p in img.pixels().step_by(7) {
+        colours.insert(p.0);
+        if colours.len() > 64 {
+            break;
+        }
+    }
+    assert!(
+        colours.len() > 64,
+        "{} is nearly blank ({} colours)",
+        path.display(),
+        colours.len()
+    );
+    img
+}
+
+/// Fraction of pixels in the region that differ between the pictures.
+fn changed_fraction(
+    a: &image::RgbaImage,
+    b: &image::RgbaImage,
+    region: (u32, u32, u32, u32),
+) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let (x0, y0, w, h) = region;
+    let mut changed = 0u64;
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            if a.get_pixel(x, y) != b.get_pixel(x, y) {
+                changed += 1;
+            }
+        }
+    }
+    changed as f64 / (u64::from(w) * u64::from(h)) as f64
+}
+
+/// The top-left part of the window, where the video is in both layouts.
+fn video_region(img: &image::RgbaImage) -> (u32, u32, u32, u32) {
+    (0, 60, img.width() / 2, img.height() / 2)
+}
+
+fn check_two_moments(dir: &Path, stdout: &str) -> (PathBuf, PathBuf) {
+    let (early, late) = (dir.join("early.png"), dir.join("late.png"));
+    assert!(
+        stdout.contains(&format!("screenshot: {}", early.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("screenshot: {}", late.display())),
+        "{stdout}"
+    );
+    let a = load_picture(&early);
+    let b = load_picture(&late);
+    let changed = changed_fraction(&a, &b, video_region(&a));
+    assert!(
+        changed > 0.01,
+        "the video did not change between the screenshots ({:.2} % of pixels)",
+        changed * 100.0
+    );
+    (early, late)
+}
+
+#[test]
+fn normal_mode_plays_the_sample() {
+    let Some(x) = Xvfb::start() else { return };
+    let server = Server::start(&common::media_dir());
+    let shots = TempDir::new("shots");
+    let early = format!("2.5:{}", shots.path().join("early.png").display());
+    let late = shots.path().join("late.png").display().to_string();
+    // For the README: long enough for the graph to say something.
+    let exit_after = if update_screenshots() { "23" } else { "6" };
+    let out = run_player(
+        Some(&x.display),
+        &[
+            "--stats",
+            "--window-size",
+            "1100x680",
+            "--exit-after",
+            exit_after,
+            "--screenshot",
+            &early,
+            "--screenshot",
+            &late,
+            &server.url("movie.Mjpeg"),
+        ],
+        LIMIT,
+    );
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    let shown = frames_shown(&stdout);
+    assert!(shown >= 20, "only {shown} frames shown:\n{stdout}");
+    assert!(
+        stdout.contains("/ 500, state PLAYING, lab mode off"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("banner:"), "an error was shown:\n{stdout}");
+    let (_, late) = check_two_moments(shots.path(), &stdout);
+    if update_screenshots() {
+        std::fs::create_dir_all(docs_screenshot("")).unwrap();
+        std::fs::copy(&late, docs_screenshot("player.png")).unwrap();
+    }
+}
+
+#[test]
+fn lab_mode_steps_through_the_protocol() {
+    let Some(x) = Xvfb::start() else { return };
+    let server = Server::start(&common::media_dir());
+    let shots = TempDir::new("shots");
+    let early = format!("2.5:{}", shots.path().join("early.png").display());
+    let late = shots.path().join("late.png").display().to_string();
+    let port = server.port.to_string();
+    // The lab's four arguments start lab mode; --autoplay presses SETUP, then PLAY.
+    let out = run_player(
+        Some(&x.display),
+        &[
+            "--autoplay",
+            "--window-size",
+            "1100x680",
+            "--exit-after",
+            "6",
+            "--screenshot",
+            &early,
+            "--screenshot",
+            &late,
+            "127.0.0.1",
+            &port,
+            "0",
+            "movie.Mjpeg",
+        ],
+        LIMIT,
+    );
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    let shown = frames_shown(&stdout);
+    assert!(shown >= 20, "only {shown} frames shown:\n{stdout}");
+    // The total comes from the lab extension's `Frames:` reply line.
+    assert!(
+        stdout.contains("/ 500, state PLAYING, lab mode on"),
+        "{stdout}"
+    );
+    let (_, late) = check_two_moments(shots.path(), &stdout);
+    if update_screenshots() {
+        std::fs::create_dir_all(docs_screenshot("")).unwrap();
+        std::fs::copy(&late, docs_screenshot("lab-mode.png")).unwrap();
+    }
+}
+
+#[test]
+fn lab_mode_waits_for_setup() {
+    let Some(x) = Xvfb::start() else { return };
+    let server = Server::start(&common::media_dir());
+    let port = server.port.to_string();
+    let out = run_player(
+        Some(&x.display),
+        &[
+            "--exit-after",
+            "1.5",
+            "127.0.0.1",
+            &port,
+            "0",
+            "movie.Mjpeg",
+        ],
+        LIMIT,
+    );
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    assert!(
+        stdout.contains("shown: 0 frames, last frame 0, state INIT, lab mode on"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_file_is_explained_in_the_banner() {
+    let Some(x) = Xvfb::start() else { return };
+    let server = Server::start(&common::media_dir());
+    let shots = TempDir::new("shots");
+    let shot = shots.path().join("missing.png");
+    let out = run_player(
+        Some(&x.display),
+        &[
+            "--exit-after",
+            "2",
+            "--screenshot",
+            shot.to_str().unwrap(),
+            &server.url("missing.Mjpeg"),
+        ],
+        LIMIT,
+    );
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    assert!(stdout.contains("banner: Stream not found"), "{stdout}");
+    assert!(stdout.contains("shown: 0 frames"), "{stdout}");
+    load_picture(&shot);
+}
