@@ -6,9 +6,11 @@ The protocol work runs in the Rust engine's threads; this module only adapts it 
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -92,6 +94,17 @@ class EndOfStream:
 
 Event = Frame | StateChanged | Stats | Description | ErrorEvent | EndOfStream
 """Everything :meth:`Client.events` yields, in the order it happened."""
+
+
+_open_clients: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_clients() -> None:
+    # Before the interpreter finalizes: sends TEARDOWN and stops the callback threads while
+    # they can still exit normally.
+    for client in list(_open_clients):
+        client.close()
 
 
 def _event(raw: tuple[str, Any]) -> Event:
@@ -205,6 +218,7 @@ class Client:
             zip(("frame", "event", "stats", "error", "end"), callbacks, strict=True)
         )
         self._pump: threading.Thread | None = None
+        _open_clients.add(self)
         if any(callbacks):
             self._pump = threading.Thread(
                 target=self._deliver, name="rtsp-core-callbacks", daemon=True
@@ -385,10 +399,11 @@ class Client:
     def close(self) -> None:
         """TEARDOWN if a session exists, then stop the engine. Idempotent."""
         self._core.close()
+        _open_clients.discard(self)
         pump, self._pump = self._pump, None
         if pump is not None and pump is not threading.current_thread():
             pump.join(timeout=5)
-        # Callbacks stay off after close: next_event() just returns None.
+        # Keep the marker: a callback client still refuses frames() after close.
         self._pump = pump
 
     def __enter__(self) -> Client:
