@@ -71,6 +71,15 @@ pub fn classify(req: &Request) -> Result<Incoming, Refusal> {
     let cseq = req
         .cseq()
         .ok_or(Refusal::BadRequest("missing or invalid CSeq"))?;
+    // Two different CSeqs leave no right number to answer with (RFC 2326 12.17: one per
+    // request); repeating the same one is harmless.
+    if req
+        .headers()
+        .get_all("CSeq")
+        .any(|v| v.trim().parse::<u32>().ok() != Some(cseq))
+    {
+        return Err(Refusal::BadRequest("conflicting CSeq headers"));
+    }
     // Method problems come before anything else: a method we do not serve says so whatever
     // session or URL it names.
     let intent_kind = match req.method() {
@@ -166,6 +175,16 @@ mod tests {
 
     fn status(text: &str) -> u16 {
         classify(&parse(text)).unwrap_err().status()
+    }
+
+    #[test]
+    fn conflicting_cseqs_are_refused() {
+        assert_eq!(
+            status("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nCSeq: 2\r\n\r\n"),
+            400
+        );
+        let same = classify(&parse("OPTIONS * RTSP/1.0\r\nCSeq: 3\r\nCSeq: 3\r\n\r\n"));
+        assert_eq!(same.unwrap().cseq, 3);
     }
 
     #[test]

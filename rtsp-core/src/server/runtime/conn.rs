@@ -66,6 +66,10 @@ pub struct ConnState {
     pub close_after_flush: bool,
     /// An error reply was queued; ignore further input.
     pub refused: bool,
+    /// Since when a request has been partially received (`None` when none is pending). A peer
+    /// that trickles a request byte by byte keeps `last_activity` fresh, so this is what bounds
+    /// how long it can hold a connection slot.
+    pub partial_since: Option<Instant>,
 }
 
 impl ConnState {
@@ -91,6 +95,7 @@ impl ConnState {
             last_activity: Instant::now(),
             close_after_flush: false,
             refused: false,
+            partial_since: None,
         }
     }
 
@@ -98,6 +103,20 @@ impl ConnState {
     /// [`ConnState::next_inbound`]; the result only says whether to keep reading.
     pub fn take_input(&mut self, data: &[u8]) -> Result<(), ParseError> {
         self.parser.push(data)
+    }
+
+    /// Note whether a partial request is pending after the input was drained.
+    pub fn track_partial(&mut self, now: Instant) {
+        if self.parser.is_idle() {
+            self.partial_since = None;
+        } else if self.partial_since.is_none() {
+            self.partial_since = Some(now);
+        }
+    }
+
+    /// Has a request been arriving for longer than `limit`?
+    pub fn partial_overdue(&self, limit: std::time::Duration) -> bool {
+        self.partial_since.is_some_and(|t| t.elapsed() > limit)
     }
 
     /// The parser overflowed: queue the error reply.

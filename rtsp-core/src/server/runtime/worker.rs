@@ -317,6 +317,9 @@ impl Loop {
                     // The end of a read is the message boundary of the lab dialect, whose
                     // messages end where the peer's write ends.
                     self.drain_messages(registry, id);
+                    if let Some(conn) = self.conns.get_mut(&id) {
+                        conn.track_partial(Instant::now());
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -455,7 +458,12 @@ impl Loop {
         let idle: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(_, c)| !c.has_live_session(ctx) && c.last_activity.elapsed() > timeout)
+            .filter(|(_, c)| {
+                // A request still arriving after the session timeout is a slowloris (or a
+                // dead peer): cut it off whatever sessions the connection holds.
+                c.partial_overdue(timeout)
+                    || (!c.has_live_session(ctx) && c.last_activity.elapsed() > timeout)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in idle {
