@@ -12,6 +12,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-bad
   gir1.2-gst-rtsp-server-1.0        # GStreamer's RTSP server: third-party server for tests/benchmarks
   python3-gi
+  python3-venv python3-tk            # Python bindings: venv for the test, tkinter for the lab client
   libgtk-4-dev                      # the GTK4 player
   xvfb xauth                        # headless display for GUI tests
 )

@@ -1,0 +1,68 @@
+"""rtsp_core: the rtsp-core RTSP/RTP/RTP-JPEG engine (Rust) for Python.
+
+Drop-in classes with the networking lab's names and signatures:
+
+- :class:`RtpPacket`: ``encode(version, padding, extension, cc, seqnum, marker, pt, ssrc,
+  payload)``, ``decode(byteStream)``, ``version()``, ``seqNum()``, ``timestamp()``,
+  ``payloadType()``, ``getPayload()``, ``getPacket()``.
+- :class:`VideoStream`: ``VideoStream(filename)``, ``nextFrame()``, ``frameNbr()``, plus the
+  report's ``totalFrames()``, ``forward()``, ``backward()``, ``restart()``, ``toFrame()``.
+- :class:`rtsp_core.lab.Client`: the lab's Tk client on the engine (see ``rtsp_core.lab``).
+
+A Pythonic API:
+
+- :class:`Client`: RTSP client (standard and lab dialects, UDP or TCP), a context manager
+  with an iterator of frames, optional callbacks and :class:`Stats`.
+- :class:`Server`: the project's RTSP server running inside this process.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    ClientClosedError,
+    InvalidTarget,
+    MediaError,
+    ProtocolError,
+    RtspConnectionError,
+    RtspConnectionRefusedError,
+    RtspError,
+    RtspTimeoutError,
+    StateError,
+    StatusError,
+)
+from ._native import ENGINE_VERSION, Frame, RtpPacket, Server, VideoStream
+from .client import (
+    Client,
+    Description,
+    EndOfStream,
+    ErrorEvent,
+    Event,
+    StateChanged,
+    Stats,
+)
+
+__version__ = ENGINE_VERSION
+
+__all__ = [
+    "Client",
+    "ClientClosedError",
+    "Description",
+    "EndOfStream",
+    "ErrorEvent",
+    "Event",
+    "Frame",
+    "InvalidTarget",
+    "MediaError",
+    "ProtocolError",
+    "RtpPacket",
+    "RtspConnectionError",
+    "RtspConnectionRefusedError",
+    "RtspError",
+    "RtspTimeoutError",
+    "Server",
+    "StateChanged",
+    "StateError",
+    "Stats",
+    "StatusError",
+    "VideoStream",
+]

@@ -1,0 +1,80 @@
+"""Exceptions raised by rtsp_core.
+
+Every error of the RTSP client derives from :class:`RtspError`. Some also derive from the
+built-in exception a caller would naturally catch: a refused connection is a
+``ConnectionRefusedError``, a missing reply a ``TimeoutError``, a bad URL a ``ValueError``.
+A media file that is not MJPEG raises :class:`MediaError`, which is both an ``OSError`` (so the
+lab's server, which catches ``IOError``, answers 404 instead of crashing) and a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClientClosedError",
+    "InvalidTarget",
+    "MediaError",
+    "ProtocolError",
+    "RtspConnectionError",
+    "RtspConnectionRefusedError",
+    "RtspError",
+    "RtspTimeoutError",
+    "StateError",
+    "StatusError",
+]
+
+
+class RtspError(Exception):
+    """Base class of every error of the RTSP client."""
+
+
+class InvalidTarget(RtspError, ValueError):
+    """The URL or the lab target (host, port, file name) cannot be used."""
+
+
+class RtspConnectionError(RtspError, ConnectionError):
+    """The RTSP connection failed or was closed by the server."""
+
+
+class RtspConnectionRefusedError(RtspConnectionError, ConnectionRefusedError):
+    """Nothing listens on the server's address and port."""
+
+
+class RtspTimeoutError(RtspError, TimeoutError):
+    """No reply (or no frame) arrived in time.
+
+    The lab's Python server answers errors such as an unknown file with silence, so against a
+    lab server this usually means the file name is wrong.
+    """
+
+
+class StatusError(RtspError):
+    """The server answered a request with a non-2xx status (404 for an unknown file).
+
+    Attributes: ``method`` (the request), ``code`` (the status code), ``reason`` (the phrase).
+    """
+
+    method: str
+    code: int
+    reason: str
+
+    def __init__(self, message: str, method: str = "", code: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.code = code
+        self.reason = reason
+
+
+class StateError(RtspError):
+    """The request is not allowed in the session's state (for example PLAY before SETUP)."""
+
+
+class ProtocolError(RtspError):
+    """The server's reply is malformed, or it offers nothing this client can play."""
+
+
+class ClientClosedError(RtspError):
+    """The client was closed."""
+
+
+class MediaError(OSError, ValueError):
+    """A media file is not a usable MJPEG file (corrupt, empty, too large)."""

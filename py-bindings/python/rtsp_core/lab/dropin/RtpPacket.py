@@ -1,0 +1,1 @@
+from rtsp_core import RtpPacket  # noqa: F401  (the lab RtpPacket on the Rust engine)
