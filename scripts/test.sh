@@ -24,3 +24,11 @@ passed=$(grep -E '^test result:' target/cargo-test.log | awk '{s+=$4} END {print
 failed=$(grep -E '^test result:' target/cargo-test.log | awk '{s+=$6} END {print s+0}')
 
 printf '\nRust tests: %s passed, %s failed\n' "$passed" "$failed"
+
+step "Python bindings (pip install ./py-bindings, ruff, mypy, pytest)"
+bash scripts/test-python.sh 2>&1 | tee target/pytest.log
+summary=$(grep -E '^[0-9]+ (passed|failed)' target/pytest.log | tail -1)
+py_passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | awk '{print $1}')
+py_failed=$(grep -oE '[0-9]+ failed' <<<"$summary" | awk '{print $1}')
+
+printf '\nAll tests: %s passed, %s failed\n' "$((passed + ${py_passed:-0}))" "$((failed + ${py_failed:-0}))"

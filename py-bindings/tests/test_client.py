@@ -184,11 +184,6 @@ def test_play_from_a_position(server, sample_frames, transport):
     assert is_jpeg(frames[0].data)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="engine: when RTP outruns the PLAY reply, the first frame's pts misses the start "
-    "position (reported to the engine's maintainers)",
-)
 def test_first_frame_pts_after_play_from_a_position(server):
     for _ in range(3):
         with rtsp_core.Client(server.url("movie.Mjpeg"), transport="udp") as c:

@@ -135,9 +135,18 @@ impl MediaReceiver {
         s
     }
 
-    /// Records when PLAY was sent (for the first-frame latency).
-    pub fn on_play_sent(&mut self, now: Instant) {
+    /// Records when PLAY was sent (for the first-frame latency) and, for a PLAY from a
+    /// position, where presentation times restart: RTP may outrun the PLAY reply, and frames
+    /// that arrive first must already be placed at the requested position.
+    pub fn on_play_sent(&mut self, now: Instant, from_seconds: Option<f64>) {
         self.collector.on_play_sent(now);
+        if let Some(from) = from_seconds {
+            self.play_start = super::session::seconds(from);
+            self.position = self.play_start;
+            if let Kind::Standard { base, .. } = &mut self.kind {
+                *base = None;
+            }
+        }
     }
 
     /// Applies a PLAY reply: presentation times restart from its start position.

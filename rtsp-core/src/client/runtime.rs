@@ -573,11 +573,11 @@ impl Control {
         // Stale replies (to requests that timed out) must not be taken for this one.
         while conn.replies.try_recv().is_ok() {}
         conn.send(&bytes)?;
-        if matches!(request, Request::Play(_)) {
+        if let Request::Play(from) = request {
             let now = Instant::now();
             self.play_sent_at = Some(now);
             self.shared.packets_since_play.store(0, Ordering::SeqCst);
-            self.shared.media.lock().on_play_sent(now);
+            self.shared.media.lock().on_play_sent(now, from);
         }
         let deadline = Instant::now() + self.config.reply_timeout;
         loop {
