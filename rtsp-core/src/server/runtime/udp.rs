@@ -189,4 +189,29 @@ mod tests {
         let alloc2 = PortAllocator::new(IpAddr::V4(Ipv4Addr::LOCALHOST), taken);
         assert_ne!(alloc2.allocate().unwrap().rtp_port(), taken);
     }
+
+    #[test]
+    fn batches_arrive_whole_and_in_order() {
+        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        // More than one batch, with distinct sizes and contents.
+        let packets: Vec<Vec<u8>> = (0..BATCH + 9).map(|i| vec![i as u8; 100 + i]).collect();
+        let refs: Vec<&[u8]> = packets.iter().map(Vec::as_slice).collect();
+        send_batch(&tx, &refs, rx.local_addr().unwrap()).unwrap();
+        let mut buf = [0u8; 2048];
+        for p in &packets {
+            let (n, from) = rx.recv_from(&mut buf).unwrap();
+            assert_eq!(from, tx.local_addr().unwrap());
+            assert_eq!(&buf[..n], p.as_slice());
+        }
+        // A destination nobody listens on is not an error (the client may bind later).
+        let gone = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let dead = gone.local_addr().unwrap();
+        drop(gone);
+        for _ in 0..3 {
+            send_batch(&tx, &refs[..2], dead).unwrap();
+        }
+    }
 }
