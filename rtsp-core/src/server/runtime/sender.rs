@@ -18,6 +18,7 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 
 use crate::server::runtime::session::{Delivery, Flavor, Session};
+use crate::server::runtime::udp;
 use crate::server::runtime::wire;
 use crate::server::runtime::worker::WorkerMsg;
 
@@ -136,23 +137,30 @@ fn send_standard(session: &Arc<Session>, index: u64, ts: u32, scratch: &mut Vec<
     let delivery = session.delivery.read();
     let ok = match &*delivery {
         Some(Delivery::Udp(udp)) => {
+            // The frame's packets are built back to back in `scratch` and handed to the kernel
+            // in batches (one sendmmsg per batch on Linux): no allocation, few system calls.
             let mut ok = true;
-            for (i, payload) in payloads.iter().enumerate() {
+            for (c, chunk) in payloads.chunks(udp::BATCH).enumerate() {
                 scratch.clear();
-                wire::rtp_packet(
-                    scratch,
-                    i + 1 == count,
-                    seq as u16,
-                    ts,
-                    session.ssrc,
-                    payload,
-                );
-                if send_to(&udp.rtp, scratch, udp.rtp_dest).is_err() {
+                let mut ends = [0usize; udp::BATCH];
+                for ((j, payload), end) in chunk.iter().enumerate().zip(ends.iter_mut()) {
+                    let last = c * udp::BATCH + j + 1 == count;
+                    wire::rtp_packet(scratch, last, seq as u16, ts, session.ssrc, payload);
+                    *end = scratch.len();
+                    seq = seq.wrapping_add(1);
+                    octets += payload.len() as u64;
+                }
+                let mut packets: [&[u8]; udp::BATCH] = [&[]; udp::BATCH];
+                let mut start = 0;
+                for (slot, &end) in packets.iter_mut().zip(&ends).take(chunk.len()) {
+                    *slot = scratch.get(start..end).unwrap_or_default();
+                    start = end;
+                }
+                let batch = packets.get(..chunk.len()).unwrap_or_default();
+                if udp::send_batch(&udp.rtp, batch, udp.rtp_dest).is_err() {
                     ok = false;
                     break;
                 }
-                seq = seq.wrapping_add(1);
-                octets += payload.len() as u64;
             }
             ok
         }

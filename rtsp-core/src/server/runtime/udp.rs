@@ -87,6 +87,87 @@ fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket.into())
 }
 
+/// Most datagrams handed to the kernel in one `sendmmsg` call.
+pub const BATCH: usize = 32;
+
+/// Sends each of `packets` as one datagram to `dest`, batching them into as few system calls as
+/// the platform allows (`sendmmsg` on Linux, one `send_to` each elsewhere).
+///
+/// A refused destination (an ICMP port unreachable reported on this socket) counts as sent: the
+/// client may be about to bind. Returns the first other error.
+pub fn send_batch(socket: &UdpSocket, packets: &[&[u8]], dest: SocketAddr) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        send_batch_mmsg(socket, packets, dest)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for p in packets {
+            send_one(socket, p, dest)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sends one datagram with the same error policy as [`send_batch`].
+pub fn send_one(socket: &UdpSocket, packet: &[u8], dest: SocketAddr) -> io::Result<()> {
+    loop {
+        match socket.send_to(packet, dest) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn send_batch_mmsg(socket: &UdpSocket, packets: &[&[u8]], dest: SocketAddr) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+
+    let addr = socket2::SockAddr::from(dest);
+    let fd = socket.as_raw_fd();
+    for chunk in packets.chunks(BATCH) {
+        // SAFETY: iovec and mmsghdr are plain C structs for which all-zero is a valid value.
+        let mut iovs: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+        for (iov, p) in iovs.iter_mut().zip(chunk) {
+            iov.iov_base = p.as_ptr() as *mut libc::c_void;
+            iov.iov_len = p.len();
+        }
+        for (msg, iov) in msgs.iter_mut().zip(iovs.iter_mut()).take(chunk.len()) {
+            msg.msg_hdr.msg_name = addr.as_ptr() as *mut libc::c_void;
+            msg.msg_hdr.msg_namelen = addr.len();
+            msg.msg_hdr.msg_iov = iov;
+            msg.msg_hdr.msg_iovlen = 1;
+        }
+        let mut done = 0usize;
+        while done < chunk.len() {
+            let Some(rest) = msgs.get_mut(done..chunk.len()) else {
+                break;
+            };
+            let count = u32::try_from(rest.len()).unwrap_or(0);
+            // SAFETY: `rest` points at `count` initialized mmsghdrs whose name and iovec pointers
+            // borrow `addr`, `iovs` and `packets`, all alive for the duration of the call; the
+            // kernel only reads them (and writes msg_len).
+            let rc = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), count, 0) };
+            if rc < 0 {
+                let e = io::Error::last_os_error();
+                match e.kind() {
+                    io::ErrorKind::Interrupted => continue,
+                    // The pending error was consumed by this call; the datagram was not sent,
+                    // retry it like `send_one` does.
+                    io::ErrorKind::ConnectionRefused => continue,
+                    _ => return Err(e),
+                }
+            }
+            done += usize::try_from(rc).unwrap_or(0).max(1);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +188,30 @@ mod tests {
         let taken = a.rtp_port();
         let alloc2 = PortAllocator::new(IpAddr::V4(Ipv4Addr::LOCALHOST), taken);
         assert_ne!(alloc2.allocate().unwrap().rtp_port(), taken);
+    }
+
+    #[test]
+    fn batches_arrive_whole_and_in_order() {
+        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        // More than one batch, with distinct sizes and contents.
+        let packets: Vec<Vec<u8>> = (0..BATCH + 9).map(|i| vec![i as u8; 100 + i]).collect();
+        let refs: Vec<&[u8]> = packets.iter().map(Vec::as_slice).collect();
+        send_batch(&tx, &refs, rx.local_addr().unwrap()).unwrap();
+        let mut buf = [0u8; 2048];
+        for p in &packets {
+            let (n, from) = rx.recv_from(&mut buf).unwrap();
+            assert_eq!(from, tx.local_addr().unwrap());
+            assert_eq!(&buf[..n], p.as_slice());
+        }
+        // A destination nobody listens on is not an error (the client may bind later).
+        let gone = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let dead = gone.local_addr().unwrap();
+        drop(gone);
+        for _ in 0..3 {
+            send_batch(&tx, &refs[..2], dead).unwrap();
+        }
     }
 }

@@ -1,0 +1,211 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Micro-benchmarks of the hot paths: RTP header encode/decode, RFC 2435 packetize and
+//! depacketize of the sample's frames (against a plain memcpy of the same bytes), RTSP request
+//! parsing and SDP writing.
+//!
+//! `cargo bench -p rtsp-core --bench codec`; the final lines print the packetize + depacketize
+//! throughput as a ratio of memcpy.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use rtsp_core::jpeg::{Depacketizer, Packetizer, ParsedJpeg};
+use rtsp_core::rtp::{RtpHeader, RtpPacketRef};
+use rtsp_core::rtsp::MessageParser;
+use rtsp_core::sdp::SessionDescription;
+
+/// Frames of the sample file (lab `.Mjpeg`: 5 ASCII digits of length, then the JPEG).
+fn sample_frames() -> Vec<Vec<u8>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../media/movie.Mjpeg");
+    let data = std::fs::read(&path).expect("media/movie.Mjpeg");
+    let mut frames = Vec::new();
+    let mut rest = data.as_slice();
+    while rest.len() >= 5 {
+        let len: usize = std::str::from_utf8(&rest[..5])
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        frames.push(rest[5..5 + len].to_vec());
+        rest = &rest[5 + len..];
+    }
+    frames
+}
+
+/// Packetizes every frame into RTP packets written into `out` (reused buffers): the work a
+/// server does per frame.
+fn packetize_all(frames: &[Vec<u8>], p: &Packetizer, out: &mut Vec<Vec<u8>>) -> usize {
+    let mut n = 0;
+    let mut seq = 0u16;
+    for (i, f) in frames.iter().enumerate() {
+        let jpeg = ParsedJpeg::parse(f).unwrap();
+        for frag in p.fragments(&jpeg) {
+            if out.len() <= n {
+                out.push(Vec::with_capacity(1500));
+            }
+            let pkt = &mut out[n];
+            pkt.clear();
+            let mut h = RtpHeader::new(26, seq, (i as u32) * 4500, 0x1234_5678);
+            h.marker = frag.is_last();
+            let mut hdr = [0u8; 12];
+            let len = h.write_header(&mut hdr).unwrap();
+            pkt.extend_from_slice(&hdr[..len]);
+            for part in frag.parts() {
+                pkt.extend_from_slice(part);
+            }
+            seq = seq.wrapping_add(1);
+            n += 1;
+        }
+    }
+    n
+}
+
+fn depacketize_all(packets: &[Vec<u8>], d: &mut Depacketizer) -> usize {
+    let mut frames = 0;
+    for pkt in packets {
+        let p = RtpPacketRef::parse(pkt).unwrap();
+        if let Some(f) = d.push(p.timestamp(), p.marker(), p.payload()) {
+            frames += 1;
+            d.recycle(f.jpeg);
+        }
+    }
+    frames
+}
+
+fn rtp(c: &mut Criterion) {
+    let payload = vec![0x5Au8; 1400];
+    let mut buf = vec![0u8; 1500];
+    let mut g = c.benchmark_group("rtp");
+    g.throughput(Throughput::Bytes(1412));
+    g.bench_function("encode_1400", |b| {
+        let mut seq = 0u16;
+        b.iter(|| {
+            seq = seq.wrapping_add(1);
+            let mut h = RtpHeader::new(26, seq, 4500, 42);
+            h.marker = true;
+            black_box(h.write(black_box(&payload), &mut buf).unwrap())
+        })
+    });
+    let mut pkt = Vec::new();
+    RtpHeader::new(26, 1, 4500, 42)
+        .write_to_vec(&payload, &mut pkt)
+        .unwrap();
+    g.bench_function("decode_1400", |b| {
+        b.iter(|| {
+            let p = RtpPacketRef::parse(black_box(&pkt)).unwrap();
+            black_box((p.sequence_number(), p.timestamp(), p.payload().len()))
+        })
+    });
+    g.finish();
+}
+
+fn jpeg(c: &mut Criterion) {
+    let frames = sample_frames();
+    let total: usize = frames.iter().map(Vec::len).sum();
+    let p = Packetizer::new();
+    let mut packets = Vec::new();
+    let n = packetize_all(&frames, &p, &mut packets);
+    packets.truncate(n);
+    let mut g = c.benchmark_group("rfc2435");
+    g.throughput(Throughput::Bytes(total as u64));
+    g.sample_size(20);
+    g.bench_function("packetize_sample", |b| {
+        let mut out = Vec::new();
+        b.iter(|| black_box(packetize_all(black_box(&frames), &p, &mut out)))
+    });
+    g.bench_function("depacketize_sample", |b| {
+        let mut d = Depacketizer::new();
+        b.iter(|| black_box(depacketize_all(black_box(&packets), &mut d)))
+    });
+    g.bench_function("memcpy_sample", |b| {
+        let mut dst = vec![0u8; total];
+        b.iter(|| {
+            let mut at = 0;
+            for f in &frames {
+                dst[at..at + f.len()].copy_from_slice(black_box(f));
+                at += f.len();
+            }
+            black_box(&dst);
+        })
+    });
+    g.finish();
+}
+
+fn rtsp(c: &mut Criterion) {
+    let req = b"SETUP rtsp://127.0.0.1:8554/movie.Mjpeg/track1 RTSP/1.0\r\nCSeq: 3\r\n\
+User-Agent: Lavf59.27.100\r\nTransport: RTP/AVP/UDP;unicast;client_port=5000-5001\r\n\r\n";
+    let mut g = c.benchmark_group("rtsp");
+    g.throughput(Throughput::Bytes(req.len() as u64));
+    g.bench_function("parse_setup_request", |b| {
+        b.iter(|| {
+            let mut parser = MessageParser::new();
+            parser.push(black_box(req)).unwrap();
+            black_box(parser.next().unwrap().unwrap())
+        })
+    });
+    g.finish();
+    c.bench_function("sdp/write", |b| {
+        b.iter(|| {
+            black_box(
+                SessionDescription::new(black_box(42), "movie.Mjpeg")
+                    .to_sdp()
+                    .unwrap(),
+            )
+        })
+    });
+}
+
+/// Times `f` over at least `min` wall time and returns seconds per call.
+fn time_per_call(min: Duration, mut f: impl FnMut()) -> f64 {
+    f();
+    let start = Instant::now();
+    let mut calls = 0u32;
+    while start.elapsed() < min {
+        f();
+        calls += 1;
+    }
+    start.elapsed().as_secs_f64() / f64::from(calls.max(1))
+}
+
+/// Prints packetize + depacketize throughput against memcpy of the same bytes.
+fn ratio_report() {
+    let frames = sample_frames();
+    let total: usize = frames.iter().map(Vec::len).sum();
+    let p = Packetizer::new();
+    let mut out = Vec::new();
+    let mut d = Depacketizer::new();
+    let mut dst = vec![0u8; total];
+    let min = Duration::from_secs(2);
+    let codec = time_per_call(min, || {
+        let n = packetize_all(&frames, &p, &mut out);
+        black_box(depacketize_all(&out[..n], &mut d));
+    });
+    let copy = time_per_call(min, || {
+        let mut at = 0;
+        for f in &frames {
+            dst[at..at + f.len()].copy_from_slice(black_box(f));
+            at += f.len();
+        }
+        black_box(&dst);
+    });
+    let gbs = |t: f64| total as f64 / t / 1e9;
+    println!(
+        "\nRFC 2435 packetize + depacketize of {} frames ({} bytes): {:.2} GB/s; memcpy {:.2} GB/s; ratio {:.1}% of memcpy",
+        frames.len(),
+        total,
+        gbs(codec),
+        gbs(copy),
+        copy / codec * 100.0
+    );
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    rtp(&mut c);
+    jpeg(&mut c);
+    rtsp(&mut c);
+    c.final_summary();
+    ratio_report();
+}
