@@ -319,7 +319,13 @@ def test_blocking_wait_releases_the_gil(server):
 
 @contextlib.contextmanager
 def interrupt_after(seconds: float):
-    """Sends this process SIGINT (Ctrl-C) after `seconds`, and cancels it on the way out."""
+    """Sends this process SIGINT (Ctrl-C) after `seconds`, and cancels it on the way out.
+
+    Python's own Ctrl-C handler is installed for the duration: a process started in the
+    background by a non-interactive shell (as CI may run the suite) inherits SIGINT ignored,
+    and then Ctrl-C would never reach Python at all.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     t = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
     t.start()
     try:
@@ -327,6 +333,7 @@ def interrupt_after(seconds: float):
     finally:
         t.cancel()
         t.join()
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
