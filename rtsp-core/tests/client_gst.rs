@@ -6,6 +6,8 @@
 
 mod client_support;
 
+use client_support::take_frames;
+
 use std::time::{Duration, Instant};
 
 use client_support::gst::{self, GstServer};
@@ -18,19 +20,6 @@ fn decode(frame: &Frame) -> (u32, u32) {
     let img = image::load_from_memory_with_format(&frame.jpeg, image::ImageFormat::Jpeg)
         .unwrap_or_else(|e| panic!("frame {} does not decode: {e}", frame.number));
     (img.width(), img.height())
-}
-
-fn take_frames(client: &Client, n: usize, timeout: Duration) -> Vec<Frame> {
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "only {} of {n} frames arrived", out.len());
-        if let Some(Event::Frame(f)) = client.next_event(left) {
-            out.push(f);
-        }
-    }
-    out
 }
 
 macro_rules! require_gst {

@@ -4,11 +4,13 @@
 
 mod client_support;
 
+use client_support::take_frames;
+
 use std::time::Duration;
 
 use client_support::lab_server::LabServer;
 use client_support::relay::LossyProxy;
-use rtsp_core::client::{Client, ClientConfig, ClientError, Event, Frame, Position, Seek, State};
+use rtsp_core::client::{Client, ClientConfig, ClientError, Event, Position, Seek, State};
 
 fn frames(n: u32) -> Vec<Vec<u8>> {
     (0..n).map(|i| client_support::jpeg(64, 48, i)).collect()
@@ -19,20 +21,6 @@ fn config(port: u16, file: &str) -> ClientConfig {
     c.reply_timeout = Duration::from_secs(2);
     c.lab_end_silence = Duration::from_millis(600);
     c
-}
-
-/// Collects `n` frames (skipping other events), failing after `timeout`.
-fn take_frames(client: &Client, n: usize, timeout: Duration) -> Vec<Frame> {
-    let deadline = std::time::Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        assert!(!left.is_zero(), "only {} of {n} frames arrived", out.len());
-        if let Some(Event::Frame(f)) = client.next_event(left) {
-            out.push(f);
-        }
-    }
-    out
 }
 
 #[test]

@@ -4,25 +4,14 @@
 
 mod client_support;
 
+use client_support::take_frames;
+
 use std::time::{Duration, Instant};
 
 use client_support::own_server;
 use rtsp_core::client::{
     ActiveTransport, Client, ClientConfig, Event, Frame, Position, Seek, State, TransportPreference,
 };
-
-fn take_frames(client: &Client, n: usize, timeout: Duration) -> Vec<Frame> {
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "only {} of {n} frames arrived", out.len());
-        if let Some(Event::Frame(f)) = client.next_event(left) {
-            out.push(f);
-        }
-    }
-    out
-}
 
 /// The frame index a standard-dialect frame stands for (20 fps).
 fn index(f: &Frame) -> usize {

@@ -38,3 +38,21 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Collects `n` frames (skipping other events), failing after `timeout`.
+pub fn take_frames(
+    client: &rtsp_core::client::Client,
+    n: usize,
+    timeout: Duration,
+) -> Vec<rtsp_core::client::Frame> {
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "only {} of {n} frames arrived", out.len());
+        if let Some(rtsp_core::client::Event::Frame(f)) = client.next_event(left) {
+            out.push(f);
+        }
+    }
+    out
+}
