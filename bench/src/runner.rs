@@ -35,10 +35,13 @@ pub struct BenchConfig {
     pub late_after: Duration,
     /// PID of the server, to sample its CPU and RSS.
     pub server_pid: Option<u32>,
+    /// Let the kernel coalesce segmentation-offload trains on receive (`UDP_GRO`).
+    pub gro: bool,
 }
 
 impl BenchConfig {
-    /// Defaults: 1 session over UDP for 10 s, ramp 200/s, 2 threads, 20 fps, 100 ms tolerance.
+    /// Defaults: 1 session over UDP for 10 s, ramp 200/s, 2 threads, 20 fps, 100 ms tolerance,
+    /// receive coalescing on.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -50,6 +53,7 @@ impl BenchConfig {
             fps: 20.0,
             late_after: Duration::from_millis(100),
             server_pid: None,
+            gro: true,
         }
     }
 }
@@ -291,6 +295,7 @@ fn worker(
                 &target.url,
                 target.addr,
                 cfg.transport,
+                cfg.gro,
                 poll.registry(),
                 now,
             ) {
