@@ -2,5 +2,4 @@
 //! pacing) is `rtsp_core::server::runtime`, so that C, Python and tests can run it in-process.
 
 pub mod cli;
-pub mod limits;
 pub mod logging;

@@ -1,4 +1,5 @@
-//! Process limits a server with thousands of sessions needs.
+//! Process limits a server with thousands of sessions needs (also used by the load generator,
+//! which holds as many sockets as the server).
 
 /// Raises the soft open-file limit to the hard limit. Each UDP session holds three descriptors
 /// (its RTSP connection and an RTP/RTCP socket pair), so the common soft default of 1024 would
@@ -37,6 +38,8 @@ pub fn raise_open_files() -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     #[test]
     fn the_soft_limit_ends_at_the_hard_limit() {
         let soft = super::raise_open_files().unwrap();
