@@ -5,12 +5,13 @@
 #
 # Usage: bench/compare.sh            (from a clean checkout; installs what it needs)
 # Environment:
-#   SESSIONS="1 10 100 500 1000 2000 4000 6000"   session counts to try, ascending (each session
+#   SESSIONS="1 10 100 500 1000 2000 3000 4000 5000 6000"   session counts to try, ascending (each session
 #                      takes 3 descriptors on each side: mind the hard open-file limit)
 #   DURATION=20        minimum run length per point (s); grows with the ramp
 #   RAMP=500           sessions started per second
 #   TRANSPORT=udp      udp or tcp
 #   SERVERS="rtsp-server gstreamer"
+#   BENCH_ARGS=""     extra rtsp-bench options, e.g. "--no-gro" (receive datagram by datagram)
 #   PACING=1           also run the 60 s pacing measurement (1 session and largest N held)
 #   OUT=docs/benchmarks
 # Output: $OUT/results.jsonl (one JSON line per point), $OUT/results.md (table),
@@ -19,12 +20,13 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SESSIONS=${SESSIONS:-"1 10 100 500 1000 2000 4000 6000"}
+SESSIONS=${SESSIONS:-"1 10 100 500 1000 2000 3000 4000 5000 6000"}
 DURATION=${DURATION:-20}
 RAMP=${RAMP:-500}
 TRANSPORT=${TRANSPORT:-udp}
 SERVERS=${SERVERS:-"rtsp-server gstreamer"}
 PACING=${PACING:-1}
+BENCH_ARGS=${BENCH_ARGS:-}
 OUT=${OUT:-docs/benchmarks}
 PY=/usr/bin/python3
 PORT_OURS=18554
@@ -98,7 +100,7 @@ for server in $SERVERS; do
         sleep 1
         log "$server: $n sessions for ${dur}s ($TRANSPORT)"
         line=$("$BENCH" "$URL" -n "$n" -d "$dur" --ramp "$RAMP" --transport "$TRANSPORT" \
-            --server-pid "$SRV_PID" --json) || true
+            --server-pid "$SRV_PID" --json $BENCH_ARGS) || true
         stop_server
         [ -n "$line" ] || { log "no result"; break; }
         echo "{\"server\":\"$server\",${line#\{}" >> "$RESULTS"
@@ -180,7 +182,7 @@ if [ "$PACING" = 1 ] && [[ " $SERVERS " == *" rtsp-server "* ]]; then
         sleep 1
         dur=$(awk -v n="$n" -v r="$RAMP" 'BEGIN { print n / r + 61 }')
         log "pacing: $n sessions for ${dur}s"
-        line=$("$BENCH" "$URL" -n "$n" -d "$dur" --ramp "$RAMP" --transport "$TRANSPORT" --json) || true
+        line=$("$BENCH" "$URL" -n "$n" -d "$dur" --ramp "$RAMP" --transport "$TRANSPORT" --json $BENCH_ARGS) || true
         stop_server
         echo "$line" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print("| %d | %.0f | %.4f (%.4f..%.4f) | %+.4f%% | %.2f / %.2f / %.2f / %.2f | %.1f | %.2f / %.2f |" % (r["sessions"], r["duration_s"], r["fps_p50"], r["fps_min"], r["fps_max"], (r["fps_p50"]/20-1)*100, r["sched_err_p50_ms"], r["sched_err_p99_ms"], r["sched_err_p999_ms"], r["sched_err_max_ms"], r["interval_p99_ms"], r["first_packet_p50_ms"], r["first_packet_p99_ms"]))' >> "$PACE"
     done

@@ -6,6 +6,7 @@
 //! few `mio` (epoll) threads, so the generator itself stays cheap; its own CPU use is reported so
 //! that a saturated generator is visible.
 
+pub mod gro;
 pub mod histogram;
 pub mod report;
 pub mod runner;

@@ -42,6 +42,10 @@ struct Cli {
     /// PID of the server process, to report its CPU and RSS.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Receive every datagram on its own (no UDP_GRO coalescing of segmentation-offload trains),
+    /// like most players do; costs the generator more CPU per packet.
+    #[arg(long)]
+    no_gro: bool,
     /// Print one line of JSON instead of the text report.
     #[arg(long)]
     json: bool,
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
     cfg.fps = cli.fps;
     cfg.late_after = Duration::from_secs_f64(cli.late_ms / 1000.0);
     cfg.server_pid = cli.server_pid;
+    cfg.gro = !cli.no_gro;
     let report = match run(&cfg) {
         Ok(r) => r,
         Err(e) => {

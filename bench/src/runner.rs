@@ -35,10 +35,13 @@ pub struct BenchConfig {
     pub late_after: Duration,
     /// PID of the server, to sample its CPU and RSS.
     pub server_pid: Option<u32>,
+    /// Let the kernel coalesce segmentation-offload trains on receive (`UDP_GRO`).
+    pub gro: bool,
 }
 
 impl BenchConfig {
-    /// Defaults: 1 session over UDP for 10 s, ramp 200/s, 2 threads, 20 fps, 100 ms tolerance.
+    /// Defaults: 1 session over UDP for 10 s, ramp 200/s, 2 threads, 20 fps, 100 ms tolerance,
+    /// receive coalescing on.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -50,6 +53,7 @@ impl BenchConfig {
             fps: 20.0,
             late_after: Duration::from_millis(100),
             server_pid: None,
+            gro: true,
         }
     }
 }
@@ -102,7 +106,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
             "sessions, threads, fps and ramp must be positive",
         ));
     }
-    let nofile = sysstat::raise_nofile_limit();
+    let nofile = rtsp_core::server::runtime::limits::raise_open_files().unwrap_or(0);
     let t_start = Instant::now();
     let end = t_start + cfg.duration;
     let ramp = Duration::from_secs_f64(cfg.sessions as f64 / cfg.ramp_per_sec);
@@ -291,6 +295,7 @@ fn worker(
                 &target.url,
                 target.addr,
                 cfg.transport,
+                cfg.gro,
                 poll.registry(),
                 now,
             ) {

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpStream, UdpSocket};
+
+use crate::gro;
 use mio::{Interest, Registry, Token};
 
 use crate::stream_stats::{SharedHistograms, StreamStats};
@@ -103,6 +105,7 @@ impl Session {
         url: &str,
         addr: SocketAddr,
         transport: Transport,
+        gro: bool,
         registry: &Registry,
         now: Instant,
     ) -> io::Result<Self> {
@@ -117,6 +120,9 @@ impl Session {
         let (mut rtp, mut rtcp, client_port) = match transport {
             Transport::Udp => {
                 let (a, b, p) = udp_pair()?;
+                if gro {
+                    gro::enable(&a);
+                }
                 (Some(a), Some(b), p)
             }
             Transport::Tcp => (None, None, 0),
@@ -200,9 +206,10 @@ impl Session {
             0 => self.on_tcp(now, late_after, scratch, hist),
             1 => {
                 while let Some(sock) = self.rtp.as_ref() {
-                    match sock.recv(scratch) {
-                        Ok(n) => {
-                            if let Some(d) = scratch.get(..n) {
+                    match gro::recv(sock, scratch) {
+                        Ok((n, segment)) => {
+                            let buf = scratch.get(..n).unwrap_or_default();
+                            for d in gro::datagrams(buf, segment) {
                                 self.stats.on_rtp(d, now, late_after, hist);
                             }
                         }

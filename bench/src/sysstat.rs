@@ -61,27 +61,6 @@ pub fn sample(pid: u32) -> io::Result<ProcSample> {
     Ok(ProcSample { cpu, rss_kib })
 }
 
-/// Raises the soft open-file limit to the hard limit; returns the new soft limit.
-pub fn raise_nofile_limit() -> u64 {
-    // SAFETY: getrlimit/setrlimit read and write a struct we own.
-    unsafe {
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return 0;
-        }
-        if lim.rlim_cur < lim.rlim_max {
-            let want = libc::rlimit {
-                rlim_cur: lim.rlim_max,
-                rlim_max: lim.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
-                lim = want;
-            }
-        }
-        lim.rlim_cur
-    }
-}
-
 /// The 1-minute load average from `/proc/loadavg` (0 if unreadable).
 pub fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
@@ -105,6 +84,5 @@ mod tests {
         }
         assert!(x > 0);
         assert!(self_cpu() > Duration::ZERO);
-        assert!(raise_nofile_limit() >= 256);
     }
 }

@@ -14,6 +14,8 @@ use signal_hook::iterator::Signals;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
+    let open_files = rtsp_core::server::runtime::limits::raise_open_files();
+    tracing::debug!(?open_files, "open-file limit");
     // Handlers go in before anything starts, so an early Ctrl-C still shuts down cleanly.
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
         Ok(s) => s,

@@ -38,7 +38,7 @@ pub enum ConnEffect {
         /// The session.
         session: Arc<Session>,
         /// A clone of the socket.
-        socket: std::net::UdpSocket,
+        socket: Arc<std::net::UdpSocket>,
         /// Whether it is the RTCP socket.
         rtcp: bool,
     },
@@ -391,7 +391,9 @@ fn setup(
     Ok(reply)
 }
 
-type Watch = Vec<(std::net::UdpSocket, bool)>;
+/// Sockets to watch for incoming packets: shared with the delivery rather than duplicated, so a
+/// session costs no extra file descriptors for being watched.
+type Watch = Vec<(Arc<std::net::UdpSocket>, bool)>;
 
 fn watch_sockets(effects: &mut Vec<ConnEffect>, session: &Arc<Session>, watch: Watch) {
     for (socket, rtcp) in watch {
@@ -426,14 +428,10 @@ fn open_route(
                 .ports
                 .single()
                 .map_err(|_| Refusal::Internal("cannot open a UDP socket"))?;
-            let watch = socket
-                .try_clone()
-                .ok()
-                .map(|s| (s, false))
-                .into_iter()
-                .collect();
+            let socket = Arc::new(socket);
+            let watch = vec![(Arc::clone(&socket), false)];
             let delivery = Delivery::Udp(UdpDelivery {
-                rtp: Arc::new(socket),
+                rtp: socket,
                 rtcp: None,
                 rtp_dest: SocketAddr::new(peer_ip, rtp_port),
                 rtcp_dest: None,
@@ -449,17 +447,12 @@ fn open_route(
                 .ports
                 .allocate()
                 .map_err(|_| Refusal::Internal("no free UDP port pair"))?;
-            let mut watch = Vec::new();
-            if let Ok(s) = pair.rtp.try_clone() {
-                watch.push((s, false));
-            }
-            if let Ok(s) = pair.rtcp.try_clone() {
-                watch.push((s, true));
-            }
             let reply = transport::reply(chosen, Some(pair.rtp_port()), ssrc).to_string();
+            let (rtp, rtcp) = (Arc::new(pair.rtp), Arc::new(pair.rtcp));
+            let watch = vec![(Arc::clone(&rtp), false), (Arc::clone(&rtcp), true)];
             let delivery = Delivery::Udp(UdpDelivery {
-                rtp: Arc::new(pair.rtp),
-                rtcp: Some(Arc::new(pair.rtcp)),
+                rtp,
+                rtcp: Some(rtcp),
                 rtp_dest: SocketAddr::new(peer_ip, rtp_port),
                 rtcp_dest: rtcp_port.map(|p| SocketAddr::new(peer_ip, p)),
             });

@@ -14,16 +14,23 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use crate::server::runtime::pacing::{rtp_ticks, Pacer};
-use crate::server::runtime::sender::{Job, JobKind};
+use crate::server::runtime::sender::{Batch, Job, JobKind};
 use crate::server::runtime::session::{Session, SessionId};
 
 /// Most frames of one session queued for its sender.
 pub const MAX_IN_FLIGHT: usize = 3;
+
+/// Deadlines this close ahead of the one that woke the thread fire with it. Sessions start at
+/// arbitrary moments, so with thousands of them deadlines are microseconds apart; serving the
+/// ones due within this window in the same wake-up (one batch per sender) turns tens of thousands
+/// of thread wake-ups per second into at most a couple of thousand, for a send-time error of at
+/// most this much (early, never late).
+pub const COALESCE: Duration = Duration::from_micros(500);
 
 /// Control messages.
 #[derive(Debug)]
@@ -78,8 +85,9 @@ fn raise_priority() {
 }
 
 /// Run the scheduler until [`SchedMsg::Shutdown`] or until every control sender is gone.
-pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Job>>>) {
+pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Batch>>>) {
     raise_priority();
+    let mut batches: Vec<Batch> = senders.iter().map(|_| Vec::new()).collect();
     let mut heap: BinaryHeap<Reverse<Due>> = BinaryHeap::new();
     let mut active: HashMap<SessionId, Playback> = HashMap::new();
     loop {
@@ -141,10 +149,11 @@ pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Job>>>) {
             }
             continue;
         }
-        // Fire everything that is due.
+        // Fire everything that is due, or nearly.
         let now = Instant::now();
+        let horizon = now + COALESCE;
         while let Some(Reverse(due)) = heap.peek() {
-            if due.at > now {
+            if due.at > horizon {
                 break;
             }
             let Some(Reverse(due)) = heap.pop() else {
@@ -162,7 +171,7 @@ pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Job>>>) {
                 active.remove(&due.session);
                 continue;
             }
-            match fire(pb, now, &senders) {
+            match fire(pb, now, &mut batches) {
                 Next::Continue => heap.push(Reverse(Due {
                     at: pb.pacer.deadline(),
                     session: due.session,
@@ -173,6 +182,33 @@ pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Job>>>) {
                 }
             }
         }
+        flush(&mut batches, &senders);
+    }
+}
+
+/// Hand each sender the jobs gathered for it in this wake-up. A sender whose queue is full loses
+/// the batch, counted per session as dropped frames: the scheduler never blocks.
+fn flush(batches: &mut [Batch], senders: &[Sender<Option<Batch>>]) {
+    for (batch, tx) in batches.iter_mut().zip(senders) {
+        if batch.is_empty() {
+            continue;
+        }
+        let jobs = std::mem::replace(batch, Vec::with_capacity(batch.len()));
+        match tx.try_send(Some(jobs)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(Some(jobs)) | TrySendError::Disconnected(Some(jobs))) => {
+                for job in jobs {
+                    if matches!(job.kind, JobKind::Frame { .. }) {
+                        job.session.in_flight.fetch_sub(1, Ordering::AcqRel);
+                        job.session
+                            .stats
+                            .frames_dropped
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Err(_) => {}
+        }
     }
 }
 
@@ -182,7 +218,7 @@ enum Next {
 }
 
 /// Emit the frame of the slot that is due and say whether the segment goes on.
-fn fire(pb: &mut Playback, now: Instant, senders: &[Sender<Option<Job>>]) -> Next {
+fn fire(pb: &mut Playback, now: Instant, batches: &mut [Batch]) -> Next {
     let session = &pb.session;
     let fire = pb.pacer.fire(now);
     if fire.skipped > 0 {
@@ -212,7 +248,7 @@ fn fire(pb: &mut Playback, now: Instant, senders: &[Sender<Option<Job>>]) -> Nex
                 } else {
                     session.position.store(total, Ordering::Release);
                     session.machine.lock().end_of_stream();
-                    queue(session, senders, JobKind::EndOfStream, true);
+                    queue(session, batches, JobKind::EndOfStream, true);
                     return Next::Finished;
                 }
             } else {
@@ -228,7 +264,7 @@ fn fire(pb: &mut Playback, now: Instant, senders: &[Sender<Option<Job>>]) -> Nex
     }
     queue(
         session,
-        senders,
+        batches,
         JobKind::Frame {
             index,
             rtp_timestamp: session.rtp_timestamp(ticks),
@@ -238,30 +274,18 @@ fn fire(pb: &mut Playback, now: Instant, senders: &[Sender<Option<Job>>]) -> Nex
     Next::Continue
 }
 
-fn queue(session: &Arc<Session>, senders: &[Sender<Option<Job>>], kind: JobKind, control: bool) {
-    let Some(tx) = senders.get(sender_for(session.id, senders.len())) else {
+fn queue(session: &Arc<Session>, batches: &mut [Batch], kind: JobKind, control: bool) {
+    let len = batches.len();
+    let Some(batch) = batches.get_mut(sender_for(session.id, len)) else {
         return;
     };
     if !control {
         session.in_flight.fetch_add(1, Ordering::AcqRel);
     }
-    let job = Job {
+    batch.push(Job {
         session: Arc::clone(session),
         kind,
-    };
-    match tx.try_send(Some(job)) {
-        Ok(()) => {}
-        Err(TrySendError::Full(Some(job)) | TrySendError::Disconnected(Some(job))) => {
-            if !control {
-                job.session.in_flight.fetch_sub(1, Ordering::AcqRel);
-                job.session
-                    .stats
-                    .frames_dropped
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        Err(_) => {}
-    }
+    });
 }
 
 #[cfg(test)]

@@ -54,37 +54,53 @@ pub enum JobKind {
     Bye,
 }
 
-/// Run a sender until its channel closes or it is told to stop.
-pub fn run(rx: Receiver<Option<Job>>, clock: crate::server::runtime::Clock) {
-    let mut scratch = Vec::with_capacity(2048);
-    while let Ok(Some(job)) = rx.recv() {
-        let session = &job.session;
-        match job.kind {
-            JobKind::Frame {
-                index,
-                rtp_timestamp,
-            } => {
-                session.in_flight.fetch_sub(1, Ordering::AcqRel);
-                if session.closed.load(Ordering::Acquire) {
-                    continue;
-                }
-                let sent = match session.flavor {
-                    Flavor::Lab => send_lab(session, index, rtp_timestamp, &mut scratch),
-                    Flavor::Standard => send_standard(session, index, rtp_timestamp, &mut scratch),
-                };
-                if sent {
-                    session.stats.frames_sent.fetch_add(1, Ordering::Relaxed);
-                    maybe_sender_report(session, rtp_timestamp, &clock, &mut scratch);
-                } else {
-                    session.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            JobKind::EndOfStream => {
-                tracing::info!(session = session.id, "end of stream");
-                send_bye(session, &mut scratch);
-            }
-            JobKind::Bye => send_bye(session, &mut scratch),
+/// Jobs handed to a sender in one message: the pacing thread gathers every frame that falls due
+/// in one wake-up, so a sender wakes once per tick rather than once per session and frame.
+pub type Batch = Vec<Job>;
+
+/// Run a sender until its channel closes or it is told to stop (`None`).
+pub fn run(rx: Receiver<Option<Batch>>, clock: crate::server::runtime::Clock) {
+    let mut scratch = Vec::with_capacity(64 * 1024);
+    let mut ends = Vec::with_capacity(64);
+    while let Ok(Some(batch)) = rx.recv() {
+        for job in batch {
+            run_job(&job, &clock, &mut scratch, &mut ends);
         }
+    }
+}
+
+fn run_job(
+    job: &Job,
+    clock: &crate::server::runtime::Clock,
+    scratch: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) {
+    let session = &job.session;
+    match job.kind {
+        JobKind::Frame {
+            index,
+            rtp_timestamp,
+        } => {
+            session.in_flight.fetch_sub(1, Ordering::AcqRel);
+            if session.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let sent = match session.flavor {
+                Flavor::Lab => send_lab(session, index, rtp_timestamp, scratch),
+                Flavor::Standard => send_standard(session, index, rtp_timestamp, scratch, ends),
+            };
+            if sent {
+                session.stats.frames_sent.fetch_add(1, Ordering::Relaxed);
+                maybe_sender_report(session, rtp_timestamp, clock, scratch);
+            } else {
+                session.stats.frames_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        JobKind::EndOfStream => {
+            tracing::info!(session = session.id, "end of stream");
+            send_bye(session, scratch);
+        }
+        JobKind::Bye => send_bye(session, scratch),
     }
 }
 
@@ -127,60 +143,53 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
     }
 }
 
-fn send_standard(session: &Arc<Session>, index: u64, ts: u32, scratch: &mut Vec<u8>) -> bool {
+fn send_standard(
+    session: &Arc<Session>,
+    index: u64,
+    ts: u32,
+    scratch: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) -> bool {
     let Some(payloads) = session.source.payloads(index) else {
         return false;
     };
     let count = payloads.len();
     let mut seq = session.rtp_seq.load(Ordering::Relaxed);
     let mut octets = 0u64;
+    // The frame's packets are built back to back in `scratch` (no allocation once it has grown
+    // to the largest frame), then handed over together.
+    scratch.clear();
+    ends.clear();
+    for (i, payload) in payloads.iter().enumerate() {
+        wire::rtp_packet(
+            scratch,
+            i + 1 == count,
+            seq as u16,
+            ts,
+            session.ssrc,
+            payload,
+        );
+        ends.push(scratch.len());
+        seq = seq.wrapping_add(1);
+        octets += payload.len() as u64;
+    }
     let delivery = session.delivery.read();
     let ok = match &*delivery {
+        // One segmentation-offload train, or sendmmsg batches: few system calls.
         Some(Delivery::Udp(udp)) => {
-            // The frame's packets are built back to back in `scratch` and handed to the kernel
-            // in batches (one sendmmsg per batch on Linux): no allocation, few system calls.
-            let mut ok = true;
-            for (c, chunk) in payloads.chunks(udp::BATCH).enumerate() {
-                scratch.clear();
-                let mut ends = [0usize; udp::BATCH];
-                for ((j, payload), end) in chunk.iter().enumerate().zip(ends.iter_mut()) {
-                    let last = c * udp::BATCH + j + 1 == count;
-                    wire::rtp_packet(scratch, last, seq as u16, ts, session.ssrc, payload);
-                    *end = scratch.len();
-                    seq = seq.wrapping_add(1);
-                    octets += payload.len() as u64;
-                }
-                let mut packets: [&[u8]; udp::BATCH] = [&[]; udp::BATCH];
-                let mut start = 0;
-                for (slot, &end) in packets.iter_mut().zip(&ends).take(chunk.len()) {
-                    *slot = scratch.get(start..end).unwrap_or_default();
-                    start = end;
-                }
-                let batch = packets.get(..chunk.len()).unwrap_or_default();
-                if udp::send_batch(&udp.rtp, batch, udp.rtp_dest).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            ok
+            udp::send_packets(&udp.rtp, scratch, ends, udp.rtp_dest).is_ok()
         }
         Some(Delivery::Interleaved { link, rtp_channel }) => {
             // The whole frame as one unit, so the connection worker queues all of it or none.
-            let total: usize = payloads.iter().map(|p| p.len() + 16).sum();
-            let mut data = Vec::with_capacity(total);
-            for (i, payload) in payloads.iter().enumerate() {
-                scratch.clear();
-                wire::rtp_packet(
-                    scratch,
-                    i + 1 == count,
-                    seq as u16,
-                    ts,
-                    session.ssrc,
-                    payload,
+            let mut data = Vec::with_capacity(scratch.len() + 4 * count);
+            let mut start = 0;
+            for &end in ends.iter() {
+                wire::interleave(
+                    &mut data,
+                    *rtp_channel,
+                    scratch.get(start..end).unwrap_or_default(),
                 );
-                wire::interleave(&mut data, *rtp_channel, scratch);
-                seq = seq.wrapping_add(1);
-                octets += payload.len() as u64;
+                start = end;
             }
             link.worker
                 .send(WorkerMsg::Interleaved {

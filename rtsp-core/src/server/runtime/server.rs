@@ -19,13 +19,13 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::server::runtime::catalog::Catalog;
 use crate::server::runtime::scheduler::{self, SchedMsg};
-use crate::server::runtime::sender::{self, Job, JobKind};
+use crate::server::runtime::sender::{self, Batch, Job, JobKind};
 use crate::server::runtime::session::{EndReason, Registry, Session};
 use crate::server::runtime::udp::PortAllocator;
 use crate::server::runtime::worker::{Worker, WorkerHandle, WorkerMsg};
 use crate::server::runtime::Clock;
 
-/// Queue depth of each sender worker.
+/// Queue depth of each sender worker, in batches (one per pacing wake-up, plus control jobs).
 const SENDER_QUEUE: usize = 4096;
 
 /// Server settings.
@@ -90,7 +90,7 @@ pub struct Ctx {
     /// Control channel of the pacing scheduler.
     pub scheduler: Sender<SchedMsg>,
     /// Sender worker queues.
-    pub senders: Vec<Sender<Option<Job>>>,
+    pub senders: Vec<Sender<Option<Batch>>>,
     /// Connection workers.
     pub workers: Vec<WorkerHandle>,
     /// Open connections.
@@ -114,10 +114,10 @@ impl Ctx {
     pub fn send_job(&self, session: &Arc<Session>, kind: JobKind) {
         let i = scheduler::sender_for(session.id, self.senders.len());
         if let Some(tx) = self.senders.get(i) {
-            let _ = tx.try_send(Some(Job {
+            let _ = tx.try_send(Some(vec![Job {
                 session: Arc::clone(session),
                 kind,
-            }));
+            }]));
         }
     }
 

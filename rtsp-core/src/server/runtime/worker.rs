@@ -19,7 +19,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use mio::net::{TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+
+use mio::net::TcpStream;
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::server::runtime::conn::{ConnState, Inbound};
@@ -184,7 +187,8 @@ impl Worker {
 
 /// A session UDP socket watched for incoming packets.
 struct WatchedUdp {
-    socket: UdpSocket,
+    /// The session's own socket (shared with its delivery, not a duplicate descriptor).
+    socket: Arc<std::net::UdpSocket>,
     session: Arc<Session>,
     rtcp: bool,
 }
@@ -234,8 +238,8 @@ impl Loop {
                     .map(|(t, _)| *t)
                     .collect();
                 for t in tokens {
-                    if let Some(mut w) = self.udp.remove(&t) {
-                        let _ = registry.deregister(&mut w.socket);
+                    if let Some(w) = self.udp.remove(&t) {
+                        let _ = registry.deregister(&mut SourceFd(&w.socket.as_raw_fd()));
                     }
                 }
             }
@@ -378,9 +382,9 @@ impl Loop {
                     rtcp,
                 } => {
                     let token = Token(self.token());
-                    let mut socket = UdpSocket::from_std(socket);
+                    let fd = socket.as_raw_fd();
                     if registry
-                        .register(&mut socket, token, Interest::READABLE)
+                        .register(&mut SourceFd(&fd), token, Interest::READABLE)
                         .is_ok()
                     {
                         self.udp.insert(
