@@ -82,6 +82,8 @@ impl Server {
             transcode: false,
             // Apart from other test binaries' servers running at the same time.
             rtp_port_base: 40_000 + (std::process::id() % 4_000) as u16 * 2,
+            max_connections_per_address: 64,
+            auth: None,
         };
         let server = rtsp_core::server::runtime::Server::start(config).expect("start rtsp-server");
         let port = server.local_addr().port();
