@@ -72,7 +72,7 @@ start_server() { # name -> sets SRV_PID and URL
     case "$1" in
     rtsp-server)
         "$SERVER" --bind 127.0.0.1 --port "$PORT_OURS" --media "$ROOT/media" --loop \
-            --max-sessions 100000 --max-connections 100000 >/dev/null 2>&1 &
+            --max-sessions 100000 --max-connections 100000 --max-connections-per-address 100000 >/dev/null 2>&1 &
         SRV_PID=$!
         URL="rtsp://127.0.0.1:$PORT_OURS/movie.Mjpeg"
         ;;

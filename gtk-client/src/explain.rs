@@ -166,6 +166,19 @@ pub fn explain(err: &ClientError, name: &str, server: &str) -> Option<Explanatio
         ),
         ClientError::BadUrl(msg) => e("Invalid address", format!("{msg}."), Remedy::Dismiss),
         ClientError::Shutdown => return None,
+        ClientError::Unauthorized {
+            realm,
+            had_credentials,
+            ..
+        } => e(
+            "Sign-in required",
+            if *had_credentials {
+                format!("The server (realm “{realm}”) refused the user name or password.")
+            } else {
+                format!("The server (realm “{realm}”) requires a user name and password: put them in the address as rtsp://user:password@host/….")
+            },
+            Remedy::Dismiss,
+        ),
         other => e("Something went wrong", other.to_string(), Reconnect),
     })
 }

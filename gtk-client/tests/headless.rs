@@ -189,3 +189,36 @@ fn without_a_display_the_player_falls_back_to_headless() {
     );
     assert!(stdout.contains("Statistics"), "{stdout}");
 }
+
+#[test]
+fn url_credentials_authenticate_and_refusals_are_explained() {
+    use rtsp_core::auth::{AuthConfig, Credentials, ServerAuth, UserEntry};
+    let media = TempDir::new("media");
+    short_movie(media.path(), "short.Mjpeg", 20);
+    let entry = UserEntry::new("alice", "rtsp-server", "pw").unwrap();
+    let server = Server::start_with(
+        media.path(),
+        Some(ServerAuth {
+            config: AuthConfig::new("rtsp-server"),
+            credentials: Credentials::parse(&entry.to_line()).unwrap(),
+        }),
+    );
+    let url = |userinfo: &str| {
+        server
+            .url("short.Mjpeg")
+            .replace("rtsp://", &format!("rtsp://{userinfo}"))
+    };
+    let out = run_player(None, &["--no-gui", &url("alice:pw@")], LIMIT);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("20 complete"), "{stdout}");
+    for userinfo in ["alice:wrong@", ""] {
+        let out = run_player(None, &["--no-gui", &url(userinfo)], LIMIT);
+        let (stdout, stderr) = texts(&out);
+        assert!(!out.status.success(), "{stdout}\n{stderr}");
+        assert!(
+            format!("{stdout}{stderr}").contains("Sign-in required"),
+            "{stdout}\n{stderr}"
+        );
+    }
+}

@@ -200,7 +200,7 @@ impl ClientCore {
     /// Connects: `url` for the standard dialect, or `lab=(host, server_port, rtp_port, file)`
     /// for the lab's.
     #[new]
-    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, lab_frame_interval=0.05, lab_end_silence=2.0))]
+    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, lab_frame_interval=0.05, lab_end_silence=2.0, username=None, password=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -212,6 +212,8 @@ impl ClientCore {
         udp_fallback_after: f64,
         lab_frame_interval: f64,
         lab_end_silence: f64,
+        username: Option<String>,
+        password: Option<String>,
     ) -> PyResult<Self> {
         let mut config = match (url, lab) {
             (Some(url), None) => ClientConfig::url(url),
@@ -246,6 +248,13 @@ impl ClientCore {
         config.udp_fallback_after = seconds("udp_fallback_after", udp_fallback_after)?;
         config.lab_frame_interval = seconds("lab_frame_interval", lab_frame_interval)?;
         config.lab_end_silence = seconds("lab_end_silence", lab_end_silence)?;
+        match (username, password) {
+            (Some(user), password) => {
+                config = config.credentials(user, password.unwrap_or_default());
+            }
+            (None, Some(_)) => return Err(value_error("password given without username")),
+            (None, None) => {}
+        }
         let lab = config.is_lab();
         let client = interruptible(py, move || Client::connect(config))?.map_err(client_error)?;
         Ok(Self {

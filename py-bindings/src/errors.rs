@@ -19,6 +19,7 @@ pyo3::import_exception!(rtsp_core._errors, StateError);
 pyo3::import_exception!(rtsp_core._errors, ProtocolError);
 pyo3::import_exception!(rtsp_core._errors, ClientClosedError);
 pyo3::import_exception!(rtsp_core._errors, MediaError);
+pyo3::import_exception!(rtsp_core._errors, AuthenticationError);
 
 /// The Python exception for a client error.
 pub fn client_error(err: ClientError) -> PyErr {
@@ -38,6 +39,7 @@ pub fn client_error(err: ClientError) -> PyErr {
         }
         ClientError::BadState { .. } => StateError::new_err(message),
         ClientError::Shutdown => ClientClosedError::new_err(message),
+        ClientError::Unauthorized { realm, .. } => AuthenticationError::new_err((message, realm)),
         // The engine's error is non-exhaustive: anything new is still an RTSP error.
         _ => RtspError::new_err(message),
     }

@@ -34,7 +34,8 @@ fn rtp_port_base() -> u16 {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (media_dir, port=0, fps=20.0, *, host="127.0.0.1", session_timeout=60.0, looping=false))]
+    #[pyo3(signature = (media_dir, port=0, fps=20.0, *, host="127.0.0.1", session_timeout=60.0, looping=false, credentials=None, realm="rtsp-server", auth_basic=false, max_connections_per_address=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         media_dir: PathBuf,
@@ -43,6 +44,10 @@ impl Server {
         host: &str,
         session_timeout: f64,
         looping: bool,
+        credentials: Option<PathBuf>,
+        realm: &str,
+        auth_basic: bool,
+        max_connections_per_address: Option<usize>,
     ) -> PyResult<Self> {
         if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
             return Err(value_error(format!("fps = {fps} must be in (0, 1000]")));
@@ -60,7 +65,14 @@ impl Server {
                 media_dir.display()
             )));
         }
+        let auth = credentials
+            .map(|path| rtsp_core::auth::ServerAuth::load(&path, realm, auth_basic))
+            .transpose()
+            .map_err(|e| value_error(e.to_string()))?;
         let config = Config {
+            auth,
+            max_connections_per_address: max_connections_per_address
+                .unwrap_or(rtsp_core::server::runtime::server::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
             fps,
             workers: 2,
             senders: 1,

@@ -58,6 +58,8 @@ typedef enum rtsp_core_status {
   RTSP_CORE_STATUS_SHUTDOWN = 14,
   // A bug inside the library was caught at the boundary; the handle should be freed.
   RTSP_CORE_STATUS_PANIC = 15,
+  // The server requires authentication and refused the credentials (or none were given).
+  RTSP_CORE_STATUS_UNAUTHORIZED = 16,
 } rtsp_core_status;
 
 // Session state, as the lab's state diagram names it.
@@ -119,6 +121,11 @@ typedef struct rtsp_core_client_config {
   uint32_t udp_fallback_ms;
   // Period of the `on_stats` callback in milliseconds (0 = never).
   uint32_t stats_interval_ms;
+  // User name for servers that require authentication, or NULL (then the URL's
+  // `rtsp://user:password@host/...` userinfo is used, if any). Standard dialect only.
+  const char *username;
+  // Password going with `username` (NULL = empty).
+  const char *password;
 } rtsp_core_client_config;
 
 // One complete JPEG frame, borrowed for the duration of the `on_frame` callback only: copy
@@ -386,6 +393,19 @@ enum rtsp_core_status rtsp_core_rtp_decode(const uint8_t *packet,
 enum rtsp_core_status rtsp_core_server_start(const char *media_dir,
                                              uint16_t port,
                                              struct rtsp_core_server **out);
+
+// Like `rtsp_core_server_start`, with access control: `credentials_file` (NULL = no
+// authentication) holds `user:realm:md5_ha1:sha256_ha1` lines and turns on Digest
+// authentication for every request but OPTIONS, with `realm` (NULL = "rtsp-server");
+// `max_connections_per_address` (0 = the default, 256) bounds the connections one client
+// address may hold. A credentials file that does not parse or has no user of the realm gives
+// `RTSP_CORE_STATUS_INVALID_ARGUMENT`.
+enum rtsp_core_status rtsp_core_server_start_secure(const char *media_dir,
+                                                    uint16_t port,
+                                                    const char *credentials_file,
+                                                    const char *realm,
+                                                    uint32_t max_connections_per_address,
+                                                    struct rtsp_core_server **out);
 
 // Writes the TCP port the server listens on to `*port`.
 enum rtsp_core_status rtsp_core_server_port(const struct rtsp_core_server *server, uint16_t *port);

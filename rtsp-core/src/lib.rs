@@ -6,6 +6,7 @@
 //! what makes the core fuzzable and testable from recorded exchanges.
 //!
 //! Modules:
+//! - [`auth`]: RTSP authentication (Basic, Digest MD5 / SHA-256), both sides.
 //! - [`rtsp`]: RTSP messages (both the RFC 2326 dialect and the lab dialect), incremental
 //!   parser, writer, typed headers.
 //! - [`rtp`]: RTP packets (RFC 3550 5.1), RTCP compound packets, receiver statistics.
@@ -16,6 +17,7 @@
 //! - [`client`]: client state machine and the threaded client runtime.
 //! - [`ffi`]: the C ABI (`include/rtsp_core.h`).
 
+pub mod auth;
 pub mod client;
 pub mod ffi;
 pub mod jpeg;

@@ -64,3 +64,108 @@ fn server_handle_start_port_stop_free() {
     // Stopped: nothing listens any more.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// A client through the C ABI against a server started with `rtsp_core_server_start_secure`.
+fn play_with(
+    port: u16,
+    url_userinfo: &str,
+    user: Option<&str>,
+    password: &str,
+) -> rtsp_core_status {
+    let url = CString::new(format!("rtsp://{url_userinfo}127.0.0.1:{port}/movie.Mjpeg")).unwrap();
+    let user = user.map(|u| CString::new(u).unwrap());
+    let password = CString::new(password).unwrap();
+    let mut config = std::mem::MaybeUninit::uninit();
+    rtsp_core_client_config_default(config.as_mut_ptr());
+    let mut config = unsafe { config.assume_init() };
+    config.url = url.as_ptr();
+    config.transport = rtsp_core_transport::Tcp as u32;
+    if let Some(u) = &user {
+        config.username = u.as_ptr();
+        config.password = password.as_ptr();
+    }
+    let mut client = ptr::null_mut();
+    assert_eq!(
+        rtsp_core_client_new(&config, ptr::null(), &mut client),
+        rtsp_core_status::Ok,
+        "OPTIONS needs no credentials"
+    );
+    let status = rtsp_core_client_player_play(client);
+    if status == rtsp_core_status::Ok {
+        let mut stats = rtsp_core_stats::default();
+        assert!(client_support::wait_until(Duration::from_secs(10), || {
+            rtsp_core_client_stats(client, &mut stats);
+            stats.frames_complete >= 10
+        }));
+        // Later requests carry credentials too.
+        assert_eq!(rtsp_core_client_pause(client), rtsp_core_status::Ok);
+        assert_eq!(rtsp_core_client_teardown(client), rtsp_core_status::Ok);
+    }
+    rtsp_core_client_free(client);
+    status
+}
+
+#[test]
+fn secure_server_and_client_credentials() {
+    use rtsp_core::auth::UserEntry;
+    let dir = std::env::temp_dir().join(format!("rtsp-ffi-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("users");
+    let entry = UserEntry::new("alice", "rtsp-server", "p@ss:word").unwrap();
+    std::fs::write(&file, format!("# test\n{}\n", entry.to_line())).unwrap();
+    let media = CString::new(own_server::media_dir().to_str().unwrap()).unwrap();
+    let creds = CString::new(file.to_str().unwrap()).unwrap();
+    let mut server: *mut rtsp_core_server = ptr::null_mut();
+    assert_eq!(
+        rtsp_core_server_start_secure(
+            media.as_ptr(),
+            0,
+            creds.as_ptr(),
+            ptr::null(),
+            8,
+            &mut server
+        ),
+        rtsp_core_status::Ok
+    );
+    let mut port = 0u16;
+    rtsp_core_server_port(server, &mut port);
+    assert_eq!(
+        play_with(port, "", Some("alice"), "p@ss:word"),
+        rtsp_core_status::Ok
+    );
+    // URL userinfo, percent-encoded.
+    assert_eq!(
+        play_with(port, "alice:p%40ss%3Aword@", None, ""),
+        rtsp_core_status::Ok
+    );
+    assert_eq!(
+        play_with(port, "", Some("alice"), "wrong"),
+        rtsp_core_status::Unauthorized
+    );
+    assert_eq!(
+        play_with(port, "alice:wrong@", None, ""),
+        rtsp_core_status::Unauthorized
+    );
+    assert_eq!(
+        play_with(port, "", None, ""),
+        rtsp_core_status::Unauthorized
+    );
+    // A realm nobody in the file belongs to is refused.
+    let realm = CString::new("elsewhere").unwrap();
+    let mut other = ptr::null_mut();
+    assert_eq!(
+        rtsp_core_server_start_secure(
+            media.as_ptr(),
+            0,
+            creds.as_ptr(),
+            realm.as_ptr(),
+            0,
+            &mut other
+        ),
+        rtsp_core_status::InvalidArgument
+    );
+    assert!(other.is_null());
+    assert_eq!(rtsp_core_server_stop(server), rtsp_core_status::Ok);
+    rtsp_core_server_free(server);
+    let _ = std::fs::remove_dir_all(dir);
+}

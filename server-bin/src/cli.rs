@@ -64,6 +64,26 @@ pub struct Cli {
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
 
+    /// Most RTSP connections one client address may hold; beyond it a connection gets
+    /// 503 Service Unavailable and is closed.
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_address: u64,
+
+    /// Require RTSP authentication (Digest SHA-256 and MD5) for every request but OPTIONS,
+    /// with the users of FILE (`user:realm:md5_ha1:sha256_ha1` lines; create them with
+    /// `rtsp-server passwd FILE USER`).
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+
+    /// Authentication realm (users of other realms in the credentials file cannot log in).
+    #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM", requires = "credentials")]
+    pub realm: String,
+
+    /// Also offer and accept Basic authentication. Off by default: Basic sends the password in
+    /// clear text on every request, so use it only on trusted networks for clients without Digest.
+    #[arg(long, requires = "credentials")]
+    pub auth_basic: bool,
+
     /// Restart files from the first frame at the end instead of ending the stream (RTCP BYE).
     #[arg(long = "loop")]
     pub loop_media: bool,
@@ -80,6 +100,25 @@ pub struct Cli {
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
+}
+
+/// Default `--realm`.
+pub const DEFAULT_REALM: &str = "rtsp-server";
+
+/// `rtsp-server passwd FILE USER [--realm REALM]`: add or replace USER in the credentials file
+/// FILE (created with mode 0600), with the password read from the first line of standard input.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "rtsp-server passwd")]
+pub struct PasswdCli {
+    /// The credentials file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The user name.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// The realm (must match the server's --realm).
+    #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM")]
+    pub realm: String,
 }
 
 impl Cli {

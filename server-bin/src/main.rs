@@ -5,17 +5,41 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use rtsp_core::auth::credentials::{loose_permissions, write_entry};
+use rtsp_core::auth::{ServerAuth, UserEntry};
 use rtsp_core::server::runtime::{Config, Server};
-use server_bin::cli::Cli;
+use server_bin::cli::{Cli, PasswdCli};
 use server_bin::logging;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("passwd") {
+        return passwd(PasswdCli::parse_from(std::env::args().skip(1)));
+    }
     let cli = Cli::parse();
     logging::init(cli.log_format);
     let open_files = rtsp_core::server::runtime::limits::raise_open_files();
     tracing::debug!(?open_files, "open-file limit");
+    let auth = match &cli.credentials {
+        None => None,
+        Some(path) => match ServerAuth::load(path, &cli.realm, cli.auth_basic) {
+            Ok(a) => {
+                if let Some(mode) = loose_permissions(path) {
+                    tracing::warn!(
+                        file = %path.display(),
+                        mode = format!("{mode:o}"),
+                        "the credentials file is readable by group or others; its hashes are password-equivalent (chmod 600 it)"
+                    );
+                }
+                Some(a)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load credentials");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     // Handlers go in before anything starts, so an early Ctrl-C still shuts down cleanly.
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
         Ok(s) => s,
@@ -36,6 +60,9 @@ fn main() -> ExitCode {
         looping: cli.loop_media,
         transcode: cli.transcode,
         rtp_port_base: cli.rtp_port_base,
+        max_connections_per_address: usize::try_from(cli.max_connections_per_address)
+            .unwrap_or(usize::MAX),
+        auth,
     };
     let server = match Server::start(config) {
         Ok(s) => s,
@@ -49,4 +76,36 @@ fn main() -> ExitCode {
     }
     server.shutdown();
     ExitCode::SUCCESS
+}
+
+/// `rtsp-server passwd`: one entry from a password on standard input (no echo control: pipe it
+/// in, or type it knowing it shows).
+fn passwd(cli: PasswdCli) -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("rtsp-server passwd: cannot read the password: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("rtsp-server passwd: empty password (give it on standard input)");
+        return ExitCode::FAILURE;
+    }
+    let result = UserEntry::new(&cli.user, &cli.realm, password)
+        .and_then(|entry| write_entry(&cli.file, &entry));
+    match result {
+        Ok(()) => {
+            eprintln!(
+                "rtsp-server passwd: {} of realm {:?} stored in {}",
+                cli.user,
+                cli.realm,
+                cli.file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rtsp-server passwd: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

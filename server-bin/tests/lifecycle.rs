@@ -219,6 +219,8 @@ fn load_measurement() {
         &limit,
         "--max-connections",
         "2000",
+        "--max-connections-per-address",
+        "2000",
         "--loop",
     ]);
     let pid = server.child.id();

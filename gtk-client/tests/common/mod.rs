@@ -69,6 +69,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(media: &Path) -> Self {
+        Self::start_with(media, None)
+    }
+
+    /// Same, requiring the credentials of `auth`.
+    pub fn start_with(media: &Path, auth: Option<rtsp_core::auth::ServerAuth>) -> Self {
         let config = rtsp_core::server::runtime::Config {
             bind: ([127, 0, 0, 1], 0).into(),
             media: media.to_path_buf(),
@@ -82,6 +87,8 @@ impl Server {
             transcode: false,
             // Apart from other test binaries' servers running at the same time.
             rtp_port_base: 40_000 + (std::process::id() % 4_000) as u16 * 2,
+            max_connections_per_address: 64,
+            auth,
         };
         let server = rtsp_core::server::runtime::Server::start(config).expect("start rtsp-server");
         let port = server.local_addr().port();

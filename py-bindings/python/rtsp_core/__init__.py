@@ -19,6 +19,7 @@ A Pythonic API:
 from __future__ import annotations
 
 from ._errors import (
+    AuthenticationError,
     ClientClosedError,
     InvalidTarget,
     MediaError,
@@ -45,6 +46,7 @@ __version__ = ENGINE_VERSION
 
 __all__ = [
     "Client",
+    "AuthenticationError",
     "ClientClosedError",
     "Description",
     "EndOfStream",

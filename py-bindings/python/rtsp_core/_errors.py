@@ -10,6 +10,7 @@ lab's server, which catches ``IOError``, answers 404 instead of crashing) and a 
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "ClientClosedError",
     "InvalidTarget",
     "MediaError",
@@ -78,3 +79,16 @@ class ClientClosedError(RtspError):
 
 class MediaError(OSError, ValueError):
     """A media file is not a usable MJPEG file (corrupt, empty, too large)."""
+
+
+class AuthenticationError(RtspError, PermissionError):
+    """The server requires authentication and refused the credentials (or none were given).
+
+    Attribute: ``realm`` (the realm the server named, "" if none).
+    """
+
+    realm: str
+
+    def __init__(self, message: str, realm: str = "") -> None:
+        super().__init__(message)
+        self.realm = realm

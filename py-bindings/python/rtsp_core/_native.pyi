@@ -96,6 +96,8 @@ class ClientCore:
         udp_fallback_after: float = 3.0,
         lab_frame_interval: float = 0.05,
         lab_end_silence: float = 2.0,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None: ...
     @property
     def is_lab(self) -> bool: ...
@@ -135,6 +137,10 @@ class Server:
         host: str = "127.0.0.1",
         session_timeout: float = 60.0,
         looping: bool = False,
+        credentials: str | PathLike[str] | None = None,
+        realm: str = "rtsp-server",
+        auth_basic: bool = False,
+        max_connections_per_address: int | None = None,
     ) -> None: ...
     @property
     def port(self) -> int: ...

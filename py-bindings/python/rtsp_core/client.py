@@ -156,6 +156,8 @@ class Client:
         reply_timeout: float = 5.0,
         stats_interval: float | None = 1.0,
         udp_fallback_after: float = 3.0,
+        username: str | None = None,
+        password: str | None = None,
         on_frame: Callable[[Frame], object] | None = None,
         on_event: Callable[[Event], object] | None = None,
         on_stats: Callable[[Stats], object] | None = None,
@@ -168,6 +170,8 @@ class Client:
             reply_timeout=reply_timeout,
             stats_interval=stats_interval,
             udp_fallback_after=udp_fallback_after,
+            username=username,
+            password=password,
         )
         self._start(core, url, on_frame, on_event, on_stats, on_error, on_end)
 
@@ -210,8 +214,8 @@ class Client:
 
     def _start(self, core: _native.ClientCore, url: str, *callbacks: Any) -> None:
         self._core = core
-        self.url = url
-        """The URL (``lab://host:port/file`` for the lab dialect)."""
+        self.url = _without_password(url)
+        """The URL, without any password from its userinfo (``lab://host:port/file`` for the lab dialect)."""
         self.ended = False
         """Whether the end of the stream was seen."""
         self._callbacks = dict(
@@ -414,3 +418,15 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client({self.url!r}, state={self.state})"
+
+
+def _without_password(url: str) -> str:
+    """``rtsp://user:secret@host/x`` as ``rtsp://user@host/x``: the URL is shown in reprs and logs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not at:
+        return url
+    return f"{scheme}://{userinfo.partition(':')[0]}@{host}{rest[end:]}"

@@ -36,6 +36,23 @@ pub enum TransportPreference {
     Tcp,
 }
 
+/// A user name and password for RTSP authentication (the password is kept out of `Debug`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Client settings. Build one with [`ClientConfig::url`] or [`ClientConfig::lab`] and adjust the
 /// public fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +76,9 @@ pub struct ClientConfig {
     pub lab_end_silence: Duration,
     /// Value of the `User-Agent` header (standard dialect).
     pub user_agent: String,
+    /// Credentials answering the server's 401 (standard dialect). The URL's
+    /// `rtsp://user:password@host/...` userinfo is used when this is `None`.
+    pub credentials: Option<ClientCredentials>,
 }
 
 impl ClientConfig {
@@ -72,7 +92,17 @@ impl ClientConfig {
             lab_frame_interval: Duration::from_millis(50),
             lab_end_silence: Duration::from_secs(2),
             user_agent: concat!("rtsp-core/", env!("CARGO_PKG_VERSION")).to_owned(),
+            credentials: None,
         }
+    }
+
+    /// The same configuration with credentials for servers that require authentication.
+    pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(ClientCredentials {
+            user: user.into(),
+            password: password.into(),
+        });
+        self
     }
 
     /// Standard dialect, to an `rtsp://host[:port]/path` URL.

@@ -41,6 +41,18 @@ pub enum ClientError {
         /// The reason phrase.
         reason: String,
     },
+    /// The server requires authentication and refused the credentials (or none were given,
+    /// or it asks for a scheme this client does not speak).
+    #[error("{method}: the server requires authentication (realm {realm:?}) and {}",
+        if *had_credentials { "refused the credentials" } else { "no credentials were given" })]
+    Unauthorized {
+        /// The refused request.
+        method: String,
+        /// The realm the server named ("" if none).
+        realm: String,
+        /// Whether the client had credentials to offer.
+        had_credentials: bool,
+    },
     /// The reply could not be parsed or contradicts the request (wrong CSeq, missing Session...).
     #[error("malformed reply: {0}")]
     MalformedReply(String),

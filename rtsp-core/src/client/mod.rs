@@ -38,7 +38,7 @@ mod runtime;
 mod session;
 mod stats;
 
-pub use config::{ClientConfig, LabTarget, Target, TransportPreference};
+pub use config::{ClientConfig, ClientCredentials, LabTarget, Target, TransportPreference};
 pub use error::ClientError;
 pub use event::{Description, Event, Frame, State};
 pub use media::MediaReceiver;

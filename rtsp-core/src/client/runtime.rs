@@ -160,7 +160,10 @@ impl Client {
     pub fn connect(config: ClientConfig) -> Result<Self, ClientError> {
         let (session, host, port) = match &config.target {
             Target::Url(url) => {
-                let session = Session::standard(url, &config.user_agent)?;
+                let mut session = Session::standard(url, &config.user_agent)?;
+                if let Some(c) = &config.credentials {
+                    session.set_credentials(&c.user, &c.password);
+                }
                 let (host, port) = session.host_port();
                 (session, host, port)
             }
@@ -211,7 +214,7 @@ impl Client {
         if !control.session.is_lab() {
             // A failed OPTIONS is not fatal (gst and live555 go on too), a dead server is.
             match control.transact(Request::Options) {
-                Ok(_) | Err(ClientError::Status { .. }) => {}
+                Ok(_) | Err(ClientError::Status { .. } | ClientError::Unauthorized { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -567,6 +570,16 @@ impl Control {
 
     /// Sends one request and waits for its reply, updating the session.
     fn transact(&mut self, request: Request) -> Result<Outcome, ClientError> {
+        loop {
+            match self.transact_once(request) {
+                // The session took the 401's challenge: the same request again, with credentials.
+                Ok(Outcome::RetryWithAuth) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn transact_once(&mut self, request: Request) -> Result<Outcome, ClientError> {
         let conn = self.conn.as_ref().ok_or(ClientError::Closed)?;
         let method = request.method_name();
         let bytes = self.session.encode(&request)?;

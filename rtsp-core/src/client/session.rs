@@ -199,6 +199,9 @@ pub enum Outcome {
     Keepalive,
     /// A lab FORWARD/BACKWARD/RESTART was accepted.
     LabMoved,
+    /// The server asked for credentials (401) and the session can now answer: encode and send
+    /// the same request again.
+    RetryWithAuth,
 }
 
 /// What the receive thread hands the control thread.
@@ -266,7 +269,12 @@ impl ReplyReader {
 struct Pending {
     cseq: u32,
     request: Request,
+    /// Whether it carried an Authorization header.
+    authorized: bool,
 }
+
+/// Most 401 retries in a row (stale nonces included) before giving up.
+const MAX_AUTH_RETRIES: u32 = 3;
 
 /// The client side of one RTSP session (see the module documentation).
 #[derive(Debug)]
@@ -289,11 +297,39 @@ pub struct Session {
     pending: Option<Pending>,
     resume_at: Option<f64>,
     played_once: bool,
+    auth: Option<crate::auth::ClientAuth>,
+    auth_retries: u32,
+}
+
+/// `url` without its userinfo, and the userinfo's percent-decoded user and password.
+fn split_userinfo(url: &str) -> Result<(String, Option<(String, String)>), ClientError> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok((url.to_owned(), None));
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return Ok((url.to_owned(), None));
+    };
+    let decode = |s: &str| {
+        crate::rtsp::url::percent_decode(s)
+            .map_err(|e| ClientError::BadUrl(format!("user information in the URL: {e}")))
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    Ok((
+        format!("{scheme}://{host}{tail}"),
+        Some((decode(user)?, decode(password)?)),
+    ))
 }
 
 impl Session {
     /// A standard-dialect session for `rtsp://host[:port]/path`.
+    ///
+    /// `rtsp://user:password@host/...` userinfo is taken out of the URL (it is never sent) and
+    /// used as credentials (percent-decoded).
     pub fn standard(url: &str, user_agent: &str) -> Result<Self, ClientError> {
+        let (url, userinfo) = split_userinfo(url)?;
+        let url = url.as_str();
         let parsed =
             AbsoluteUrl::parse(url).map_err(|e| ClientError::BadUrl(format!("{url:?}: {e}")))?;
         if !url.starts_with("rtsp://") && !url.starts_with("RTSP://") {
@@ -304,13 +340,22 @@ impl Session {
         if parsed.host.is_empty() {
             return Err(ClientError::BadUrl(format!("{url:?}: no host")));
         }
-        Ok(Self::new(
+        let mut session = Self::new(
             Dialect::Standard,
             url.to_owned(),
             parsed.host,
             parsed.port,
             user_agent,
-        ))
+        );
+        if let Some((user, password)) = userinfo {
+            session.set_credentials(&user, &password);
+        }
+        Ok(session)
+    }
+
+    /// Credentials for servers that answer 401 (standard dialect); replaces any from the URL.
+    pub fn set_credentials(&mut self, user: &str, password: &str) {
+        self.auth = Some(crate::auth::ClientAuth::new(user, password));
     }
 
     /// A lab-dialect session for `file` (the host and port are the runtime's business).
@@ -336,6 +381,8 @@ impl Session {
             pending: None,
             resume_at: None,
             played_once: false,
+            auth: None,
+            auth_retries: 0,
         }
     }
 
@@ -454,11 +501,26 @@ impl Session {
     pub fn encode(&mut self, request: &Request) -> Result<Vec<u8>, ClientError> {
         self.check_state(request)?;
         let cseq = self.next_cseq;
-        let msg = if self.is_lab() {
+        let mut msg = if self.is_lab() {
             self.lab_request(request, cseq)?
         } else {
             self.standard_request(request, cseq)?
         };
+        let mut authorized = false;
+        if let Some(auth) = self
+            .auth
+            .as_mut()
+            .filter(|_| self.dialect == Dialect::Standard)
+        {
+            // Once challenged, every request carries credentials (Digest with the next nc),
+            // which saves a 401 round trip per request.
+            if let Some(value) = auth.authorization(msg.method().as_str(), msg.uri()) {
+                msg = msg
+                    .with_header("Authorization", value)
+                    .map_err(|e| ClientError::BadUrl(e.to_string()))?;
+                authorized = true;
+            }
+        }
         let bytes = msg.to_bytes(self.dialect);
         if self.is_lab() && bytes.len() > LAB_MAX_REQUEST {
             return Err(ClientError::BadUrl(format!(
@@ -470,6 +532,7 @@ impl Session {
         self.pending = Some(Pending {
             cseq,
             request: *request,
+            authorized,
         });
         Ok(bytes)
     }
@@ -599,6 +662,10 @@ impl Session {
             .ok_or_else(|| ClientError::MalformedReply("a reply with no request pending".into()))?;
         let request = pending.request;
         let status = u16::from(reply.status());
+        if status == 401 && !self.is_lab() {
+            return self.on_unauthorized(reply, &pending);
+        }
+        self.auth_retries = 0;
         if !(200..300).contains(&status) {
             if status == 454 {
                 // Session Not Found: the server forgot us; start over.
@@ -663,6 +730,48 @@ impl Session {
                 Ok(Outcome::LabMoved)
             }
         }
+    }
+
+    /// A 401: answer the challenge once (or again after `stale=true`), else give up with
+    /// [`ClientError::Unauthorized`] rather than loop.
+    fn on_unauthorized(
+        &mut self,
+        reply: &Response,
+        pending: &Pending,
+    ) -> Result<Outcome, ClientError> {
+        let challenges: Vec<&str> = reply.headers().get_all("WWW-Authenticate").collect();
+        let realm_of = |c: &[&str]| {
+            c.iter()
+                .filter_map(|v| crate::auth::params::parse_challenges(v).ok())
+                .flatten()
+                .find_map(|i| i.param("realm").map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let method = pending.request.method_name().to_owned();
+        let Some(auth) = self.auth.as_mut() else {
+            return Err(ClientError::Unauthorized {
+                method,
+                realm: realm_of(&challenges),
+                had_credentials: false,
+            });
+        };
+        let accepted = auth.on_challenge(&challenges);
+        let retry = match &accepted {
+            Ok(a) => (!pending.authorized || a.stale) && self.auth_retries < MAX_AUTH_RETRIES,
+            Err(_) => false,
+        };
+        if retry {
+            self.auth_retries += 1;
+            return Ok(Outcome::RetryWithAuth);
+        }
+        self.auth_retries = 0;
+        Err(ClientError::Unauthorized {
+            method,
+            realm: accepted
+                .map(|a| a.realm)
+                .unwrap_or_else(|_| realm_of(&challenges)),
+            had_credentials: true,
+        })
     }
 
     fn on_described(&mut self, reply: &Response) -> Result<Outcome, ClientError> {

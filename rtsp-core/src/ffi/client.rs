@@ -68,6 +68,11 @@ pub struct rtsp_core_client_config {
     pub udp_fallback_ms: u32,
     /// Period of the `on_stats` callback in milliseconds (0 = never).
     pub stats_interval_ms: u32,
+    /// User name for servers that require authentication, or NULL (then the URL's
+    /// `rtsp://user:password@host/...` userinfo is used, if any). Standard dialect only.
+    pub username: *const c_char,
+    /// Password going with `username` (NULL = empty).
+    pub password: *const c_char,
 }
 
 /// One complete JPEG frame, borrowed for the duration of the `on_frame` callback only: copy
@@ -274,6 +279,8 @@ pub extern "C" fn rtsp_core_client_config_default(
             reply_timeout_ms: 5000,
             udp_fallback_ms: 3000,
             stats_interval_ms: 1000,
+            username: std::ptr::null(),
+            password: std::ptr::null(),
         };
         rtsp_core_status::Ok
     })
@@ -307,6 +314,17 @@ fn config_from_c(c: &rtsp_core_client_config) -> Result<ClientConfig, rtsp_core_
     }
     config.stats_interval =
         (c.stats_interval_ms > 0).then(|| Duration::from_millis(c.stats_interval_ms.into()));
+    if !c.username.is_null() {
+        // SAFETY: as above.
+        let user = unsafe { str_arg(c.username) }?;
+        let password = if c.password.is_null() {
+            ""
+        } else {
+            // SAFETY: as above.
+            unsafe { str_arg(c.password) }?
+        };
+        config = config.credentials(user, password);
+    }
     Ok(config)
 }
 

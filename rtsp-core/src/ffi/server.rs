@@ -45,18 +45,71 @@ pub extern "C" fn rtsp_core_server_start(
         if !dir.is_dir() {
             return rtsp_core_status::InvalidArgument;
         }
-        let config = Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), dir);
-        match Server::start(config) {
-            Ok(server) => {
-                *out = Box::into_raw(Box::new(rtsp_core_server {
-                    port: server.local_addr().port(),
-                    server: Mutex::new(Some(server)),
-                }));
-                rtsp_core_status::Ok
-            }
-            Err(_) => rtsp_core_status::Io,
-        }
+        start(
+            Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), dir),
+            out,
+        )
     })
+}
+
+/// Like `rtsp_core_server_start`, with access control: `credentials_file` (NULL = no
+/// authentication) holds `user:realm:md5_ha1:sha256_ha1` lines and turns on Digest
+/// authentication for every request but OPTIONS, with `realm` (NULL = "rtsp-server");
+/// `max_connections_per_address` (0 = the default, 256) bounds the connections one client
+/// address may hold. A credentials file that does not parse or has no user of the realm gives
+/// `RTSP_CORE_STATUS_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn rtsp_core_server_start_secure(
+    media_dir: *const c_char,
+    port: u16,
+    credentials_file: *const c_char,
+    realm: *const c_char,
+    max_connections_per_address: u32,
+    out: *mut *mut rtsp_core_server,
+) -> rtsp_core_status {
+    guard(|| {
+        let out = arg_mut!(out);
+        *out = std::ptr::null_mut();
+        // SAFETY: NULL or NUL-terminated strings valid during the call.
+        let dir = try_status!(unsafe { str_arg(media_dir) });
+        let dir = Path::new(dir);
+        if !dir.is_dir() {
+            return rtsp_core_status::InvalidArgument;
+        }
+        let mut config = Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), dir);
+        if max_connections_per_address > 0 {
+            config.max_connections_per_address =
+                usize::try_from(max_connections_per_address).unwrap_or(usize::MAX);
+        }
+        if !credentials_file.is_null() {
+            // SAFETY: as above.
+            let file = try_status!(unsafe { str_arg(credentials_file) });
+            let realm = if realm.is_null() {
+                "rtsp-server"
+            } else {
+                // SAFETY: as above.
+                try_status!(unsafe { str_arg(realm) })
+            };
+            match crate::auth::ServerAuth::load(Path::new(file), realm, false) {
+                Ok(a) => config.auth = Some(a),
+                Err(_) => return rtsp_core_status::InvalidArgument,
+            }
+        }
+        start(config, out)
+    })
+}
+
+fn start(config: Config, out: &mut *mut rtsp_core_server) -> rtsp_core_status {
+    match Server::start(config) {
+        Ok(server) => {
+            *out = Box::into_raw(Box::new(rtsp_core_server {
+                port: server.local_addr().port(),
+                server: Mutex::new(Some(server)),
+            }));
+            rtsp_core_status::Ok
+        }
+        Err(_) => rtsp_core_status::Io,
+    }
 }
 
 /// Writes the TCP port the server listens on to `*port`.

@@ -41,6 +41,8 @@ pub enum rtsp_core_status {
     Shutdown = 14,
     /// A bug inside the library was caught at the boundary; the handle should be freed.
     Panic = 15,
+    /// The server requires authentication and refused the credentials (or none were given).
+    Unauthorized = 16,
 }
 
 impl rtsp_core_status {
@@ -65,11 +67,12 @@ impl rtsp_core_status {
             Self::NotReady => c"nothing available yet",
             Self::Shutdown => c"the handle has shut down",
             Self::Panic => c"internal error (caught panic)",
+            Self::Unauthorized => c"the server requires authentication and refused the credentials",
         }
     }
 
     /// All codes, in numeric order (used to map integers back to codes without transmuting).
-    const ALL: [rtsp_core_status; 16] = [
+    const ALL: [rtsp_core_status; 17] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -86,6 +89,7 @@ impl rtsp_core_status {
         Self::NotReady,
         Self::Shutdown,
         Self::Panic,
+        Self::Unauthorized,
     ];
 
     /// The code with numeric value `n`, if there is one.
@@ -110,6 +114,7 @@ impl From<&ClientError> for rtsp_core_status {
             ClientError::Closed => Self::Closed,
             ClientError::Unsupported(_) => Self::Unsupported,
             ClientError::Shutdown => Self::Shutdown,
+            ClientError::Unauthorized { .. } => Self::Unauthorized,
         }
     }
 }

@@ -217,7 +217,7 @@ fn split_host_port(s: &str) -> Result<(&str, Option<&str>), UrlError> {
 
 /// Decodes `%XX` escapes. The result must be UTF-8 without control characters, so that a
 /// decoded NUL or newline can never reach a file name or a log line.
-fn percent_decode(s: &str) -> Result<String, UrlError> {
+pub(crate) fn percent_decode(s: &str) -> Result<String, UrlError> {
     let mut out = Vec::with_capacity(s.len());
     let mut bytes = s.bytes();
     while let Some(b) = bytes.next() {

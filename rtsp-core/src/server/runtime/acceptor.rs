@@ -1,6 +1,6 @@
 //! The acceptor: takes new TCP connections and deals them out to the connection workers.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -57,16 +57,19 @@ impl Acceptor {
                             tracing::warn!(%peer, "connection limit reached; closing new connection");
                             continue;
                         }
+                        if !ctx.connection_opened(peer.ip()) {
+                            refuse_over_address_limit(&ctx, stream, peer);
+                            continue;
+                        }
                         tune(&stream);
-                        ctx.connections.fetch_add(1, Ordering::AcqRel);
                         let n = ctx.workers.len().max(1);
                         let Some(worker) = ctx.workers.get(next % n) else {
-                            ctx.connection_closed();
+                            ctx.connection_closed(peer.ip());
                             continue;
                         };
                         next = next.wrapping_add(1);
                         if worker.send(WorkerMsg::Accept(stream, peer)).is_err() {
-                            ctx.connection_closed();
+                            ctx.connection_closed(peer.ip());
                             tracing::warn!(%peer, "connection worker busy; closing new connection");
                         }
                     }
@@ -82,6 +85,25 @@ impl Acceptor {
             }
         }
     }
+}
+
+/// Say 503 (no request has been read, so no CSeq to echo) and hang up. The socket is fresh,
+/// so the short reply fits its send buffer and the write does not block.
+fn refuse_over_address_limit(ctx: &Ctx, stream: std::net::TcpStream, peer: std::net::SocketAddr) {
+    if let Some(held_back) = ctx.may_log(peer.ip()) {
+        tracing::warn!(
+            %peer,
+            limit = ctx.config.max_connections_per_address,
+            suppressed = held_back,
+            "per-address connection limit reached; refusing connection"
+        );
+    }
+    let reply = format!(
+        "RTSP/1.0 503 Service Unavailable\r\nServer: {}\r\nConnection: close\r\n\r\n",
+        crate::server::reply::SERVER
+    );
+    let _ = (&stream).write_all(reply.as_bytes());
+    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 fn std_stream(stream: mio::net::TcpStream) -> std::net::TcpStream {

@@ -70,6 +70,8 @@ pub struct ConnState {
     /// that trickles a request byte by byte keeps `last_activity` fresh, so this is what bounds
     /// how long it can hold a connection slot.
     pub partial_since: Option<Instant>,
+    /// The user the last authenticated request came from.
+    pub user: Option<String>,
 }
 
 impl ConnState {
@@ -96,6 +98,7 @@ impl ConnState {
             close_after_flush: false,
             refused: false,
             partial_since: None,
+            user: None,
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
 use crate::rtsp::url::RequestUri;
-use crate::rtsp::{Dialect, Request};
+use crate::rtsp::{Dialect, Method, Request};
 use crate::server::request::public_methods;
 use crate::server::{
     classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
@@ -50,25 +50,92 @@ pub enum ConnEffect {
 pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
     let mut effects = Vec::new();
     let dialect = conn.dialect.unwrap_or(req.dialect());
+    if let Some(denied) = authenticate(ctx, conn, &req, dialect) {
+        conn.queue(denied.to_bytes(&req, dialect));
+        return effects;
+    }
     let reply = match classify(&req)
         .and_then(|inc| dispatch(ctx, conn, &req, inc, dialect, &mut effects))
     {
         Ok(reply) => reply,
         Err(refusal) => {
             tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), "refused: {refusal}");
-            // Lab clients read the session from line 3 even in errors: echo theirs.
-            let echoed = req
-                .headers()
-                .typed::<crate::rtsp::headers::Session>()
-                .and_then(Result::ok)
-                .and_then(|s| s.id_number())
-                .unwrap_or(0);
-            Reply::refusal(&refusal).lab_session(echoed)
+            Reply::refusal(&refusal).lab_session(echoed_session(&req))
         }
     };
     tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), status = reply.status_code().as_u16(), "request");
     conn.queue(reply.to_bytes(&req, dialect));
     effects
+}
+
+/// Lab clients read the session from line 3 even in errors: echo theirs.
+fn echoed_session(req: &Request) -> u64 {
+    req.headers()
+        .typed::<crate::rtsp::headers::Session>()
+        .and_then(Result::ok)
+        .and_then(|s| s.id_number())
+        .unwrap_or(0)
+}
+
+/// With authentication on, the reply refusing `req`, or `None` to serve it.
+///
+/// OPTIONS is served without credentials, as most RTSP servers do: it reveals nothing but the
+/// method list, ffmpeg gives up on a failed OPTIONS before it ever sees a challenge, and
+/// clients use it as a keep-alive. Every other method needs credentials, checked on every
+/// request (RTSP sessions outlive connections, so a connection is never "logged in"). Lab
+/// clients cannot authenticate at all: they get a lab-shaped 401.
+fn authenticate(ctx: &Ctx, conn: &mut ConnState, req: &Request, dialect: Dialect) -> Option<Reply> {
+    let auth = ctx.auth.as_ref()?;
+    let unauthorized = crate::server::runtime::conn::status(401);
+    if dialect == Dialect::Lab {
+        if let Some(held_back) = ctx.may_log(conn.peer.ip()) {
+            tracing::warn!(peer = %conn.peer, suppressed = held_back, "authentication failed: lab-dialect clients cannot authenticate");
+        }
+        return Some(Reply::status(unauthorized).lab_session(echoed_session(req)));
+    }
+    if *req.method() == Method::Options {
+        return None;
+    }
+    let values: Vec<&str> = req.headers().get_all("Authorization").collect();
+    let now = ctx.clock.origin().elapsed();
+    let verdict = auth
+        .lock()
+        .check(req.method().as_str(), req.uri(), &values, now);
+    match verdict {
+        Ok(user) => {
+            if conn.user.as_deref() != Some(user.as_str()) {
+                tracing::debug!(peer = %conn.peer, user, "authenticated");
+                conn.user = Some(user);
+            }
+            None
+        }
+        Err(failure) => {
+            // A client's first request without credentials is the normal start of the
+            // handshake, not worth a warning.
+            if !values.is_empty() {
+                if let Some(held_back) = ctx.may_log(conn.peer.ip()) {
+                    tracing::warn!(
+                        peer = %conn.peer,
+                        user = failure.user.as_deref().unwrap_or("-"),
+                        method = req.method().as_str(),
+                        reason = failure.reason,
+                        suppressed = held_back,
+                        "authentication failed"
+                    );
+                }
+            }
+            let status = crate::server::runtime::conn::status(failure.challenge.status);
+            Some(
+                failure
+                    .challenge
+                    .www_authenticate
+                    .into_iter()
+                    .fold(Reply::status(status), |r, v| {
+                        r.header("WWW-Authenticate", v)
+                    }),
+            )
+        }
+    }
 }
 
 fn dispatch(
@@ -378,6 +445,7 @@ fn setup(
     tracing::info!(
         session = session.id,
         peer = %conn.peer,
+        user = conn.user.as_deref().unwrap_or("-"),
         media = %session.presentation,
         dialect = ?flavor,
         transport = reply_transport.as_deref().unwrap_or("lab RTP/UDP"),

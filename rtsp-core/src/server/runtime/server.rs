@@ -7,8 +7,9 @@
 //! - `--senders` sender workers ([`crate::server::runtime::sender`]) that put frames on the wire;
 //! - one reaper that ends sessions without a sign of life for the session timeout.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::auth::{Authenticator, LogLimiter, ServerAuth};
 use crate::server::runtime::catalog::Catalog;
 use crate::server::runtime::scheduler::{self, SchedMsg};
 use crate::server::runtime::sender::{self, Batch, Job, JobKind};
@@ -27,6 +29,14 @@ use crate::server::runtime::Clock;
 
 /// Queue depth of each sender worker, in batches (one per pacing wake-up, plus control jobs).
 const SENDER_QUEUE: usize = 4096;
+
+/// Default of [`Config::max_connections_per_address`]: a quarter of the default connection
+/// limit, so one host cannot take every slot, and still far above what one real host (even an
+/// NVR recording many streams) opens. Load tests from one address raise it explicitly.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+
+/// How often one address's auth failures (or refused connections) may be logged.
+const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -53,11 +63,16 @@ pub struct Config {
     pub transcode: bool,
     /// First UDP port for RTP/RTCP pairs.
     pub rtp_port_base: u16,
+    /// Connections one client address may hold at once (beyond: `503`, then close).
+    pub max_connections_per_address: usize,
+    /// RTSP authentication; `None` serves everyone.
+    pub auth: Option<ServerAuth>,
 }
 
 impl Config {
     /// The `rtsp-server` defaults (20 fps, 2 workers, 2 senders, 60 s session timeout, 256
-    /// sessions, 1024 connections, RTP ports from 6970) for `media` served on `bind`.
+    /// sessions, 1024 connections of which 256 per client address, RTP ports from 6970, no
+    /// authentication) for `media` served on `bind`.
     pub fn new(bind: SocketAddr, media: impl Into<PathBuf>) -> Self {
         Self {
             bind,
@@ -71,6 +86,8 @@ impl Config {
             looping: false,
             transcode: false,
             rtp_port_base: 6970,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            auth: None,
         }
     }
 }
@@ -95,6 +112,13 @@ pub struct Ctx {
     pub workers: Vec<WorkerHandle>,
     /// Open connections.
     pub connections: AtomicUsize,
+    /// Open connections per client address (entries removed at zero, so bounded by the
+    /// connection limit).
+    pub per_address: parking_lot::Mutex<HashMap<IpAddr, usize>>,
+    /// The authenticator, when authentication is on.
+    pub auth: Option<parking_lot::Mutex<Authenticator>>,
+    /// Rate limit of auth-failure and refused-connection log lines.
+    pub log_limiter: parking_lot::Mutex<LogLimiter>,
     /// Set once shutdown has begun.
     pub shutting_down: AtomicBool,
     /// SDP `o=` session id: the server's start time in NTP seconds (RFC 4566's suggestion),
@@ -103,11 +127,40 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Account for a closed connection.
-    pub fn connection_closed(&self) {
+    /// Account for a new connection from `ip`; false (and nothing counted) when that address
+    /// is at its limit.
+    pub fn connection_opened(&self, ip: IpAddr) -> bool {
+        let mut map = self.per_address.lock();
+        let n = map.entry(ip).or_insert(0);
+        if *n >= self.config.max_connections_per_address {
+            if *n == 0 {
+                map.remove(&ip);
+            }
+            return false;
+        }
+        *n += 1;
+        self.connections.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// Account for a closed connection from `ip`.
+    pub fn connection_closed(&self, ip: IpAddr) {
         let _ = self
             .connections
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        let mut map = self.per_address.lock();
+        if let Some(n) = map.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&ip);
+            }
+        }
+    }
+
+    /// Whether a warning about `ip` may be logged now; `Some(n)` with the number held back.
+    pub fn may_log(&self, ip: IpAddr) -> Option<u64> {
+        let now = self.clock.origin().elapsed();
+        self.log_limiter.lock().admit(ip, now)
     }
 
     /// Queue a job on the session's own sender worker.
@@ -186,6 +239,12 @@ impl Server {
             senders: sender_txs.clone(),
             workers: handles,
             connections: AtomicUsize::new(0),
+            per_address: parking_lot::Mutex::new(HashMap::new()),
+            auth: config
+                .auth
+                .clone()
+                .map(|a| parking_lot::Mutex::new(Authenticator::new(a.config, a.credentials))),
+            log_limiter: parking_lot::Mutex::new(LogLimiter::new(LOG_INTERVAL)),
             shutting_down: AtomicBool::new(false),
             sdp_session_id: crate::rtp::ntp::NtpTimestamp::from_system_time(
                 std::time::SystemTime::now(),
@@ -226,6 +285,7 @@ impl Server {
             fps = ctx.config.fps,
             workers = ctx.workers.len(),
             senders = ctx.senders.len(),
+            auth = ctx.config.auth.as_ref().map(|a| a.config.realm.as_str()),
             "rtsp-server listening"
         );
         Ok(Self {

@@ -256,14 +256,14 @@ impl Loop {
     fn accept(&mut self, registry: &Registry, stream: std::net::TcpStream, peer: SocketAddr) {
         let id = self.token();
         if stream.set_nonblocking(true).is_err() {
-            self.ctx.connection_closed();
+            self.ctx.connection_closed(peer.ip());
             return;
         }
         let local = stream.local_addr().ok();
         let mut stream = TcpStream::from_std(stream);
         if let Err(e) = registry.register(&mut stream, Token(id), Interest::READABLE) {
             tracing::warn!(%peer, error = %e, "cannot watch connection");
-            self.ctx.connection_closed();
+            self.ctx.connection_closed(peer.ip());
             return;
         }
         let link = ConnLink {
@@ -482,7 +482,7 @@ impl Loop {
         };
         let _ = conn.flush(registry);
         let _ = registry.deregister(&mut conn.stream);
-        self.ctx.connection_closed();
+        self.ctx.connection_closed(conn.peer.ip());
         tracing::debug!(peer = %conn.peer, conn = id, "connection closed");
         for sid in conn.sessions.drain(..) {
             let Some(session) = self.ctx.registry.get(sid) else {
