@@ -169,6 +169,28 @@ impl StreamTarget {
         }
     }
 
+    /// Like [`StreamTarget::to_entry`] but without a password in the URL: what may be written to
+    /// disk (the recent-address list) or shown. The user name stays, so the player can ask again.
+    pub fn to_saved_entry(&self) -> String {
+        let entry = self.to_entry();
+        let Some((scheme, rest)) = entry.split_once("://") else {
+            return entry;
+        };
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(authority_end);
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                if user.is_empty() {
+                    format!("{scheme}://{host}{path}")
+                } else {
+                    format!("{scheme}://{user}@{host}{path}")
+                }
+            }
+            None => entry,
+        }
+    }
+
     /// The engine configuration for this target.
     pub fn config(&self, transport: TransportPreference) -> ClientConfig {
         let mut config = match self {
@@ -296,6 +318,16 @@ mod tests {
         }
         let t = StreamTarget::parse_entry("  server   1300 5008  movie.Mjpeg ").unwrap();
         assert_eq!(t.to_entry(), "server 1300 5008 movie.Mjpeg");
+    }
+
+    #[test]
+    fn saved_entries_never_hold_a_password() {
+        let t = StreamTarget::url("rtsp://alice:s%3Acret@cam.local:554/a/b?x=1").unwrap();
+        assert_eq!(t.to_saved_entry(), "rtsp://alice@cam.local:554/a/b?x=1");
+        let t = StreamTarget::url("rtsp://:pw@cam.local/x").unwrap();
+        assert_eq!(t.to_saved_entry(), "rtsp://cam.local/x");
+        let t = StreamTarget::url("rtsp://cam.local:8554/x").unwrap();
+        assert_eq!(t.to_saved_entry(), "rtsp://cam.local:8554/x");
     }
 
     #[test]

@@ -149,7 +149,8 @@ impl OpenPage {
 
     /// Remembers `target` as the most recent address.
     pub fn remember(self: &Rc<Self>, target: &StreamTarget) {
-        self.recent.borrow_mut().add(&target.to_entry());
+        // Passwords are never written to disk: the saved entry keeps only the user name.
+        self.recent.borrow_mut().add(&target.to_saved_entry());
         // Not being able to save the list is no reason to bother the user.
         let _ = self.recent.borrow().save(&recent_path());
         self.refresh_recent();
