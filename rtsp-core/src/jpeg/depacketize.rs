@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::entropy::{find_scan_end, scan, Progress};
 use super::header::{HeaderError, PayloadHeader};
-use super::jfif::{finish_with_eoi, HeaderParams};
+use super::jfif::{finish_with_eoi, HeaderCache, HeaderParams};
 use super::parse::Subsampling;
 use super::tables::{quant_tables_for_q, QuantTable};
 use super::MAX_SCAN_LEN;
@@ -176,6 +176,10 @@ pub struct Depacketizer {
     newest: Option<u32>,
     /// Size of the last emitted frame, to size the next buffer.
     last_frame_len: usize,
+    /// Rebuilt headers of the last frame started.
+    headers: HeaderCache,
+    /// Tables of the last Q from 1 to 99 seen, so that they are not scaled again every frame.
+    scaled_tables: Option<(u8, QuantTable, QuantTable)>,
     stats: DepacketizerStats,
     last_drop: Option<DropReason>,
 }
@@ -202,6 +206,8 @@ impl Depacketizer {
             cached_tables: HashMap::new(),
             newest: None,
             last_frame_len: 0,
+            headers: HeaderCache::default(),
+            scaled_tables: None,
             stats: DepacketizerStats::default(),
             last_drop: None,
         }
@@ -314,9 +320,11 @@ impl Depacketizer {
             self.buf = std::mem::take(&mut self.spare);
         }
         self.buf.clear();
-        // Frames of a stream have similar sizes: one reservation usually covers the whole frame.
-        self.buf.reserve(params.len() + self.last_frame_len);
-        params.write(&mut self.buf);
+        let headers = self.headers.get(&params);
+        // Frames of a stream have similar sizes: one reservation usually covers the whole frame,
+        // so fragments are copied in without the buffer growing (and moving) on the way.
+        self.buf.reserve(headers.len() + self.last_frame_len);
+        self.buf.extend_from_slice(headers);
         self.current = Some(Assembly {
             timestamp,
             rtp_type: h.rtp_type,
@@ -404,7 +412,7 @@ impl Depacketizer {
         // Validate each fragment while it is still in cache, so that a corrupt frame is dropped
         // early and completing a frame does not walk megabytes again. Only the final fragment
         // may hold a marker (the sender's optional EOI).
-        match scan(&self.buf, current.validated, false) {
+        match scan(&self.buf, current.validated) {
             Progress::NeedMore { resume } => {
                 current.validated = resume;
                 None
@@ -447,7 +455,15 @@ impl Depacketizer {
     /// The quantization tables for a frame's first packet.
     fn tables(&mut self, h: &PayloadHeader<'_>) -> Result<(QuantTable, QuantTable), DropReason> {
         match h.q {
-            1..=99 => quant_tables_for_q(h.q).ok_or(DropReason::ReservedQ(h.q)),
+            1..=99 => match self.scaled_tables {
+                Some((q, luma, chroma)) if q == h.q => Ok((luma, chroma)),
+                _ => {
+                    let (luma, chroma) =
+                        quant_tables_for_q(h.q).ok_or(DropReason::ReservedQ(h.q))?;
+                    self.scaled_tables = Some((h.q, luma, chroma));
+                    Ok((luma, chroma))
+                }
+            },
             0..=127 => Err(DropReason::ReservedQ(h.q)),
             q => {
                 let quant = h.quant.ok_or(DropReason::MissingQuantTables(q))?;
