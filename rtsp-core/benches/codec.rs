@@ -48,9 +48,9 @@ fn packetize_iov(frames: &[Vec<u8>], p: &Packetizer, hdrs: &mut Vec<[u8; 12]>) -
         for frag in p.fragments(&jpeg) {
             let mut h = RtpHeader::new(26, seq, (i as u32) * 4500, 0x1234_5678);
             h.marker = frag.is_last();
-            let mut hdr = [0u8; 12];
-            h.write_header(&mut hdr).unwrap();
-            hdrs.push(hdr);
+            // Written in place, as into the header slot of an iovec array.
+            hdrs.push([0u8; 12]);
+            h.write_header(hdrs.last_mut().unwrap()).unwrap();
             let iov = frag.parts();
             bytes += black_box(&iov).iter().map(|part| part.len()).sum::<usize>();
             seq = seq.wrapping_add(1);

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::entropy::{find_scan_end, scan, Progress};
+use super::entropy::{append_and_find_candidate, find_scan_end, scan, Progress};
 use super::header::{HeaderError, PayloadHeader};
 use super::jfif::{finish_with_eoi, HeaderCache, HeaderParams};
 use super::parse::Subsampling;
@@ -127,7 +127,9 @@ struct Assembly {
     /// Where the scan data starts in the buffer.
     data_start: usize,
     /// Data before this index is known to be valid entropy-coded data that does not end inside
-    /// a marker; validation resumes here.
+    /// a marker; validation resumes here. Equal to the buffer's length unless the data received
+    /// so far ends with a `0xFF` (whose successor decides what it is) or the final fragment
+    /// holds a marker (the sender's EOI).
     validated: usize,
     packets: u64,
 }
@@ -404,14 +406,23 @@ impl Depacketizer {
             self.drop_current(DropReason::FrameTooLarge(self.max_frame_size));
             return None;
         }
-        self.buf.extend_from_slice(data);
+        // Each fragment is validated as it is copied in, so that a corrupt frame is dropped
+        // early and completing a frame does not walk it again.
+        let old_len = self.buf.len();
+        let candidate = append_and_find_candidate(&mut self.buf, data);
         current.packets += 1;
+        if current.validated == old_len {
+            // Nothing was pending: the new data is valid up to its first possible marker.
+            current.validated = candidate.map_or(self.buf.len(), |c| old_len + c);
+        }
         if marker {
             return self.finish_frame();
         }
-        // Validate each fragment while it is still in cache, so that a corrupt frame is dropped
-        // early and completing a frame does not walk megabytes again. Only the final fragment
-        // may hold a marker (the sender's optional EOI).
+        if current.validated == self.buf.len() {
+            return None;
+        }
+        // A marker or a trailing 0xFF (rare): only the final fragment may hold a marker (the
+        // sender's optional EOI).
         match scan(&self.buf, current.validated) {
             Progress::NeedMore { resume } => {
                 current.validated = resume;
