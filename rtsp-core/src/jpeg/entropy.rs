@@ -418,7 +418,8 @@ mod tests {
                 state ^= state << 13;
                 state ^= state >> 17;
                 state ^= state << 5;
-                *b = [0xFF, 0xFE, 0x7F, 0x00, 0x80, 0xD0, 0xD7, 0xD8, 0xCF][(state >> 7) as usize % 9];
+                *b = [0xFF, 0xFE, 0x7F, 0x00, 0x80, 0xD0, 0xD7, 0xD8, 0xCF]
+                    [(state >> 7) as usize % 9];
             }
             if case % 4 == 0 {
                 // Mostly blocks without any 0xFF, like real scan data.
@@ -464,9 +465,10 @@ mod tests {
             let found = append_and_find_candidate(&mut dst, &data);
             assert_eq!(&dst[..before.len()], before.as_slice());
             assert_eq!(&dst[before.len()..], data.as_slice());
-            let expected = data.iter().enumerate().position(|(i, &b)| {
-                b == 0xFF && data.get(i + 1).map_or(true, |&n| !continues(n))
-            });
+            let expected = data
+                .iter()
+                .enumerate()
+                .position(|(i, &b)| b == 0xFF && data.get(i + 1).map_or(true, |&n| !continues(n)));
             assert_eq!(found, expected, "{data:02X?}");
             assert_eq!(next_candidate(&data, 0), expected, "{data:02X?}");
             #[cfg(target_arch = "x86_64")]

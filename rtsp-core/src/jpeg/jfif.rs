@@ -179,7 +179,10 @@ mod tests {
         let variants = [
             base,
             HeaderParams { width: 328, ..base },
-            HeaderParams { height: 248, ..base },
+            HeaderParams {
+                height: 248,
+                ..base
+            },
             HeaderParams {
                 subsampling: Subsampling::Yuv422,
                 ..base
