@@ -565,3 +565,63 @@ fn many_frames_in_a_row_are_all_emitted() {
         (20, 0, 0)
     );
 }
+
+/// Splits `scan` at `cut` into two type-1, Q=50 payloads with the right fragment offsets.
+fn two_fragments(scan: &[u8], cut: usize) -> [Vec<u8>; 2] {
+    let (head, tail) = scan.split_at(cut);
+    let mut second = raw_payload(1, 50, None, tail);
+    second[1..4].copy_from_slice(&(cut as u32).to_be_bytes()[1..]);
+    [raw_payload(1, 50, None, head), second]
+}
+
+#[test]
+fn markers_are_caught_wherever_fragments_and_blocks_split_them() {
+    // Entropy-coded filler with stuffing and a restart marker, long enough to span several of the
+    // 64-byte blocks the scan is checked in.
+    let mut clean = vec![0x55u8; 300];
+    clean[10..12].copy_from_slice(&[0xFF, 0x00]);
+    clean[40..42].copy_from_slice(&[0xFF, 0xD3]);
+    let mut d = Depacketizer::new();
+    let mut ts = 0;
+    for at in 56..140 {
+        // A premature EOI, a DHT marker and fill before EOI at `at`, cut at and around it, so that
+        // the 0xFF ends one fragment and its marker code starts the next.
+        let mut eoi = clean.clone();
+        eoi[at..at + 2].copy_from_slice(&[0xFF, 0xD9]);
+        let mut dht = clean.clone();
+        dht[at..at + 2].copy_from_slice(&[0xFF, 0xC4]);
+        let mut fill = clean.clone();
+        fill[at..at + 3].copy_from_slice(&[0xFF, 0xFF, 0xD9]);
+        let mut stuffed = clean.clone();
+        stuffed[at..at + 2].copy_from_slice(&[0xFF, 0x00]);
+        for cut in [at - 1, at, at + 1, at + 2, at + 3, 64, 65, 128] {
+            for (scan, good) in [
+                (&eoi, false),
+                (&dht, false),
+                (&fill, false),
+                (&stuffed, true),
+            ] {
+                ts += 3000;
+                let frames = push_frame(&mut d, ts, &two_fragments(scan, cut));
+                if good {
+                    assert_eq!(frames.len(), 1, "at {at} cut {cut}");
+                    let parsed = ParsedJpeg::parse(&frames[0].jpeg).unwrap();
+                    assert_eq!(parsed.scan_data(), scan.as_slice());
+                } else {
+                    assert!(frames.is_empty(), "at {at} cut {cut}: {scan:02X?}");
+                    assert_eq!(d.last_drop(), Some(DropReason::CorruptScan));
+                }
+            }
+        }
+    }
+    assert_counters_add_up(&d);
+    // A 0xFF ending a fragment is decided by the next fragment's first byte, here stuffing.
+    for cut in [1, 63, 64, 65, 299] {
+        let mut scan = clean.clone();
+        scan[cut - 1] = 0xFF;
+        scan[cut] = 0x00;
+        ts += 3000;
+        let frames = push_frame(&mut d, ts, &two_fragments(&scan, cut));
+        assert_eq!(frames.len(), 1, "cut {cut}");
+    }
+}

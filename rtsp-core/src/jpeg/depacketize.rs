@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use super::entropy::{find_scan_end, scan, Progress};
+use super::entropy::{append_and_find_candidate, find_scan_end, scan, Progress};
 use super::header::{HeaderError, PayloadHeader};
-use super::jfif::{finish_with_eoi, HeaderParams};
+use super::jfif::{finish_with_eoi, HeaderCache, HeaderParams};
 use super::parse::Subsampling;
 use super::tables::{quant_tables_for_q, QuantTable};
 use super::MAX_SCAN_LEN;
@@ -127,7 +127,9 @@ struct Assembly {
     /// Where the scan data starts in the buffer.
     data_start: usize,
     /// Data before this index is known to be valid entropy-coded data that does not end inside
-    /// a marker; validation resumes here.
+    /// a marker; validation resumes here. Equal to the buffer's length unless the data received
+    /// so far ends with a `0xFF` (whose successor decides what it is) or the final fragment
+    /// holds a marker (the sender's EOI).
     validated: usize,
     packets: u64,
 }
@@ -176,6 +178,10 @@ pub struct Depacketizer {
     newest: Option<u32>,
     /// Size of the last emitted frame, to size the next buffer.
     last_frame_len: usize,
+    /// Rebuilt headers of the last frame started.
+    headers: HeaderCache,
+    /// Tables of the last Q from 1 to 99 seen, so that they are not scaled again every frame.
+    scaled_tables: Option<(u8, QuantTable, QuantTable)>,
     stats: DepacketizerStats,
     last_drop: Option<DropReason>,
 }
@@ -202,6 +208,8 @@ impl Depacketizer {
             cached_tables: HashMap::new(),
             newest: None,
             last_frame_len: 0,
+            headers: HeaderCache::default(),
+            scaled_tables: None,
             stats: DepacketizerStats::default(),
             last_drop: None,
         }
@@ -314,9 +322,11 @@ impl Depacketizer {
             self.buf = std::mem::take(&mut self.spare);
         }
         self.buf.clear();
-        // Frames of a stream have similar sizes: one reservation usually covers the whole frame.
-        self.buf.reserve(params.len() + self.last_frame_len);
-        params.write(&mut self.buf);
+        let headers = self.headers.get(&params);
+        // Frames of a stream have similar sizes: one reservation usually covers the whole frame,
+        // so fragments are copied in without the buffer growing (and moving) on the way.
+        self.buf.reserve(headers.len() + self.last_frame_len);
+        self.buf.extend_from_slice(headers);
         self.current = Some(Assembly {
             timestamp,
             rtp_type: h.rtp_type,
@@ -396,15 +406,24 @@ impl Depacketizer {
             self.drop_current(DropReason::FrameTooLarge(self.max_frame_size));
             return None;
         }
-        self.buf.extend_from_slice(data);
+        // Each fragment is validated as it is copied in, so that a corrupt frame is dropped
+        // early and completing a frame does not walk it again.
+        let old_len = self.buf.len();
+        let candidate = append_and_find_candidate(&mut self.buf, data);
         current.packets += 1;
+        if current.validated == old_len {
+            // Nothing was pending: the new data is valid up to its first possible marker.
+            current.validated = candidate.map_or(self.buf.len(), |c| old_len + c);
+        }
         if marker {
             return self.finish_frame();
         }
-        // Validate each fragment while it is still in cache, so that a corrupt frame is dropped
-        // early and completing a frame does not walk megabytes again. Only the final fragment
-        // may hold a marker (the sender's optional EOI).
-        match scan(&self.buf, current.validated, false) {
+        if current.validated == self.buf.len() {
+            return None;
+        }
+        // A marker or a trailing 0xFF (rare): only the final fragment may hold a marker (the
+        // sender's optional EOI).
+        match scan(&self.buf, current.validated) {
             Progress::NeedMore { resume } => {
                 current.validated = resume;
                 None
@@ -447,7 +466,15 @@ impl Depacketizer {
     /// The quantization tables for a frame's first packet.
     fn tables(&mut self, h: &PayloadHeader<'_>) -> Result<(QuantTable, QuantTable), DropReason> {
         match h.q {
-            1..=99 => quant_tables_for_q(h.q).ok_or(DropReason::ReservedQ(h.q)),
+            1..=99 => match self.scaled_tables {
+                Some((q, luma, chroma)) if q == h.q => Ok((luma, chroma)),
+                _ => {
+                    let (luma, chroma) =
+                        quant_tables_for_q(h.q).ok_or(DropReason::ReservedQ(h.q))?;
+                    self.scaled_tables = Some((h.q, luma, chroma));
+                    Ok((luma, chroma))
+                }
+            },
             0..=127 => Err(DropReason::ReservedQ(h.q)),
             q => {
                 let quant = h.quant.ok_or(DropReason::MissingQuantTables(q))?;

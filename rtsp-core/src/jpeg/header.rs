@@ -72,6 +72,7 @@ impl<'a> PayloadHeader<'a> {
     ///
     /// # Errors
     /// [`HeaderError`] if a header is cut short.
+    #[inline]
     pub fn parse(payload: &'a [u8]) -> Result<(Self, &'a [u8]), HeaderError> {
         let (main, mut rest) =
             split(payload, MAIN_HEADER_LEN).ok_or(HeaderError::TruncatedMainHeader)?;

@@ -150,6 +150,9 @@ impl Fragments<'_> {
 impl<'a> Iterator for Fragments<'a> {
     type Item = Fragment<'a>;
 
+    // Inlined so that the fragment is built where it is used: returned through memory, its
+    // byte-wise written headers would be reloaded wholesale, stalling on store forwarding.
+    #[inline]
     fn next(&mut self) -> Option<Fragment<'a>> {
         if self.finished {
             return None;
@@ -230,6 +233,7 @@ pub struct Fragment<'a> {
 impl<'a> Fragment<'a> {
     /// The payload in pieces, for vectored writes: the fixed headers, the two quantization tables
     /// (empty except in the first fragment) and the scan data. Concatenated, they are the payload.
+    #[inline]
     pub fn parts(&self) -> [&[u8]; 4] {
         let (luma, chroma): (&[u8], &[u8]) = match self.tables {
             Some((l, c)) => (l, c),
@@ -240,27 +244,32 @@ impl<'a> Fragment<'a> {
     }
 
     /// The scan data carried by this payload (borrowed from the JPEG, never copied).
+    #[inline]
     pub fn data(&self) -> &'a [u8] {
         self.data
     }
 
     /// Whether this is the frame's last payload: the RTP packet carrying it must have the marker
     /// bit set, and no other packet of the frame may.
+    #[inline]
     pub fn is_last(&self) -> bool {
         self.is_last
     }
 
     /// Offset of [`Fragment::data`] within the frame's scan data.
+    #[inline]
     pub fn fragment_offset(&self) -> u32 {
         self.fragment_offset
     }
 
     /// Length of the RFC 2435 headers (tables included) in front of the data.
+    #[inline]
     pub fn header_len(&self) -> usize {
         self.fixed_len + if self.tables.is_some() { 128 } else { 0 }
     }
 
     /// Payload length: headers plus data.
+    #[inline]
     pub fn len(&self) -> usize {
         self.header_len() + self.data.len()
     }
