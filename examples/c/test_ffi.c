@@ -384,8 +384,12 @@ static void test_client_standard(const char *url, int seekable) {
   CHECK_STATUS(rtsp_core_client_describe(c, small, sizeof small, &len),
                RTSP_CORE_STATUS_BUFFER_TOO_SMALL);
   CHECK(len > sizeof small && strlen(small) == sizeof small - 1);
-  char *text = malloc(len + 1);
-  CHECK_STATUS(rtsp_core_client_describe(c, text, len + 1, &len), RTSP_CORE_STATUS_OK);
+  /* Each call sends a new DESCRIBE, and a server may answer the second one with a slightly
+   * longer description (GStreamer's carries a changing range): leave headroom. */
+  size_t cap = len + 256;
+  char *text = malloc(cap);
+  CHECK_STATUS(rtsp_core_client_describe(c, text, cap, &len), RTSP_CORE_STATUS_OK);
+  CHECK(len < cap && strlen(text) == len);
   CHECK(strstr(text, "m=video") != NULL);
   free(text);
   CHECK_STATUS(rtsp_core_client_setup(c), RTSP_CORE_STATUS_OK);
