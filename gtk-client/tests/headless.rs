@@ -190,69 +190,30 @@ fn without_a_display_the_player_falls_back_to_headless() {
     assert!(stdout.contains("Statistics"), "{stdout}");
 }
 
-#[path = "../../rtsp-core/tests/client_support/server_process.rs"]
-mod server_process;
-
 /// The server process killed mid-stream (SIGKILL): the headless player says why and exits
 /// non-zero within 2 s.
 #[test]
 fn a_killed_server_ends_headless_play_within_2s_with_a_clear_message() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    use std::time::Instant;
-
-    let mut server = server_process::ServerProcess::start(&common::media_dir(), &["--loop"]);
-    let config = TempDir::new("config");
-    let mut player = Command::new(env!("CARGO_BIN_EXE_rtsp-player"))
-        .args(["--no-gui", &server.url("movie.Mjpeg")])
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env("XDG_CONFIG_HOME", config.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = player.stdout.take().unwrap();
-    let stderr = player.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    let out_reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            // Progress lines come once a second while frames arrive.
-            if line.contains("frame ") && !line.contains("frame 0 ") && !line.ends_with("frame 0") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the player never reported progress");
-    let killed = server.kill();
-    let status = loop {
-        if let Some(status) = player.try_wait().unwrap() {
-            break status;
-        }
-        if killed.elapsed() > Duration::from_secs(10) {
-            let _ = player.kill();
-            panic!("the player still runs 10 s after the server died");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let exited = killed.elapsed();
-    let stdout = out_reader.join().unwrap();
-    let stderr = err_reader.join().unwrap();
-    eprintln!("headless player exited {exited:?} after SIGKILL of the server:\n{stderr}");
-    assert_eq!(status.code(), Some(1), "{stdout}\n{stderr}");
+    let mut server =
+        common::server_process::ServerProcess::start(&common::media_dir(), &["--loop"]);
+    let (cmd, _config) = common::player_command(None, &["--no-gui", &server.url("movie.Mjpeg")]);
+    // Progress lines come once a second; a non-zero frame number means frames are flowing.
+    let ready =
+        |l: &str| l.contains("frame ") && !l.contains("frame 0 ") && !l.ends_with("frame 0");
+    let run = common::play_then_kill(cmd, &mut server, ready, Duration::from_secs(20));
+    eprintln!(
+        "headless player exited {:?} after SIGKILL of the server:\n{}",
+        run.exited_after, run.stderr
+    );
+    assert_eq!(run.status.code(), Some(1), "{}\n{}", run.stdout, run.stderr);
     assert!(
-        stderr.contains("Connection closed: 127.0.0.1:"),
-        "no clear message:\n{stderr}"
+        run.stderr.contains("Connection closed: 127.0.0.1:"),
+        "no clear message:\n{}",
+        run.stderr
     );
     assert!(
-        exited < Duration::from_secs(2),
-        "exited {exited:?} after the kill"
+        run.exited_after < Duration::from_secs(2),
+        "exited {:?} after the kill",
+        run.exited_after
     );
 }

@@ -281,6 +281,14 @@ fn udp_blocked_falls_back_to_tcp_and_plays_exact_frames() {
         "UDP blocked ({seen} datagrams swallowed): TCP interleaved after fallback, 20 exact \
          frames {first_frame:?} after PLAY"
     );
+    // A new session after Stop tries UDP again and falls back again.
+    client.player_stop().unwrap();
+    client.player_play().unwrap();
+    take_frames(&client, 5, Duration::from_secs(15));
+    assert!(matches!(
+        client.transport(),
+        Some(ActiveTransport::Tcp { .. })
+    ));
     client.teardown().unwrap();
     server.shutdown();
 }

@@ -750,6 +750,9 @@ impl Control {
     }
 
     fn setup_udp(&mut self) -> Result<(), ClientError> {
+        // Every UDP session gets its own fallback decision: a new session after a stop may
+        // meet a path that no longer carries UDP.
+        self.fallback_done = false;
         let (rtp, rtcp) = net::bind_port_pair(self.local_ip())
             .map_err(|e| ClientError::Io(format!("cannot bind an RTP/RTCP port pair: {e}")))?;
         net::tune_udp(&rtp);
