@@ -216,4 +216,3 @@ def test_udp_blocked_falls_back_to_tcp(server):
             print(f"python: UDP blocked ({proxy.swallowed} datagrams swallowed), TCP took over")
     finally:
         proxy.close()
-

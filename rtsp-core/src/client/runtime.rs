@@ -580,13 +580,15 @@ impl Control {
         let bytes = self.session.encode(&request)?;
         // Stale replies (to requests that timed out) must not be taken for this one.
         while conn.replies.try_recv().is_ok() {}
-        conn.send(&bytes)?;
         if let Request::Play(from) = request {
+            // Before the bytes leave: a nearby server's first RTP can be received and turned
+            // into a frame before `send` returns, and it must already be placed at `from`.
             let now = Instant::now();
             self.play_sent_at = Some(now);
             self.shared.packets_since_play.store(0, Ordering::SeqCst);
             self.shared.media.lock().on_play_sent(now, from);
         }
+        conn.send(&bytes)?;
         let deadline = Instant::now() + self.config.reply_timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
