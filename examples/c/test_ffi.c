@@ -4,9 +4,11 @@
  * AddressSanitizer (make check) or valgrind (make valgrind): it must report no leak.
  *
  *   test_ffi [--player PATH] [--media DIR] [--jpeg FILE] [--url URL]
- *            [--lab-port N --lab-file NAME]
+ *            [--lab-port N --lab-file NAME] [--kill-url URL --kill-pid PID]
  *
  * --media starts the in-process server (rtsp_core_server_start) on DIR and plays from it.
+ * --kill-url plays URL, then SIGKILLs the server process PID mid-stream: on_error must come
+ * within 2 s (the measured latency is printed).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,6 +17,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -298,13 +301,23 @@ struct seen {
   atomic_int errors;
   atomic_int ends;
   atomic_int bad_frames;
+  atomic_int last_state;
+  /* CLOCK_MONOTONIC nanoseconds of the first on_error (0 = none yet). */
+  atomic_llong first_error_ns;
 };
+
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static void cb_state(void *ud, enum rtsp_core_state state) {
   struct seen *s = ud;
   if ((unsigned)state > RTSP_CORE_STATE_PLAYING) {
     atomic_fetch_add(&s->bad_frames, 1);
   }
+  atomic_store(&s->last_state, (int)state);
   atomic_fetch_add(&s->states, 1);
 }
 
@@ -333,6 +346,8 @@ static void cb_description(void *ud, const char *content_type, const char *text)
 static void cb_error(void *ud, enum rtsp_core_status status, const char *message) {
   struct seen *s = ud;
   fprintf(stderr, "  (background error %d: %s)\n", (int)status, message);
+  long long none = 0;
+  atomic_compare_exchange_strong(&s->first_error_ns, &none, now_ns());
   atomic_fetch_add(&s->errors, 1);
 }
 
@@ -464,6 +479,40 @@ static void test_client_lab(uint16_t port, const char *file) {
   printf("test_ffi: lab server on port %u: %d frames\n", port, atomic_load(&s.frames));
 }
 
+/* The server process dies mid-stream (SIGKILL: no TEARDOWN reply, no RTCP BYE, the kernel
+ * closes its sockets): on_error must report it within 2 s, the state must drop to INIT, and a
+ * request afterwards must fail instead of hanging. */
+static void test_server_killed(const char *url, pid_t pid) {
+  struct seen s = {0};
+  struct rtsp_core_client_callbacks cb = callbacks_for(&s);
+  struct rtsp_core_client_config config;
+  rtsp_core_client_config_default(&config);
+  config.url = url;
+  struct rtsp_core_client *c = NULL;
+  CHECK_STATUS(rtsp_core_client_new(&config, &cb, &c), RTSP_CORE_STATUS_OK);
+  if (c == NULL) {
+    return;
+  }
+  CHECK_STATUS(rtsp_core_client_player_play(c), RTSP_CORE_STATUS_OK);
+  CHECK(wait_frames(&s, 5, 10000));
+  long long killed = now_ns();
+  CHECK(kill(pid, SIGKILL) == 0);
+  for (int t = 0; t < 5000 && atomic_load(&s.first_error_ns) == 0; t += 5) {
+    sleep_ms(5);
+  }
+  long long reported = atomic_load(&s.first_error_ns);
+  CHECK(reported != 0);
+  double latency_ms = reported != 0 ? (double)(reported - killed) / 1e6 : -1.0;
+  CHECK(latency_ms >= 0.0 && latency_ms < 2000.0);
+  CHECK(atomic_load(&s.last_state) == RTSP_CORE_STATE_INIT);
+  long long before = now_ns();
+  CHECK(rtsp_core_client_pause(c) != RTSP_CORE_STATUS_OK);
+  CHECK(now_ns() - before < 6000000000LL);
+  rtsp_core_client_free(c);
+  CHECK(atomic_load(&s.bad_frames) == 0);
+  printf("test_ffi: server killed mid-stream: on_error %.1f ms after SIGKILL\n", latency_ms);
+}
+
 /* ---- Server handle ------------------------------------------------------------------------ */
 
 /* Returns a started server, or NULL when this library has no server runtime. */
@@ -538,6 +587,8 @@ int main(int argc, char **argv) {
   const char *url = arg(argc, argv, "--url");
   const char *lab_port = arg(argc, argv, "--lab-port");
   const char *lab_file = arg(argc, argv, "--lab-file");
+  const char *kill_url = arg(argc, argv, "--kill-url");
+  const char *kill_pid = arg(argc, argv, "--kill-pid");
 
   test_status_and_version();
   test_client_null_paths();
@@ -568,6 +619,9 @@ int main(int argc, char **argv) {
   }
   if (lab_port != NULL) {
     test_client_lab((uint16_t)atoi(lab_port), lab_file ? lab_file : "movie.Mjpeg");
+  }
+  if (kill_url != NULL && kill_pid != NULL) {
+    test_server_killed(kill_url, (pid_t)atoi(kill_pid));
   }
   printf("test_ffi: %d checks, %d failed\n", checks, failures);
   printf("%d passed, %d failed\n", checks - failures, failures);

@@ -151,6 +151,15 @@ pub fn explain(err: &ClientError, name: &str, server: &str) -> Option<Explanatio
             format!("{server} closed the connection. It may have stopped or restarted."),
             Reconnect,
         ),
+        ClientError::Stalled { silent } => e(
+            "Stream stalled",
+            format!(
+                "Nothing has arrived from {server} for {} s, though the connection is still open. \
+                 The server or the network may have stopped.",
+                silent.as_secs()
+            ),
+            Reconnect,
+        ),
         ClientError::MalformedReply(msg) => e(
             "Unexpected answer",
             format!("The server’s reply could not be understood: {msg}."),
@@ -250,6 +259,11 @@ mod tests {
             Remedy::Dismiss
         );
         assert_eq!(x(ClientError::Closed).title, "Connection closed");
+        let stalled = x(ClientError::Stalled {
+            silent: Duration::from_secs(5),
+        });
+        assert_eq!(stalled.title, "Stream stalled");
+        assert!(stalled.detail.contains("for 5 s"), "{}", stalled.detail);
         assert!(x(ClientError::Status {
             method: "SETUP".into(),
             code: 461,

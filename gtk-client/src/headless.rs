@@ -169,8 +169,20 @@ pub fn run(options: &Options) -> Outcome {
                 if let Some(x) = explain(&e, &name, &server) {
                     eprintln!("rtsp-player: {}", x.one_line());
                 }
+                // The engine keeps a stalled session in case media resumes; a headless run
+                // would otherwise sit out its own, much longer STALL_LIMIT.
+                if matches!(e, rtsp_core::client::ClientError::Stalled { .. }) {
+                    outcome = Outcome::Failed;
+                    break;
+                }
             }
             Event::StateChanged(State::Init) => {
+                // The reason (the server closed the connection...) follows as an error.
+                if let Some(Event::Error(e)) = client.next_event(Duration::from_millis(200)) {
+                    if let Some(x) = explain(&e, &name, &server) {
+                        eprintln!("rtsp-player: {}", x.one_line());
+                    }
+                }
                 eprintln!("rtsp-player: the session ended unexpectedly");
                 outcome = Outcome::Failed;
                 break;

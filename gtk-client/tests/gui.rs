@@ -240,3 +240,40 @@ fn a_missing_file_is_explained_in_the_banner() {
     assert!(stdout.contains("shown: 0 frames"), "{stdout}");
     load_picture(&shot);
 }
+
+/// The server process killed mid-stream: the window shows the "Connection closed" banner within
+/// 2 s and keeps running (the session is gone, not the player).
+#[test]
+fn a_killed_server_is_shown_in_the_banner_within_2s() {
+    let Some(x) = Xvfb::start() else { return };
+    let mut server =
+        common::server_process::ServerProcess::start(&common::media_dir(), &["--loop"]);
+    let shots = TempDir::new("shots");
+    let shot = shots.path().join("playing.png");
+    let url = server.url("movie.Mjpeg");
+    let (cmd, _config) = common::player_command(
+        Some(&x.display),
+        &[
+            "--exit-after",
+            "8",
+            "--screenshot",
+            &format!("3:{}", shot.display()),
+            &url,
+        ],
+    );
+    // The screenshot line: the window is up and has been playing for 3 s.
+    let ready = |l: &str| l.starts_with("screenshot: ");
+    let run = common::play_then_kill(cmd, &mut server, ready, LIMIT);
+    let shown = run
+        .line_after_kill("banner shown: Connection closed")
+        .unwrap_or_else(|| panic!("no banner:\n{}\n{}", run.stdout, run.stderr));
+    eprintln!("GUI player: banner {shown:?} after SIGKILL of the server");
+    assert!(run.status.success(), "{}\n{}", run.stdout, run.stderr);
+    assert!(frames_shown(&run.stdout) > 0, "{}", run.stdout);
+    assert!(run.stdout.contains("state INIT"), "{}", run.stdout);
+    assert!(
+        shown < Duration::from_secs(2),
+        "banner {shown:?} after the kill"
+    );
+    load_picture(&shot);
+}

@@ -222,3 +222,31 @@ fn url_credentials_authenticate_and_refusals_are_explained() {
         );
     }
 }
+
+/// The server process killed mid-stream (SIGKILL): the headless player says why and exits
+/// non-zero within 2 s.
+#[test]
+fn a_killed_server_ends_headless_play_within_2s_with_a_clear_message() {
+    let mut server =
+        common::server_process::ServerProcess::start(&common::media_dir(), &["--loop"]);
+    let (cmd, _config) = common::player_command(None, &["--no-gui", &server.url("movie.Mjpeg")]);
+    // Progress lines come once a second; a non-zero frame number means frames are flowing.
+    let ready =
+        |l: &str| l.contains("frame ") && !l.contains("frame 0 ") && !l.ends_with("frame 0");
+    let run = common::play_then_kill(cmd, &mut server, ready, Duration::from_secs(20));
+    eprintln!(
+        "headless player exited {:?} after SIGKILL of the server:\n{}",
+        run.exited_after, run.stderr
+    );
+    assert_eq!(run.status.code(), Some(1), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("Connection closed: 127.0.0.1:"),
+        "no clear message:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.exited_after < Duration::from_secs(2),
+        "exited {:?} after the kill",
+        run.exited_after
+    );
+}

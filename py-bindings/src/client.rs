@@ -200,7 +200,7 @@ impl ClientCore {
     /// Connects: `url` for the standard dialect, or `lab=(host, server_port, rtp_port, file)`
     /// for the lab's.
     #[new]
-    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, lab_frame_interval=0.05, lab_end_silence=2.0, username=None, password=None))]
+    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, media_timeout=Some(5.0), lab_frame_interval=0.05, lab_end_silence=2.0, username=None, password=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -210,6 +210,7 @@ impl ClientCore {
         reply_timeout: f64,
         stats_interval: Option<f64>,
         udp_fallback_after: f64,
+        media_timeout: Option<f64>,
         lab_frame_interval: f64,
         lab_end_silence: f64,
         username: Option<String>,
@@ -246,6 +247,9 @@ impl ClientCore {
             .map(|s| seconds("stats_interval", s))
             .transpose()?;
         config.udp_fallback_after = seconds("udp_fallback_after", udp_fallback_after)?;
+        config.media_timeout = media_timeout
+            .map(|s| seconds("media_timeout", s))
+            .transpose()?;
         config.lab_frame_interval = seconds("lab_frame_interval", lab_frame_interval)?;
         config.lab_end_silence = seconds("lab_end_silence", lab_end_silence)?;
         match (username, password) {

@@ -28,7 +28,9 @@ pub fn client_error(err: ClientError) -> PyErr {
         ClientError::BadUrl(_) => InvalidTarget::new_err(message),
         ClientError::ConnectionRefused(_) => RtspConnectionRefusedError::new_err(message),
         ClientError::Io(_) | ClientError::Closed => RtspConnectionError::new_err(message),
-        ClientError::Timeout { .. } => RtspTimeoutError::new_err(message),
+        ClientError::Timeout { .. } | ClientError::Stalled { .. } => {
+            RtspTimeoutError::new_err(message)
+        }
         ClientError::Status {
             method,
             code,

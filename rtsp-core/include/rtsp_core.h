@@ -42,7 +42,8 @@ typedef enum rtsp_core_status {
   RTSP_CORE_STATUS_CONNECTION_REFUSED = 6,
   // A socket or file operation failed.
   RTSP_CORE_STATUS_IO = 7,
-  // No reply arrived in time (the lab server answers errors with silence).
+  // No reply arrived in time (the lab server answers errors with silence), or no media arrived
+  // while playing (`on_error` only: the stream stalled).
   RTSP_CORE_STATUS_TIMEOUT = 8,
   // The server answered with an error status (4xx, 5xx).
   RTSP_CORE_STATUS_SERVER_ERROR = 9,

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Builds the C examples (`examples/c`) against the cdylib and runs the C test program under
 //! AddressSanitizer with leak detection, against a lab-style server and GStreamer's RTSP server
-//! started here, plus the player example. Skipped (with a message) when no C compiler or make
+//! started here, plus the player example, and a real `rtsp-server` process killed mid-stream
+//! (the C callback client must report it within 2 s). Skipped (with a message) when no C compiler or make
 //! is installed.
 
 mod client_support;
@@ -11,6 +12,7 @@ use std::process::Command;
 
 use client_support::gst::{self, GstServer};
 use client_support::lab_server::LabServer;
+use client_support::server_process::ServerProcess;
 
 fn have(tool: &str) -> bool {
     Command::new(tool)
@@ -77,6 +79,7 @@ fn c_test_program_and_player_under_address_sanitizer() {
     std::fs::write(build.join("frame.jpg"), &frames[0]).unwrap();
     let lab = LabServer::start("movie.Mjpeg", frames);
     let gst = gst::available().then(|| GstServer::start(2000, false));
+    let doomed = ServerProcess::start(&root().join("media"), &["--loop"]);
 
     let mut cmd = Command::new(build.join("test_ffi_asan"));
     cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
@@ -93,6 +96,8 @@ fn c_test_program_and_player_under_address_sanitizer() {
             "--lab-file",
             "movie.Mjpeg",
         ]);
+    cmd.args(["--kill-url", &doomed.url("movie.Mjpeg")])
+        .args(["--kill-pid", &doomed.pid().to_string()]);
     if let Some(g) = &gst {
         cmd.args(["--url", &g.url()]);
     }
@@ -102,6 +107,10 @@ fn c_test_program_and_player_under_address_sanitizer() {
     eprintln!("{stdout}\n{stderr}");
     assert!(out.status.success(), "test_ffi failed");
     assert!(stdout.contains(", 0 failed"));
+    assert!(
+        stdout.contains("server killed mid-stream: on_error"),
+        "the kill test did not run"
+    );
     assert!(!stderr.contains("LeakSanitizer"), "leaks reported");
     let _ = std::fs::remove_dir_all(&build);
 }

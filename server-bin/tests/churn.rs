@@ -338,7 +338,7 @@ fn client_killed_mid_stream_is_reaped_and_others_play_on() {
 /// The server killed mid-stream: the Rust client reports the loss within 2 s and does not hang.
 #[test]
 fn server_killed_mid_stream_client_reports_loss_within_2s() {
-    use rtsp_core::client::{Client, ClientConfig, Event, TransportPreference};
+    use rtsp_core::client::{Client, ClientConfig, Event, State, TransportPreference};
     let mut server = Server::start(&["--loop"]);
     let mut config = ClientConfig::url(url(server.addr));
     config.transport = TransportPreference::Udp;
@@ -372,6 +372,7 @@ fn server_killed_mid_stream_client_reports_loss_within_2s() {
     let reported = reported.expect("the client never reported the lost server");
     eprintln!("client reported {reported} {after:?} after the kill");
     assert!(after <= Duration::from_secs(2), "reported after {after:?}");
+    assert_eq!(client.state(), State::Init);
     // No hang: a control request fails promptly instead of blocking.
     let t = Instant::now();
     assert!(client.pause().is_err());

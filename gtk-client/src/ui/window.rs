@@ -1048,6 +1048,10 @@ impl Player {
         };
         if let Some(x) = explain(e, &target.name(), &target.server_label()) {
             self.banner.show(&x);
+            // Test hook: with --exit-after, say when (not only whether) a banner came up.
+            if self.options.exit_after.is_some() {
+                println!("banner shown: {}", x.title);
+            }
         }
     }
 

@@ -3,12 +3,15 @@
 
 #![allow(dead_code)] // Each test file uses a part.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+#[path = "../../../rtsp-core/tests/client_support/server_process.rs"]
+pub mod server_process;
 
 /// The repository's sample video directory.
 pub fn media_dir() -> PathBuf {
@@ -185,9 +188,9 @@ impl Drop for Xvfb {
     }
 }
 
-/// Runs `rtsp-player` with `args`; `display` None means no display at all. Kills it after
-/// `limit`. The configuration directory is private, so the user's recent list is untouched.
-pub fn run_player(display: Option<&str>, args: &[&str], limit: Duration) -> Output {
+/// The `rtsp-player` command the tests run: `display` None means no display at all; a private
+/// settings directory (returned, removed on drop) and piped output.
+pub fn player_command(display: Option<&str>, args: &[&str]) -> (Command, TempDir) {
     let config = TempDir::new("config");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-player"));
     cmd.args(args)
@@ -204,6 +207,13 @@ pub fn run_player(display: Option<&str>, args: &[&str], limit: Duration) -> Outp
     if let Some(d) = display {
         cmd.env("DISPLAY", d);
     }
+    (cmd, config)
+}
+
+/// Runs `rtsp-player` with `args`; `display` None means no display at all. Kills it after
+/// `limit`. The configuration directory is private, so the user's recent list is untouched.
+pub fn run_player(display: Option<&str>, args: &[&str], limit: Duration) -> Output {
+    let (mut cmd, _config) = player_command(display, args);
     let mut child = cmd.spawn().expect("start rtsp-player");
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
@@ -244,4 +254,87 @@ pub fn texts(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// How a player run that lost its server ended.
+pub struct KillRun {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    /// When the server was killed, to compare with `lines`.
+    pub killed: Instant,
+    /// Each standard output line with the time it arrived.
+    pub lines: Vec<(Instant, String)>,
+    /// From the kill to the player's exit.
+    pub exited_after: Duration,
+}
+
+impl KillRun {
+    /// How long after the kill the first line containing `needle` came.
+    pub fn line_after_kill(&self, needle: &str) -> Option<Duration> {
+        self.lines
+            .iter()
+            .find(|(_, l)| l.contains(needle))
+            .map(|(at, _)| at.saturating_duration_since(self.killed))
+    }
+}
+
+/// Runs the player, SIGKILLs `server` as soon as a standard output line satisfies `ready`, and
+/// waits (at most `limit`) for the player to exit.
+pub fn play_then_kill(
+    mut cmd: Command,
+    server: &mut server_process::ServerProcess,
+    ready: impl Fn(&str) -> bool + Send + 'static,
+    limit: Duration,
+) -> KillRun {
+    let mut child = cmd.spawn().expect("start rtsp-player");
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out_thread = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if ready(&line) {
+                let _ = tx.send(());
+            }
+            lines.push((Instant::now(), line));
+        }
+        lines
+    });
+    if rx.recv_timeout(limit).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        let lines = out_thread.join().unwrap();
+        panic!(
+            "the player never got ready:\n{lines:?}\n{}",
+            err_thread.join().unwrap()
+        );
+    }
+    let killed = server.kill();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if killed.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the player still runs {limit:?} after the server died");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let exited_after = killed.elapsed();
+    let lines = out_thread.join().unwrap();
+    let stdout = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
+    KillRun {
+        status,
+        stdout,
+        stderr: err_thread.join().unwrap(),
+        killed,
+        lines,
+        exited_after,
+    }
 }

@@ -94,6 +94,7 @@ class ClientCore:
         reply_timeout: float = 5.0,
         stats_interval: float | None = 1.0,
         udp_fallback_after: float = 3.0,
+        media_timeout: float | None = 5.0,
         lab_frame_interval: float = 0.05,
         lab_end_silence: float = 2.0,
         username: str | None = None,

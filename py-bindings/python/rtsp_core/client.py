@@ -139,7 +139,11 @@ class Client:
 
     ``transport`` picks how RTP travels in the standard dialect: ``"udp"``, ``"tcp"``
     (interleaved in the RTSP connection) or ``"auto"`` (UDP, switching to TCP when no UDP
-    packet arrives within ``udp_fallback_after`` seconds).
+    packet arrives within ``udp_fallback_after`` seconds). While playing, ``media_timeout``
+    seconds without any RTP or RTCP packet (a server or network that stalled without closing
+    the connection) are reported once as an :class:`ErrorEvent` holding an
+    :class:`RtspTimeoutError`; the session is kept, so media that resumes plays on. ``None``
+    disables that watchdog.
 
     Callbacks are an alternative to :meth:`frames`: with ``on_frame`` (and/or ``on_event``,
     ``on_stats``, ``on_error``, ``on_end``) a helper thread delivers every event to them, and
@@ -156,6 +160,7 @@ class Client:
         reply_timeout: float = 5.0,
         stats_interval: float | None = 1.0,
         udp_fallback_after: float = 3.0,
+        media_timeout: float | None = 5.0,
         username: str | None = None,
         password: str | None = None,
         on_frame: Callable[[Frame], object] | None = None,
@@ -170,6 +175,7 @@ class Client:
             reply_timeout=reply_timeout,
             stats_interval=stats_interval,
             udp_fallback_after=udp_fallback_after,
+            media_timeout=media_timeout,
             username=username,
             password=password,
         )

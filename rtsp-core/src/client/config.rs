@@ -66,6 +66,13 @@ pub struct ClientConfig {
     /// With [`TransportPreference::Auto`]: how long PLAY may go without any UDP packet before the
     /// client switches to TCP interleaved.
     pub udp_fallback_after: Duration,
+    /// Standard dialect: how long PLAYING may go without any RTP or RTCP packet before the client
+    /// reports [`super::ClientError::Stalled`] (once per silence; the session is kept, so media
+    /// that resumes plays on). This catches a server or path that died without closing TCP (no
+    /// FIN), which the RTSP connection alone never notices. `None` disables it. Paused sessions,
+    /// ended streams and the lab dialect (whose server ends a file with silence) are never flagged;
+    /// with [`TransportPreference::Auto`] the UDP fallback decides first.
+    pub media_timeout: Option<Duration>,
     /// How often to emit [`super::Event::Stats`]; `None` disables the periodic event
     /// ([`super::Client::stats`] works either way).
     pub stats_interval: Option<Duration>,
@@ -88,6 +95,9 @@ impl ClientConfig {
             transport: TransportPreference::Auto,
             reply_timeout: Duration::from_secs(5),
             udp_fallback_after: Duration::from_secs(3),
+            // RTCP SRs come every 5 s at the latest; media at any usable frame rate much more
+            // often, so 5 s of nothing at all is a dead sender, not a slow one.
+            media_timeout: Some(Duration::from_secs(5)),
             stats_interval: Some(Duration::from_secs(1)),
             lab_frame_interval: Duration::from_millis(50),
             lab_end_silence: Duration::from_secs(2),

@@ -67,6 +67,14 @@ pub enum ClientError {
     /// The server closed the RTSP connection.
     #[error("the server closed the connection")]
     Closed,
+    /// PLAYING, but no RTP or RTCP packet arrived for [`super::ClientConfig::media_timeout`]: the
+    /// server or the path to it stalled without closing the connection. Reported once per
+    /// silence; the session stays up.
+    #[error("no media for {} ms while playing (the server or the network stalled)", silent.as_millis())]
+    Stalled {
+        /// How long nothing had arrived when this was reported.
+        silent: Duration,
+    },
     /// The server offers nothing this client can play (no JPEG video track, unknown transport...).
     #[error("unsupported: {0}")]
     Unsupported(String),

@@ -52,6 +52,11 @@ pub struct MediaReceiver {
     play_start: Duration,
     position: Duration,
     last_packet: Option<Instant>,
+    /// Last sign of life of the sender (RTP, RTCP) or the last PLAY sent: the stall watchdog's
+    /// reference.
+    last_activity: Option<Instant>,
+    /// Whether the current silence was reported already.
+    stall_reported: bool,
     ended: bool,
     pending_end: bool,
     our_ssrc: u32,
@@ -89,6 +94,8 @@ impl MediaReceiver {
             play_start: Duration::ZERO,
             position: Duration::ZERO,
             last_packet: None,
+            last_activity: None,
+            stall_reported: false,
             ended: false,
             pending_end: false,
             our_ssrc: rand::random(),
@@ -140,6 +147,7 @@ impl MediaReceiver {
     /// that arrive first must already be placed at the requested position.
     pub fn on_play_sent(&mut self, now: Instant, from_seconds: Option<f64>) {
         self.collector.on_play_sent(now);
+        self.alive(now);
         if let Some(from) = from_seconds {
             self.play_start = super::session::seconds(from);
             self.position = self.play_start;
@@ -178,6 +186,27 @@ impl MediaReceiver {
         self.last_packet.map(|t| now.saturating_duration_since(t))
     }
 
+    fn alive(&mut self, now: Instant) {
+        self.last_activity = Some(now);
+        self.stall_reported = false;
+    }
+
+    /// The stall watchdog, for a PLAYING session (the caller knows the state): returns how long
+    /// the sender has been silent once that reaches `limit`, then nothing until a packet (or a
+    /// new PLAY) ends the silence. Never fires for the lab dialect, whose server ends a file
+    /// with silence, nor after the end of the stream.
+    pub fn check_stall(&mut self, now: Instant, limit: Duration) -> Option<Duration> {
+        if self.ended || self.stall_reported || matches!(self.kind, Kind::Lab { .. }) {
+            return None;
+        }
+        let silent = now.saturating_duration_since(self.last_activity?);
+        if silent < limit {
+            return None;
+        }
+        self.stall_reported = true;
+        Some(silent)
+    }
+
     /// Records that the end of the stream was reported.
     pub fn mark_ended(&mut self) {
         self.ended = true;
@@ -208,6 +237,7 @@ impl MediaReceiver {
         };
         self.collector.on_packet(now, packet.len());
         self.last_packet = Some(now);
+        self.alive(now);
         let mut status = self.stats.on_packet(&rtp, arrival);
         if status == PacketStatus::ForeignSource {
             // A new sender (new session after a transport fallback): start the books over.
@@ -332,6 +362,7 @@ impl MediaReceiver {
         let Ok(compound) = Compound::parse(packet) else {
             return false;
         };
+        self.alive(now);
         let mut bye = false;
         for p in compound.iter() {
             match p {
@@ -469,6 +500,41 @@ mod tests {
         assert_eq!(s.packets_duplicated, 1);
         assert_eq!(s.frames_broken, 1);
         assert_eq!(s.frames_complete, 2);
+    }
+
+    #[test]
+    fn stall_watchdog_fires_once_per_silence_and_never_after_the_end() {
+        let frames = vec![jpeg(32, 32, 3)];
+        let (pkts, _) = packets(&frames, 1);
+        let limit = Duration::from_secs(5);
+        let mut rx = MediaReceiver::standard();
+        let t0 = Instant::now();
+        assert_eq!(rx.check_stall(t0 + limit * 9, limit), None, "never played");
+        rx.on_play_sent(t0, None);
+        assert_eq!(rx.check_stall(t0 + limit / 2, limit), None);
+        // Silent from PLAY on: a server that accepts PLAY and sends nothing stalls too.
+        assert_eq!(rx.check_stall(t0 + limit, limit), Some(limit));
+        assert_eq!(rx.check_stall(t0 + limit * 2, limit), None, "reported once");
+        let t1 = t0 + limit * 3;
+        rx.push_rtp(t1, &pkts[0]);
+        assert_eq!(
+            rx.check_stall(t1 + limit - Duration::from_millis(1), limit),
+            None
+        );
+        assert_eq!(rx.check_stall(t1 + limit * 2, limit), Some(limit * 2));
+        // RTCP alone is a sign of life as well.
+        let t2 = t1 + limit * 3;
+        let mut sr = Vec::new();
+        write_compound(&[Goodbye::single(0x5555, None).into()], &mut sr).unwrap();
+        assert!(rx.push_rtcp(t2, &sr));
+        assert_eq!(rx.check_stall(t2 + limit * 2, limit), None, "BYE ended it");
+        let mut lab = MediaReceiver::lab(Duration::from_millis(50));
+        lab.on_play_sent(t0, None);
+        assert_eq!(
+            lab.check_stall(t0 + limit * 2, limit),
+            None,
+            "lab: silence is the end"
+        );
     }
 
     #[test]

@@ -113,6 +113,9 @@ struct Shared {
     media: Mutex<MediaReceiver>,
     /// RTP packets seen since the last PLAY: the UDP fallback watches it.
     packets_since_play: AtomicU64,
+    /// Whether the UDP-to-TCP fallback may still happen in this PLAY (the control thread's
+    /// timer), so the stall watchdog leaves a silent start to it.
+    fallback_armed: AtomicBool,
     transport: Mutex<Option<ActiveTransport>>,
     config: ClientConfig,
 }
@@ -194,6 +197,7 @@ impl Client {
             state: Mutex::new(State::Init),
             media: Mutex::new(media),
             packets_since_play: AtomicU64::new(0),
+            fallback_armed: AtomicBool::new(false),
             transport: Mutex::new(None),
             config: config.clone(),
         });
@@ -492,7 +496,11 @@ impl Control {
     fn next_timer(&self) -> Instant {
         let far = Instant::now() + Duration::from_secs(3600);
         let mut next = self.next_keepalive.unwrap_or(far);
-        if let Some(fallback) = self.fallback_deadline() {
+        let fallback = self.fallback_deadline();
+        self.shared
+            .fallback_armed
+            .store(fallback.is_some(), Ordering::SeqCst);
+        if let Some(fallback) = fallback {
             next = next.min(fallback);
         }
         next
@@ -585,13 +593,15 @@ impl Control {
         let bytes = self.session.encode(&request)?;
         // Stale replies (to requests that timed out) must not be taken for this one.
         while conn.replies.try_recv().is_ok() {}
-        conn.send(&bytes)?;
         if let Request::Play(from) = request {
+            // Before the bytes leave: a nearby server's first RTP can be received and turned
+            // into a frame before `send` returns, and it must already be placed at `from`.
             let now = Instant::now();
             self.play_sent_at = Some(now);
             self.shared.packets_since_play.store(0, Ordering::SeqCst);
             self.shared.media.lock().on_play_sent(now, from);
         }
+        conn.send(&bytes)?;
         let deadline = Instant::now() + self.config.reply_timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -755,6 +765,9 @@ impl Control {
     }
 
     fn setup_udp(&mut self) -> Result<(), ClientError> {
+        // Every UDP session gets its own fallback decision: a new session after a stop may
+        // meet a path that no longer carries UDP.
+        self.fallback_done = false;
         let (rtp, rtcp) = net::bind_port_pair(self.local_ip())
             .map_err(|e| ClientError::Io(format!("cannot bind an RTP/RTCP port pair: {e}")))?;
         net::tune_udp(&rtp);
@@ -1006,6 +1019,12 @@ impl Receive {
                 self.shared.media.lock().mark_ended();
                 self.shared.mailbox.push(Event::EndOfStream);
             }
+            if let Some(silent) = self.stalled(now) {
+                tracing::warn!("no media for {silent:?} while playing");
+                self.shared
+                    .mailbox
+                    .push(Event::Error(ClientError::Stalled { silent }));
+            }
             if now >= next_rr {
                 next_rr = now + RR_INTERVAL;
                 self.send_receiver_report(now);
@@ -1020,6 +1039,23 @@ impl Receive {
                 }
             }
         }
+    }
+
+    /// The media-silence watchdog: how long a PLAYING stream has had no packet, once that
+    /// reaches the configured limit.
+    fn stalled(&self, now: Instant) -> Option<Duration> {
+        let limit = self.shared.config.media_timeout?;
+        if self.lab || *self.shared.state.lock() != State::Playing {
+            return None;
+        }
+        // While the UDP fallback still waits for a first packet, silence is its call: it
+        // switches to TCP (and a new PLAY restarts the watch) rather than report a stall.
+        let fallback_pending = self.shared.fallback_armed.load(Ordering::SeqCst)
+            && self.shared.packets_since_play.load(Ordering::SeqCst) == 0;
+        if fallback_pending {
+            return None;
+        }
+        self.shared.media.lock().check_stall(now, limit)
     }
 
     /// Installs the media path the control thread set up most recently.

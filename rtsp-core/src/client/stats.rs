@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 /// A snapshot of the receive statistics. Plain data, cheap to copy.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Stats {
-    /// RTP packets received (including duplicates).
+    /// RTP packets received, duplicates excluded (unlike the letter of RFC 3550 A.3, so that
+    /// duplicates cannot hide losses; they are counted in `packets_duplicated`).
     pub packets_received: u64,
     /// RTP packets expected from the sequence numbers seen (RFC 3550 A.3).
     pub packets_expected: u64,
@@ -45,7 +46,7 @@ pub struct Stats {
 /// Packet counters produced by the RTP layer, merged into [`Stats`] by [`StatsCollector::snapshot`].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PacketCounters {
-    /// Packets received, duplicates included.
+    /// Distinct packets received (duplicates excluded).
     pub received: u64,
     /// Packets expected from the extended sequence numbers.
     pub expected: u64,

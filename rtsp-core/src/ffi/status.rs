@@ -25,7 +25,8 @@ pub enum rtsp_core_status {
     ConnectionRefused = 6,
     /// A socket or file operation failed.
     Io = 7,
-    /// No reply arrived in time (the lab server answers errors with silence).
+    /// No reply arrived in time (the lab server answers errors with silence), or no media arrived
+    /// while playing (`on_error` only: the stream stalled).
     Timeout = 8,
     /// The server answered with an error status (4xx, 5xx).
     ServerError = 9,
@@ -107,7 +108,7 @@ impl From<&ClientError> for rtsp_core_status {
             ClientError::BadUrl(_) => Self::BadUrl,
             ClientError::ConnectionRefused(_) => Self::ConnectionRefused,
             ClientError::Io(_) => Self::Io,
-            ClientError::Timeout { .. } => Self::Timeout,
+            ClientError::Timeout { .. } | ClientError::Stalled { .. } => Self::Timeout,
             ClientError::Status { .. } => Self::ServerError,
             ClientError::MalformedReply(_) => Self::Malformed,
             ClientError::BadState { .. } => Self::BadState,

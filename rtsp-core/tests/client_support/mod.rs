@@ -6,6 +6,7 @@ pub mod gst;
 pub mod lab_server;
 pub mod own_server;
 pub mod relay;
+pub mod server_process;
 
 use std::time::{Duration, Instant};
 
