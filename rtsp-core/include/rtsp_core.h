@@ -127,6 +127,10 @@ typedef struct rtsp_core_client_config {
   const char *username;
   // Password going with `username` (NULL = empty).
   const char *password;
+  // Milliseconds without any RTP or RTCP while playing before `on_error` reports
+  // `RTSP_CORE_STATUS_TIMEOUT` (the server froze or vanished without closing the connection;
+  // the session is kept). 0 disables the watchdog; the default is 5000.
+  uint32_t media_timeout_ms;
 } rtsp_core_client_config;
 
 // One complete JPEG frame, borrowed for the duration of the `on_frame` callback only: copy

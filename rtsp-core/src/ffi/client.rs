@@ -73,6 +73,10 @@ pub struct rtsp_core_client_config {
     pub username: *const c_char,
     /// Password going with `username` (NULL = empty).
     pub password: *const c_char,
+    /// Milliseconds without any RTP or RTCP while playing before `on_error` reports
+    /// `RTSP_CORE_STATUS_TIMEOUT` (the server froze or vanished without closing the connection;
+    /// the session is kept). 0 disables the watchdog; the default is 5000.
+    pub media_timeout_ms: u32,
 }
 
 /// One complete JPEG frame, borrowed for the duration of the `on_frame` callback only: copy
@@ -281,6 +285,7 @@ pub extern "C" fn rtsp_core_client_config_default(
             stats_interval_ms: 1000,
             username: std::ptr::null(),
             password: std::ptr::null(),
+            media_timeout_ms: 5000,
         };
         rtsp_core_status::Ok
     })
@@ -309,6 +314,8 @@ fn config_from_c(c: &rtsp_core_client_config) -> Result<ClientConfig, rtsp_core_
     if c.reply_timeout_ms > 0 {
         config.reply_timeout = Duration::from_millis(c.reply_timeout_ms.into());
     }
+    config.media_timeout =
+        (c.media_timeout_ms > 0).then(|| Duration::from_millis(c.media_timeout_ms.into()));
     if c.udp_fallback_ms > 0 {
         config.udp_fallback_after = Duration::from_millis(c.udp_fallback_ms.into());
     }
@@ -577,4 +584,32 @@ pub extern "C" fn rtsp_core_client_free(client: *mut rtsp_core_client) {
         }
         rtsp_core_status::Ok
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn media_timeout_reaches_the_engine_configuration() {
+        let mut c = std::mem::MaybeUninit::<rtsp_core_client_config>::uninit();
+        assert_eq!(
+            rtsp_core_client_config_default(c.as_mut_ptr()),
+            rtsp_core_status::Ok
+        );
+        // SAFETY: initialized by rtsp_core_client_config_default just above.
+        let mut c = unsafe { c.assume_init() };
+        let url = std::ffi::CString::new("rtsp://127.0.0.1:8554/movie.Mjpeg").unwrap();
+        c.url = url.as_ptr();
+        assert_eq!(c.media_timeout_ms, 5000);
+        let config = config_from_c(&c).unwrap();
+        assert_eq!(config.media_timeout, Some(Duration::from_secs(5)));
+        c.media_timeout_ms = 1500;
+        let config = config_from_c(&c).unwrap();
+        assert_eq!(config.media_timeout, Some(Duration::from_millis(1500)));
+        c.media_timeout_ms = 0;
+        assert_eq!(config_from_c(&c).unwrap().media_timeout, None);
+    }
 }
