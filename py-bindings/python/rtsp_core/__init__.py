@@ -45,8 +45,8 @@ from .client import (
 __version__ = ENGINE_VERSION
 
 __all__ = [
-    "Client",
     "AuthenticationError",
+    "Client",
     "ClientClosedError",
     "Description",
     "EndOfStream",

@@ -221,7 +221,10 @@ class Client:
     def _start(self, core: _native.ClientCore, url: str, *callbacks: Any) -> None:
         self._core = core
         self.url = _without_password(url)
-        """The URL, without any password from its userinfo (``lab://host:port/file`` for the lab dialect)."""
+        """The URL, without any password from its userinfo.
+
+        ``lab://host:port/file`` for the lab dialect.
+        """
         self.ended = False
         """Whether the end of the stream was seen."""
         self._callbacks = dict(
@@ -427,7 +430,10 @@ class Client:
 
 
 def _without_password(url: str) -> str:
-    """``rtsp://user:secret@host/x`` as ``rtsp://user@host/x``: the URL is shown in reprs and logs."""
+    """``rtsp://user:secret@host/x`` as ``rtsp://user@host/x``.
+
+    The URL is shown in reprs and logs.
+    """
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
