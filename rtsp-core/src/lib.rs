@@ -18,6 +18,8 @@
 
 pub mod client;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jpeg;
 pub mod media;
 pub mod rtp;
