@@ -38,8 +38,10 @@ fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
 /// Runs every input of every target, collecting failures instead of stopping at the first one.
 fn replay(kind: &str) {
     let mut failures = Vec::new();
+    let mut replayed = 0;
     for target in fuzzing::targets() {
         for path in inputs(kind, target.name) {
+            replayed += 1;
             let data = std::fs::read(&path).unwrap();
             if let Err(cause) = catch_unwind(AssertUnwindSafe(|| (target.run)(&data))) {
                 let message = cause
@@ -51,6 +53,10 @@ fn replay(kind: &str) {
             }
         }
     }
+    eprintln!(
+        "{kind}: {replayed} inputs of {} targets",
+        fuzzing::targets().len()
+    );
     assert!(
         failures.is_empty(),
         "failing inputs:\n{}",
