@@ -20,6 +20,8 @@
 pub mod auth;
 pub mod client;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jpeg;
 pub mod media;
 pub mod rtp;
