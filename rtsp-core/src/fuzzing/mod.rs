@@ -6,6 +6,7 @@
 //! Not a stable API: it exists for the fuzz crate and the tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod auth_header;
 mod jpeg_depacketizer;
 mod jpeg_parse;
 mod mjpeg_reader;
@@ -15,6 +16,7 @@ mod rtsp_headers;
 pub mod rtsp_message;
 mod sdp;
 
+pub use auth_header::auth_header;
 pub use jpeg_depacketizer::jpeg_depacketizer;
 pub use jpeg_parse::jpeg_parse;
 pub use mjpeg_reader::mjpeg_reader;
@@ -69,6 +71,10 @@ pub fn targets() -> &'static [Target] {
         Target {
             name: "mjpeg_reader",
             run: mjpeg_reader,
+        },
+        Target {
+            name: "auth_header",
+            run: auth_header,
         },
     ]
 }
