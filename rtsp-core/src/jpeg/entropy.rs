@@ -339,25 +339,43 @@ mod tests {
         }
     }
 
+    /// Advances the tests' xorshift generator and returns the new state.
+    fn next(state: &mut u32) -> u32 {
+        *state ^= *state << 13;
+        *state ^= *state >> 17;
+        *state ^= *state << 5;
+        *state
+    }
+
+    /// `len` pseudo-random bytes: one in `one_in` drawn from `alphabet` (the marker-ish bytes under
+    /// test), the others `filler(state)`.
+    fn sparse_bytes(
+        state: &mut u32,
+        len: usize,
+        alphabet: &[u8],
+        one_in: u32,
+        filler: fn(u32) -> u8,
+    ) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                let x = next(state);
+                if x % one_in == 0 {
+                    alphabet[(x >> 8) as usize % alphabet.len()]
+                } else {
+                    filler(x)
+                }
+            })
+            .collect()
+    }
+
     #[test]
     fn matches_the_naive_definition() {
         let alphabet = [0xFF, 0x00, 0xD3, 0xD9, 0x12, 0xC4, 0xFE];
         let mut state = 1u32;
         for case in 0..4000u32 {
             let len = (case % 200) as usize;
-            let data: Vec<u8> = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    // Mostly "ordinary" bytes, so long blocks without 0xFF occur too.
-                    if state % 5 == 0 {
-                        alphabet[(state >> 8) as usize % alphabet.len()]
-                    } else {
-                        (state >> 16) as u8 & 0x7F
-                    }
-                })
-                .collect();
+            // Mostly "ordinary" bytes, so long blocks without 0xFF occur too.
+            let data = sparse_bytes(&mut state, len, &alphabet, 5, |x| (x >> 16) as u8 & 0x7F);
             for from in [0, 1, len / 2, len.saturating_sub(1), len, len + 1] {
                 assert_eq!(
                     find_scan_end(&data, from),
@@ -374,18 +392,7 @@ mod tests {
         let mut state = 3u32;
         for case in 0..3000u32 {
             let len = (case % 300) as usize;
-            let data: Vec<u8> = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    if state % 7 == 0 {
-                        alphabet[(state >> 8) as usize % alphabet.len()]
-                    } else {
-                        0x55
-                    }
-                })
-                .collect();
+            let data = sparse_bytes(&mut state, len, &alphabet, 7, |_| 0x55);
             // Feed the data in pieces as the depacketizer does, then finish with a whole scan.
             let mut resume = 0;
             let mut end = None;
@@ -415,11 +422,8 @@ mod tests {
         let mut state = 7u32;
         for case in 0..4000 {
             for b in window.iter_mut() {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
                 *b = [0xFF, 0xFE, 0x7F, 0x00, 0x80, 0xD0, 0xD7, 0xD8, 0xCF]
-                    [(state >> 7) as usize % 9];
+                    [(next(&mut state) >> 7) as usize % 9];
             }
             if case % 4 == 0 {
                 // Mostly blocks without any 0xFF, like real scan data.
@@ -448,18 +452,7 @@ mod tests {
         let mut state = 11u32;
         for case in 0..3000u32 {
             let len = (case % 300) as usize;
-            let data: Vec<u8> = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    if state % 61 == 0 {
-                        alphabet[(state >> 8) as usize % alphabet.len()]
-                    } else {
-                        0x55
-                    }
-                })
-                .collect();
+            let data = sparse_bytes(&mut state, len, &alphabet, 61, |_| 0x55);
             let mut dst = vec![7u8; case as usize % 5];
             let before = dst.clone();
             let found = append_and_find_candidate(&mut dst, &data);
