@@ -36,20 +36,7 @@ pub extern "C" fn rtsp_core_server_start(
     port: u16,
     out: *mut *mut rtsp_core_server,
 ) -> rtsp_core_status {
-    guard(|| {
-        let out = arg_mut!(out);
-        *out = std::ptr::null_mut();
-        // SAFETY: NULL or a NUL-terminated string valid during the call.
-        let dir = try_status!(unsafe { str_arg(media_dir) });
-        let dir = Path::new(dir);
-        if !dir.is_dir() {
-            return rtsp_core_status::InvalidArgument;
-        }
-        start(
-            Config::new(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), dir),
-            out,
-        )
-    })
+    rtsp_core_server_start_secure(media_dir, port, std::ptr::null(), std::ptr::null(), 0, out)
 }
 
 /// Like `rtsp_core_server_start`, with access control: `credentials_file` (NULL = no
