@@ -6,6 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential pkg-config        # cc for -sys crates, pkg-config for GTK
   ffmpeg                            # interop peer (ffprobe/ffmpeg) and video conversion
+  libjpeg-turbo-progs               # djpeg: the sample must decode warning-free in libjpeg
   gstreamer1.0-tools                # gst-launch-1.0: interop peer
   gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good         # rtspsrc, rtpjpegdepay, jpegdec

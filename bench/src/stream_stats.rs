@@ -168,7 +168,7 @@ mod tests {
     fn packet(seq: u16, ts: u32, offset: u32, len: usize, marker: bool) -> Vec<u8> {
         let mut payload = vec![0u8, 0, 0, 0, 1, 50, 80, 60];
         payload[1..4].copy_from_slice(&offset.to_be_bytes()[1..]);
-        payload.extend(std::iter::repeat(0xAB).take(len));
+        payload.extend(std::iter::repeat_n(0xAB, len));
         let header = RtpHeader {
             marker,
             payload_type: 26,

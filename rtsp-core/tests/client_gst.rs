@@ -24,8 +24,10 @@ fn decode(frame: &Frame) -> (u32, u32) {
 
 macro_rules! require_gst {
     () => {
-        if !gst::available() {
-            eprintln!("skipped: gst-rtsp-server (gir1.2-gst-rtsp-server-1.0, python3-gi) is not installed");
+        if client_support::peer_missing(
+            gst::available(),
+            "gst-rtsp-server (gir1.2-gst-rtsp-server-1.0, python3-gi)",
+        ) {
             return;
         }
     };
@@ -49,11 +51,7 @@ fn play_and_check(server: &GstServer, url: &str, transport: TransportPreference)
     let span = frames.last().unwrap().pts - frames.first().unwrap().pts;
     let frames_between = frames.last().unwrap().number - frames.first().unwrap().number;
     let expected = Duration::from_millis(50) * frames_between as u32;
-    let diff = if span > expected {
-        span - expected
-    } else {
-        expected - span
-    };
+    let diff = span.abs_diff(expected);
     assert!(diff < Duration::from_millis(5), "{span:?} vs {expected:?}");
     client
 }

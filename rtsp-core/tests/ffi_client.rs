@@ -195,7 +195,7 @@ fn lab_timeout_maps_to_its_status() {
 
 #[test]
 fn connect_errors_and_null_arguments() {
-    let mut client: *mut rtsp_core_client = 8 as *mut _;
+    let mut client: *mut rtsp_core_client = std::ptr::dangling_mut();
     let mut config = default_config();
     assert_eq!(
         rtsp_core_client_new(ptr::null(), ptr::null(), &mut client),

@@ -29,7 +29,7 @@ fn ffmpeg_receiver_report(ssrc: u32, source: u32, hostname: &[u8]) -> Vec<u8> {
     p.extend_from_slice(hostname);
     p.push(0);
     let mut pad = (7 + len) % 4;
-    while pad % 4 != 0 {
+    while !pad.is_multiple_of(4) {
         p.push(0);
         pad += 1;
     }

@@ -121,7 +121,8 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts Xvfb, or returns `None` (after saying so loudly) when it is not installed.
+    /// Starts Xvfb, or returns `None` (after saying so loudly) when it is not installed; in CI
+    /// (`CI` set) a missing Xvfb fails the test instead.
     pub fn start() -> Option<Self> {
         let found = Command::new("Xvfb")
             .arg("-help")
@@ -130,6 +131,11 @@ impl Xvfb {
             .status()
             .is_ok();
         if !found {
+            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+            assert!(
+                !ci,
+                "Xvfb is not installed, and CI=true: the GUI tests cannot run"
+            );
             eprintln!(
                 "\n*** SKIPPED: Xvfb is not installed, so the GUI tests cannot run. \
                  Install it (apt-get install xvfb xauth); CI does. ***\n"

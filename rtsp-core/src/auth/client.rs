@@ -143,9 +143,9 @@ impl ClientAuth {
                 let stale = item
                     .param("stale")
                     .is_some_and(|s| s.eq_ignore_ascii_case("true"));
-                if !best
+                if best
                     .as_ref()
-                    .is_some_and(|(b, _)| rank(&c.scheme) <= rank(&b.scheme))
+                    .is_none_or(|(b, _)| rank(&c.scheme) > rank(&b.scheme))
                 {
                     best = Some((c, stale));
                 }

@@ -359,7 +359,7 @@ mod tests {
         (0..len)
             .map(|_| {
                 let x = next(state);
-                if x % one_in == 0 {
+                if x.is_multiple_of(one_in) {
                     alphabet[(x >> 8) as usize % alphabet.len()]
                 } else {
                     filler(x)
@@ -461,7 +461,7 @@ mod tests {
             let expected = data
                 .iter()
                 .enumerate()
-                .position(|(i, &b)| b == 0xFF && data.get(i + 1).map_or(true, |&n| !continues(n)));
+                .position(|(i, &b)| b == 0xFF && data.get(i + 1).is_none_or(|&n| !continues(n)));
             assert_eq!(found, expected, "{data:02X?}");
             assert_eq!(next_candidate(&data, 0), expected, "{data:02X?}");
             #[cfg(target_arch = "x86_64")]

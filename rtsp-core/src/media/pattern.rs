@@ -167,8 +167,29 @@ impl TestPattern {
     }
 
     /// Frame `n` as a baseline 4:2:0 JPEG.
+    ///
+    /// FFmpeg's MJPEG decoder (5.x) looks for the EOI after a scan by advancing over the
+    /// scan's de-stuffed length plus the EOI's own `0xFF`, which it also reads. Each stuffed
+    /// `0xFF 0x00` in the scan gives it one byte of slack; a scan with none makes it step over
+    /// the EOI and warn "EOI missing, emulating" (its own encoder's output does the same). Flat
+    /// frames can come out that way, so such a frame is encoded again with the top-left 8x8
+    /// block a shade nearer to grey each time: a change of the first DC coefficient shifts the bit
+    /// alignment of the whole scan, which in practice brings a `0xFF` byte after one or two
+    /// tries.
     pub fn frame(&self, n: u64) -> Result<Vec<u8>, MediaError> {
-        let rgb = self.render_rgb(n);
+        let mut rgb = self.render_rgb(n);
+        let mut jpeg = self.encode(&rgb)?;
+        for _ in 0..MAX_RESHADES {
+            if scan_has_stuffed_byte(&jpeg) {
+                break;
+            }
+            self.darken_corner_block(&mut rgb);
+            jpeg = self.encode(&rgb)?;
+        }
+        Ok(jpeg)
+    }
+
+    fn encode(&self, rgb: &[u8]) -> Result<Vec<u8>, MediaError> {
         let mut jpeg = Vec::with_capacity(32 * 1024);
         let mut encoder = Encoder::new(&mut jpeg, self.quality);
         encoder.set_sampling_factor(SamplingFactor::F_2_2);
@@ -176,9 +197,25 @@ impl TestPattern {
         encoder.set_optimized_huffman_tables(false);
         encoder.set_progressive(false);
         encoder
-            .encode(&rgb, self.width, self.height, ColorType::Rgb)
+            .encode(rgb, self.width, self.height, ColorType::Rgb)
             .map_err(|e| MediaError::Encode(e.to_string()))?;
         Ok(jpeg)
+    }
+
+    /// Moves every channel of the top-left 8x8 pixels a few levels towards mid-grey (see
+    /// [`Self::frame`]).
+    fn darken_corner_block(&self, rgb: &mut [u8]) {
+        let w = usize::from(self.width);
+        let rows = BLOCK.min(usize::from(self.height));
+        for row in rgb.chunks_mut(3 * w).take(rows) {
+            for v in row.iter_mut().take(3 * BLOCK) {
+                *v = if *v >= 128 {
+                    v.saturating_sub(RESHADE_STEP)
+                } else {
+                    v.saturating_add(RESHADE_STEP)
+                };
+            }
+        }
     }
 
     /// Renders frames `0..count` into an in-memory [`MjpegFile`], so a synthetic source can
@@ -190,6 +227,34 @@ impl TestPattern {
         }
         OpenOptions::new().format(MjpegFormat::Raw).open_bytes(data)
     }
+}
+
+/// How often [`TestPattern::frame`] re-encodes a frame whose scan holds no `0xFF`.
+const MAX_RESHADES: usize = 8;
+/// How far the corner block moves towards grey per try: enough to move its quantized DC.
+const RESHADE_STEP: u8 = 6;
+
+/// Whether the entropy-coded data after the SOS segment holds a (stuffed) `0xFF` byte. Walks
+/// the marker segments of the encoder's own output; anything unexpected counts as yes, so
+/// that the caller never retries on it.
+fn scan_has_stuffed_byte(jpeg: &[u8]) -> bool {
+    let mut at = 2; // after SOI
+    while let (Some(&0xFF), Some(&marker), Some(&hi), Some(&lo)) = (
+        jpeg.get(at),
+        jpeg.get(at + 1),
+        jpeg.get(at + 2),
+        jpeg.get(at + 3),
+    ) {
+        let segment_end = at + 2 + usize::from(u16::from_be_bytes([hi, lo]));
+        if marker == 0xDA {
+            let scan_end = jpeg.len().saturating_sub(2); // before EOI
+            return jpeg
+                .get(segment_end..scan_end)
+                .is_none_or(|scan| scan.contains(&0xFF));
+        }
+        at = segment_end;
+    }
+    true
 }
 
 /// Luma DCT block size.
@@ -249,6 +314,16 @@ mod tests {
         assert!(TestPattern::new(8, 480, 20.0).is_err());
         assert!(TestPattern::new(640, 480, 0.0).is_err());
         assert!(TestPattern::new(640, 480, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn every_scan_holds_a_stuffed_byte() {
+        // Frame 0 of the default pattern is the flat one whose first encoding has no 0xFF.
+        let p = TestPattern::new(640, 480, 20.0).unwrap();
+        assert!(!scan_has_stuffed_byte(&p.encode(&p.render_rgb(0)).unwrap()));
+        for n in 0..3 {
+            assert!(scan_has_stuffed_byte(&p.frame(n).unwrap()), "frame {n}");
+        }
     }
 
     #[test]

@@ -28,6 +28,28 @@ pub fn jpeg(w: u16, h: u16, seed: u32) -> Vec<u8> {
     out
 }
 
+/// Whether CI is running these tests (`CI` set, as CI services and `scripts/test.sh` do).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Whether a test must stop because `peer` (a third-party program it talks to) is missing. In CI a
+/// missing peer fails the test, so that an incomplete install cannot pass as green; elsewhere the
+/// test is skipped with a message that cannot be missed.
+pub fn peer_missing(present: bool, peer: &str) -> bool {
+    if present {
+        return false;
+    }
+    assert!(
+        !in_ci(),
+        "{peer} is not installed, and CI=true: the test cannot run without it"
+    );
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: {peer} is not installed; install it to run this test !!!!!!!!\n"
+    );
+    true
+}
+
 /// Polls `cond` until it holds or `timeout` passes.
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

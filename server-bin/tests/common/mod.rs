@@ -311,7 +311,7 @@ pub fn udp_pair() -> (UdpSocket, UdpSocket) {
     for _ in 0..200 {
         let a = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = a.local_addr().unwrap().port();
-        if port % 2 != 0 || port == u16::MAX {
+        if !port.is_multiple_of(2) || port == u16::MAX {
             continue;
         }
         if let Ok(b) = UdpSocket::bind(("127.0.0.1", port + 1)) {
@@ -382,7 +382,8 @@ pub fn server_ports(transport: &str) -> (u16, u16) {
     (a.parse().unwrap(), b.parse().unwrap())
 }
 
-/// Is `tool` on PATH? Prints a loud skip message if not.
+/// Is `tool` on PATH? If not, the test fails in CI (`CI` set) and is skipped with a loud message
+/// elsewhere, so that a missing interop peer can never pass as green in CI.
 pub fn have(tool: &str) -> bool {
     let ok = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -391,6 +392,11 @@ pub fn have(tool: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        assert!(
+            !ci,
+            "`{tool}` is not installed, and CI=true: this interop test cannot run"
+        );
         eprintln!("\n!!!!!!!! SKIPPED: `{tool}` is not installed; install it to run this interop test !!!!!!!!\n");
     }
     ok

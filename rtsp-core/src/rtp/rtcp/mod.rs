@@ -401,7 +401,7 @@ pub(crate) fn check_count(what: &'static str, count: usize) -> Result<u8, RtcpWr
 
 /// Validates that opaque data is a whole number of words.
 pub(crate) fn check_aligned(what: &'static str, data: &[u8]) -> Result<(), RtcpWriteError> {
-    if data.len() % 4 == 0 {
+    if data.len().is_multiple_of(4) {
         Ok(())
     } else {
         Err(RtcpWriteError::NotWordAligned {
