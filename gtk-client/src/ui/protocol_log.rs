@@ -92,10 +92,66 @@ impl ProtocolLog {
         self.empty.set_visible(true);
     }
 
-    /// Appends a message and scrolls to it.
-    pub fn add(&self, message: &WireMessage) {
+    /// Appends a message and scrolls to it. Returns the row as text (heading, then the
+    /// message's lines indented), for the test hooks.
+    pub fn add(&self, message: &WireMessage) -> String {
+        let row = Row::of(message);
+        let head = gtk::Label::builder()
+            .label(row.heading)
+            .xalign(0.0)
+            .hexpand(true)
+            .css_classes(["wire-head"])
+            .build();
+        let time = gtk::Label::builder()
+            .label(format!("{:.3} s", message.at.as_secs_f64()))
+            .css_classes(["wire-time"])
+            .build();
+        let top = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        top.append(&head);
+        top.append(&time);
+        let text = gtk::Label::builder()
+            .label(&row.text)
+            .xalign(0.0)
+            .wrap(true)
+            .wrap_mode(gtk::pango::WrapMode::WordChar)
+            .selectable(true)
+            .css_classes(["wire-text"])
+            .build();
+        let body = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        body.add_css_class("wire-row");
+        body.add_css_class(row.class);
+        body.append(&top);
+        body.append(&text);
+        let list_row = gtk::ListBoxRow::builder()
+            .child(&body)
+            .activatable(false)
+            .build();
+        self.list.append(&list_row);
+        self.rows.set(self.rows.get() + 1);
+        while self.rows.get() > MAX_ROWS {
+            if let Some(oldest) = self.list.row_at_index(0) {
+                self.list.remove(&oldest);
+            }
+            self.rows.set(self.rows.get() - 1);
+        }
+        // Scroll once the new row has been measured.
+        let adj = self.scroller.vadjustment();
+        glib::idle_add_local_once(move || adj.set_value(adj.upper() - adj.page_size()));
+        row.transcript()
+    }
+}
+
+/// What one row shows.
+struct Row {
+    heading: &'static str,
+    class: &'static str,
+    text: String,
+}
+
+impl Row {
+    fn of(message: &WireMessage) -> Self {
         let first = message.first_line();
-        let (arrow, class) = match message.direction {
+        let (heading, class) = match message.direction {
             Direction::ToServer => ("Client → Server", "wire-request"),
             Direction::FromServer => {
                 // `RTSP/1.0 200 OK`: a non-2xx status is marked as a failure.
@@ -111,46 +167,19 @@ impl ProtocolLog {
                 ("Server → Client", class)
             }
         };
-        let head = gtk::Label::builder()
-            .label(arrow)
-            .xalign(0.0)
-            .hexpand(true)
-            .css_classes(["wire-head"])
-            .build();
-        let time = gtk::Label::builder()
-            .label(format!("{:.3} s", message.at.as_secs_f64()))
-            .css_classes(["wire-time"])
-            .build();
-        let top = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        top.append(&head);
-        top.append(&time);
-        let text = gtk::Label::builder()
-            .label(&message.text)
-            .xalign(0.0)
-            .wrap(true)
-            .wrap_mode(gtk::pango::WrapMode::WordChar)
-            .selectable(true)
-            .css_classes(["wire-text"])
-            .build();
-        let body = gtk::Box::new(gtk::Orientation::Vertical, 2);
-        body.add_css_class("wire-row");
-        body.add_css_class(class);
-        body.append(&top);
-        body.append(&text);
-        let row = gtk::ListBoxRow::builder()
-            .child(&body)
-            .activatable(false)
-            .build();
-        self.list.append(&row);
-        self.rows.set(self.rows.get() + 1);
-        while self.rows.get() > MAX_ROWS {
-            if let Some(oldest) = self.list.row_at_index(0) {
-                self.list.remove(&oldest);
-            }
-            self.rows.set(self.rows.get() - 1);
+        Self {
+            heading,
+            class,
+            text: message.text.clone(),
         }
-        // Scroll once the new row has been measured.
-        let adj = self.scroller.vadjustment();
-        glib::idle_add_local_once(move || adj.set_value(adj.upper() - adj.page_size()));
+    }
+
+    fn transcript(&self) -> String {
+        let mut out = self.heading.to_owned();
+        for line in self.text.lines() {
+            out.push_str("\n    ");
+            out.push_str(line);
+        }
+        out
     }
 }

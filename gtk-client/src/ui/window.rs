@@ -41,6 +41,8 @@ pub struct Options {
     pub exit_after: Option<Duration>,
     /// Test hook: screenshots to take.
     pub screenshots: Vec<ScreenshotSpec>,
+    /// Test hook: an address to type into the address page.
+    pub type_address: Option<String>,
     /// Initial size.
     pub window_size: Option<WindowSize>,
 }
@@ -1012,7 +1014,11 @@ impl Player {
             }
             UiEvent::Background(e) => self.explain(&e),
             UiEvent::Wire(message) => {
-                self.log.add(&message);
+                let row = self.log.add(&message);
+                // Test hook: with --exit-after, show what the log shows.
+                if self.options.exit_after.is_some() {
+                    println!("protocol log: {row}");
+                }
                 if message.direction == Direction::FromServer {
                     if let Some(n) = lab_frames(&message.text) {
                         let changed = {
@@ -1388,6 +1394,15 @@ impl Player {
     // ----------------------------------------------------------------------------------------
 
     fn schedule_test_hooks(self: &Rc<Self>) {
+        if let Some(text) = self.options.type_address.clone() {
+            let weak = Rc::downgrade(self);
+            glib::idle_add_local_once(move || {
+                if let Some(p) = weak.upgrade() {
+                    p.pages.set_visible_child_name("open");
+                    p.open_page.type_and_enter(&text);
+                }
+            });
+        }
         for spec in &self.options.screenshots {
             let Some(at) = spec.at else { continue };
             let file = spec.file.clone();

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 #[path = "../../../rtsp-core/tests/client_support/server_process.rs"]
 pub mod server_process;
 
+#[path = "../../../rtsp-core/tests/client_support/recorder.rs"]
+pub mod recorder;
+
 /// The repository's sample video directory.
 pub fn media_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../media")
@@ -114,6 +117,33 @@ impl Drop for Server {
     }
 }
 
+/// `rtsp-server passwd FILE USER` with `password` on standard input (the README's way to make
+/// a credentials file).
+pub fn passwd(file: &Path, user: &str, password: &str) {
+    use std::io::Write;
+    let mut child = Command::new(server_process::binary())
+        .arg("passwd")
+        .arg(file)
+        .arg(user)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rtsp-server passwd");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "rtsp-server passwd: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A private X server (Xvfb) on a free display number, stopped on drop.
 pub struct Xvfb {
     child: Child,
@@ -213,7 +243,12 @@ pub fn player_command(display: Option<&str>, args: &[&str]) -> (Command, TempDir
 /// Runs `rtsp-player` with `args`; `display` None means no display at all. Kills it after
 /// `limit`. The configuration directory is private, so the user's recent list is untouched.
 pub fn run_player(display: Option<&str>, args: &[&str], limit: Duration) -> Output {
-    let (mut cmd, _config) = player_command(display, args);
+    let (cmd, _config) = player_command(display, args);
+    run_to_end(cmd, limit)
+}
+
+/// Runs a [`player_command`] to its end; kills it after `limit`.
+pub fn run_to_end(mut cmd: Command, limit: Duration) -> Output {
     let mut child = cmd.spawn().expect("start rtsp-player");
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
