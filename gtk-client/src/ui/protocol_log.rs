@@ -5,8 +5,7 @@ use std::rc::Rc;
 
 use gtk::{glib, prelude::*};
 use gtk4 as gtk;
-
-use crate::wiretap::{Direction, WireMessage};
+use rtsp_core::client::{MessageDirection, ProtocolMessage};
 
 /// Rows kept (a long session must not grow the list forever).
 const MAX_ROWS: usize = 300;
@@ -94,7 +93,7 @@ impl ProtocolLog {
 
     /// Appends a message and scrolls to it. Returns the row as text (heading, then the
     /// message's lines indented), for the test hooks.
-    pub fn add(&self, message: &WireMessage) -> String {
+    pub fn add(&self, message: &ProtocolMessage) -> String {
         let row = Row::of(message);
         let head = gtk::Label::builder()
             .label(row.heading)
@@ -149,11 +148,11 @@ struct Row {
 }
 
 impl Row {
-    fn of(message: &WireMessage) -> Self {
+    fn of(message: &ProtocolMessage) -> Self {
         let first = message.first_line();
         let (heading, class) = match message.direction {
-            Direction::ToServer => ("Client → Server", "wire-request"),
-            Direction::FromServer => {
+            MessageDirection::Sent => ("Client → Server", "wire-request"),
+            MessageDirection::Received => {
                 // `RTSP/1.0 200 OK`: a non-2xx status is marked as a failure.
                 let ok = first
                     .split_whitespace()
@@ -167,10 +166,13 @@ impl Row {
                 ("Server → Client", class)
             }
         };
+        // The standard dialect's CRLF and the blank line after the headers are wire details
+        // the panel has no use for.
+        let text = message.text.replace("\r\n", "\n");
         Self {
             heading,
             class,
-            text: message.text.clone(),
+            text: text.trim_end_matches('\n').to_owned(),
         }
     }
 
@@ -181,5 +183,55 @@ impl Row {
             out.push_str(line);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn message(direction: MessageDirection, text: &str) -> ProtocolMessage {
+        ProtocolMessage {
+            direction,
+            at: Duration::ZERO,
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn rows_are_marked_by_direction_and_status() {
+        let sent = Row::of(&message(
+            MessageDirection::Sent,
+            "DESCRIBE rtsp://h/x RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+        ));
+        assert_eq!(
+            (sent.heading, sent.class, sent.text.as_str()),
+            (
+                "Client → Server",
+                "wire-request",
+                "DESCRIBE rtsp://h/x RTSP/1.0\nCSeq: 2"
+            )
+        );
+        assert_eq!(
+            sent.transcript(),
+            "Client → Server\n    DESCRIBE rtsp://h/x RTSP/1.0\n    CSeq: 2"
+        );
+        let refused = Row::of(&message(
+            MessageDirection::Received,
+            "RTSP/1.0 401 Unauthorized\r\nCSeq: 2\r\n\r\n",
+        ));
+        assert_eq!(refused.class, "wire-failure");
+        let lab = Row::of(&message(
+            MessageDirection::Received,
+            "RTSP/1.0 200 OK\nCSeq: 1\nSession: 123456",
+        ));
+        assert_eq!((lab.heading, lab.class), ("Server → Client", "wire-reply"));
+        // A request from the server is not a failure.
+        let asked = Row::of(&message(
+            MessageDirection::Received,
+            "GET_PARAMETER * RTSP/1.0",
+        ));
+        assert_eq!(asked.class, "wire-reply");
     }
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use gtk::{gdk, gio, glib, prelude::*};
 use gtk4 as gtk;
 use rtsp_core::client::{
-    ActiveTransport, Description, Position, Seek, State, TransportPreference, LAB_SKIP_FRAMES,
+    ActiveTransport, Description, MessageDirection, Position, Seek, State, TransportPreference,
+    LAB_SKIP_FRAMES,
 };
 
 use super::banner::Banner;
@@ -24,7 +25,6 @@ use crate::explain::{explain, Explanation, Remedy};
 use crate::format;
 use crate::media_info::{lab_frames, StreamInfo};
 use crate::target::StreamTarget;
-use crate::wiretap::Direction;
 
 /// How the window starts.
 #[derive(Debug, Clone)]
@@ -738,7 +738,7 @@ impl Player {
 
     /// Starts a fresh engine on `target`.
     fn connect(self: &Rc<Self>, target: StreamTarget, autoplay: bool) {
-        let (engine, events) = Engine::start(target.clone(), self.options.transport, true);
+        let (engine, events) = Engine::start(target.clone(), self.options.transport);
         let generation = {
             let mut m = self.m.borrow_mut();
             if let Some(old) = m.engine.take() {
@@ -1013,13 +1013,13 @@ impl Player {
                 }
             }
             UiEvent::Background(e) => self.explain(&e),
-            UiEvent::Wire(message) => {
+            UiEvent::Message(message) => {
                 let row = self.log.add(&message);
                 // Test hook: with --exit-after, show what the log shows.
                 if self.options.exit_after.is_some() {
                     println!("protocol log: {row}");
                 }
-                if message.direction == Direction::FromServer {
+                if message.direction == MessageDirection::Received {
                     if let Some(n) = lab_frames(&message.text) {
                         let changed = {
                             let mut m = self.m.borrow_mut();
