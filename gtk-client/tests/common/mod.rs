@@ -117,31 +117,20 @@ impl Drop for Server {
     }
 }
 
-/// `rtsp-server passwd FILE USER` with `password` on standard input (the README's way to make
-/// a credentials file).
+/// Makes a credentials file the README's way: `echo PASSWORD | rtsp-server passwd FILE USER`.
 pub fn passwd(file: &Path, user: &str, password: &str) {
-    use std::io::Write;
-    let mut child = Command::new(server_process::binary())
-        .arg("passwd")
-        .arg(file)
-        .arg(user)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rtsp-server passwd");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "rtsp-server passwd: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            r#"echo "$PASSWORD" | "$SERVER" passwd "$FILE" "$NAME""#,
+        ])
+        .env("PASSWORD", password)
+        .env("SERVER", server_process::binary())
+        .env("FILE", file)
+        .env("NAME", user)
+        .status()
+        .expect("run sh");
+    assert!(status.success(), "rtsp-server passwd failed");
 }
 
 /// A private X server (Xvfb) on a free display number, stopped on drop.
