@@ -75,17 +75,19 @@ impl StreamTarget {
 
     /// A standard-dialect target.
     pub fn url(url: &str) -> Result<Self, TargetError> {
+        // Error messages are shown and printed: they quote the URL without its password.
+        let shown = || url::without_password(url).into_owned();
         let lower = url.to_ascii_lowercase();
         if !lower.starts_with("rtsp://") {
-            return Err(TargetError::NotRtsp(url.to_owned()));
+            return Err(TargetError::NotRtsp(shown()));
         }
         let parsed = AbsoluteUrl::parse(url).map_err(|e| TargetError::BadUrl {
-            url: url.to_owned(),
+            url: shown(),
             reason: e.to_string(),
         })?;
         if parsed.host.is_empty() {
             return Err(TargetError::BadUrl {
-                url: url.to_owned(),
+                url: shown(),
                 reason: "no host".into(),
             });
         }
@@ -233,6 +235,11 @@ mod tests {
             StreamTarget::url("rtsp://"),
             Err(TargetError::BadUrl { .. })
         ));
+        let e = StreamTarget::url("rtsp://alice:secret@cam.local:99999/x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "“rtsp://alice@cam.local:99999/x” cannot be read: invalid port in URL"
+        );
         assert_eq!(
             StreamTarget::lab("h", "0", "5008", "f"),
             Err(TargetError::BadPort {
