@@ -78,7 +78,7 @@ fn lab_dialect_shows_the_exchange_and_ends() {
     );
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
-    // The wiretap shows the lab's own request format and the server's lab replies.
+    // The protocol log shows the lab's own request format and the server's lab replies.
     assert!(
         stdout.contains(
             "   SETUP short.Mjpeg RTSP/1.0\n   CSeq: 1\n   Transport: RTP/UDP; client_port= "
