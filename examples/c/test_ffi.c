@@ -302,6 +302,10 @@ struct seen {
   atomic_int ends;
   atomic_int bad_frames;
   atomic_int last_state;
+  /* on_message: requests sent, replies received, and the first request's text. */
+  atomic_int sent;
+  atomic_int received;
+  char first_sent[64];
   /* CLOCK_MONOTONIC nanoseconds of the first on_error (0 = none yet). */
   atomic_llong first_error_ns;
 };
@@ -356,6 +360,22 @@ static void cb_end(void *ud) {
   atomic_fetch_add(&s->ends, 1);
 }
 
+static void cb_message(void *ud, const struct rtsp_core_message *m) {
+  struct seen *s = ud;
+  if (m == NULL || m->text == NULL || strlen(m->text) != m->len) {
+    atomic_fetch_add(&s->bad_frames, 1);
+    return;
+  }
+  if (m->direction == RTSP_CORE_MESSAGE_DIRECTION_SENT) {
+    /* Callbacks run one at a time, so the first one is alone here. */
+    if (atomic_fetch_add(&s->sent, 1) == 0) {
+      snprintf(s->first_sent, sizeof s->first_sent, "%s", m->text);
+    }
+  } else if (strncmp(m->text, "RTSP/1.", 7) == 0) { /* the lab extension's replies: RTSP/1.4 */
+    atomic_fetch_add(&s->received, 1);
+  }
+}
+
 static int wait_frames(struct seen *s, int n, int ms) {
   for (int t = 0; t < ms && atomic_load(&s->frames) < n; t += 10) {
     sleep_ms(10);
@@ -372,6 +392,7 @@ static struct rtsp_core_client_callbacks callbacks_for(struct seen *s) {
       .on_description = cb_description,
       .on_error = cb_error,
       .on_end_of_stream = cb_end,
+      .on_message = cb_message,
   };
   return cb;
 }
@@ -476,7 +497,11 @@ static void test_client_lab(uint16_t port, const char *file) {
   CHECK(state == RTSP_CORE_STATE_INIT);
   rtsp_core_client_free(c);
   CHECK(atomic_load(&s.bad_frames) == 0 && atomic_load(&s.errors) == 0);
-  printf("test_ffi: lab server on port %u: %d frames\n", port, atomic_load(&s.frames));
+  /* The protocol log: SETUP, PLAY, FORWARD, BACKWARD, RESTART, PAUSE, TEARDOWN, each answered. */
+  CHECK(atomic_load(&s.sent) == 7 && atomic_load(&s.received) == 7);
+  CHECK(strncmp(s.first_sent, "SETUP ", 6) == 0 && strstr(s.first_sent, "\nCSeq: 1\n") != NULL);
+  printf("test_ffi: lab server on port %u: %d frames, %d RTSP messages logged\n", port,
+         atomic_load(&s.frames), atomic_load(&s.sent) + atomic_load(&s.received));
 }
 
 /* The server process dies mid-stream (SIGKILL: no TEARDOWN reply, no RTCP BYE, the kernel

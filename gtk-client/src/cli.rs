@@ -77,6 +77,11 @@ pub struct Cli {
     #[arg(long, value_name = "[SECONDS:]FILE")]
     pub screenshot: Vec<ScreenshotSpec>,
 
+    /// Test hook: once the window is up, type ADDRESS into the address page and press Enter, as
+    /// a user would.
+    #[arg(long, value_name = "ADDRESS")]
+    pub type_address: Option<String>,
+
     /// Initial window size.
     #[arg(long, value_name = "WIDTHxHEIGHT")]
     pub window_size: Option<WindowSize>,

@@ -13,12 +13,11 @@ use std::time::Duration;
 
 use gtk4::{gdk, glib};
 use rtsp_core::client::{
-    ActiveTransport, Client, ClientError, Description, Event, Seek, State, Stats,
+    ActiveTransport, Client, ClientError, Description, Event, ProtocolMessage, Seek, State, Stats,
     TransportPreference,
 };
 
 use crate::target::StreamTarget;
-use crate::wiretap::{Sink, WireMessage, Wiretap};
 
 /// What the window asks the engine to do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,8 +67,8 @@ pub enum UiEvent {
     EndOfStream,
     /// A background failure (keepalive, connection lost).
     Background(ClientError),
-    /// An RTSP message crossed the wire.
-    Wire(WireMessage),
+    /// An RTSP message crossed the wire (the engine's protocol log).
+    Message(ProtocolMessage),
     /// How RTP arrives now (after each command).
     Transport(Option<ActiveTransport>),
     /// The engine shut down (after [`Engine::shutdown`]).
@@ -107,12 +106,11 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Starts connecting to `target` in the background. Events arrive on the returned receiver;
-    /// with `wiretap`, the RTSP messages are logged too.
+    /// Starts connecting to `target` in the background. Events arrive on the returned receiver,
+    /// the RTSP messages among them.
     pub fn start(
         target: StreamTarget,
         transport: TransportPreference,
-        wiretap: bool,
     ) -> (Self, async_channel::Receiver<UiEvent>) {
         let (events_tx, events) = async_channel::unbounded();
         let (orders, orders_rx) = mpsc::channel();
@@ -121,7 +119,6 @@ impl Engine {
         let worker = Worker {
             target,
             transport,
-            wiretap,
             events: events_tx.clone(),
             slot: Arc::clone(&slot),
             undecodable: Arc::clone(&undecodable),
@@ -169,7 +166,6 @@ impl Engine {
 struct Worker {
     target: StreamTarget,
     transport: TransportPreference,
-    wiretap: bool,
     events: async_channel::Sender<UiEvent>,
     slot: Arc<Mutex<Option<ShownFrame>>>,
     undecodable: Arc<AtomicU64>,
@@ -182,20 +178,8 @@ impl Worker {
     }
 
     fn run(self, orders: &mpsc::Receiver<Order>) {
-        let (tap, engine_target) = if self.wiretap {
-            let events = self.events.clone();
-            let sink: Sink = Arc::new(move |m| {
-                let _ = events.send_blocking(UiEvent::Wire(m));
-            });
-            match Wiretap::start(&self.target, sink) {
-                Ok((tap, relayed)) => (Some(tap), relayed),
-                Err(e) => return self.failed_to_connect(e, orders),
-            }
-        } else {
-            (None, self.target.clone())
-        };
         let handler = self.handler();
-        let client = match Client::with_handler(engine_target.config(self.transport), handler) {
+        let client = match Client::with_handler(self.target.config(self.transport), handler) {
             Ok(c) => c,
             Err(e) => return self.failed_to_connect(e, orders),
         };
@@ -224,7 +208,6 @@ impl Worker {
         }
         let _ = client.player_stop();
         drop(client);
-        drop(tap);
         self.emit(UiEvent::Finished);
     }
 
@@ -271,6 +254,7 @@ impl Worker {
                 Event::Description(d) => UiEvent::Description(d),
                 Event::Error(e) => UiEvent::Background(e),
                 Event::EndOfStream => UiEvent::EndOfStream,
+                Event::Message(m) => UiEvent::Message(m),
             };
             let _ = events.send_blocking(ui);
         }

@@ -3,17 +3,17 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rtsp_core::client::{Client, Event, State, Stats, TransportPreference};
+use rtsp_core::client::{
+    Client, Event, MessageDirection, ProtocolMessage, State, Stats, TransportPreference,
+};
 
 use crate::explain::explain;
 use crate::format;
 use crate::media_info::{lab_frames, StreamInfo};
 use crate::stats_history::StatsHistory;
 use crate::target::StreamTarget;
-use crate::wiretap::{Direction, Sink, Wiretap};
 
 /// What headless mode does.
 #[derive(Debug, Clone)]
@@ -62,41 +62,25 @@ pub fn run(options: &Options) -> Outcome {
         }
     }
     let mut info = StreamInfo::default();
-    // The wiretap prints from its own threads; lab totals are read from the log too.
-    let lab_total = Arc::new(std::sync::Mutex::new(None::<u64>));
-    let (_tap, target) = if options.show_rtsp {
-        let total = Arc::clone(&lab_total);
-        let sink: Sink = Arc::new(move |m| {
-            let arrow = match m.direction {
-                Direction::ToServer => ">>",
-                Direction::FromServer => "<<",
-            };
-            if let Some(n) = lab_frames(&m.text) {
-                if let Ok(mut t) = total.lock() {
-                    *t = Some(n);
-                }
-            }
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{arrow} [{:>7.3} s]", m.at.as_secs_f64());
-            for line in m.text.lines() {
-                let _ = writeln!(out, "   {line}");
-            }
-        });
-        match Wiretap::start(&options.target, sink) {
-            Ok((tap, relayed)) => (Some(tap), relayed),
-            Err(e) => return fail(&e),
-        }
-    } else {
-        (None, options.target.clone())
-    };
-    let client = match Client::connect(target.config(options.transport)) {
+    let client = match Client::connect(options.target.config(options.transport)) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
+    // Events outside the play loop: the exchange (also when it failed) and the description.
+    let catch_up = |info: &mut StreamInfo| {
+        while let Some(event) = client.next_event(Duration::ZERO) {
+            match event {
+                Event::Message(m) => on_message(&m, info, options.show_rtsp),
+                Event::Description(d) => info.merge(StreamInfo::from_description(&d.text)),
+                _ => {}
+            }
+        }
+    };
     if !options.target.is_lab() {
-        match client.describe() {
-            Ok(d) => info.merge(StreamInfo::from_description(&d.text)),
-            Err(e) => return fail(&e),
+        let described = client.describe();
+        catch_up(&mut info);
+        if let Err(e) = described {
+            return fail(&e);
         }
     }
     println!(
@@ -104,6 +88,7 @@ pub fn run(options: &Options) -> Outcome {
         describe_info(&info, options.target.is_lab())
     );
     if let Err(e) = client.player_play() {
+        catch_up(&mut info);
         return fail(&e);
     }
     let started = Instant::now();
@@ -129,9 +114,6 @@ pub fn run(options: &Options) -> Outcome {
         }
         if Instant::now() >= next_report {
             next_report += Duration::from_secs(1);
-            if let Ok(t) = lab_total.lock() {
-                info.frames = info.frames.or(*t);
-            }
             print_progress(&info, last_frame, last_pts, history.latest());
         }
         let Some(event) = client.next_event(Duration::from_millis(100)) else {
@@ -188,10 +170,13 @@ pub fn run(options: &Options) -> Outcome {
                 break;
             }
             Event::StateChanged(_) => {}
+            Event::Message(m) => on_message(&m, &mut info, options.show_rtsp),
         }
     }
     let stats = client.stats();
-    if let Err(e) = client.player_stop() {
+    let stopped = client.player_stop();
+    catch_up(&mut info);
+    if let Err(e) = stopped {
         if let Some(x) = explain(&e, &name, &server) {
             eprintln!("rtsp-player: TEARDOWN failed: {}", x.one_line());
         }
@@ -211,6 +196,26 @@ pub fn run(options: &Options) -> Outcome {
         return Outcome::Failed;
     }
     outcome
+}
+
+/// An RTSP message: the lab's `Frames:` total is taken from replies; with `--show-rtsp` it is
+/// printed.
+fn on_message(m: &ProtocolMessage, info: &mut StreamInfo, show: bool) {
+    if m.direction == MessageDirection::Received {
+        info.frames = info.frames.or(lab_frames(&m.text));
+    }
+    if !show {
+        return;
+    }
+    let arrow = match m.direction {
+        MessageDirection::Sent => ">>",
+        MessageDirection::Received => "<<",
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{arrow} [{:>7.3} s]", m.at.as_secs_f64());
+    for line in m.text.lines() {
+        let _ = writeln!(out, "   {line}");
+    }
 }
 
 fn describe_info(info: &StreamInfo, lab: bool) -> String {

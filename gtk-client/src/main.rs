@@ -12,7 +12,6 @@ mod recent;
 mod stats_history;
 mod target;
 mod ui;
-mod wiretap;
 
 use std::process::ExitCode;
 

@@ -2,7 +2,7 @@
 //! line or from the address entry, and turned into an engine configuration.
 
 use rtsp_core::client::{ClientConfig, LabTarget, TransportPreference};
-use rtsp_core::rtsp::url::AbsoluteUrl;
+use rtsp_core::rtsp::url::{self, AbsoluteUrl};
 
 /// Why a target could not be understood. The message is shown to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,17 +75,19 @@ impl StreamTarget {
 
     /// A standard-dialect target.
     pub fn url(url: &str) -> Result<Self, TargetError> {
+        // Error messages are shown and printed: they quote the URL without its password.
+        let shown = || url::without_password(url).into_owned();
         let lower = url.to_ascii_lowercase();
         if !lower.starts_with("rtsp://") {
-            return Err(TargetError::NotRtsp(url.to_owned()));
+            return Err(TargetError::NotRtsp(shown()));
         }
         let parsed = AbsoluteUrl::parse(url).map_err(|e| TargetError::BadUrl {
-            url: url.to_owned(),
+            url: shown(),
             reason: e.to_string(),
         })?;
         if parsed.host.is_empty() {
             return Err(TargetError::BadUrl {
-                url: url.to_owned(),
+                url: shown(),
                 reason: "no host".into(),
             });
         }
@@ -172,26 +174,11 @@ impl StreamTarget {
     /// Like [`StreamTarget::to_entry`] but without a password in the URL: what may be written to
     /// disk (the recent-address list) or shown. The user name stays, so the player can ask again.
     pub fn to_saved_entry(&self) -> String {
-        let entry = self.to_entry();
-        let Some((scheme, rest)) = entry.split_once("://") else {
-            return entry;
-        };
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(authority_end);
-        match authority.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split(':').next().unwrap_or("");
-                if user.is_empty() {
-                    format!("{scheme}://{host}{path}")
-                } else {
-                    format!("{scheme}://{user}@{host}{path}")
-                }
-            }
-            None => entry,
-        }
+        url::without_password(&self.to_entry()).into_owned()
     }
 
-    /// The engine configuration for this target.
+    /// The engine configuration for this target, with the protocol log on (the player shows
+    /// it in lab mode and with `--show-rtsp`, and reads the lab's `Frames:` total from it).
     pub fn config(&self, transport: TransportPreference) -> ClientConfig {
         let mut config = match self {
             Self::Url { url, .. } => ClientConfig::url(url.clone()),
@@ -204,52 +191,8 @@ impl StreamTarget {
         };
         config.transport = transport;
         config.user_agent = concat!("rtsp-player/", env!("CARGO_PKG_VERSION")).to_owned();
+        config.protocol_log = true;
         config
-    }
-
-    /// The same stream reached through a relay at `host:port` (the protocol log's wiretap).
-    /// Returns the new target and, for URLs, the authority the relay must put back
-    /// (`relay authority`, `original authority`).
-    pub fn through_relay(&self, host: &str, port: u16) -> (Self, Option<(String, String)>) {
-        let relay_host = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.to_owned()
-        };
-        match self {
-            Self::Url { url, parsed } => {
-                let (scheme, rest) = url.split_once("://").unwrap_or(("rtsp", url));
-                let (authority, tail) = match rest.find(['/', '?']) {
-                    Some(i) => rest.split_at(i),
-                    None => (rest, ""),
-                };
-                let relay_authority = format!("{relay_host}:{port}");
-                let new_url = format!("{scheme}://{relay_authority}{tail}");
-                let parsed_new = AbsoluteUrl::parse(&new_url).unwrap_or_else(|_| AbsoluteUrl {
-                    host: host.to_owned(),
-                    port,
-                    ..parsed.clone()
-                });
-                (
-                    Self::Url {
-                        url: new_url,
-                        parsed: parsed_new,
-                    },
-                    Some((
-                        format!("{scheme}://{relay_authority}"),
-                        format!("{scheme}://{authority}"),
-                    )),
-                )
-            }
-            Self::Lab(lab) => (
-                Self::Lab(LabTarget {
-                    host: host.to_owned(),
-                    server_port: port,
-                    ..lab.clone()
-                }),
-                None,
-            ),
-        }
     }
 }
 
@@ -292,6 +235,11 @@ mod tests {
             StreamTarget::url("rtsp://"),
             Err(TargetError::BadUrl { .. })
         ));
+        let e = StreamTarget::url("rtsp://alice:secret@cam.local:99999/x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "“rtsp://alice@cam.local:99999/x” cannot be read: invalid port in URL"
+        );
         assert_eq!(
             StreamTarget::lab("h", "0", "5008", "f"),
             Err(TargetError::BadPort {
@@ -338,29 +286,5 @@ mod tests {
         assert_eq!(t.name(), "stream1");
         let t = StreamTarget::url("rtsp://[::1]:8554/x").unwrap();
         assert_eq!(t.server_label(), "[::1]:8554");
-    }
-
-    #[test]
-    fn relay_rewrites_only_the_authority() {
-        let t = StreamTarget::url("rtsp://media.example:8554/dir/movie.Mjpeg?x=1").unwrap();
-        let (relayed, rewrite) = t.through_relay("127.0.0.1", 40000);
-        assert_eq!(
-            relayed.to_entry(),
-            "rtsp://127.0.0.1:40000/dir/movie.Mjpeg?x=1"
-        );
-        assert_eq!(
-            rewrite,
-            Some((
-                "rtsp://127.0.0.1:40000".to_owned(),
-                "rtsp://media.example:8554".to_owned()
-            ))
-        );
-        let lab = StreamTarget::lab("server", "1300", "5008", "movie.Mjpeg").unwrap();
-        let (relayed, rewrite) = lab.through_relay("127.0.0.1", 40000);
-        assert_eq!(relayed.to_entry(), "127.0.0.1 40000 5008 movie.Mjpeg");
-        assert_eq!(rewrite, None);
-        let v6 = StreamTarget::url("rtsp://[::1]:8554/m").unwrap();
-        let (relayed, _) = v6.through_relay("::1", 5);
-        assert_eq!(relayed.to_entry(), "rtsp://[::1]:5/m");
     }
 }

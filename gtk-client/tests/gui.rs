@@ -277,3 +277,126 @@ fn a_killed_server_is_shown_in_the_banner_within_2s() {
     );
     load_picture(&shot);
 }
+
+const USER: &str = "alice";
+/// Given in URLs percent-encoded (`open%20sesame`).
+const PASSWORD: &str = "open sesame";
+
+/// The protocol log rows the player printed (`protocol log: HEADING` and the message's lines).
+fn protocol_log(stdout: &str) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in stdout.lines() {
+        if let Some(heading) = line.strip_prefix("protocol log: ") {
+            rows.push((heading.to_owned(), String::new()));
+        } else if let (Some(text), Some(row)) = (line.strip_prefix("    "), rows.last_mut()) {
+            row.1.push_str(text);
+            row.1.push('\n');
+        }
+    }
+    rows
+}
+
+/// The player played, the log shows the 401 and the authorized retry, and the password appears
+/// nowhere in what it printed.
+fn check_signed_in_run(out: &std::process::Output) {
+    let (stdout, stderr) = texts(out);
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    assert!(!stdout.contains("banner"), "a banner was shown:\n{stdout}");
+    let shown = frames_shown(&stdout);
+    assert!(shown >= 20, "only {shown} frames shown:\n{stdout}");
+    let rows = protocol_log(&stdout);
+    let refused = rows
+        .iter()
+        .position(|(h, t)| h == "Server → Client" && t.starts_with("RTSP/1.0 401 "))
+        .unwrap_or_else(|| panic!("no 401 in the protocol log:\n{stdout}"));
+    let (heading, retry) = &rows[refused + 1];
+    assert_eq!(heading, "Client → Server", "{stdout}");
+    assert!(retry.starts_with("DESCRIBE rtsp://127.0.0.1:"), "{retry}");
+    assert!(
+        retry.contains("\nAuthorization: Digest username=\"alice\""),
+        "{retry}"
+    );
+    assert!(retry.contains("response=<redacted>"), "{retry}");
+    assert!(
+        rows[refused + 2].1.starts_with("RTSP/1.0 200 OK"),
+        "{stdout}"
+    );
+    for (_, text) in &rows {
+        let request_uri = text.lines().next().unwrap().split(' ').nth(1).unwrap();
+        assert!(!request_uri.contains('@'), "userinfo on the wire: {text}");
+    }
+    for printed in [&stdout, &stderr] {
+        assert!(
+            !printed.contains("sesame"),
+            "the password was printed:\n{printed}"
+        );
+    }
+}
+
+/// Digest credentials given in the URL on the command line, and typed into the address page:
+/// the player signs in and plays, its protocol log shows the 401 and the authorized retry, and
+/// neither the bytes it sent (a recording relay sits between it and the server) nor the
+/// server's debug log nor the recent-address list hold the password.
+#[test]
+fn credentials_from_the_url_or_the_address_page_sign_in_and_stay_off_the_wire() {
+    let Some(x) = Xvfb::start() else { return };
+    let secrets = TempDir::new("users");
+    let users = secrets.path().join("users.txt");
+    common::passwd(&users, USER, PASSWORD);
+    let server = common::server_process::ServerProcess::start_logging(
+        &common::media_dir(),
+        &["--credentials", users.to_str().unwrap()],
+        "debug",
+    );
+    let relay = common::recorder::Recorder::start(([127, 0, 0, 1], server.port).into());
+    let url = relay.url(&format!("{USER}:open%20sesame@"), "movie.Mjpeg");
+
+    // On the command line, in lab mode (the log on screen) with SETUP and PLAY pressed.
+    let shots = TempDir::new("shots");
+    let shot = shots.path().join("signed-in.png");
+    let out = run_player(
+        Some(&x.display),
+        &[
+            "--lab",
+            "--autoplay",
+            "--window-size",
+            "1100x680",
+            "--exit-after",
+            "5",
+            "--screenshot",
+            shot.to_str().unwrap(),
+            &url,
+        ],
+        LIMIT,
+    );
+    check_signed_in_run(&out);
+    load_picture(&shot);
+
+    // Typed into the address page, as a user would.
+    let (cmd, config) = common::player_command(
+        Some(&x.display),
+        &["--exit-after", "5", "--type-address", &url],
+    );
+    let out = common::run_to_end(cmd, LIMIT);
+    check_signed_in_run(&out);
+    let recent = std::fs::read_to_string(config.path().join("rtsp-player/recent")).unwrap();
+    assert!(recent.contains("rtsp://alice@127.0.0.1:"), "{recent}");
+    assert!(!recent.contains("sesame"), "{recent}");
+
+    let wire = String::from_utf8_lossy(&relay.client_bytes()).into_owned();
+    assert!(wire.contains("Authorization: Digest "), "{wire}");
+    assert!(
+        !wire.contains("sesame"),
+        "the password crossed the wire:\n{wire}"
+    );
+    assert!(
+        !wire.contains("alice:"),
+        "userinfo crossed the wire:\n{wire}"
+    );
+    let log = server.log().join("\n");
+    assert!(log.contains("rtsp://127.0.0.1:"), "no request log:\n{log}");
+    assert!(
+        !log.contains("sesame"),
+        "the password is in the server log:\n{log}"
+    );
+}

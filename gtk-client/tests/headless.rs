@@ -78,7 +78,7 @@ fn lab_dialect_shows_the_exchange_and_ends() {
     );
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
-    // The wiretap shows the lab's own request format and the server's lab replies.
+    // The protocol log shows the lab's own request format and the server's lab replies.
     assert!(
         stdout.contains(
             "   SETUP short.Mjpeg RTSP/1.0\n   CSeq: 1\n   Transport: RTP/UDP; client_port= "
@@ -190,12 +190,14 @@ fn without_a_display_the_player_falls_back_to_headless() {
     assert!(stdout.contains("Statistics"), "{stdout}");
 }
 
+/// Credentials from the URL sign in; `--show-rtsp` prints the 401 and the authorized retry,
+/// and neither the request-URIs nor anything printed hold the password.
 #[test]
 fn url_credentials_authenticate_and_refusals_are_explained() {
     use rtsp_core::auth::{AuthConfig, Credentials, ServerAuth, UserEntry};
     let media = TempDir::new("media");
     short_movie(media.path(), "short.Mjpeg", 20);
-    let entry = UserEntry::new("alice", "rtsp-server", "pw").unwrap();
+    let entry = UserEntry::new("alice", "rtsp-server", "open sesame").unwrap();
     let server = Server::start_with(
         media.path(),
         Some(ServerAuth {
@@ -208,10 +210,31 @@ fn url_credentials_authenticate_and_refusals_are_explained() {
             .url("short.Mjpeg")
             .replace("rtsp://", &format!("rtsp://{userinfo}"))
     };
-    let out = run_player(None, &["--no-gui", &url("alice:pw@")], LIMIT);
+    let out = run_player(
+        None,
+        &["--no-gui", "--show-rtsp", &url("alice:open%20sesame@")],
+        LIMIT,
+    );
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("20 complete"), "{stdout}");
+    let retry = stdout
+        .split_once("   RTSP/1.0 401 Unauthorized\n")
+        .and_then(|(_, after)| after.split_once("\n>> "))
+        .map(|(_, retry)| retry)
+        .unwrap_or_else(|| panic!("no 401 and retry in:\n{stdout}"));
+    assert!(
+        retry.contains("   Authorization: Digest username=\"alice\""),
+        "{stdout}"
+    );
+    assert!(retry.contains("response=<redacted>"), "{stdout}");
+    for line in stdout.lines().filter(|l| l.contains(" RTSP/1.0")) {
+        assert!(!line.contains('@'), "userinfo on the wire: {line}");
+    }
+    assert!(
+        !stdout.contains("sesame") && !stderr.contains("sesame"),
+        "{stdout}\n{stderr}"
+    );
     for userinfo in ["alice:wrong@", ""] {
         let out = run_player(None, &["--no-gui", &url(userinfo)], LIMIT);
         let (stdout, stderr) = texts(&out);

@@ -14,8 +14,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use rtsp_core::client::{
-    ActiveTransport, Client, ClientConfig, ClientError, Event, Position, Seek, Stats,
-    TransportPreference,
+    ActiveTransport, Client, ClientConfig, ClientError, Event, MessageDirection, Position, Seek,
+    Stats, TransportPreference,
 };
 
 use crate::errors::{client_error, value_error, ClientClosedError};
@@ -146,6 +146,18 @@ fn event_tuple<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyTupl
             client_error(e).into_value(py).into_bound(py).into_any(),
         ),
         Event::EndOfStream => ("end", py.None().into_bound(py)),
+        Event::Message(m) => {
+            let direction = match m.direction {
+                MessageDirection::Sent => "sent",
+                MessageDirection::Received => "received",
+            };
+            (
+                "message",
+                (direction, m.at.as_secs_f64(), m.text)
+                    .into_pyobject(py)?
+                    .into_any(),
+            )
+        }
     };
     PyTuple::new(py, [kind.into_pyobject(py)?.into_any(), value])
 }
@@ -198,9 +210,9 @@ impl ClientCore {
 #[pymethods]
 impl ClientCore {
     /// Connects: `url` for the standard dialect, or `lab=(host, server_port, rtp_port, file)`
-    /// for the lab's.
+    /// for the lab's. With `protocol_log`, every RTSP message is an event too.
     #[new]
-    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, media_timeout=Some(5.0), lab_frame_interval=0.05, lab_end_silence=2.0, username=None, password=None))]
+    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, media_timeout=Some(5.0), lab_frame_interval=0.05, lab_end_silence=2.0, username=None, password=None, protocol_log=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -215,6 +227,7 @@ impl ClientCore {
         lab_end_silence: f64,
         username: Option<String>,
         password: Option<String>,
+        protocol_log: bool,
     ) -> PyResult<Self> {
         let mut config = match (url, lab) {
             (Some(url), None) => ClientConfig::url(url),
@@ -259,6 +272,7 @@ impl ClientCore {
             (None, Some(_)) => return Err(value_error("password given without username")),
             (None, None) => {}
         }
+        config.protocol_log = protocol_log;
         let lab = config.is_lab();
         let client = interruptible(py, move || Client::connect(config))?.map_err(client_error)?;
         Ok(Self {

@@ -4,6 +4,8 @@ credentials (keyword arguments and URL userinfo), over real loopback sockets."""
 from __future__ import annotations
 
 import hashlib
+import itertools
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,50 @@ def test_bad_credentials_file_is_a_value_error(media_dir: Path, tmp_path: Path) 
     bad.write_text("alice:rtsp-server:nothex\n")
     with pytest.raises(ValueError, match="line 1"):
         rtsp_core.Server(media_dir, credentials=bad)
+
+
+def test_protocol_log_shows_the_digest_exchange_without_the_password(
+    server: rtsp_core.Server,
+) -> None:
+    url = server.url("movie.Mjpeg").replace("rtsp://", "rtsp://alice:p%40ss%3Aword@")
+    with rtsp_core.Client(url, "tcp", protocol_log=True) as c:
+        c.describe()
+        events = list(c.events(timeout=0.5))
+    log = [e for e in events if isinstance(e, rtsp_core.ProtocolMessage)]
+    bare = server.url("movie.Mjpeg")
+    assert [(m.direction, m.first_line) for m in log] == [
+        ("sent", f"OPTIONS {bare} RTSP/1.0"),
+        ("received", "RTSP/1.0 200 OK"),
+        ("sent", f"DESCRIBE {bare} RTSP/1.0"),
+        ("received", "RTSP/1.0 401 Unauthorized"),
+        ("sent", f"DESCRIBE {bare} RTSP/1.0"),
+        ("received", "RTSP/1.0 200 OK"),
+    ]
+    assert '\r\nAuthorization: Digest username="alice", ' in log[4].text
+    assert "response=<redacted>" in log[4].text
+    assert all(a.at <= b.at for a, b in itertools.pairwise(log))
+    for m in log:
+        assert "word" not in m.text and "alice:" not in m.text
+
+
+def test_on_message_turns_the_log_on_and_plain_clients_have_none(
+    server: rtsp_core.Server,
+) -> None:
+    seen: list[rtsp_core.ProtocolMessage] = []
+    done = threading.Event()
+
+    def on_message(m: rtsp_core.ProtocolMessage) -> None:
+        seen.append(m)
+        if m.first_line.startswith("RTSP/1.0 200") and "Content-Type: application/sdp" in m.text:
+            done.set()
+
+    with rtsp_core.Client(
+        server.url("movie.Mjpeg"), "tcp", username=USER, password=PASSWORD, on_message=on_message
+    ) as c:
+        c.describe()
+        assert done.wait(5)
+    assert [m.direction for m in seen[:2]] == ["sent", "received"]
+    with rtsp_core.Client(server.url("movie.Mjpeg"), "tcp", username=USER, password=PASSWORD) as c:
+        c.describe()
+        events = list(c.events(timeout=0.5))
+    assert events and not any(isinstance(e, rtsp_core.ProtocolMessage) for e in events)

@@ -73,6 +73,14 @@ typedef enum rtsp_core_state {
   RTSP_CORE_STATE_PLAYING = 2,
 } rtsp_core_state;
 
+// Which way an RTSP message went (see `rtsp_core_message`).
+typedef enum rtsp_core_message_direction {
+  // From the client to the server.
+  RTSP_CORE_MESSAGE_DIRECTION_SENT = 0,
+  // From the server: a reply, or a request of its own.
+  RTSP_CORE_MESSAGE_DIRECTION_RECEIVED = 1,
+} rtsp_core_message_direction;
+
 // Lower transport for RTP (standard dialect).
 typedef enum rtsp_core_transport {
   // UDP first, TCP interleaved if no UDP packet arrives in time.
@@ -182,6 +190,22 @@ typedef struct rtsp_core_stats {
   double first_frame_latency_ms;
 } rtsp_core_stats;
 
+// One RTSP message as it crossed the wire, borrowed for the duration of the `on_message`
+// callback only. Credentials are redacted: a request-URI never holds a URL's
+// `user:password@`, and an `Authorization` value shows `<redacted>` for the Digest `response`
+// (every other scheme keeps only its name).
+typedef struct rtsp_core_message {
+  // Which way it went.
+  enum rtsp_core_message_direction direction;
+  // Microseconds from the creation of the client.
+  uint64_t at_us;
+  // The message text, NUL-terminated: UTF-8 (invalid bytes replaced), line ends as on the
+  // wire, cut after 8 KiB (a note at the end tells how many bytes were left out).
+  const char *text;
+  // Bytes at `text`, without the NUL.
+  size_t len;
+} rtsp_core_message;
+
 // Event callbacks. Every member may be NULL. They are called on a library thread (never the
 // caller's), one at a time, in the order events happened; a slow callback never stalls
 // reception, it only misses intermediate frames (counted in `frames_dropped`). Pointers passed
@@ -202,6 +226,10 @@ typedef struct rtsp_core_client_callbacks {
   void (*on_error)(void *userdata, enum rtsp_core_status status, const char *message);
   // The stream ended (RTCP BYE, or the lab server went quiet after its last frame).
   void (*on_end_of_stream)(void *userdata);
+  // Every RTSP message sent and received (the protocol log), in order with the other
+  // callbacks; a request comes before its reply. Setting it turns the log on; NULL costs
+  // nothing. `message` is borrowed for the call only.
+  void (*on_message)(void *userdata, const struct rtsp_core_message *message);
 } rtsp_core_client_callbacks;
 
 // The fields of an RTP header, as the lab's `RtpPacket.encode(version, padding, extension, cc,

@@ -21,6 +21,7 @@ struct Seen {
     errors: Mutex<Vec<(rtsp_core_status, String)>>,
     stats_calls: AtomicU64,
     ends: AtomicU64,
+    messages: Mutex<Vec<(rtsp_core_message_direction, u64, String)>>,
 }
 
 unsafe extern "C" fn on_state(ud: *mut c_void, state: rtsp_core_state) {
@@ -57,6 +58,20 @@ unsafe extern "C" fn on_end(ud: *mut c_void) {
     seen.ends.fetch_add(1, Ordering::SeqCst);
 }
 
+unsafe extern "C" fn on_message(ud: *mut c_void, message: *const rtsp_core_message) {
+    let seen = unsafe { &*(ud as *const Seen) };
+    let m = unsafe { &*message };
+    let text = unsafe { CStr::from_ptr(m.text) }
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(text.len(), m.len);
+    seen.messages
+        .lock()
+        .unwrap()
+        .push((m.direction, m.at_us, text));
+}
+
 fn callbacks(seen: &Seen) -> rtsp_core_client_callbacks {
     rtsp_core_client_callbacks {
         userdata: seen as *const Seen as *mut c_void,
@@ -66,6 +81,7 @@ fn callbacks(seen: &Seen) -> rtsp_core_client_callbacks {
         on_description: None,
         on_error: Some(on_error),
         on_end_of_stream: Some(on_end),
+        on_message: Some(on_message),
     }
 }
 
@@ -160,6 +176,25 @@ fn lab_session_through_the_c_abi() {
         ]
     );
     assert!(seen.stats_calls.load(Ordering::SeqCst) > 0);
+    // on_message: every request exactly as the server received it, each followed by its reply.
+    let messages = seen.messages.lock().unwrap().clone();
+    let requests = server.requests();
+    let sent: Vec<&str> = messages
+        .iter()
+        .filter(|(d, _, _)| *d == rtsp_core_message_direction::Sent)
+        .map(|(_, _, t)| t.as_str())
+        .collect();
+    assert_eq!(sent.len(), requests.len());
+    for (text, request) in sent.iter().zip(&requests) {
+        assert_eq!(text.as_bytes(), &request[..]);
+    }
+    assert!(sent[0].starts_with("SETUP movie.Mjpeg RTSP/1.0\nCSeq: 1\n"));
+    for pair in messages.chunks(2) {
+        assert_eq!(pair[0].0, rtsp_core_message_direction::Sent);
+        assert_eq!(pair[1].0, rtsp_core_message_direction::Received);
+        assert!(pair[1].2.starts_with("RTSP/1.0 200 OK\n"), "{}", pair[1].2);
+        assert!(pair[0].1 <= pair[1].1);
+    }
     assert!(
         seen.errors.lock().unwrap().is_empty(),
         "{:?}",

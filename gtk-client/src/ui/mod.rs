@@ -42,6 +42,7 @@ pub fn run(cli: &Cli, launch: Launch) -> u8 {
         stats: cli.stats,
         exit_after: cli.exit_after,
         screenshots: cli.screenshot.clone(),
+        type_address: cli.type_address.clone(),
         window_size: cli.window_size,
     };
     let target = launch.target;

@@ -142,6 +142,13 @@ impl OpenPage {
         self.entry.grab_focus();
     }
 
+    /// Types `text` into the entry and presses Enter (a test hook: the same path as the user's).
+    pub fn type_and_enter(&self, text: &str) {
+        self.entry.grab_focus();
+        self.entry.set_text(text);
+        self.entry.emit_activate();
+    }
+
     /// What to do with a valid address.
     pub fn connect_open(&self, f: impl Fn(StreamTarget) + 'static) {
         *self.on_open.borrow_mut() = Some(Box::new(f));

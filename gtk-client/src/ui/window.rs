@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use gtk::{gdk, gio, glib, prelude::*};
 use gtk4 as gtk;
 use rtsp_core::client::{
-    ActiveTransport, Description, Position, Seek, State, TransportPreference, LAB_SKIP_FRAMES,
+    ActiveTransport, Description, MessageDirection, Position, Seek, State, TransportPreference,
+    LAB_SKIP_FRAMES,
 };
 
 use super::banner::Banner;
@@ -24,7 +25,6 @@ use crate::explain::{explain, Explanation, Remedy};
 use crate::format;
 use crate::media_info::{lab_frames, StreamInfo};
 use crate::target::StreamTarget;
-use crate::wiretap::Direction;
 
 /// How the window starts.
 #[derive(Debug, Clone)]
@@ -41,6 +41,8 @@ pub struct Options {
     pub exit_after: Option<Duration>,
     /// Test hook: screenshots to take.
     pub screenshots: Vec<ScreenshotSpec>,
+    /// Test hook: an address to type into the address page.
+    pub type_address: Option<String>,
     /// Initial size.
     pub window_size: Option<WindowSize>,
 }
@@ -736,7 +738,7 @@ impl Player {
 
     /// Starts a fresh engine on `target`.
     fn connect(self: &Rc<Self>, target: StreamTarget, autoplay: bool) {
-        let (engine, events) = Engine::start(target.clone(), self.options.transport, true);
+        let (engine, events) = Engine::start(target.clone(), self.options.transport);
         let generation = {
             let mut m = self.m.borrow_mut();
             if let Some(old) = m.engine.take() {
@@ -1011,9 +1013,13 @@ impl Player {
                 }
             }
             UiEvent::Background(e) => self.explain(&e),
-            UiEvent::Wire(message) => {
-                self.log.add(&message);
-                if message.direction == Direction::FromServer {
+            UiEvent::Message(message) => {
+                let row = self.log.add(&message);
+                // Test hook: with --exit-after, show what the log shows.
+                if self.options.exit_after.is_some() {
+                    println!("protocol log: {row}");
+                }
+                if message.direction == MessageDirection::Received {
                     if let Some(n) = lab_frames(&message.text) {
                         let changed = {
                             let mut m = self.m.borrow_mut();
@@ -1388,6 +1394,15 @@ impl Player {
     // ----------------------------------------------------------------------------------------
 
     fn schedule_test_hooks(self: &Rc<Self>) {
+        if let Some(text) = self.options.type_address.clone() {
+            let weak = Rc::downgrade(self);
+            glib::idle_add_local_once(move || {
+                if let Some(p) = weak.upgrade() {
+                    p.pages.set_visible_child_name("open");
+                    p.open_page.type_and_enter(&text);
+                }
+            });
+        }
         for spec in &self.options.screenshots {
             let Some(at) = spec.at else { continue };
             let file = spec.file.clone();

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 #[path = "../../../rtsp-core/tests/client_support/server_process.rs"]
 pub mod server_process;
 
+#[path = "../../../rtsp-core/tests/client_support/recorder.rs"]
+pub mod recorder;
+
 /// The repository's sample video directory.
 pub fn media_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../media")
@@ -112,6 +115,22 @@ impl Drop for Server {
             s.shutdown();
         }
     }
+}
+
+/// Makes a credentials file the README's way: `echo PASSWORD | rtsp-server passwd FILE USER`.
+pub fn passwd(file: &Path, user: &str, password: &str) {
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            r#"echo "$PASSWORD" | "$SERVER" passwd "$FILE" "$NAME""#,
+        ])
+        .env("PASSWORD", password)
+        .env("SERVER", server_process::binary())
+        .env("FILE", file)
+        .env("NAME", user)
+        .status()
+        .expect("run sh");
+    assert!(status.success(), "rtsp-server passwd failed");
 }
 
 /// A private X server (Xvfb) on a free display number, stopped on drop.
@@ -219,7 +238,12 @@ pub fn player_command(display: Option<&str>, args: &[&str]) -> (Command, TempDir
 /// Runs `rtsp-player` with `args`; `display` None means no display at all. Kills it after
 /// `limit`. The configuration directory is private, so the user's recent list is untouched.
 pub fn run_player(display: Option<&str>, args: &[&str], limit: Duration) -> Output {
-    let (mut cmd, _config) = player_command(display, args);
+    let (cmd, _config) = player_command(display, args);
+    run_to_end(cmd, limit)
+}
+
+/// Runs a [`player_command`] to its end; kills it after `limit`.
+pub fn run_to_end(mut cmd: Command, limit: Duration) -> Output {
     let mut child = cmd.spawn().expect("start rtsp-player");
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();

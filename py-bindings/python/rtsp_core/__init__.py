@@ -12,7 +12,8 @@ Drop-in classes with the networking lab's names and signatures:
 A Pythonic API:
 
 - :class:`Client`: RTSP client (standard and lab dialects, UDP or TCP), a context manager
-  with an iterator of frames, optional callbacks and :class:`Stats`.
+  with an iterator of frames, optional callbacks, :class:`Stats` and an optional protocol log
+  (:class:`ProtocolMessage`).
 - :class:`Server`: the project's RTSP server running inside this process.
 """
 
@@ -38,6 +39,7 @@ from .client import (
     EndOfStream,
     ErrorEvent,
     Event,
+    ProtocolMessage,
     StateChanged,
     Stats,
 )
@@ -56,6 +58,7 @@ __all__ = [
     "InvalidTarget",
     "MediaError",
     "ProtocolError",
+    "ProtocolMessage",
     "RtpPacket",
     "RtspConnectionError",
     "RtspConnectionRefusedError",

@@ -99,6 +99,7 @@ class ClientCore:
         lab_end_silence: float = 2.0,
         username: str | None = None,
         password: str | None = None,
+        protocol_log: bool = False,
     ) -> None: ...
     @property
     def is_lab(self) -> bool: ...

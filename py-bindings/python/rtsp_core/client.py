@@ -25,6 +25,7 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "Frame",
+    "ProtocolMessage",
     "StateChanged",
     "Stats",
     "Transport",
@@ -92,7 +93,29 @@ class EndOfStream:
     """The server ended the stream (RTCP BYE, or the lab's last frame)."""
 
 
-Event = Frame | StateChanged | Stats | Description | ErrorEvent | EndOfStream
+@dataclasses.dataclass(frozen=True)
+class ProtocolMessage:
+    """One RTSP message as it crossed the wire (with ``protocol_log=True`` or ``on_message``).
+
+    ``text`` is the message decoded as UTF-8 (invalid bytes replaced), line ends as on the
+    wire, cut after 8 KiB. It never holds a password: request-URIs never carry a URL's
+    ``user:password@``, and an ``Authorization`` value shows ``<redacted>`` for the Digest
+    ``response`` (every other scheme keeps only its name).
+    """
+
+    direction: Literal["sent", "received"]
+    """``"sent"`` by the client, or ``"received"`` from the server."""
+    at: float
+    """Seconds since the client was created."""
+    text: str
+
+    @property
+    def first_line(self) -> str:
+        """The request line or status line."""
+        return self.text.split("\n", 1)[0].rstrip("\r")
+
+
+Event = Frame | StateChanged | Stats | Description | ErrorEvent | EndOfStream | ProtocolMessage
 """Everything :meth:`Client.events` yields, in the order it happened."""
 
 
@@ -120,6 +143,8 @@ def _event(raw: tuple[str, Any]) -> Event:
         return Description(*value)
     if kind == "error":
         return ErrorEvent(value)
+    if kind == "message":
+        return ProtocolMessage(*value)
     return EndOfStream()
 
 
@@ -145,11 +170,14 @@ class Client:
     :class:`RtspTimeoutError`; the session is kept, so media that resumes plays on. ``None``
     disables that watchdog.
 
+    ``protocol_log=True`` adds every RTSP message sent and received to the events, as a
+    :class:`ProtocolMessage` (credentials redacted), in order with the others.
+
     Callbacks are an alternative to :meth:`frames`: with ``on_frame`` (and/or ``on_event``,
-    ``on_stats``, ``on_error``, ``on_end``) a helper thread delivers every event to them, and
-    :meth:`frames`/:meth:`events` are not available. Callbacks run on that thread, not the
-    caller's; a slow callback only misses intermediate frames (counted in
-    ``Stats.frames_dropped``).
+    ``on_stats``, ``on_error``, ``on_end``, ``on_message``) a helper thread delivers every
+    event to them, and :meth:`frames`/:meth:`events` are not available. ``on_message`` turns
+    the protocol log on. Callbacks run on that thread, not the caller's; a slow callback only
+    misses intermediate frames (counted in ``Stats.frames_dropped``).
     """
 
     def __init__(
@@ -163,11 +191,13 @@ class Client:
         media_timeout: float | None = 5.0,
         username: str | None = None,
         password: str | None = None,
+        protocol_log: bool = False,
         on_frame: Callable[[Frame], object] | None = None,
         on_event: Callable[[Event], object] | None = None,
         on_stats: Callable[[Stats], object] | None = None,
         on_error: Callable[[RtspError], object] | None = None,
         on_end: Callable[[], object] | None = None,
+        on_message: Callable[[ProtocolMessage], object] | None = None,
     ) -> None:
         core = _native.ClientCore(
             url,
@@ -178,8 +208,9 @@ class Client:
             media_timeout=media_timeout,
             username=username,
             password=password,
+            protocol_log=protocol_log or on_message is not None,
         )
-        self._start(core, url, on_frame, on_event, on_stats, on_error, on_end)
+        self._start(core, url, on_frame, on_event, on_stats, on_error, on_end, on_message)
 
     @classmethod
     def lab(
@@ -192,11 +223,13 @@ class Client:
         reply_timeout: float = 5.0,
         stats_interval: float | None = 1.0,
         lab_end_silence: float = 2.0,
+        protocol_log: bool = False,
         on_frame: Callable[[Frame], object] | None = None,
         on_event: Callable[[Event], object] | None = None,
         on_stats: Callable[[Stats], object] | None = None,
         on_error: Callable[[RtspError], object] | None = None,
         on_end: Callable[[], object] | None = None,
+        on_message: Callable[[ProtocolMessage], object] | None = None,
     ) -> Client:
         """Connect in the lab's dialect, with the four values of the lab's ``ClientLauncher.py``.
 
@@ -212,10 +245,11 @@ class Client:
             reply_timeout=reply_timeout,
             stats_interval=stats_interval,
             lab_end_silence=lab_end_silence,
+            protocol_log=protocol_log or on_message is not None,
         )
         self = cls.__new__(cls)
         url = f"lab://{host}:{target[1]}/{filename}"
-        self._start(core, url, on_frame, on_event, on_stats, on_error, on_end)
+        self._start(core, url, on_frame, on_event, on_stats, on_error, on_end, on_message)
         return self
 
     def _start(self, core: _native.ClientCore, url: str, *callbacks: Any) -> None:
@@ -228,7 +262,7 @@ class Client:
         self.ended = False
         """Whether the end of the stream was seen."""
         self._callbacks = dict(
-            zip(("frame", "event", "stats", "error", "end"), callbacks, strict=True)
+            zip(("frame", "event", "stats", "error", "end", "message"), callbacks, strict=True)
         )
         self._pump: threading.Thread | None = None
         _open_clients.add(self)
@@ -400,6 +434,8 @@ class Client:
                     cb["stats"](event)
                 elif isinstance(event, ErrorEvent) and cb["error"] is not None:
                     cb["error"](event.error)
+                elif isinstance(event, ProtocolMessage) and cb["message"] is not None:
+                    cb["message"](event)
                 elif isinstance(event, EndOfStream):
                     self.ended = True
                     if cb["end"] is not None:

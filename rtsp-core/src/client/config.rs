@@ -3,12 +3,25 @@
 use std::time::Duration;
 
 /// What to connect to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Target {
     /// Standard dialect: `rtsp://host[:port]/path`.
     Url(String),
     /// Lab dialect: the four values `ClientLauncher.py` takes.
     Lab(LabTarget),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A configuration or client printed into a log must not take the URL's password.
+            Target::Url(url) => f
+                .debug_tuple("Url")
+                .field(&crate::rtsp::url::without_password(url))
+                .finish(),
+            Target::Lab(lab) => f.debug_tuple("Lab").field(lab).finish(),
+        }
+    }
 }
 
 /// The lab client's command line: `ClientLauncher.py server_host server_port RTP_port video_file`.
@@ -84,8 +97,11 @@ pub struct ClientConfig {
     /// Value of the `User-Agent` header (standard dialect).
     pub user_agent: String,
     /// Credentials answering the server's 401 (standard dialect). The URL's
-    /// `rtsp://user:password@host/...` userinfo is used when this is `None`.
+    /// `rtsp://user:password@host/...` userinfo is used when this is `None`; it is never sent.
     pub credentials: Option<ClientCredentials>,
+    /// Report every RTSP message sent and received as [`super::Event::Message`] (off by
+    /// default: nothing is copied or formatted then).
+    pub protocol_log: bool,
 }
 
 impl ClientConfig {
@@ -103,6 +119,7 @@ impl ClientConfig {
             lab_end_silence: Duration::from_secs(2),
             user_agent: concat!("rtsp-core/", env!("CARGO_PKG_VERSION")).to_owned(),
             credentials: None,
+            protocol_log: false,
         }
     }
 
@@ -138,5 +155,22 @@ impl ClientConfig {
     /// Whether this configuration speaks the lab dialect.
     pub fn is_lab(&self) -> bool {
         matches!(self.target, Target::Lab(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_password() {
+        let config = ClientConfig::url("rtsp://alice:open%20sesame@cam.local/x")
+            .credentials("bob", "hunter2");
+        let shown = format!("{config:?}");
+        assert!(shown.contains("rtsp://alice@cam.local/x"), "{shown}");
+        assert!(shown.contains("bob"), "{shown}");
+        for secret in ["sesame", "hunter2"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 }

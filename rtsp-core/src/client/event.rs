@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::ClientError;
+use super::protocol_log::ProtocolMessage;
 use super::stats::Stats;
 
 /// The RTSP session state, as the lab's state diagram names it.
@@ -73,4 +74,7 @@ pub enum Event {
     Error(ClientError),
     /// The server ended the stream (RTCP BYE, the lab's last frame, or silence after the lab's last frame).
     EndOfStream,
+    /// An RTSP message crossed the wire (only with [`super::ClientConfig::protocol_log`]). A
+    /// request is reported before its bytes are written, so it always precedes its reply.
+    Message(ProtocolMessage),
 }

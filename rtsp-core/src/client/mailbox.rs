@@ -16,8 +16,14 @@ use parking_lot::{Condvar, Mutex};
 
 use super::event::{Event, Frame};
 
-/// Upper bound on queued control events; past it the oldest statistics snapshot is discarded.
+/// Upper bound on queued control events; past it the oldest statistics snapshot or protocol log
+/// message is discarded.
 const MAX_QUEUED: usize = 1024;
+
+/// Events a consumer that stopped reading can lose without harm to the session's logic.
+fn expendable(event: &Event) -> bool {
+    matches!(event, Event::Stats(_) | Event::Message(_))
+}
 
 /// Frames that may wait for the consumer before the oldest is dropped: 200 ms at 20 fps, the most
 /// a late consumer is shown behind the stream.
@@ -68,14 +74,11 @@ impl Mailbox {
             inner.queue.push_back(Event::Frame(frame));
         }
         if inner.queue.len() >= MAX_QUEUED {
-            // Only statistics are expendable; they are superseded by the next snapshot anyway.
-            if let Some(pos) = inner
-                .queue
-                .iter()
-                .position(|e| matches!(e, Event::Stats(_)))
-            {
+            // Statistics are superseded by the next snapshot anyway, and a log nobody reads
+            // must not grow without bound.
+            if let Some(pos) = inner.queue.iter().position(expendable) {
                 inner.queue.remove(pos);
-            } else if matches!(event, Event::Stats(_)) {
+            } else if expendable(&event) {
                 return;
             }
         }
@@ -195,10 +198,18 @@ mod tests {
     }
 
     #[test]
-    fn queue_is_bounded_by_discarding_stats() {
+    fn queue_is_bounded_by_discarding_stats_and_log_messages() {
         let m = Mailbox::default();
-        for _ in 0..(MAX_QUEUED + 10) {
-            m.push(Event::Stats(Default::default()));
+        for i in 0..(MAX_QUEUED + 10) {
+            if i % 2 == 0 {
+                m.push(Event::Stats(Default::default()));
+            } else {
+                m.push(Event::Message(crate::client::ProtocolMessage::new(
+                    crate::client::MessageDirection::Sent,
+                    Duration::ZERO,
+                    b"OPTIONS * RTSP/1.0",
+                )));
+            }
         }
         m.push(Event::EndOfStream);
         let inner = m.inner.lock();

@@ -7,6 +7,10 @@
 //!   connection and the RTP/RTCP sockets, and a mailbox where newer frames push out the oldest of the few the
 //!   embedder has not taken yet.
 //!
+//! - With [`ClientConfig::protocol_log`], every RTSP message sent and received is reported as
+//!   [`Event::Message`] (a [`ProtocolMessage`], credentials redacted), in order with the other
+//!   events.
+//!
 //! Both dialects are spoken: the standard one (RFC 2326/3550/2435, as VLC and FFmpeg speak it)
 //! for `rtsp://` URLs, and the lab's (bare file names, `\n` line ends, whole-JPEG RTP payloads)
 //! for the four values of the lab's `ClientLauncher.py`.
@@ -34,6 +38,7 @@ mod event;
 mod mailbox;
 mod media;
 mod net;
+mod protocol_log;
 mod runtime;
 mod session;
 mod stats;
@@ -42,6 +47,7 @@ pub use config::{ClientConfig, ClientCredentials, LabTarget, Target, TransportPr
 pub use error::ClientError;
 pub use event::{Description, Event, Frame, State};
 pub use media::MediaReceiver;
+pub use protocol_log::{MessageDirection, ProtocolMessage, REDACTED};
 pub use runtime::{ActiveTransport, Client, Position, Seek};
 pub use session::{
     MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session, SetupTransport,

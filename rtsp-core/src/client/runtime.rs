@@ -29,6 +29,7 @@ use super::event::{Description, Event, State};
 use super::mailbox::Mailbox;
 use super::media::MediaReceiver;
 use super::net;
+use super::protocol_log::{MessageDirection, ProtocolMessage};
 use super::session::{
     Incoming, MediaInfo, Outcome, ReplyReader, Request, ServerTransport, Session, SetupTransport,
 };
@@ -118,9 +119,19 @@ struct Shared {
     fallback_armed: AtomicBool,
     transport: Mutex<Option<ActiveTransport>>,
     config: ClientConfig,
+    /// When the client was created: the protocol log's time origin.
+    started: Instant,
 }
 
 impl Shared {
+    /// Reports an RTSP message to the protocol log, if the embedder asked for one.
+    fn log_message(&self, direction: MessageDirection, bytes: &[u8]) {
+        if self.config.protocol_log {
+            let message = ProtocolMessage::new(direction, self.started.elapsed(), bytes);
+            self.mailbox.push(Event::Message(message));
+        }
+    }
+
     fn set_state(&self, state: State) {
         let mut current = self.state.lock();
         if *current != state {
@@ -161,6 +172,7 @@ impl Client {
     /// Connects to the server. In the standard dialect this also sends OPTIONS (as VLC does), to
     /// learn the keepalive method.
     pub fn connect(config: ClientConfig) -> Result<Self, ClientError> {
+        let started = Instant::now();
         let (session, host, port) = match &config.target {
             Target::Url(url) => {
                 let mut session = Session::standard(url, &config.user_agent)?;
@@ -200,6 +212,7 @@ impl Client {
             fallback_armed: AtomicBool::new(false),
             transport: Mutex::new(None),
             config: config.clone(),
+            started,
         });
         let conn = Connection::open(stream, Arc::clone(&shared), session.is_lab())?;
         let mut control = Control {
@@ -402,11 +415,12 @@ impl Connection {
         let (reply_tx, replies) = unbounded();
         let (media_path, path_rx) = unbounded();
         let stop = Arc::new(AtomicBool::new(false));
+        let keep_messages = shared.config.protocol_log;
         let receiver = Receive {
             shared,
             tcp: reader,
             writer: Arc::clone(&writer),
-            reader: ReplyReader::new(lab),
+            reader: ReplyReader::new(lab, keep_messages),
             replies: reply_tx,
             paths: path_rx,
             path: MediaPath::None,
@@ -601,6 +615,8 @@ impl Control {
             self.shared.packets_since_play.store(0, Ordering::SeqCst);
             self.shared.media.lock().on_play_sent(now, from);
         }
+        // Before the bytes leave, so the request is always logged before its reply.
+        self.shared.log_message(MessageDirection::Sent, &bytes);
         conn.send(&bytes)?;
         let deadline = Instant::now() + self.config.reply_timeout;
         loop {
@@ -1084,6 +1100,12 @@ impl Receive {
                 let result = self
                     .reader
                     .push(buf.get(..n).unwrap_or_default(), &mut items);
+                // Logged before the replies reach the control thread, whose reaction (a state
+                // change, the next request) must come after them in the log.
+                for message in self.reader.take_messages() {
+                    self.shared
+                        .log_message(MessageDirection::Received, &message);
+                }
                 for item in items {
                     match item {
                         Incoming::Reply(r) => {

@@ -15,7 +15,7 @@ use crate::rtsp::headers::{
     ChannelRange, ContentBase, ContentType, NptTime, PortRange, Public, Range, RtpInfo,
     Session as SessionHeader, Transport, TransportProtocol, TransportSpec,
 };
-use crate::rtsp::url::AbsoluteUrl;
+use crate::rtsp::url::{self, AbsoluteUrl};
 use crate::rtsp::{Dialect, Message, MessageParser, Method, Response, Version};
 use crate::sdp::{resolve_control_url, session_base_url, Sdp};
 
@@ -212,20 +212,28 @@ pub(crate) enum Incoming {
     Failed(ClientError),
 }
 
-/// Splits the bytes of the RTSP connection into replies and interleaved packets.
+/// Splits the bytes of the RTSP connection into replies and interleaved packets, and with a
+/// protocol log keeps the exact bytes of every message.
 #[derive(Debug)]
 pub(crate) struct ReplyReader {
     parser: MessageParser,
     lab: bool,
     interleaved: Vec<(u8, Vec<u8>)>,
+    /// With a protocol log: the bytes pushed and not yet accounted to an item. Each item the
+    /// parser emits is exactly the bytes it consumed since the previous one.
+    raw: Option<Vec<u8>>,
+    logged: Vec<Vec<u8>>,
 }
 
 impl ReplyReader {
-    pub(crate) fn new(lab: bool) -> Self {
+    /// `keep_messages`: collect every message's bytes for [`ReplyReader::take_messages`].
+    pub(crate) fn new(lab: bool, keep_messages: bool) -> Self {
         Self {
             parser: MessageParser::new(),
             lab,
             interleaved: Vec::new(),
+            raw: keep_messages.then(Vec::new),
+            logged: Vec::new(),
         }
     }
 
@@ -236,31 +244,65 @@ impl ReplyReader {
         bytes: &[u8],
         out: &mut Vec<Incoming>,
     ) -> Result<(), ClientError> {
-        self.parser
-            .push(bytes)
-            .map_err(|e| ClientError::MalformedReply(e.to_string()))?;
+        if let Some(raw) = &mut self.raw {
+            raw.extend_from_slice(bytes);
+        }
+        if let Err(e) = self.parser.push(bytes) {
+            self.account_rest();
+            return Err(ClientError::MalformedReply(e.to_string()));
+        }
         if self.lab {
             // The lab server's replies end where its write ends (no blank line).
             self.parser.end_of_read();
         }
         loop {
             match self.parser.next() {
-                Ok(Some(Message::Response(r))) => out.push(Incoming::Reply(r)),
+                Ok(Some(Message::Response(r))) => {
+                    self.account_item(true);
+                    out.push(Incoming::Reply(r));
+                }
                 Ok(Some(Message::Interleaved(frame))) => {
+                    self.account_item(false);
                     let channel = frame.channel();
                     self.interleaved.push((channel, frame.into_payload()));
                 }
-                // Server-to-client requests (ANNOUNCE, GET_PARAMETER) are not needed here.
-                Ok(Some(Message::Request(_))) => {}
+                // Server-to-client requests (ANNOUNCE, GET_PARAMETER) are only logged.
+                Ok(Some(Message::Request(_))) => self.account_item(true),
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(ClientError::MalformedReply(e.to_string())),
+                Err(e) => {
+                    self.account_rest();
+                    return Err(ClientError::MalformedReply(e.to_string()));
+                }
             }
+        }
+    }
+
+    /// The bytes of the item the parser just emitted, kept if it is a message.
+    fn account_item(&mut self, message: bool) {
+        let Some(raw) = &mut self.raw else { return };
+        let len = raw.len().saturating_sub(self.parser.buffered_len());
+        let item = raw.drain(..len);
+        if message {
+            self.logged.push(item.collect());
+        }
+    }
+
+    /// After a parse error: what could not be parsed, kept as it is (it is what broke the
+    /// connection).
+    fn account_rest(&mut self) {
+        if let Some(raw) = self.raw.as_mut().filter(|r| !r.is_empty()) {
+            self.logged.push(std::mem::take(raw));
         }
     }
 
     /// The interleaved packets read so far, as (channel, packet).
     pub(crate) fn take_interleaved(&mut self) -> Vec<(u8, Vec<u8>)> {
         std::mem::take(&mut self.interleaved)
+    }
+
+    /// The bytes of the messages read so far (with `keep_messages` only).
+    pub(crate) fn take_messages(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.logged)
     }
 }
 
@@ -303,21 +345,16 @@ pub struct Session {
 
 /// `url` without its userinfo, and the userinfo's percent-decoded user and password.
 fn split_userinfo(url: &str) -> Result<(String, Option<(String, String)>), ClientError> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Ok((url.to_owned(), None));
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+    let Some(userinfo) = url::userinfo(url) else {
         return Ok((url.to_owned(), None));
     };
     let decode = |s: &str| {
-        crate::rtsp::url::percent_decode(s)
+        url::percent_decode(s)
             .map_err(|e| ClientError::BadUrl(format!("user information in the URL: {e}")))
     };
     let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
     Ok((
-        format!("{scheme}://{host}{tail}"),
+        url::without_userinfo(url).into_owned(),
         Some((decode(user)?, decode(password)?)),
     ))
 }
@@ -583,7 +620,10 @@ impl Session {
             Request::KeepaliveOptions => "*",
             _ => aggregate,
         };
-        let mut msg = crate::rtsp::Request::new(request.method(), uri)
+        // The server's Content-Base or control URLs may carry userinfo (some echo the URL
+        // they were asked for); it never goes back on the wire.
+        let uri = url::without_userinfo(uri);
+        let mut msg = crate::rtsp::Request::new(request.method(), &uri)
             .map_err(build)?
             .with_header("CSeq", cseq)
             .map_err(build)?
@@ -894,7 +934,7 @@ mod tests {
 
     /// Parses one reply the way the runtime does.
     fn reply(lab: bool, bytes: &[u8]) -> Response {
-        let mut reader = ReplyReader::new(lab);
+        let mut reader = ReplyReader::new(lab, false);
         let mut out = Vec::new();
         reader.push(bytes, &mut out).unwrap();
         match out.pop() {
@@ -1092,6 +1132,56 @@ mod tests {
         assert!(text(&ka).contains("Session: vCiPOHpyLOJ2OWsk"));
     }
 
+    /// A URL's userinfo gives credentials and never appears in a request, not even where a
+    /// server echoes it in Content-Base or control URLs.
+    #[test]
+    fn userinfo_never_reaches_a_request_uri() {
+        let mut s = Session::standard(
+            "rtsp://alice:open%20sesame@127.0.0.1:8554/movie.Mjpeg",
+            "ua",
+        )
+        .unwrap();
+        let opts = s.encode(&Request::Options).unwrap();
+        assert_eq!(
+            text(&opts),
+            "OPTIONS rtsp://127.0.0.1:8554/movie.Mjpeg RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: ua\r\n\r\n"
+        );
+        s.handle_reply(&reply(false, b"RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n"))
+            .unwrap();
+        s.encode(&Request::Describe).unwrap();
+        let sdp = "v=0\r\nm=video 0 RTP/AVP 26\r\na=control:rtsp://bob:pw@127.0.0.1:8554/movie.Mjpeg/track1\r\n";
+        let described = format!(
+            "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Base: rtsp://alice:open%20sesame@127.0.0.1:8554/movie.Mjpeg/\r\nContent-Length: {}\r\n\r\n{sdp}",
+            sdp.len()
+        );
+        s.handle_reply(&reply(false, described.as_bytes())).unwrap();
+        let setup = s
+            .encode(&Request::Setup(SetupTransport::Interleaved {
+                rtp: 0,
+                rtcp: 1,
+            }))
+            .unwrap();
+        assert!(
+            text(&setup).starts_with("SETUP rtsp://127.0.0.1:8554/movie.Mjpeg/track1 RTSP/1.0\r\n"),
+            "{}",
+            text(&setup)
+        );
+        s.handle_reply(&reply(
+            false,
+            b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: a\r\n\r\n",
+        ))
+        .unwrap();
+        let play = s.encode(&Request::Play(None)).unwrap();
+        assert!(
+            text(&play).starts_with("PLAY rtsp://127.0.0.1:8554/movie.Mjpeg/ RTSP/1.0\r\n"),
+            "{}",
+            text(&play)
+        );
+        for bytes in [opts, setup, play] {
+            assert!(!text(&bytes).contains('@'), "{}", text(&bytes));
+        }
+    }
+
     #[test]
     fn without_get_parameter_the_keepalive_is_options() {
         let mut s = Session::standard("rtsp://h/x", "ua").unwrap();
@@ -1168,7 +1258,7 @@ mod tests {
 
     #[test]
     fn reader_separates_interleaved_frames_from_replies() {
-        let mut reader = ReplyReader::new(false);
+        let mut reader = ReplyReader::new(false, false);
         let mut out = Vec::new();
         let mut bytes = vec![b'$', 0, 0, 3, 1, 2, 3];
         bytes.extend_from_slice(b"RTSP/1.0 200 OK\r\nCSeq: 4\r\n\r\n$\x01\x00\x01");
@@ -1179,5 +1269,45 @@ mod tests {
         reader.push(&[9], &mut out).unwrap();
         assert_eq!(reader.take_interleaved(), vec![(1, vec![9])]);
         assert!(reader.push(b"GARBAGE\x00\r\n\r\n", &mut out).is_err());
+        assert!(reader.take_messages().is_empty());
+    }
+
+    /// However the stream is cut, each message's bytes are kept exactly, and interleaved
+    /// frames are not.
+    #[test]
+    fn reader_keeps_the_bytes_of_each_message() {
+        let reply = b"RTSP/1.0 200 OK\r\nCSeq: 4\r\nContent-Length: 3\r\n\r\nabc".to_vec();
+        let request = b"GET_PARAMETER rtsp://h/x RTSP/1.0\r\nCSeq: 9\r\n\r\n".to_vec();
+        let mut stream = vec![b'$', 0, 0, 3, 1, 2, 3];
+        stream.extend_from_slice(&reply);
+        stream.extend_from_slice(&[b'$', 1, 0, 1, 9]);
+        stream.extend_from_slice(&request);
+        for chunk in [1, 5, stream.len()] {
+            let mut reader = ReplyReader::new(false, true);
+            let mut out = Vec::new();
+            for piece in stream.chunks(chunk) {
+                reader.push(piece, &mut out).unwrap();
+            }
+            assert_eq!(out.len(), 1);
+            assert_eq!(reader.take_interleaved().len(), 2);
+            assert_eq!(reader.take_messages(), vec![reply.clone(), request.clone()]);
+        }
+        // Lab replies end with the read.
+        let mut reader = ReplyReader::new(true, true);
+        let mut out = Vec::new();
+        reader
+            .push(b"RTSP/1.0 200 OK\nCSeq: 1\nSession: 123456", &mut out)
+            .unwrap();
+        assert_eq!(
+            reader.take_messages(),
+            vec![b"RTSP/1.0 200 OK\nCSeq: 1\nSession: 123456".to_vec()]
+        );
+        // What breaks the parser is kept as it came.
+        let mut reader = ReplyReader::new(false, true);
+        assert!(reader.push(b"GARBAGE\x00\r\n\r\n", &mut out).is_err());
+        assert_eq!(
+            reader.take_messages(),
+            vec![b"GARBAGE\x00\r\n\r\n".to_vec()]
+        );
     }
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::boundary::{arg_mut, arg_ref, guard, str_arg, try_status, write_opt};
 use super::status::rtsp_core_status;
 use crate::client::{
-    ActiveTransport, Client, ClientConfig, Event, Position, Seek, State, Stats, TransportPreference,
+    ActiveTransport, Client, ClientConfig, Event, MessageDirection, Position, ProtocolMessage,
+    Seek, State, Stats, TransportPreference,
 };
 
 /// Session state, as the lab's state diagram names it.
@@ -94,6 +95,34 @@ pub struct rtsp_core_frame {
     pub rtp_timestamp: u32,
     /// Presentation time in microseconds from the start of the media.
     pub pts_us: u64,
+}
+
+/// Which way an RTSP message went (see `rtsp_core_message`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum rtsp_core_message_direction {
+    /// From the client to the server.
+    Sent = 0,
+    /// From the server: a reply, or a request of its own.
+    Received = 1,
+}
+
+/// One RTSP message as it crossed the wire, borrowed for the duration of the `on_message`
+/// callback only. Credentials are redacted: a request-URI never holds a URL's
+/// `user:password@`, and an `Authorization` value shows `<redacted>` for the Digest `response`
+/// (every other scheme keeps only its name).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rtsp_core_message {
+    /// Which way it went.
+    pub direction: rtsp_core_message_direction,
+    /// Microseconds from the creation of the client.
+    pub at_us: u64,
+    /// The message text, NUL-terminated: UTF-8 (invalid bytes replaced), line ends as on the
+    /// wire, cut after 8 KiB (a note at the end tells how many bytes were left out).
+    pub text: *const c_char,
+    /// Bytes at `text`, without the NUL.
+    pub len: usize,
 }
 
 /// Receive statistics (see `rtsp_core_client_stats`).
@@ -192,6 +221,11 @@ pub struct rtsp_core_client_callbacks {
     >,
     /// The stream ended (RTCP BYE, or the lab server went quiet after its last frame).
     pub on_end_of_stream: Option<unsafe extern "C" fn(userdata: *mut c_void)>,
+    /// Every RTSP message sent and received (the protocol log), in order with the other
+    /// callbacks; a request comes before its reply. Setting it turns the log on; NULL costs
+    /// nothing. `message` is borrowed for the call only.
+    pub on_message:
+        Option<unsafe extern "C" fn(userdata: *mut c_void, message: *const rtsp_core_message)>,
 }
 
 /// The callbacks, movable to the delivery thread.
@@ -204,6 +238,19 @@ unsafe impl Send for Callbacks {}
 /// A C string from text that may contain NUL bytes (they are replaced, not truncated at).
 fn c_string(text: &str) -> CString {
     CString::new(text.replace('\0', " ")).unwrap_or_default()
+}
+
+/// The C view of `message`, whose text `text` holds.
+fn c_message(message: &ProtocolMessage, text: &CString) -> rtsp_core_message {
+    rtsp_core_message {
+        direction: match message.direction {
+            MessageDirection::Sent => rtsp_core_message_direction::Sent,
+            MessageDirection::Received => rtsp_core_message_direction::Received,
+        },
+        at_us: u64::try_from(message.at.as_micros()).unwrap_or(u64::MAX),
+        text: text.as_ptr(),
+        len: text.as_bytes().len(),
+    }
 }
 
 impl Callbacks {
@@ -253,6 +300,13 @@ impl Callbacks {
             Event::EndOfStream => {
                 if let Some(f) = cb.on_end_of_stream {
                     unsafe { f(ud) };
+                }
+            }
+            Event::Message(m) => {
+                if let Some(f) = cb.on_message {
+                    let text = c_string(&m.text);
+                    let c = c_message(m, &text);
+                    unsafe { f(ud, &c) };
                 }
             }
         }
@@ -349,9 +403,10 @@ pub extern "C" fn rtsp_core_client_new(
     guard(|| {
         let out = arg_mut!(out);
         *out = std::ptr::null_mut();
-        let config = try_status!(config_from_c(arg_ref!(config)));
+        let mut config = try_status!(config_from_c(arg_ref!(config)));
         // SAFETY: NULL or valid for the call; the struct is copied.
         let callbacks = unsafe { callbacks.as_ref() }.copied();
+        config.protocol_log = callbacks.is_some_and(|cb| cb.on_message.is_some());
         let result = match callbacks {
             Some(cb) => {
                 let cb = Callbacks(cb);

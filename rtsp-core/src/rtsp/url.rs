@@ -4,6 +4,7 @@
 //! whoever maps it to a file sees `..` however it was spelled (`%2e%2e%2f` decodes to `../`);
 //! refusing traversal is the media root's job.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::syntax::{excerpt, is_uri_text};
@@ -238,6 +239,50 @@ pub(crate) fn percent_decode(s: &str) -> Result<String, UrlError> {
     Ok(decoded)
 }
 
+/// Where `user[:password]@` sits in `scheme://user[:password]@host/...`: the userinfo and the
+/// byte range it takes with its `@`.
+fn userinfo_span(url: &str) -> Option<(&str, std::ops::Range<usize>)> {
+    let scheme_end = url.find("://")? + 3;
+    let rest = url.get(scheme_end..)?;
+    let authority = rest.get(..rest.find(['/', '?', '#']).unwrap_or(rest.len()))?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    Some((userinfo, scheme_end..scheme_end + userinfo.len() + 1))
+}
+
+/// The `user[:password]` of an absolute URL, still percent-encoded.
+pub(crate) fn userinfo(url: &str) -> Option<&str> {
+    userinfo_span(url).map(|(userinfo, _)| userinfo)
+}
+
+/// `url` without its `user:password@`. A request-URI must never carry it: RFC 2326 URLs have
+/// none, and a password there would travel in clear and land in server logs.
+pub fn without_userinfo(url: &str) -> Cow<'_, str> {
+    match userinfo_span(url) {
+        Some((_, range)) => {
+            let mut out = url.to_owned();
+            out.replace_range(range, "");
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(url),
+    }
+}
+
+/// `url` with the password left out of its userinfo (`rtsp://user@host/x`): what may be shown,
+/// logged or saved. An empty user name goes too.
+pub fn without_password(url: &str) -> Cow<'_, str> {
+    let Some((userinfo, range)) = userinfo_span(url) else {
+        return Cow::Borrowed(url);
+    };
+    let user = userinfo.split(':').next().unwrap_or_default();
+    let mut out = url.to_owned();
+    if user.is_empty() {
+        out.replace_range(range, "");
+    } else {
+        out.replace_range(range, &format!("{user}@"));
+    }
+    Cow::Owned(out)
+}
+
 /// Path characters written as-is; everything else is percent-encoded.
 fn is_path_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
@@ -334,6 +379,39 @@ pub fn join(base: &str, control: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_is_taken_out_of_urls() {
+        let url = "rtsp://alice:s%3Acret@cam.local:554/a/b@c?x=@#f";
+        assert_eq!(userinfo(url), Some("alice:s%3Acret"));
+        assert_eq!(without_userinfo(url), "rtsp://cam.local:554/a/b@c?x=@#f");
+        assert_eq!(
+            without_password(url),
+            "rtsp://alice@cam.local:554/a/b@c?x=@#f"
+        );
+        assert_eq!(without_password("rtsp://:pw@h/x"), "rtsp://h/x");
+        assert_eq!(
+            without_userinfo("rtsp://a:b@[::1]:8554"),
+            "rtsp://[::1]:8554"
+        );
+        for plain in [
+            "rtsp://h:1/x@y",
+            "rtsp://h",
+            "movie.Mjpeg",
+            "*",
+            "rtsp://h?q=a@b",
+        ] {
+            assert_eq!(userinfo(plain), None, "{plain}");
+            assert!(
+                matches!(without_userinfo(plain), Cow::Borrowed(_)),
+                "{plain}"
+            );
+            assert!(
+                matches!(without_password(plain), Cow::Borrowed(_)),
+                "{plain}"
+            );
+        }
+    }
 
     fn abs(s: &str) -> AbsoluteUrl {
         match RequestUri::parse(s).unwrap() {

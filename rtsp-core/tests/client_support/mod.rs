@@ -5,6 +5,7 @@
 pub mod gst;
 pub mod lab_server;
 pub mod own_server;
+pub mod recorder;
 pub mod relay;
 pub mod server_process;
 

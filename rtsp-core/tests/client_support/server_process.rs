@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 fn workspace_root() -> PathBuf {
@@ -54,16 +54,25 @@ pub fn binary() -> &'static Path {
     })
 }
 
+/// Log lines kept per server: a bound for long runs.
+const MAX_LOG_LINES: usize = 100_000;
+
 /// A running `rtsp-server`; killed (and resumed first, if frozen) on drop.
 pub struct ServerProcess {
     child: Child,
     /// The RTSP port on 127.0.0.1.
     pub port: u16,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
     /// `rtsp-server --bind 127.0.0.1 --port 0 --media DIR <args>`, once it listens.
     pub fn start(media: &Path, args: &[&str]) -> Self {
+        Self::start_logging(media, args, "info")
+    }
+
+    /// The same with `RUST_LOG=<filter>`; [`ServerProcess::log`] holds what it printed.
+    pub fn start_logging(media: &Path, args: &[&str], filter: &str) -> Self {
         // Apart from the in-process servers of the test binaries running at the same time.
         let base = 50_000 + (std::process::id() % 3_000) as u16 * 2;
         let mut child = Command::new(binary())
@@ -71,7 +80,7 @@ impl ServerProcess {
             .arg(media)
             .args(["--rtp-port-base", &base.to_string()])
             .args(args)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -79,14 +88,20 @@ impl ServerProcess {
             .expect("spawn rtsp-server");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&log);
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             // Keep draining, so the server never blocks on a full pipe.
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains("rtsp-server listening") {
                     if let Some(tx) = tx.take() {
-                        let _ = tx.send(line);
+                        let _ = tx.send(line.clone());
                     }
+                }
+                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                if kept.len() < MAX_LOG_LINES {
+                    kept.push(line);
                 }
             }
         });
@@ -99,7 +114,12 @@ impl ServerProcess {
             .and_then(|a| a.trim_matches('"').parse::<std::net::SocketAddr>().ok())
             .expect("addr= in the listening line")
             .port();
-        Self { child, port }
+        Self { child, port, log }
+    }
+
+    /// The server's log (standard error) so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// `rtsp://127.0.0.1:PORT/<name>`.
