@@ -187,6 +187,15 @@ fn middle_ranges_over_tcp() {
             "{range}"
         );
     }
+    // 12.29: "If the Range header is given in a time format that is not understood, the
+    // recipient should return "501 Not Implemented"".
+    for range in ["smpte=0:00:10-", "clock=19961108T142300Z-"] {
+        assert_eq!(
+            c.request("PLAY", &url, &[s, ("Range", range)]).status,
+            501,
+            "{range}"
+        );
+    }
 
     // npt=now-: from the current position to the end.
     let r = c.request("PLAY", &url, &[s, ("Range", "npt=now-")]);

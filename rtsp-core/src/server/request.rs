@@ -10,7 +10,7 @@ use super::seek::{NptRange, NptStart};
 use super::state::Command;
 use super::target::{self, Target};
 use super::Refusal;
-use crate::rtsp::headers::{NptTime, Range, Session as SessionHeader, Transport};
+use crate::rtsp::headers::{HeaderError, NptTime, Range, Session as SessionHeader, Transport};
 use crate::rtsp::{Dialect, Method, Request};
 
 /// Methods listed in `Public:` and `Allow:`: every method the server serves.
@@ -184,7 +184,9 @@ pub fn applies_to(
 fn play_range(req: &Request) -> Result<Option<NptRange>, Refusal> {
     let range = match req.headers().typed::<Range>() {
         None => return Ok(None),
-        // Other units (smpte, clock) parse as errors too: the stream has no such timeline.
+        // RFC 2326 12.29: "If the Range header is given in a time format that is not
+        // understood, the recipient should return "501 Not Implemented"" (smpte, clock).
+        Some(Err(HeaderError::UnsupportedRangeUnit { .. })) => return Err(Refusal::NotImplemented),
         Some(Err(_)) => return Err(Refusal::InvalidRange),
         Some(Ok(range)) => range,
     };
@@ -335,8 +337,13 @@ mod tests {
             status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nSession: abc\r\n\r\n"),
             454
         );
+        // RFC 2326 12.29: a time format not understood is 501; a malformed npt is 457.
         assert_eq!(
             status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nRange: smpte=0:10:00-\r\n\r\n"),
+            501
+        );
+        assert_eq!(
+            status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nRange: npt=x-\r\n\r\n"),
             457
         );
         assert_eq!(
