@@ -83,37 +83,30 @@ fn ffprobe_reports_mjpeg_and_the_frame_size() {
     assert!(t.contains("height=480"), "{t}");
 }
 
+/// `ffmpeg -nostdin -v error <input> -f framemd5 -`: its output (success checked) and the
+/// number of frames it decoded.
+fn ffmpeg_framemd5(input: &[&str]) -> (Output, usize) {
+    let mut list = vec!["-nostdin", "-v", "error"];
+    list.extend_from_slice(input);
+    list.extend_from_slice(&["-f", "framemd5", "-"]);
+    let out = run("ffmpeg", &args(&list), Duration::from_secs(30));
+    assert!(out.status.success(), "{}", text(&out));
+    let frames = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count();
+    (out, frames)
+}
+
 fn ffmpeg_decodes(transport: &str) {
     if !have("ffmpeg") {
         return;
     }
     let server = Server::start(&[]);
     let url = server.url("movie.Mjpeg");
-    let out = run(
-        "ffmpeg",
-        &args(&[
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_transport",
-            transport,
-            "-i",
-            &url,
-            "-frames:v",
-            "60",
-            "-f",
-            "framemd5",
-            "-",
-        ]),
-        Duration::from_secs(30),
-    );
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count();
-    assert_eq!(frames, 60, "{t}");
+    let (out, frames) =
+        ffmpeg_framemd5(&["-rtsp_transport", transport, "-i", &url, "-frames:v", "60"]);
+    assert_eq!(frames, 60, "{}", text(&out));
     // `-v error` prints decoding errors; there must be none.
     assert!(
         out.stderr.is_empty(),
@@ -273,30 +266,8 @@ fn ffmpeg_open_range_plays_to_the_end_and_stops_at_bye() {
     let server = Server::start(&[]);
     let url = server.url("movie.Mjpeg");
     let started = Instant::now();
-    let out = run(
-        "ffmpeg",
-        &args(&[
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-ss",
-            "23",
-            "-i",
-            &url,
-            "-f",
-            "framemd5",
-            "-",
-        ]),
-        Duration::from_secs(30),
-    );
+    let (out, frames) = ffmpeg_framemd5(&["-rtsp_transport", "tcp", "-ss", "23", "-i", &url]);
     let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count();
     // 23.000 to 25.000 is 40 frames; ffmpeg's own seek may drop a few before its start.
     assert!((35..=41).contains(&frames), "{frames} frames\n{t}");
     assert!(

@@ -147,12 +147,7 @@ fn middle_ranges_over_tcp() {
     let server = Server::start(&[]);
     let index = frame_index();
     let mut c = Rtsp::connect(server.addr);
-    let r = c.request(
-        "SETUP",
-        &server.url("movie.Mjpeg/track1"),
-        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
-    );
-    let session = r.session();
+    let session = common::setup_interleaved(&mut c, &server, "movie.Mjpeg").session();
     let s = ("Session", session.as_str());
     let url = server.url("movie.Mjpeg/");
 

@@ -366,11 +366,7 @@ fn tcp_interleaved_frames_never_tear() {
     let server = Server::start(&[]);
     let index = frame_index();
     let mut c = Rtsp::connect(server.addr);
-    let r = c.request(
-        "SETUP",
-        &server.url("movie.Mjpeg/track1"),
-        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
-    );
+    let r = common::setup_interleaved(&mut c, &server, "movie.Mjpeg");
     assert_eq!(r.status, 200);
     let t = r.header("Transport").unwrap();
     assert!(

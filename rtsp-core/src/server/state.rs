@@ -246,20 +246,10 @@ pub fn outcome(
         (Playing, Command::Setup) => not_valid(),
 
         (Init, Command::Play { .. }) => not_valid(),
-        (Ready, Command::Play { range }) => {
-            let span = seek::play_span(range, playhead)?;
-            go(
-                Playing,
-                Effect::StartPlaying {
-                    from: span.from,
-                    until: span.until,
-                },
-            )
-        }
         // RFC 2326 10.5: "If a stream is playing, such a PLAY request causes no further action
         // and can be used by the client to test server liveness."
         (Playing, Command::Play { range: None }) => go(Playing, Effect::None),
-        (Playing, Command::Play { range }) => {
+        (Ready | Playing, Command::Play { range }) => {
             let span = seek::play_span(range, playhead)?;
             go(
                 Playing,

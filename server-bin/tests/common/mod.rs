@@ -393,6 +393,15 @@ pub fn rtp_payload(p: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// SETUP of `path`'s track over TCP interleaving, channels 0 and 1.
+pub fn setup_interleaved(c: &mut Rtsp, server: &Server, path: &str) -> Reply {
+    c.request(
+        "SETUP",
+        &server.url(&format!("{path}/track1")),
+        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
+    )
+}
+
 /// A `client_port=a-b` transport for a UDP pair.
 pub fn udp_transport(rtp: &UdpSocket) -> String {
     let p = rtp.local_addr().unwrap().port();
