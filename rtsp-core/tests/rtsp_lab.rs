@@ -209,7 +209,8 @@ fn describe_request_with_misspelled_session() {
 }
 
 /// The report server's DESCRIBE reply: `"...Session: N" + "\n" + description`, where the
-/// description starts with a newline; no Content-Length, ends with a newline.
+/// description starts with a newline; no Content-Length, ends with a newline. Parsed as it is;
+/// ours announces the body's length (see `LabReply`).
 const DESCRIBE_REPLY: &[u8] = b"RTSP/1.0 200 OK\nCSeq: 4\nSession: 510307\n\nDESCRIPTION\n\
 The video file : movie.Mjpeg\nVideo size = 4.07 MB\nTransport protocol :RTSP\nVersion : 1.0\n\
 RTP port :25000\nStreamID =510307\nType of the video : \"video/Mjpeg\"\n";
@@ -226,9 +227,85 @@ fn describe_reply_body_without_content_length() {
     assert_eq!(reply.headers().len(), 2);
     assert_eq!(reply.body(), DESCRIPTION);
     assert_eq!(reply.dialect(), Dialect::Lab);
-    // And the writer produces exactly those bytes.
+    // Ours: the same lines, with the body's length before the blank line.
     let ours = LabReply::new(StatusCode::OK, 4, 510307).with_body(DESCRIPTION);
-    assert_eq!(ours.to_bytes(), DESCRIBE_REPLY);
+    let mut expected =
+        b"RTSP/1.0 200 OK\nCSeq: 4\nSession: 510307\nContent-Length: 168\n\n".to_vec();
+    expected.extend_from_slice(DESCRIPTION);
+    assert_eq!(ours.to_bytes(), expected);
+    let parsed = one_response(&expected);
+    assert_eq!((parsed.headers().len(), parsed.body()), (3, DESCRIPTION));
+}
+
+/// The report's merged SETUP+PLAY client writes SETUP and PLAY back to back; read together,
+/// the PLAY's request line is glued to the SETUP's last header. Both requests come out whole.
+#[test]
+fn lab_requests_glued_in_one_read() {
+    let glued = [
+        CLIENT[0],
+        CLIENT[1],
+        b"FORWARD movie.Mjpeg RTSP/1.4\nCSeq: 3\nSession: 1",
+    ]
+    .concat();
+    let messages = reads(&[&glued]);
+    type Fields = Vec<(String, String)>;
+    let summary: Vec<(Method, Option<u32>, Fields)> = messages
+        .iter()
+        .map(|m| match m {
+            Message::Request(r) => (
+                r.method().clone(),
+                r.cseq(),
+                r.headers()
+                    .iter()
+                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                    .collect(),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let h = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+    assert_eq!(
+        summary,
+        [
+            (
+                Method::Setup,
+                Some(1),
+                vec![
+                    h("CSeq", "1"),
+                    h("Transport", "RTP/UDP; client_port= 25000")
+                ]
+            ),
+            (
+                Method::Play,
+                Some(2),
+                vec![h("CSeq", "2"), h("Session", "123456")]
+            ),
+            (
+                Method::Forward,
+                Some(3),
+                vec![h("CSeq", "3"), h("Session", "1")]
+            ),
+        ]
+    );
+    for m in &messages {
+        let Message::Request(r) = m else { panic!() };
+        assert_eq!(r.dialect(), Dialect::Lab);
+    }
+    // Not a glued request: a value that merely ends like one after a space, an unknown
+    // method, a message using CR, a response.
+    for text in [
+        &b"PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nX-Note: see PLAY m RTSP/1.0"[..],
+        b"PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nX-Note: 25000JUMP m RTSP/1.0",
+        b"PLAY movie.Mjpeg RTSP/1.0\r\nX-Note: 25000PLAY m RTSP/1.0\r\n\r\n",
+        b"RTSP/1.0 200 OK\nCSeq: 2\nX-Note: 25000PLAY m RTSP/1.0",
+    ] {
+        assert_eq!(
+            reads(&[text]).len(),
+            1,
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
+    }
 }
 
 #[test]

@@ -245,20 +245,71 @@ fn equal_duplicate_content_lengths_are_accepted() {
     assert_eq!(request(&messages[0]).body(), b"abc");
 }
 
+/// RFC 2326 section 4: "Lines are terminated by CRLF, but receivers should be prepared to also
+/// interpret CR and LF by themselves as line terminators." A standard message may use any of
+/// them: the terminator does not make it a lab message.
 #[test]
-fn bare_lf_and_blank_line_is_lab_flavoured_but_framed_normally() {
+fn bare_lf_and_blank_line_is_a_standard_message() {
     // Read boundaries would end the bare-LF message early (that is the lab rule), so only
     // splits without boundaries are compared.
     let stream = b"OPTIONS * RTSP/1.0\nCSeq: 1\n\nOPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n";
     let messages = split_invariant(stream, &[false]);
     assert_eq!(messages.len(), 2);
-    assert_eq!(request(&messages[0]).dialect(), Dialect::Lab);
+    assert_eq!(request(&messages[0]).dialect(), Dialect::Standard);
     assert_eq!(request(&messages[1]).dialect(), Dialect::Standard);
+}
+
+/// Section 4 with CR alone: lines, the blank line and bodies, mixed with CRLF and LF, however
+/// the stream is split into reads (a CR ending a read whose LF comes in the next is one CRLF,
+/// not a line end followed by an empty line).
+#[test]
+fn bare_cr_ends_lines_too() {
+    let stream = b"OPTIONS * RTSP/1.0\rCSeq: 1\r\r\
+SET_PARAMETER rtsp://h/m RTSP/1.0\rCSeq: 2\rContent-Length: 4\r\rabcd\
+GET_PARAMETER rtsp://h/m RTSP/1.0\r\nCSeq: 3\nSession: 7\r\r\n\
+RTSP/1.0 200 OK\rCSeq: 4\rContent-Length: 2\r\r\nok\
+OPTIONS * RTSP/1.0\r\nCSeq: 5\r\n\r\n";
+    let messages = assert_split_invariant(stream);
+    assert_eq!(messages.len(), 5);
+    let cseqs: Vec<Option<u32>> = messages
+        .iter()
+        .map(|m| match m {
+            Message::Request(r) => r.cseq(),
+            Message::Response(r) => r.cseq(),
+            Message::Interleaved(_) => None,
+        })
+        .collect();
+    assert_eq!(cseqs, [Some(1), Some(2), Some(3), Some(4), Some(5)]);
+    assert_eq!(request(&messages[1]).body(), b"abcd");
+    assert_eq!(request(&messages[2]).headers().get("Session"), Some("7"));
+    assert_eq!(response(&messages[3]).body(), b"ok");
+    for m in &messages {
+        if let Message::Request(r) = m {
+            assert_eq!(r.dialect(), Dialect::Standard);
+        }
+    }
+}
+
+/// A CRLF split by a read boundary: at the boundary the CR ends the line (the peer may well
+/// use CR alone), and the LF that arrives next belongs to it.
+#[test]
+fn crlf_split_at_a_read_boundary_is_one_line_end() {
+    let reads: [&[u8]; 4] = [
+        b"SET_PARAMETER rtsp://h/m RTSP/1.0\r",
+        b"\nCSeq: 1\r\nContent-Length: 3\r\n\r",
+        b"\nabc",
+        b"OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+    ];
+    let (messages, error) = run(&reads, true);
+    assert_eq!(error, None);
+    assert_eq!(messages.len(), 2);
+    assert_eq!(request(&messages[0]).body(), b"abc");
+    assert_eq!(request(&messages[1]).cseq(), Some(2));
 }
 
 #[test]
 fn dialect_signs() {
-    let cases: [(&[u8], Dialect); 5] = [
+    let cases: [(&[u8], Dialect); 6] = [
         (b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n", Dialect::Standard),
         (
             b"PLAY rtsp://h/m/ RTSP/1.0\r\nCSeq: 1\r\n\r\n",
@@ -272,7 +323,8 @@ fn dialect_signs() {
             b"FORWARD rtsp://h/m RTSP/1.4\r\nCSeq: 1\r\n\r\n",
             Dialect::Lab,
         ),
-        (b"OPTIONS * RTSP/1.0\r\nCSeq: 1\n\r\n", Dialect::Lab),
+        (b"OPTIONS * RTSP/1.0\r\nCSeq: 1\n\r\n", Dialect::Standard),
+        (b"OPTIONS * RTSP/1.0\rCSeq: 1\r\r\n", Dialect::Standard),
     ];
     for (bytes, dialect) in cases {
         let messages = parse_all(bytes);
@@ -376,9 +428,10 @@ fn malformed_heads() {
         first_error(b"OPTIONS * RTSP/1.0\r\n folded first\r\n\r\n"),
         ParseError::InvalidHeaderLine
     );
+    // A CR alone ends a line (RFC 2326 section 4): `b` is a line of its own, and no header.
     assert_eq!(
         first_error(b"OPTIONS * RTSP/1.0\r\nX: a\rb\r\n\r\n"),
-        ParseError::ControlCharacter
+        ParseError::InvalidHeaderLine
     );
 }
 

@@ -42,6 +42,16 @@ fn feed(bytes: &[u8], cuts: &[usize], boundaries: bool, limits: Limits) -> (Vec<
     (out, false)
 }
 
+/// Whether a header value ends like a request line (`... <method> <uri> RTSP/x.y`): in a
+/// bare-LF request it may read as a second lab request glued to the first (see
+/// `MessageParser`), so such requests do not round-trip in the lab dialect.
+fn glued_request_in(h: &Headers) -> bool {
+    h.iter().any(|(_, v)| {
+        let words: Vec<&str> = v.split(' ').collect();
+        words.len() >= 3 && words.last().is_some_and(|w| w.starts_with("RTSP/"))
+    })
+}
+
 fn without_content_length(h: &Headers) -> Vec<(String, String)> {
     h.iter()
         .filter(|(n, _)| !n.eq_ignore_ascii_case("Content-Length"))
@@ -168,10 +178,17 @@ proptest! {
         // Cut anywhere, but the read boundary only at the end, as one lab write.
         let (items, failed) = feed(&bytes, &cuts, false, Limits::default());
         prop_assert!(!failed);
+        if glued_request_in(sent.headers()) {
+            return Ok(());
+        }
         prop_assert_eq!(items.len(), 1);
         let Message::Request(parsed) = &items[0] else { panic!("{:?}", items[0]) };
         assert_same_request(parsed, &sent)?;
-        prop_assert_eq!(parsed.dialect(), Dialect::Lab);
+        // Without a body the message ends at the read boundary, which makes it a lab message;
+        // a body is framed by its Content-Length, and the URI and version decide.
+        let lab_signs = v.is_lab() || (u != "*" && !u.starts_with("rtsp://"));
+        let expected = if sent.body().is_empty() || lab_signs { Dialect::Lab } else { Dialect::Standard };
+        prop_assert_eq!(parsed.dialect(), expected);
     }
 
     #[test]
@@ -235,7 +252,10 @@ proptest! {
         expected.extend(extra);
         prop_assert_eq!(without_content_length(parsed.headers()), expected);
         prop_assert_eq!(parsed.body(), &b[..]);
-        prop_assert_eq!(parsed.dialect(), Dialect::Lab);
+        // A body is framed by its Content-Length: only a reply ending at the read boundary
+        // (or using RTSP/1.4) is lab-flavoured.
+        let expected = if b.is_empty() { Dialect::Lab } else { Dialect::Standard };
+        prop_assert_eq!(parsed.dialect(), expected);
     }
 
     #[test]
@@ -507,7 +527,8 @@ fn write_back_and_reparse(item: &Message) -> Result<(), TestCaseError> {
     }
     let lab_framable = match item {
         Message::Request(r) => {
-            !without_content_length(r.headers()).is_empty() || !r.body().is_empty()
+            (!without_content_length(r.headers()).is_empty() || !r.body().is_empty())
+                && !glued_request_in(r.headers())
         }
         Message::Response(r) => {
             !without_content_length(r.headers()).is_empty() || !r.body().is_empty()

@@ -83,37 +83,30 @@ fn ffprobe_reports_mjpeg_and_the_frame_size() {
     assert!(t.contains("height=480"), "{t}");
 }
 
+/// `ffmpeg -nostdin -v error <input> -f framemd5 -`: its output (success checked) and the
+/// number of frames it decoded.
+fn ffmpeg_framemd5(input: &[&str]) -> (Output, usize) {
+    let mut list = vec!["-nostdin", "-v", "error"];
+    list.extend_from_slice(input);
+    list.extend_from_slice(&["-f", "framemd5", "-"]);
+    let out = run("ffmpeg", &args(&list), Duration::from_secs(30));
+    assert!(out.status.success(), "{}", text(&out));
+    let frames = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count();
+    (out, frames)
+}
+
 fn ffmpeg_decodes(transport: &str) {
     if !have("ffmpeg") {
         return;
     }
     let server = Server::start(&[]);
     let url = server.url("movie.Mjpeg");
-    let out = run(
-        "ffmpeg",
-        &args(&[
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_transport",
-            transport,
-            "-i",
-            &url,
-            "-frames:v",
-            "60",
-            "-f",
-            "framemd5",
-            "-",
-        ]),
-        Duration::from_secs(30),
-    );
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count();
-    assert_eq!(frames, 60, "{t}");
+    let (out, frames) =
+        ffmpeg_framemd5(&["-rtsp_transport", transport, "-i", &url, "-frames:v", "60"]);
+    assert_eq!(frames, 60, "{}", text(&out));
     // `-v error` prints decoding errors; there must be none.
     assert!(
         out.stderr.is_empty(),
@@ -182,4 +175,103 @@ fn gstreamer_over_tcp_decodes() {
 #[test]
 fn gstreamer_plays_the_live_test_source() {
     gstreamer_decodes("tcp", "testsrc");
+}
+
+/// GStreamer's rtspsrc turns a seek with a stop position into `PLAY` with `Range: npt=1-4`
+/// (ffmpeg never sends an end: its `-t` stops on the client side). The server sends frames
+/// [1 s, 4 s) and an RTCP BYE, on which rtspsrc ends the stream (EOS).
+const GST_SEEK: &str = r#"
+import sys, gi
+gi.require_version('Gst', '1.0')
+from gi.repository import Gst, GLib
+Gst.init(None)
+p = Gst.parse_launch('rtspsrc location=%s protocols=tcp latency=100 ! rtpjpegdepay ! jpegdec '
+                     '! fakesink name=sink signal-handoffs=true' % sys.argv[1])
+state = {'frames': 0, 'after_seek': 0, 'seeked': False}
+def seek():
+    ok = p.seek(1.0, Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.ACCURATE,
+                Gst.SeekType.SET, 1 * Gst.SECOND, Gst.SeekType.SET, 4 * Gst.SECOND)
+    print('seek', ok, flush=True)
+    state['seeked'] = True
+    return False
+def handoff(sink, buf, pad):
+    state['frames'] += 1
+    if state['seeked']:
+        state['after_seek'] += 1
+    if state['frames'] == 10:
+        GLib.idle_add(seek)
+p.get_by_name('sink').connect('handoff', handoff)
+loop = GLib.MainLoop()
+bus = p.get_bus()
+bus.add_signal_watch()
+def on_message(bus, msg):
+    if msg.type == Gst.MessageType.EOS:
+        print('EOS after_seek=%d' % state['after_seek'], flush=True)
+        loop.quit()
+    elif msg.type == Gst.MessageType.ERROR:
+        print('ERROR', msg.parse_error(), flush=True)
+        loop.quit()
+bus.connect('message', on_message)
+p.set_state(Gst.State.PLAYING)
+GLib.timeout_add_seconds(12, lambda: (print('TIMEOUT after_seek=%d' % state['after_seek'], flush=True), loop.quit()))
+loop.run()
+p.set_state(Gst.State.NULL)
+"#;
+
+/// The system Python that has the `gi` bindings (a pyenv shim on PATH may not).
+fn python_with_gi() -> Option<&'static str> {
+    ["/usr/bin/python3", "python3"].into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", "import gi; gi.require_version('Gst', '1.0')"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+#[test]
+fn gstreamer_seek_with_a_stop_gets_only_that_range() {
+    let python = python_with_gi();
+    if !common::missing_is_a_skip(python.is_some(), "python3-gi (GStreamer bindings)") {
+        return;
+    }
+    let server = Server::start(&[]);
+    let url = server.url("movie.Mjpeg");
+    let out = run(
+        python.unwrap_or("python3"),
+        &args(&["-c", GST_SEEK, &url]),
+        Duration::from_secs(30),
+    );
+    let t = text(&out);
+    let after: usize = t
+        .lines()
+        .find_map(|l| l.strip_prefix("EOS after_seek="))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no EOS after the range:\n{t}"));
+    // Three seconds at 20 fps; frames already in flight when the seek flushed are not counted.
+    assert!(
+        (55..=61).contains(&after),
+        "{after} frames after the seek\n{t}"
+    );
+}
+
+/// ffmpeg's PLAY carries an open range (`npt=23.000-`): it gets everything to the end of the
+/// file, and stops by itself at the RTCP BYE that follows the last frame.
+#[test]
+fn ffmpeg_open_range_plays_to_the_end_and_stops_at_bye() {
+    if !have("ffmpeg") {
+        return;
+    }
+    let server = Server::start(&[]);
+    let url = server.url("movie.Mjpeg");
+    let started = Instant::now();
+    let (out, frames) = ffmpeg_framemd5(&["-rtsp_transport", "tcp", "-ss", "23", "-i", &url]);
+    let t = text(&out);
+    // 23.000 to 25.000 is 40 frames; ffmpeg's own seek may drop a few before its start.
+    assert!((35..=41).contains(&frames), "{frames} frames\n{t}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "ended at the BYE"
+    );
 }

@@ -243,7 +243,24 @@ fn describe_answers_with_the_sdp_body() {
     );
     let reply = lab.request("DESCRIBE", "RTSP/1.0");
     let (head, body) = reply.split_once("\n\n").expect("body after a blank line");
-    check_shape(head, "RTSP/1.0", "200 OK", 2, Some(500));
+    // The fixed lines first (the lab client reads them by position), then the body's entity
+    // headers, as for any other body.
+    let lines: Vec<&str> = head.split('\n').collect();
+    check_shape(
+        &lines[..4.min(lines.len())].join("\n"),
+        "RTSP/1.0",
+        "200 OK",
+        2,
+        Some(500),
+    );
+    assert_eq!(
+        &lines[4..],
+        [
+            "Content-Type: application/sdp".to_owned(),
+            format!("Content-Length: {}", body.len())
+        ],
+        "{reply:?}"
+    );
     assert!(body.starts_with("v=0"));
     assert!(body.contains("m=video 0 RTP/AVP 26"));
     assert!(body.contains("a=rtpmap:26 JPEG/90000"));
@@ -278,17 +295,12 @@ fn errors_keep_the_lab_shape() {
             None,
         );
     }
-    // PLAY before SETUP: 455; an invented session: 454.
+    // PLAY before SETUP names no session: 454 (RFC 2326 11.3.5, "missing"), as does an
+    // invented session.
     let mut lab = Lab::connect(&server, "movie.Mjpeg");
     lab.seq = 0;
     let r = lab.raw("PLAY movie.Mjpeg RTSP/1.0\nCSeq: 1");
-    check_shape(
-        &r,
-        "RTSP/1.0",
-        "455 Method Not Valid in This State",
-        1,
-        None,
-    );
+    check_shape(&r, "RTSP/1.0", "454 Session Not Found", 1, None);
     lab.session = 123456;
     let r = lab.request("PLAY", "RTSP/1.0");
     let echoed = check_shape(&r, "RTSP/1.0", "454 Session Not Found", 1, None);
@@ -325,4 +337,138 @@ fn closing_the_lab_connection_ends_the_session() {
         .is_some());
     recv_for(&lab.rtp, Duration::from_millis(300), usize::MAX);
     assert!(recv_for(&lab.rtp, Duration::from_millis(300), 100).is_empty());
+}
+
+/// Reads lab replies until `n` have arrived (they may come in one read or several), and
+/// splits them: lab replies have no terminator, each starts with its status line.
+fn read_replies(tcp: &mut TcpStream, n: usize) -> Vec<String> {
+    let mut text = String::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while text.matches("Frames: ").count() < n && std::time::Instant::now() < deadline {
+        let mut buf = [0u8; 1024];
+        match tcp.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => text.push_str(&String::from_utf8_lossy(&buf[..k])),
+            Err(_) => break,
+        }
+    }
+    text.split("RTSP/1.0 ")
+        .filter(|r| !r.is_empty())
+        .map(|r| format!("RTSP/1.0 {r}"))
+        .collect()
+}
+
+/// The report's merged SETUP+PLAY client (its Extension 2) writes SETUP and PLAY back to back,
+/// so its PLAY carries `Session: 0`: it has not read the SETUP reply yet. A lab connection owns
+/// its session, and the PLAY applies to it. The two requests may even reach the server in one
+/// read, the PLAY glued to the SETUP's last line (lab requests end without a newline).
+#[test]
+fn merged_setup_and_play_with_session_0() {
+    let server = Server::start(&[]);
+    let total = common::movie().frame_count() as u64;
+    for glued in [true, false] {
+        let mut lab = Lab::connect(&server, "movie.Mjpeg");
+        lab.tcp.set_nodelay(true).unwrap();
+        let setup = format!(
+            "SETUP movie.Mjpeg RTSP/1.0\nCSeq: 1\nTransport: RTP/UDP; client_port= {}",
+            lab.rtp_port()
+        );
+        let play = "PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 0";
+        if glued {
+            lab.tcp
+                .write_all(format!("{setup}{play}").as_bytes())
+                .unwrap();
+        } else {
+            lab.tcp.write_all(setup.as_bytes()).unwrap();
+            lab.tcp.write_all(play.as_bytes()).unwrap();
+        }
+        let replies = read_replies(&mut lab.tcp, 2);
+        assert_eq!(replies.len(), 2, "glued={glued}: {replies:?}");
+        let session = check_shape(&replies[0], "RTSP/1.0", "200 OK", 1, Some(total));
+        assert_eq!(
+            check_shape(&replies[1], "RTSP/1.0", "200 OK", 2, Some(total)),
+            session,
+            "the PLAY applies to the connection's session"
+        );
+        let packets = recv_for(&lab.rtp, Duration::from_millis(1000), 10);
+        assert_eq!(
+            packets.len(),
+            10,
+            "glued={glued}: RTP after the merged PLAY"
+        );
+        assert_eq!(rtp(&packets[0].1).seq, 1);
+        // TEARDOWN with Session: 0 ends it too.
+        let r = lab.raw("TEARDOWN movie.Mjpeg RTSP/1.0\nCSeq: 3\nSession: 0");
+        assert_eq!(
+            check_shape(&r, "RTSP/1.0", "200 OK", 3, Some(total)),
+            session
+        );
+        assert!(server
+            .wait_log(
+                &["session end", &session.to_string(), "teardown"],
+                Duration::from_secs(2)
+            )
+            .is_some());
+    }
+}
+
+/// The lab server keeps one session per connection: a second SETUP on the same connection
+/// answers with the same session. In READY it takes the new client port; while PLAYING it is
+/// acknowledged and changes nothing (the stream goes on where it was).
+#[test]
+fn second_lab_setup_keeps_the_connection_session() {
+    let server = Server::start(&[]);
+    let total = common::movie().frame_count() as u64;
+    let mut lab = Lab::connect(&server, "movie.Mjpeg");
+    let first = check_shape(
+        &lab.request("SETUP", "RTSP/1.0"),
+        "RTSP/1.0",
+        "200 OK",
+        1,
+        Some(total),
+    );
+    // A second SETUP in READY, to a new port: same session, RTP goes to the new port.
+    let new_rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    new_rtp
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let r = lab.raw(&format!(
+        "SETUP movie.Mjpeg RTSP/1.0\nCSeq: 2\nTransport: RTP/UDP; client_port= {}",
+        new_rtp.local_addr().unwrap().port()
+    ));
+    assert_eq!(check_shape(&r, "RTSP/1.0", "200 OK", 2, Some(total)), first);
+    lab.seq = 2;
+    lab.session = first;
+    check_shape(
+        &lab.request("PLAY", "RTSP/1.0"),
+        "RTSP/1.0",
+        "200 OK",
+        3,
+        Some(total),
+    );
+    let packets = recv_for(&new_rtp, Duration::from_millis(1000), 5);
+    assert_eq!(packets.len(), 5, "RTP to the port of the second SETUP");
+    // While PLAYING: 200, same session, and the stream goes on without a restart.
+    let r = lab.raw(&format!(
+        "SETUP movie.Mjpeg RTSP/1.0\nCSeq: 4\nTransport: RTP/UDP; client_port= {}",
+        new_rtp.local_addr().unwrap().port()
+    ));
+    assert_eq!(check_shape(&r, "RTSP/1.0", "200 OK", 4, Some(total)), first);
+    let more = recv_for(&new_rtp, Duration::from_millis(1000), 5);
+    let seqs: Vec<u16> = packets
+        .iter()
+        .chain(&more)
+        .map(|(_, p)| rtp(p).seq)
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[1] > w[0]), "{seqs:?}");
+    assert!(
+        server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("session start"))
+            .count()
+            == 1
+    );
 }

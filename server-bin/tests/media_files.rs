@@ -305,3 +305,86 @@ fn lab_form_and_json_logs() {
         "{first}"
     );
 }
+
+/// `jpeg` grown to exactly `size` bytes by a comment segment after SOI: still a valid JPEG
+/// (decoders and RFC 2435 skip COM), as large as wanted.
+fn padded(jpeg: &[u8], size: usize) -> Vec<u8> {
+    let filler = size - jpeg.len();
+    assert!(
+        (4..=65537).contains(&filler),
+        "one COM segment holds 4..=65537 bytes"
+    );
+    let len = u16::try_from(filler - 2).unwrap();
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.resize(out.len() + filler - 4, b'x');
+    out.extend_from_slice(&jpeg[2..]);
+    assert_eq!(out.len(), size);
+    out
+}
+
+/// Largest JPEG one lab datagram carries: the IPv4 UDP payload limit less the RTP header.
+const LAB_JPEG_MAX: usize = 65507 - 12;
+
+/// Three frames, the third of 70 000 bytes: more than one UDP datagram can hold.
+fn write_big_frame_file(dir: &std::path::Path, pattern: &TestPattern) {
+    write_mjpeg(&dir.join("big.Mjpeg"), 3, |i| {
+        let frame = pattern.frame(i).unwrap();
+        if i == 2 {
+            padded(&frame, 70_000)
+        } else {
+            frame
+        }
+    });
+}
+
+#[test]
+fn lab_frames_too_big_for_a_datagram_are_refused_at_setup() {
+    let dir = temp_dir("datagram");
+    let pattern = TestPattern::new(320, 240, 20.0).unwrap();
+    write_big_frame_file(&dir, &pattern);
+    let server = Server::start_in(&dir, &[]);
+    let (_tcp, _rtp, reply) = lab_setup(&server, "big.Mjpeg");
+    assert_eq!(
+        reply, "RTSP/1.0 415 Unsupported Media Type\nCSeq: 1\nSession: 0",
+        "the lab client is told at SETUP"
+    );
+    let line = server
+        .wait_log(&["WARN", "big.Mjpeg", "70000"], Duration::from_secs(2))
+        .expect("the refused frame is logged");
+    assert!(
+        line.contains("frame=2") || line.contains("frame 2"),
+        "{line}"
+    );
+    // RFC 2435 fragments frames: standard clients still get the file.
+    let mut c = Rtsp::connect(server.addr);
+    assert_eq!(
+        c.request("DESCRIBE", &server.url("big.Mjpeg"), &[]).status,
+        200
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn transcode_shrinks_lab_frames_too_big_for_a_datagram() {
+    let dir = temp_dir("datagram-transcode");
+    let pattern = TestPattern::new(320, 240, 20.0).unwrap();
+    write_big_frame_file(&dir, &pattern);
+    let server = Server::start_in(&dir, &["--transcode"]);
+    let (mut tcp, rtp_sock, reply) = lab_setup(&server, "big.Mjpeg");
+    assert!(reply.starts_with("RTSP/1.0 200 OK\n"), "{reply}");
+    lab_play(&mut tcp, "big.Mjpeg", &reply);
+    let got = recv_for(&rtp_sock, Duration::from_millis(800), 3);
+    assert_eq!(got.len(), 3, "every frame arrives");
+    assert_eq!(
+        rtp_payload(&got[0].1),
+        pattern.frame(0).unwrap(),
+        "small frames as they are"
+    );
+    let big = rtp_payload(&got[2].1);
+    assert!(big.len() <= LAB_JPEG_MAX, "{} bytes", big.len());
+    let parsed = rtsp_core::jpeg::ParsedJpeg::parse(&big).expect("a JPEG");
+    assert_eq!((parsed.width(), parsed.height()), (320, 240));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,37 +4,13 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
 
-use common::{recv_for, rtp, rtp_payload, server_ports, udp_pair, udp_transport, Rtsp, Server};
-use rtsp_core::jpeg::{Depacketizer, ParsedJpeg};
-
-/// Map from the RFC 2435 rendering of each movie frame to its index.
-fn frame_index() -> HashMap<Vec<u8>, usize> {
-    let movie = common::movie();
-    (0..movie.frame_count())
-        .map(|i| {
-            let jpeg = ParsedJpeg::parse(movie.frame(i).unwrap()).unwrap();
-            (jpeg.to_rtp_jpeg(), i)
-        })
-        .collect()
-}
-
-/// Depacketize RTP packets into (frame index in the movie, rtp timestamp).
-fn frames_of(packets: &[Vec<u8>], index: &HashMap<Vec<u8>, usize>) -> Vec<(usize, u32)> {
-    let mut d = Depacketizer::new();
-    let mut out = Vec::new();
-    for p in packets {
-        let h = rtp(p);
-        if let Some(f) = d.push(h.ts, h.marker, &rtp_payload(p)) {
-            let i = *index.get(&f.jpeg).expect("a frame of the movie, bit-exact");
-            out.push((i, f.timestamp));
-        }
-    }
-    out
-}
+use common::{
+    frame_index, frames_of, recv_for, rtp, rtp_payload, server_ports, udp_pair, udp_transport,
+    Rtsp, Server,
+};
 
 fn setup_udp(c: &mut Rtsp, server: &Server, path: &str) -> (String, UdpSocket, UdpSocket, String) {
     let (rtp_sock, rtcp_sock) = udp_pair();
@@ -390,11 +366,7 @@ fn tcp_interleaved_frames_never_tear() {
     let server = Server::start(&[]);
     let index = frame_index();
     let mut c = Rtsp::connect(server.addr);
-    let r = c.request(
-        "SETUP",
-        &server.url("movie.Mjpeg/track1"),
-        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
-    );
+    let r = common::setup_interleaved(&mut c, &server, "movie.Mjpeg");
     assert_eq!(r.status, 200);
     let t = r.header("Transport").unwrap();
     assert!(
@@ -480,9 +452,9 @@ fn every_error_code() {
     let server = Server::start(&["--max-sessions", "2"]);
     let mut c = Rtsp::connect(server.addr);
     let movie = server.url("movie.Mjpeg/");
-    // 455: PLAY / PAUSE / FORWARD before SETUP.
+    // 454: PLAY / PAUSE / FORWARD before SETUP name no session (RFC 2326 11.3.5: "missing").
     for m in ["PLAY", "PAUSE", "FORWARD"] {
-        assert_eq!(c.request(m, &movie, &[]).status, 455, "{m}");
+        assert_eq!(c.request(m, &movie, &[]).status, 454, "{m}");
     }
     // 454: a session that does not exist (except for OPTIONS, which always answers 200).
     assert_eq!(

@@ -117,9 +117,17 @@ fn check_write_back(item: &Message) {
         (a, b) => assert_eq!(a, b),
     }
 
-    // The lab dialect needs at least one header line or a body to be framed.
+    // The lab dialect needs at least one header line or a body to be framed. A request header
+    // whose value ends like a request line reads, in bare-LF text, as a second lab request
+    // glued to the first (see `MessageParser`): such requests cannot round-trip in that
+    // dialect.
     let framable = match item {
-        Message::Request(r) => !fields(r.headers()).is_empty() || !r.body().is_empty(),
+        Message::Request(r) => {
+            (!fields(r.headers()).is_empty() || !r.body().is_empty())
+                && !r.headers().iter().any(|(name, value)| {
+                    crate::rtsp::glued_request_line(format!("{name}: {value}").as_bytes()).is_some()
+                })
+        }
         Message::Response(r) => !fields(r.headers()).is_empty() || !r.body().is_empty(),
         Message::Interleaved(_) => false,
     };
@@ -129,7 +137,11 @@ fn check_write_back(item: &Message) {
         match (item, &reparse_one(&bytes)) {
             (Message::Request(a), Message::Request(b)) => {
                 assert_same_request(a, b);
-                assert_eq!(b.dialect(), Dialect::Lab);
+                // Without a body it ends at the read boundary, which only the lab dialect
+                // does; a body is framed by its Content-Length like any other.
+                if a.body().is_empty() {
+                    assert_eq!(b.dialect(), Dialect::Lab);
+                }
             }
             (Message::Response(a), Message::Response(b)) => {
                 // The lab writer moves CSeq and Session first and strips Session parameters.

@@ -10,6 +10,7 @@ use super::status::StatusCode;
 use super::syntax::{excerpt, is_field_text, is_uri_text, trim_ows};
 use super::url::{RequestUri, UrlError};
 use super::version::Version;
+use super::write::push_lab_body;
 
 /// The two wire formats this crate speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -301,8 +302,10 @@ fn cseq_of(headers: &Headers) -> Option<u32> {
 /// from line 2 and the session number from line 3 (`int(lines[2].split(' ')[1])`), so those
 /// lines are fixed here: status line, `CSeq: N`, `Session: N` (decimal, nothing after it).
 /// Extra lines such as `Frames: 500` follow, `\n`-separated, with no trailing newline. A body
-/// (the lab DESCRIBE description) follows a blank line, exactly as the lab report's server
-/// writes it. Lab clients read replies with `recv(1024)`: keep replies under 1024 bytes.
+/// (the lab DESCRIBE description) is announced by `Content-Length` like any other body and
+/// follows a blank line (the lab report's server leaves the length out, which only works when
+/// the body happens to arrive in the same read). Lab clients read replies with `recv(1024)`:
+/// keep replies under 1024 bytes.
 ///
 /// ```
 /// use rtsp_core::rtsp::{LabReply, StatusCode};
@@ -348,7 +351,7 @@ impl LabReply {
     }
 
     /// Adds an extra line after the fixed three. `CSeq`, `Session` and `Content-Length` are
-    /// refused: the first two have fixed positions and lab peers do not use the third.
+    /// refused: the first two have fixed positions, the third is computed from the body.
     pub fn with_header(mut self, name: &str, value: impl fmt::Display) -> Result<Self, BuildError> {
         if ["CSeq", "Session", "Content-Length"]
             .iter()
@@ -360,7 +363,7 @@ impl LabReply {
         Ok(self)
     }
 
-    /// Sets the body (written after a blank line, without Content-Length).
+    /// Sets the body (written after its Content-Length and a blank line).
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
@@ -376,10 +379,7 @@ impl LabReply {
         for (name, value) in self.extra.iter() {
             push_lab_field(out, name, value);
         }
-        if !self.body.is_empty() {
-            out.extend_from_slice(b"\n\n");
-            out.extend_from_slice(&self.body);
-        }
+        push_lab_body(out, &self.body);
     }
 
     /// The reply's bytes.

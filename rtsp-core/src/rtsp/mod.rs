@@ -42,6 +42,7 @@ pub use error::BuildError;
 pub use header_map::Headers;
 pub use message::{write_interleaved, Dialect, Interleaved, LabReply, Message, Request, Response};
 pub use method::Method;
+pub(crate) use parser::glued_request_line;
 pub use parser::{ErrorContext, Limits, MessageParser, ParseError};
 pub use status::StatusCode;
 pub use version::Version;

@@ -34,11 +34,7 @@ impl Request {
                 for (name, value) in fields(&self.headers) {
                     push_lab_field(out, name, value);
                 }
-                if !self.body.is_empty() {
-                    push_lab_field(out, CONTENT_LENGTH, &self.body.len().to_string());
-                    out.extend_from_slice(b"\n\n");
-                    out.extend_from_slice(&self.body);
-                }
+                push_lab_body(out, &self.body);
             }
         }
     }
@@ -51,8 +47,8 @@ impl Response {
     ///   a blank line, the body.
     /// - [`Dialect::Lab`]: status line, then the `CSeq` lines, then the `Session` lines with
     ///   their parameters dropped (lab clients want a bare number), then the other headers in
-    ///   order, `\n`-separated with no trailing newline; a body follows a blank line, without
-    ///   `Content-Length`. Use [`LabReply`](super::LabReply) to get the lab client's exact
+    ///   order, `\n`-separated with no trailing newline; a body follows its `Content-Length`
+    ///   and a blank line. Use [`LabReply`](super::LabReply) to get the lab client's exact
     ///   three-line shape guaranteed.
     pub fn write(&self, dialect: Dialect, out: &mut Vec<u8>) {
         push_status_line(out, self.version, self.status, &self.reason);
@@ -72,12 +68,18 @@ impl Response {
                 {
                     push_lab_field(out, name, value);
                 }
-                if !self.body.is_empty() {
-                    out.extend_from_slice(b"\n\n");
-                    out.extend_from_slice(&self.body);
-                }
+                push_lab_body(out, &self.body);
             }
         }
+    }
+}
+
+/// A lab message's body, if any: its `Content-Length` line, a blank line, the bytes.
+pub(super) fn push_lab_body(out: &mut Vec<u8>, body: &[u8]) {
+    if !body.is_empty() {
+        push_lab_field(out, CONTENT_LENGTH, &body.len().to_string());
+        out.extend_from_slice(b"\n\n");
+        out.extend_from_slice(body);
     }
 }
 
@@ -203,7 +205,7 @@ mod tests {
         let bytes = describe.to_bytes();
         assert_eq!(
             bytes,
-            b"RTSP/1.4 200 OK\nCSeq: 4\nSession: 510307\nFrames: 500\n\nDESCRIPTION\nThe video file : movie.Mjpeg\n"
+            b"RTSP/1.4 200 OK\nCSeq: 4\nSession: 510307\nFrames: 500\nContent-Length: 41\n\nDESCRIPTION\nThe video file : movie.Mjpeg\n"
         );
         assert_eq!(
             describe.clone().into_response().to_bytes(Dialect::Lab),

@@ -11,11 +11,13 @@
 //! - [`target`]: request-URI to presentation name, refusing anything that would leave the media
 //!   root.
 //! - [`request`]: a parsed request checked and reduced to an [`Intent`] (the checks that need
-//!   no state, in the order that yields the most useful status code).
+//!   no state, in the order that yields the most useful status code), and which session it
+//!   applies to.
 //! - [`transport`]: SETUP transport negotiation and the reply's Transport header.
 //! - [`reply`]: replies written in the client's dialect (RFC 2326, or the lab's fixed shape).
 //!
-//! A server's request path is then: [`request::classify`] -> look up the session and media ->
+//! A server's request path is then: [`request::classify`] -> [`request::applies_to`] -> look
+//! up the session and media ->
 //! [`SessionMachine::apply`] (or [`transport::choose`] for SETUP) -> carry out the [`Effect`]
 //! -> [`Reply::to_bytes`]. Every refusal on the way is a [`Refusal`], written with
 //! [`Reply::refusal`].
@@ -30,7 +32,7 @@ pub mod transport;
 
 pub use reply::Reply;
 pub use request::{classify, Incoming, Intent};
-pub use seek::NptStart;
+pub use seek::{NptRange, NptStart};
 pub use state::{Command, Effect, Playhead, SessionMachine, SessionState, Transition};
 pub use target::Target;
 pub use transport::{Chosen, Route};
@@ -68,11 +70,11 @@ pub enum Refusal {
     OnlyAggregateAllowed,
     /// 461: none of the requested transports can be served.
     UnsupportedTransport,
-    /// 500: the server failed (for example, no free UDP ports).
+    /// 500: the server failed in a way retrying will not mend.
     Internal(&'static str),
     /// 501: a method this server does not know.
     NotImplemented,
-    /// 503: too many sessions.
+    /// 503: out of a resource for now: the session limit, file descriptors, UDP ports.
     ServiceUnavailable,
     /// 505: an RTSP version other than 1.0 (or the lab's 1.4).
     VersionNotSupported,

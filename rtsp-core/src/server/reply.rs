@@ -3,8 +3,9 @@
 //! A [`Reply`] is dialect-neutral: a status, the session it concerns, the lab's frame count,
 //! extra headers and a body. [`Reply::to_bytes`] writes it as an RFC 2326 response (CSeq
 //! echoed, `Session: id;timeout=N`, `Content-Length` from the body) or in the exact shape lab
-//! clients parse (status line, `CSeq: N`, `Session: N`, then `Frames: N`; nothing else,
-//! because the lab client reads those lines by position), errors included.
+//! clients parse (status line, `CSeq: N`, `Session: N`, then `Frames: N`, because the lab
+//! client reads those lines by position; then, for a body, its `Content-Type` and
+//! `Content-Length`), errors included.
 
 use super::request::public_methods;
 use super::{Refusal, RefusalKind};
@@ -22,6 +23,7 @@ pub struct Reply {
     lab_session: u64,
     frames: Option<u64>,
     headers: Vec<(&'static str, String)>,
+    content_type: Option<&'static str>,
     body: Vec<u8>,
 }
 
@@ -39,6 +41,7 @@ impl Reply {
             lab_session: 0,
             frames: None,
             headers: Vec::new(),
+            content_type: None,
             body: Vec::new(),
         }
     }
@@ -85,8 +88,10 @@ impl Reply {
         self
     }
 
-    /// A body (the SDP of DESCRIBE). Standard replies get `Content-Length` from it.
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+    /// A body of type `content_type` (the SDP of DESCRIBE), written with its `Content-Type`
+    /// and `Content-Length` in both dialects.
+    pub fn content(mut self, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        self.content_type = Some(content_type);
         self.body = body.into();
         self
     }
@@ -109,6 +114,12 @@ impl Reply {
             lab = lab.with_frames(total);
         }
         if !self.body.is_empty() {
+            if let Some(ct) = self.content_type {
+                // A valid constant of this crate; left out rather than failing the reply.
+                if let Ok(with) = lab.clone().with_header("Content-Type", ct) {
+                    lab = with;
+                }
+            }
             lab = lab.with_body(self.body.clone());
         }
         lab.to_bytes()
@@ -134,6 +145,9 @@ impl Reply {
             r = add(r, name, value);
         }
         if !self.body.is_empty() {
+            if let Some(ct) = self.content_type {
+                r = add(r, "Content-Type", ct);
+            }
             r = r.with_body(self.body.clone());
         }
         r.to_bytes(Dialect::Standard)
@@ -220,10 +234,25 @@ mod tests {
         assert!(text.starts_with("RTSP/1.0 405 Method Not Allowed\r\nCSeq: 6\r\n"));
         assert!(text.contains("Allow: OPTIONS, DESCRIBE, SETUP, PLAY"));
         let body = Reply::ok()
-            .body("v=0\r\n")
+            .content("application/sdp", "v=0\r\n")
             .to_bytes(&req, Dialect::Standard);
         assert!(String::from_utf8(body)
             .unwrap()
-            .contains("Content-Length: 5\r\n\r\nv=0\r\n"));
+            .contains("Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n"));
+    }
+
+    #[test]
+    fn lab_bodies_have_their_entity_headers() {
+        let req = parse("DESCRIBE movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 5");
+        let bytes = Reply::ok()
+            .session(5, Some(60))
+            .frames(Some(500))
+            .header("Content-Base", "rtsp://h/movie.Mjpeg/")
+            .content("application/sdp", "v=0\n")
+            .to_bytes(&req, Dialect::Lab);
+        assert_eq!(
+            bytes,
+            b"RTSP/1.0 200 OK\nCSeq: 2\nSession: 5\nFrames: 500\nContent-Type: application/sdp\nContent-Length: 4\n\nv=0\n"
+        );
     }
 }

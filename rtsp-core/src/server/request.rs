@@ -4,13 +4,14 @@
 //! the most useful status code: version (505), CSeq (400), method (405 / 501), request-URI
 //! (400 / 404), Session header (454), Range (457), parameters (451), Transport (461). What is
 //! left for the caller is what needs its state: the session table, the media files, the ports.
+//! [`applies_to`] then says which session the request concerns.
 
-use super::seek::NptStart;
+use super::seek::{NptRange, NptStart};
 use super::state::Command;
 use super::target::{self, Target};
 use super::Refusal;
-use crate::rtsp::headers::{NptTime, Range, Session as SessionHeader, Transport};
-use crate::rtsp::{Method, Request};
+use crate::rtsp::headers::{HeaderError, NptTime, Range, Session as SessionHeader, Transport};
+use crate::rtsp::{Dialect, Method, Request};
 
 /// Methods listed in `Public:` and `Allow:`: every method the server serves.
 pub const SERVED_METHODS: [Method; 11] = [
@@ -47,6 +48,16 @@ pub enum Intent {
     Setup(Transport),
     /// A command on a session (PLAY, PAUSE, TEARDOWN, the lab's skips, keep-alives).
     Control(Command),
+}
+
+impl Intent {
+    /// Whether the request acts on a session, so that it must name one (RFC 2326 12.37: "Once
+    /// a client receives a Session identifier, it MUST return it for any request related to
+    /// that session"). OPTIONS, DESCRIBE and SETUP need none; nor do GET_PARAMETER and
+    /// SET_PARAMETER, which change no state (Appendix A) and may test server liveness (10.8).
+    pub fn needs_session(&self) -> bool {
+        matches!(self, Self::Control(command) if *command != Command::KeepAlive)
+    }
 }
 
 /// A request reduced to what the server acts on.
@@ -144,18 +155,52 @@ pub fn classify(req: &Request) -> Result<Incoming, Refusal> {
     })
 }
 
-/// The start of a PLAY's `Range: npt=` header; `npt=-end` and `npt=now-` both mean "from
-/// where the session is".
-fn play_range(req: &Request) -> Result<Option<NptStart>, Refusal> {
-    match req.headers().typed::<Range>() {
-        None => Ok(None),
-        // Other units (smpte, clock) parse as errors too: the stream has no such timeline.
-        Some(Err(_)) => Err(Refusal::InvalidRange),
-        Some(Ok(range)) => Ok(Some(match range.start {
-            None | Some(NptTime::Now) => NptStart::Now,
-            Some(NptTime::At(d)) => NptStart::Seconds(d.as_secs_f64()),
-        })),
+/// Which session a classified request applies to, or 454 Session Not Found.
+///
+/// A lab connection owns its session (`connection_session`, the one set up on it): every lab
+/// request on it applies to that session whatever its Session line says, because lab clients
+/// cannot know better (the report's merged SETUP+PLAY client sends `Session: 0` before it read
+/// the SETUP reply). Otherwise the Session header decides, and a request that acts on a
+/// session without naming one gets 454: RFC 2326 11.3.5, "The RTSP session identifier in the
+/// Session header is missing, invalid, or has timed out." Whether a named session exists is
+/// for the caller to look up (454 too).
+pub fn applies_to(
+    incoming: &Incoming,
+    dialect: Dialect,
+    connection_session: Option<u64>,
+) -> Result<Option<u64>, Refusal> {
+    if let (Dialect::Lab, Some(id)) = (dialect, connection_session) {
+        return Ok(Some(id));
     }
+    match incoming.session {
+        Some(id) => Ok(Some(id)),
+        None if incoming.intent.needs_session() => Err(Refusal::SessionNotFound),
+        None => Ok(None),
+    }
+}
+
+/// A PLAY's `Range: npt=` header: `npt=a-b`, `npt=a-`, `npt=-b` and `npt=now-` (the last two
+/// start where the session is).
+fn play_range(req: &Request) -> Result<Option<NptRange>, Refusal> {
+    let range = match req.headers().typed::<Range>() {
+        None => return Ok(None),
+        // RFC 2326 12.29: "If the Range header is given in a time format that is not
+        // understood, the recipient should return "501 Not Implemented"" (smpte, clock).
+        Some(Err(HeaderError::UnsupportedRangeUnit { .. })) => return Err(Refusal::NotImplemented),
+        Some(Err(_)) => return Err(Refusal::InvalidRange),
+        Some(Ok(range)) => range,
+    };
+    let start = match range.start {
+        None | Some(NptTime::Now) => NptStart::Now,
+        Some(NptTime::At(d)) => NptStart::Seconds(d.as_secs_f64()),
+    };
+    let end = match range.end {
+        None => None,
+        Some(NptTime::At(d)) => Some(d.as_secs_f64()),
+        // "now" is an instant of a live event, not an end a stored file can stop at.
+        Some(NptTime::Now) => return Err(Refusal::InvalidRange),
+    };
+    Ok(Some(NptRange { start, end }))
 }
 
 #[cfg(test)]
@@ -219,7 +264,7 @@ mod tests {
         assert_eq!(
             r.intent,
             Intent::Control(Command::Play {
-                range: Some(NptStart::Seconds(12.5))
+                range: Some(NptRange::from(NptStart::Seconds(12.5)))
             })
         );
         assert_eq!(r.session, Some(99));
@@ -230,9 +275,30 @@ mod tests {
         assert_eq!(
             r.intent,
             Intent::Control(Command::Play {
-                range: Some(NptStart::Now)
+                range: Some(NptRange::from(NptStart::Now))
             })
         );
+        // openRTSP -d 3, and GStreamer's seek with a stop.
+        for (header, start, end) in [
+            ("npt=0.000-3.000", NptStart::Seconds(0.0), 3.0),
+            ("npt=1-4", NptStart::Seconds(1.0), 4.0),
+            ("npt=-2.5", NptStart::Now, 2.5),
+        ] {
+            let r = classify(&parse(&format!(
+                "PLAY rtsp://h/m.mjpg/ RTSP/1.0\r\nCSeq: 5\r\nSession: 1\r\nRange: {header}\r\n\r\n"
+            )))
+            .unwrap();
+            assert_eq!(
+                r.intent,
+                Intent::Control(Command::Play {
+                    range: Some(NptRange {
+                        start,
+                        end: Some(end)
+                    })
+                }),
+                "{header}"
+            );
+        }
         let r = classify(&parse("OPTIONS * RTSP/1.0\r\nCSeq: 6\r\n\r\n")).unwrap();
         assert_eq!((r.intent, r.target), (Intent::Options, None));
         let r = classify(&parse(
@@ -271,8 +337,13 @@ mod tests {
             status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nSession: abc\r\n\r\n"),
             454
         );
+        // RFC 2326 12.29: a time format not understood is 501; a malformed npt is 457.
         assert_eq!(
             status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nRange: smpte=0:10:00-\r\n\r\n"),
+            501
+        );
+        assert_eq!(
+            status("PLAY rtsp://h/m.mjpg RTSP/1.0\r\nCSeq: 1\r\nRange: npt=x-\r\n\r\n"),
             457
         );
         assert_eq!(
@@ -287,6 +358,54 @@ mod tests {
             status("SETUP rtsp://h/m.mjpg/track1 RTSP/1.0\r\nCSeq: 1\r\nTransport: ;;\r\n\r\n"),
             461
         );
+    }
+
+    #[test]
+    fn which_session_a_request_applies_to() {
+        let lab = |text: &str| classify(&parse(text)).unwrap();
+        let play0 = lab("PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 0");
+        let setup = lab("SETUP movie.Mjpeg RTSP/1.0\nCSeq: 1\nTransport: RTP/UDP; client_port= 1");
+        let other = lab("PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 99");
+        // A lab connection's session, whatever the request says.
+        for inc in [&play0, &setup, &other] {
+            assert_eq!(applies_to(inc, Dialect::Lab, Some(7)), Ok(Some(7)));
+        }
+        // Without one: the Session line, and 454 when a session is needed and missing.
+        assert_eq!(
+            applies_to(&play0, Dialect::Lab, None),
+            Err(Refusal::SessionNotFound)
+        );
+        assert_eq!(applies_to(&other, Dialect::Lab, None), Ok(Some(99)));
+        assert_eq!(applies_to(&setup, Dialect::Lab, None), Ok(None));
+        // The standard dialect never substitutes a session.
+        assert_eq!(
+            applies_to(&play0, Dialect::Standard, Some(7)),
+            Err(Refusal::SessionNotFound)
+        );
+        assert_eq!(applies_to(&other, Dialect::Standard, Some(7)), Ok(Some(99)));
+        for (text, needs) in [
+            ("PLAY rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n", true),
+            ("PAUSE rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n", true),
+            ("TEARDOWN rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n", true),
+            (
+                "GET_PARAMETER rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+                false,
+            ),
+            (
+                "SET_PARAMETER rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+                false,
+            ),
+            ("DESCRIBE rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n", false),
+            ("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n", false),
+        ] {
+            let inc = classify(&parse(text)).unwrap();
+            assert_eq!(inc.intent.needs_session(), needs, "{text}");
+            assert_eq!(
+                applies_to(&inc, Dialect::Standard, None).is_err(),
+                needs,
+                "{text}"
+            );
+        }
     }
 
     #[test]

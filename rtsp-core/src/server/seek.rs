@@ -13,10 +13,83 @@ pub const LAB_SKIP_FRAMES: u64 = 20;
 /// The start of an RTSP `Range: npt=` value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NptStart {
-    /// `npt=now-`: wherever the stream is.
+    /// `npt=now-` or `npt=-<end>`: wherever the stream is.
     Now,
     /// `npt=<seconds>-`.
     Seconds(f64),
+}
+
+/// A PLAY's `Range: npt=`: where to start and, for `npt=a-b` and `npt=-b`, where to stop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NptRange {
+    /// Where playback starts.
+    pub start: NptStart,
+    /// Where it stops, in seconds; excluded (RFC 2326 12.29: "Ranges are half-open
+    /// intervals"). `None` plays to the end.
+    pub end: Option<f64>,
+}
+
+impl NptRange {
+    /// `npt=<start>-`.
+    pub fn from(start: NptStart) -> Self {
+        Self { start, end: None }
+    }
+}
+
+/// The frames a PLAY sends: `from` up to, not including, `until` (`None`: the end of the file,
+/// or forever for a live source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// First frame.
+    pub from: u64,
+    /// First frame not sent.
+    pub until: Option<u64>,
+}
+
+/// The frames a PLAY with `range` (or none) sends from `head`. 457 Invalid Range when the
+/// start is outside the file or the range holds no frame.
+pub fn play_span(range: Option<NptRange>, head: Playhead) -> Result<Span, Refusal> {
+    let Some(range) = range else {
+        return Ok(Span {
+            from: resume_position(head),
+            until: None,
+        });
+    };
+    let from = frame_for_npt(range.start, head)?;
+    let until = match range.end {
+        Some(end) => end_frame(end, from, head)?,
+        None => None,
+    };
+    Ok(Span { from, until })
+}
+
+/// The first frame a range ending at `end` seconds leaves out: frame `i` is presented at
+/// `i / fps` and belongs to the range when that is before `end` ("Only the start time of a
+/// media unit such as a video or audio frame is relevant", RFC 2326 12.29). An end past the
+/// file is the end of the file. 457 when no frame from `from` on is before `end`. Live sources
+/// have no end.
+pub fn end_frame(end: f64, from: u64, head: Playhead) -> Result<Option<u64>, Refusal> {
+    let Some(total) = head.total_frames else {
+        return Ok(None);
+    };
+    if !end.is_finite() || end < 0.0 || !head.fps.is_finite() || head.fps <= 0.0 {
+        return Err(Refusal::InvalidRange);
+    }
+    let slots = end * head.fps;
+    // An end on a frame's own time (3.000 at 20 fps) excludes that frame, even when the
+    // product comes out a hair above the integer.
+    let nearest = slots.round();
+    let first_out = if (slots - nearest).abs() < 1e-6 {
+        nearest
+    } else {
+        slots.ceil()
+    };
+    // Finite and non-negative; clamped to the file before the cast could matter.
+    let first_out = (first_out.min(total as f64) as u64).min(total);
+    if first_out <= from {
+        return Err(Refusal::InvalidRange);
+    }
+    Ok(Some(first_out))
 }
 
 /// Where a PLAY without a range (or `npt=now-`) continues: at the paused position, or from the
@@ -138,6 +211,74 @@ mod tests {
     fn resume_after_the_end_restarts() {
         assert_eq!(resume_position(head(499)), 499);
         assert_eq!(resume_position(head(500)), 0);
+    }
+
+    #[test]
+    fn range_ends_are_half_open() {
+        let span = |start, end| {
+            play_span(
+                Some(NptRange {
+                    start,
+                    end: Some(end),
+                }),
+                head(7),
+            )
+        };
+        // openRTSP -d 3: frames 0 to 59.
+        assert_eq!(
+            span(NptStart::Seconds(0.0), 3.0),
+            Ok(Span {
+                from: 0,
+                until: Some(60)
+            })
+        );
+        // A frame presented before the end is in, however little before.
+        assert_eq!(span(NptStart::Seconds(0.0), 3.001).unwrap().until, Some(61));
+        assert_eq!(
+            span(NptStart::Seconds(10.0), 11.5).unwrap().until,
+            Some(230)
+        );
+        // npt=-b: from the current position.
+        assert_eq!(
+            span(NptStart::Now, 1.0),
+            Ok(Span {
+                from: 7,
+                until: Some(20)
+            })
+        );
+        // Past the end of the file: to the end of the file.
+        assert_eq!(
+            span(NptStart::Seconds(24.0), 30.0).unwrap().until,
+            Some(500)
+        );
+        // Ranges that hold no frame.
+        for (start, end) in [(5.0, 5.0), (7.0, 6.0), (0.03, 0.05)] {
+            assert_eq!(
+                span(NptStart::Seconds(start), end),
+                Err(Refusal::InvalidRange),
+                "{start}-{end}"
+            );
+        }
+        assert_eq!(span(NptStart::Now, 0.3), Err(Refusal::InvalidRange));
+        for end in [f64::NAN, -1.0, f64::INFINITY] {
+            assert_eq!(
+                span(NptStart::Seconds(0.0), end),
+                Err(Refusal::InvalidRange)
+            );
+        }
+        // No range: resume; open range: no end.
+        assert_eq!(
+            play_span(None, head(7)),
+            Ok(Span {
+                from: 7,
+                until: None
+            })
+        );
+        let live = Playhead {
+            total_frames: None,
+            ..head(7)
+        };
+        assert_eq!(end_frame(1.0, 7, live), Ok(None));
     }
 
     #[test]

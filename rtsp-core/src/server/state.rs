@@ -9,8 +9,9 @@
 
 use std::fmt;
 
-use super::seek::{self, NptStart};
+use super::seek::{self, NptRange};
 use super::Refusal;
+use crate::rtsp::Dialect;
 
 /// Where a session is in its life cycle (RFC 2326 Appendix A.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,10 +49,10 @@ impl fmt::Display for SessionState {
 pub enum Command {
     /// SETUP: create the session's transport, or change it while not playing.
     Setup,
-    /// PLAY, optionally with the start of a `Range: npt=` header.
+    /// PLAY, optionally with a `Range: npt=` header.
     Play {
-        /// `None` (no Range) and `Some(NptStart::Now)` both resume where the session is.
-        range: Option<NptStart>,
+        /// `None` (no Range) resumes where the session is, to the end.
+        range: Option<NptRange>,
     },
     /// PAUSE.
     Pause,
@@ -116,10 +117,13 @@ pub enum Effect {
     Establish,
     /// SETUP from READY: replace the session's transport.
     ChangeTransport,
-    /// Start pacing frames, the first one being `from`.
+    /// Start (or, while playing, restart) pacing frames, the first one being `from`.
     StartPlaying {
         /// Index of the first frame to send.
         from: u64,
+        /// Index of the first frame not to send: the end of the PLAY's range. Reaching it
+        /// pauses the session there (RFC 2326 10.5). `None`: to the end of the file.
+        until: Option<u64>,
     },
     /// Stop pacing; the next PLAY without a range resumes at the position reached.
     Pause,
@@ -147,6 +151,7 @@ pub struct Transition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionMachine {
     state: SessionState,
+    dialect: Dialect,
 }
 
 impl Default for SessionMachine {
@@ -156,10 +161,16 @@ impl Default for SessionMachine {
 }
 
 impl SessionMachine {
-    /// A machine in [`SessionState::Init`].
+    /// A machine in [`SessionState::Init`] following the standard table.
     pub fn new() -> Self {
+        Self::for_dialect(Dialect::Standard)
+    }
+
+    /// A machine in [`SessionState::Init`] following `dialect`'s table (see [`outcome_in`]).
+    pub fn for_dialect(dialect: Dialect) -> Self {
         Self {
             state: SessionState::Init,
+            dialect,
         }
     }
 
@@ -171,18 +182,39 @@ impl SessionMachine {
     /// Apply `command`; on success the machine moves to `Transition::to`. A refused command leaves
     /// the machine untouched.
     pub fn apply(&mut self, command: Command, playhead: Playhead) -> Result<Transition, Refusal> {
-        let t = outcome(self.state, command, playhead)?;
+        let t = outcome_in(self.dialect, self.state, command, playhead)?;
         self.state = t.to;
         Ok(t)
     }
 
-    /// Note that the stream ran out (end of file without looping): the session stays set up and
-    /// can be played again, as RFC 2326 keeps a finished presentation in its last state until the
-    /// client acts; we fall back to READY so a later PLAY restarts pacing.
+    /// Note that the stream ran out (end of the PLAY's range, or of the file without looping):
+    /// "After playing the desired range, the presentation is automatically paused, as if a
+    /// PAUSE request had been issued" (RFC 2326 10.5), so the session falls back to READY and a
+    /// later PLAY starts pacing again.
     pub fn end_of_stream(&mut self) {
         if self.state == SessionState::Playing {
             self.state = SessionState::Ready;
         }
+    }
+}
+
+/// The table of `dialect`: the standard one, except that a lab SETUP while PLAYING is
+/// acknowledged and changes nothing. A lab connection owns one session (the lab server keeps
+/// one per connection), and a lab client that sends SETUP again (the report's merged SETUP+PLAY
+/// client does) cannot be told about states it does not track; the stream goes on.
+pub fn outcome_in(
+    dialect: Dialect,
+    state: SessionState,
+    command: Command,
+    playhead: Playhead,
+) -> Result<Transition, Refusal> {
+    match (dialect, state, command) {
+        (Dialect::Lab, SessionState::Playing, Command::Setup) => Ok(Transition {
+            from: state,
+            to: state,
+            effect: Effect::None,
+        }),
+        _ => outcome(state, command, playhead),
     }
 }
 
@@ -214,20 +246,19 @@ pub fn outcome(
         (Playing, Command::Setup) => not_valid(),
 
         (Init, Command::Play { .. }) => not_valid(),
-        (Ready, Command::Play { range }) => {
-            let from = match range {
-                None | Some(NptStart::Now) => seek::resume_position(playhead),
-                Some(start) => seek::frame_for_npt(start, playhead)?,
-            };
-            go(Playing, Effect::StartPlaying { from })
+        // RFC 2326 10.5: "If a stream is playing, such a PLAY request causes no further action
+        // and can be used by the client to test server liveness."
+        (Playing, Command::Play { range: None }) => go(Playing, Effect::None),
+        (Ready | Playing, Command::Play { range }) => {
+            let span = seek::play_span(range, playhead)?;
+            go(
+                Playing,
+                Effect::StartPlaying {
+                    from: span.from,
+                    until: span.until,
+                },
+            )
         }
-        (Playing, Command::Play { range }) => match range {
-            None | Some(NptStart::Now) => go(Playing, Effect::None),
-            Some(start) => {
-                let to = seek::frame_for_npt(start, playhead)?;
-                go(Playing, Effect::Seek { to })
-            }
-        },
 
         (Init, Command::Pause) => not_valid(),
         // RFC 2326 A.2: PAUSE in READY is accepted and changes nothing.
@@ -265,7 +296,12 @@ pub fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::seek::NptStart;
     use crate::server::RefusalKind;
+
+    fn from(from: u64) -> Effect {
+        Effect::StartPlaying { from, until: None }
+    }
 
     const FILE: Playhead = Playhead {
         next_frame: 100,
@@ -312,7 +348,7 @@ mod tests {
             (
                 Ready,
                 Command::Play { range: None },
-                Want::Ok(Playing, E::StartPlaying { from: 100 }),
+                Want::Ok(Playing, from(100)),
             ),
             (Ready, Command::Pause, Want::Ok(Ready, E::None)),
             (Ready, Command::Teardown, Want::Ok(Init, E::Teardown)),
@@ -371,28 +407,48 @@ mod tests {
     #[test]
     fn play_with_range_seeks_in_ready_and_playing() {
         let at = |s: f64| Command::Play {
-            range: Some(NptStart::Seconds(s)),
+            range: Some(NptRange::from(NptStart::Seconds(s))),
         };
-        assert_eq!(
-            run(SessionState::Ready, at(2.0), FILE),
-            Want::Ok(SessionState::Playing, Effect::StartPlaying { from: 40 })
-        );
-        assert_eq!(
-            run(SessionState::Playing, at(2.0), FILE),
-            Want::Ok(SessionState::Playing, Effect::Seek { to: 40 })
-        );
-        // npt=now- behaves like no range at all.
+        for state in [SessionState::Ready, SessionState::Playing] {
+            assert_eq!(
+                run(state, at(2.0), FILE),
+                Want::Ok(SessionState::Playing, from(40))
+            );
+        }
+        // npt=now- plays from where the session is, to the end.
         let now = Command::Play {
-            range: Some(NptStart::Now),
+            range: Some(NptRange::from(NptStart::Now)),
         };
+        for state in [SessionState::Ready, SessionState::Playing] {
+            assert_eq!(
+                run(state, now, FILE),
+                Want::Ok(SessionState::Playing, from(100))
+            );
+        }
+        // No Range while playing: nothing happens (a liveness test).
         assert_eq!(
-            run(SessionState::Ready, now, FILE),
-            Want::Ok(SessionState::Playing, Effect::StartPlaying { from: 100 })
-        );
-        assert_eq!(
-            run(SessionState::Playing, now, FILE),
+            run(SessionState::Playing, Command::Play { range: None }, FILE),
             Want::Ok(SessionState::Playing, Effect::None)
         );
+        // An end: the span stops there; npt=-b starts where the session is.
+        let until = Command::Play {
+            range: Some(NptRange {
+                start: NptStart::Now,
+                end: Some(6.0),
+            }),
+        };
+        for state in [SessionState::Ready, SessionState::Playing] {
+            assert_eq!(
+                run(state, until, FILE),
+                Want::Ok(
+                    SessionState::Playing,
+                    Effect::StartPlaying {
+                        from: 100,
+                        until: Some(120)
+                    }
+                )
+            );
+        }
         // Past the end: 457 Invalid Range, state unchanged.
         let mut m = SessionMachine::new();
         m.apply(Command::Setup, FILE).unwrap();
@@ -414,11 +470,14 @@ mod tests {
             }
         }
         let at = Command::Play {
-            range: Some(NptStart::Seconds(1000.0)),
+            range: Some(NptRange {
+                start: NptStart::Seconds(1000.0),
+                end: Some(1001.0),
+            }),
         };
         assert_eq!(
             run(SessionState::Ready, at, LIVE),
-            Want::Ok(SessionState::Playing, Effect::StartPlaying { from: 77 })
+            Want::Ok(SessionState::Playing, from(77))
         );
     }
 
@@ -431,6 +490,29 @@ mod tests {
         m.apply(Command::Play { range: None }, FILE).unwrap();
         assert_eq!(m.apply(Command::Setup, FILE).unwrap_err().status(), 455);
         assert_eq!(m.state(), SessionState::Playing);
+    }
+
+    #[test]
+    fn lab_setup_while_playing_changes_nothing() {
+        let mut lab = SessionMachine::for_dialect(Dialect::Lab);
+        let mut standard = SessionMachine::new();
+        for m in [&mut lab, &mut standard] {
+            m.apply(Command::Setup, FILE).unwrap();
+            assert_eq!(
+                m.apply(Command::Setup, FILE).unwrap().effect,
+                Effect::ChangeTransport
+            );
+            m.apply(Command::Play { range: None }, FILE).unwrap();
+        }
+        let t = lab.apply(Command::Setup, FILE).unwrap();
+        assert_eq!(
+            (t.from, t.to, t.effect),
+            (SessionState::Playing, SessionState::Playing, Effect::None)
+        );
+        assert_eq!(
+            standard.apply(Command::Setup, FILE).unwrap_err().status(),
+            455
+        );
     }
 
     #[test]
@@ -466,7 +548,7 @@ mod tests {
             m.apply(Command::Play { range: None }, paused_at)
                 .unwrap()
                 .effect,
-            Effect::StartPlaying { from: 90 }
+            from(90)
         );
     }
 
@@ -485,7 +567,7 @@ mod tests {
             m.apply(Command::Play { range: None }, at_end)
                 .unwrap()
                 .effect,
-            Effect::StartPlaying { from: 0 }
+            from(0)
         );
     }
 
@@ -497,11 +579,19 @@ mod tests {
             prop_oneof![
                 Just(Command::Setup),
                 Just(Command::Play { range: None }),
-                (0.0f64..40.0).prop_map(|s| Command::Play {
-                    range: Some(NptStart::Seconds(s))
+                (0.0f64..40.0, proptest::option::of(0.0f64..40.0)).prop_map(|(s, end)| {
+                    Command::Play {
+                        range: Some(NptRange {
+                            start: NptStart::Seconds(s),
+                            end,
+                        }),
+                    }
                 }),
-                Just(Command::Play {
-                    range: Some(NptStart::Now)
+                proptest::option::of(0.0f64..40.0).prop_map(|end| Command::Play {
+                    range: Some(NptRange {
+                        start: NptStart::Now,
+                        end
+                    })
                 }),
                 Just(Command::Pause),
                 Just(Command::Teardown),
@@ -525,8 +615,11 @@ mod tests {
                         Ok(t) => {
                             prop_assert_eq!(t.from, before);
                             prop_assert_eq!(m.state(), t.to);
-                            if let Effect::StartPlaying { from } | Effect::Seek { to: from } = t.effect {
+                            if let Effect::StartPlaying { from, .. } | Effect::Seek { to: from } = t.effect {
                                 prop_assert!(from < 500, "position {} outside the file", from);
+                            }
+                            if let Effect::StartPlaying { from, until: Some(until) } = t.effect {
+                                prop_assert!(from < until && until <= 500, "span {}..{}", from, until);
                             }
                         }
                         Err(r) => {

@@ -34,19 +34,46 @@ impl Server {
 
     /// Same, with another media directory.
     pub fn start_in(media: &Path, args: &[&str]) -> Server {
+        Self::start_with(media, args, |_| {})
+    }
+
+    /// Same, with the open-file limit (soft and hard) of the server process set to `limit`
+    /// before it starts (the server raises its soft limit to the hard one, so both are set).
+    pub fn start_with_open_files(media: &Path, args: &[&str], limit: u64) -> Server {
+        Self::start_with(media, args, |cmd| {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: the closure runs in the forked child before exec and only calls
+            // setrlimit(2), which is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: limit as libc::rlim_t,
+                        rlim_max: limit as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        })
+    }
+
+    fn start_with(media: &Path, args: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
         // Spread the RTP port ranges of servers running in parallel.
         let base = 20000 + (std::process::id() % 200) as u16 * 100 + (rand_u16() % 50) * 2;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rtsp-server"))
-            .args(["--bind", "127.0.0.1", "--port", "0", "--media"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"));
+        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--media"])
             .arg(media)
             .args(["--rtp-port-base", &base.to_string()])
             .args(args)
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn rtsp-server");
+            .stderr(Stdio::piped());
+        configure(&mut cmd);
+        let mut child = cmd.spawn().expect("spawn rtsp-server");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
@@ -366,6 +393,15 @@ pub fn rtp_payload(p: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// SETUP of `path`'s track over TCP interleaving, channels 0 and 1.
+pub fn setup_interleaved(c: &mut Rtsp, server: &Server, path: &str) -> Reply {
+    c.request(
+        "SETUP",
+        &server.url(&format!("{path}/track1")),
+        &[("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")],
+    )
+}
+
 /// A `client_port=a-b` transport for a UDP pair.
 pub fn udp_transport(rtp: &UdpSocket) -> String {
     let p = rtp.local_addr().unwrap().port();
@@ -382,8 +418,8 @@ pub fn server_ports(transport: &str) -> (u16, u16) {
     (a.parse().unwrap(), b.parse().unwrap())
 }
 
-/// Is `tool` on PATH? If not, the test fails in CI (`CI` set) and is skipped with a loud message
-/// elsewhere, so that a missing interop peer can never pass as green in CI.
+/// Is `tool` on PATH? Prints a loud skip message if not; with `CI` set a missing tool fails
+/// the test instead (CI installs every tool, so a skip there would hide a broken set-up).
 pub fn have(tool: &str) -> bool {
     let ok = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -391,13 +427,46 @@ pub fn have(tool: &str) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    if !ok {
+    missing_is_a_skip(ok, tool)
+}
+
+/// `available`, or a loud skip (a failure under `CI=true`) naming `what`.
+pub fn missing_is_a_skip(available: bool, what: &str) -> bool {
+    if !available {
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         assert!(
             !ci,
-            "`{tool}` is not installed, and CI=true: this interop test cannot run"
+            "`{what}` is not installed, and CI=true requires every interop tool"
         );
-        eprintln!("\n!!!!!!!! SKIPPED: `{tool}` is not installed; install it to run this interop test !!!!!!!!\n");
+        eprintln!("\n!!!!!!!! SKIPPED: `{what}` is not installed; install it to run this interop test !!!!!!!!\n");
     }
-    ok
+    available
+}
+
+/// Map from the RFC 2435 rendering of each movie frame to its index.
+pub fn frame_index() -> std::collections::HashMap<Vec<u8>, usize> {
+    let movie = movie();
+    (0..movie.frame_count())
+        .map(|i| {
+            let jpeg = rtsp_core::jpeg::ParsedJpeg::parse(movie.frame(i).unwrap()).unwrap();
+            (jpeg.to_rtp_jpeg(), i)
+        })
+        .collect()
+}
+
+/// Depacketize RTP packets into (frame index in the movie, rtp timestamp).
+pub fn frames_of(
+    packets: &[Vec<u8>],
+    index: &std::collections::HashMap<Vec<u8>, usize>,
+) -> Vec<(usize, u32)> {
+    let mut d = rtsp_core::jpeg::Depacketizer::new();
+    let mut out = Vec::new();
+    for p in packets {
+        let h = rtp(p);
+        if let Some(f) = d.push(h.ts, h.marker, &rtp_payload(p)) {
+            let i = *index.get(&f.jpeg).expect("a frame of the movie, bit-exact");
+            out.push((i, f.timestamp));
+        }
+    }
+    out
 }

@@ -1,10 +1,10 @@
 //! One RTSP connection: inbound framing, dialect, outbound queue.
 //!
 //! Dialect detection is per connection and costs standard clients nothing: the core parser
-//! completes a CRLF message at its blank line as soon as the bytes are in, and only when the
-//! bytes of a read show lab signs (bare LF, a bare file name as URI, `RTSP/1.4`) does it use the
-//! end of the read as the end of the message. The first request that shows lab signs marks the
-//! connection as a lab connection; replies are then written in the lab shape, errors included.
+//! completes a message at its blank line as soon as the bytes are in, and only a bare-LF message
+//! without one is completed at the end of the read. A request completed that way, naming a
+//! bare file or using `RTSP/1.4` is lab-flavoured; the first one marks the connection as a lab
+//! connection, and replies are then written in the lab shape, errors included.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -220,6 +220,16 @@ impl ConnState {
             self.writable_interest = want;
         }
         Ok(())
+    }
+
+    /// The lab session set up on this connection, if it still exists: a lab connection owns
+    /// at most one, and lab requests on it apply to it.
+    pub fn lab_session(&self, ctx: &Ctx) -> Option<SessionId> {
+        self.sessions.iter().copied().find(|id| {
+            ctx.registry
+                .get(*id)
+                .is_some_and(|s| s.flavor == crate::server::runtime::session::Flavor::Lab)
+        })
     }
 
     /// Does any session set up on this connection still exist?

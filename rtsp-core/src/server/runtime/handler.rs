@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
 use crate::rtsp::url::RequestUri;
 use crate::rtsp::{Dialect, Method, Request};
-use crate::server::request::public_methods;
+use crate::server::request::{applies_to, public_methods};
 use crate::server::{
     classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
     Route, SessionState, Target,
@@ -23,9 +23,10 @@ use crate::server::runtime::conn::ConnState;
 use crate::server::runtime::scheduler::SchedMsg;
 use crate::server::runtime::server::Ctx;
 use crate::server::runtime::session::{
-    Delivery, EndReason, Flavor, Session, SessionInit, UdpDelivery,
+    Delivery, EndReason, Flavor, Session, SessionInit, UdpDelivery, NO_END,
 };
 use crate::server::runtime::source::Source;
+use crate::server::runtime::udp;
 
 /// Most sessions one connection may set up.
 const MAX_SESSIONS_PER_CONNECTION: usize = 16;
@@ -54,13 +55,18 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
         conn.queue(denied.to_bytes(&req, dialect));
         return effects;
     }
+    // A lab connection owns its session: its requests apply to it (see `applies_to`).
+    let owned = match dialect {
+        Dialect::Lab => conn.lab_session(ctx),
+        Dialect::Standard => None,
+    };
     let reply = match classify(&req)
-        .and_then(|inc| dispatch(ctx, conn, &req, inc, dialect, &mut effects))
+        .and_then(|inc| dispatch(ctx, conn, &req, inc, dialect, owned, &mut effects))
     {
         Ok(reply) => reply,
         Err(refusal) => {
             tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), "refused: {refusal}");
-            Reply::refusal(&refusal).lab_session(echoed_session(&req))
+            Reply::refusal(&refusal).lab_session(owned.unwrap_or_else(|| echoed_session(&req)))
         }
     };
     tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), status = reply.status_code().as_u16(), "request");
@@ -138,15 +144,17 @@ fn authenticate(ctx: &Ctx, conn: &mut ConnState, req: &Request, dialect: Dialect
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn dispatch(
     ctx: &Ctx,
     conn: &mut ConnState,
     req: &Request,
     inc: Incoming,
     dialect: Dialect,
+    owned: Option<u64>,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
-    let session = match inc.session {
+    let session = match applies_to(&inc, dialect, owned)? {
         // OPTIONS always succeeds (ffmpeg gives up on a failed OPTIONS, and uses `OPTIONS *`
         // with its Session as a keep-alive): an unknown session there is just ignored.
         Some(id) if inc.intent == Intent::Options => find_session(ctx, conn, id).ok(),
@@ -183,7 +191,8 @@ fn dispatch(
         Intent::Control(command) => match session {
             Some(s) => control(ctx, conn, inc.target.as_ref(), s, command, effects),
             None => {
-                // No session: the INIT row of the table (455, or 200 for TEARDOWN / keep-alive).
+                // No session, which only a request that needs none gets this far with (a
+                // GET_PARAMETER / SET_PARAMETER liveness test): the INIT row of the table.
                 let head = Playhead {
                     next_frame: 0,
                     total_frames: None,
@@ -212,6 +221,20 @@ fn with_session(ctx: &Ctx, reply: Reply, s: &Session) -> Reply {
     reply
         .session(s.id, Some(timeout))
         .frames(s.source.total_frames())
+}
+
+/// Lab clients need every frame in one UDP datagram; a file with larger frames (not
+/// re-encoded: no `--transcode`) is refused at SETUP with the reason logged.
+fn lab_capable(source: &Source, conn: &ConnState) -> Result<(), Refusal> {
+    match source.lab_error() {
+        Some(why) => {
+            tracing::warn!(peer = %conn.peer, file = source.name(), "refusing lab client: {why}");
+            Err(Refusal::UnsupportedMedia(
+                "whole-JPEG RTP (lab dialect) cannot carry frames larger than one UDP datagram; restart the server with --transcode",
+            ))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Standard clients need RFC 2435; a file it cannot carry is refused with the reason logged.
@@ -253,9 +276,8 @@ fn describe(
             .frames(source.total_frames()),
     };
     Ok(reply
-        .header("Content-Type", "application/sdp")
         .header("Content-Base", content_base(conn, req, target))
-        .body(sdp))
+        .content("application/sdp", sdp))
 }
 
 /// `rtsp://host:port/<presentation>/`, with the host the client used when it sent a URL.
@@ -300,15 +322,13 @@ fn control(
     let mut reply = with_session(ctx, Reply::ok(), &session);
     match transition.effect {
         // RTP-Info is read before pacing starts: the first frame may leave at once.
-        Effect::StartPlaying { from } => {
-            reply = play_headers(reply, &session, from);
-            start_pacing(ctx, &session, from);
+        Effect::StartPlaying { from, until } => {
+            reply = play_headers(reply, &session, from, until);
+            start_pacing(ctx, &session, from, until);
         }
+        // A lab skip while playing keeps the PLAY's end.
         Effect::Seek { to } if transition.to == SessionState::Playing => {
-            if matches!(command, Command::Play { .. }) {
-                reply = play_headers(reply, &session, to);
-            }
-            start_pacing(ctx, &session, to);
+            start_pacing(ctx, &session, to, session.until());
         }
         // Not playing: just move the position for the next PLAY.
         Effect::Seek { to } => session.position.store(to, Ordering::Release),
@@ -328,30 +348,35 @@ fn control(
         }
         Effect::None if matches!(command, Command::Play { .. }) => {
             let at = session.position.load(Ordering::Acquire);
-            reply = play_headers(reply, &session, at);
+            reply = play_headers(reply, &session, at, session.until());
         }
         Effect::None | Effect::Establish | Effect::ChangeTransport => {}
     }
     Ok(reply)
 }
 
-fn start_pacing(ctx: &Ctx, session: &Arc<Session>, from: u64) {
+fn start_pacing(ctx: &Ctx, session: &Arc<Session>, from: u64, until: Option<u64>) {
     let epoch = session.next_epoch();
     session.position.store(from, Ordering::Release);
+    session
+        .play_until
+        .store(until.unwrap_or(NO_END), Ordering::Release);
     let _ = ctx.scheduler.send(SchedMsg::Play {
         session: Arc::clone(session),
         from,
+        until,
         epoch,
     });
 }
 
-/// `Range` and `RTP-Info` of a PLAY reply.
-fn play_headers(reply: Reply, s: &Session, from: u64) -> Reply {
+/// `Range` and `RTP-Info` of a PLAY reply. The Range is what will be played (RFC 2326 12.29):
+/// from the first frame sent to the end of the range or the file.
+fn play_headers(reply: Reply, s: &Session, from: u64, until: Option<u64>) -> Reply {
     let range = match s.source.total_frames() {
         Some(total) => format!(
             "npt={:.3}-{:.3}",
             seek::npt_of_frame(from, s.fps),
-            seek::npt_of_frame(total, s.fps)
+            seek::npt_of_frame(until.map_or(total, |u| u.min(total)), s.fps)
         ),
         None => "npt=now-".to_owned(),
     };
@@ -378,15 +403,19 @@ fn setup(
 ) -> Result<Reply, Refusal> {
     if let Some(existing) = session {
         // SETUP on an existing session: only the same presentation (it has one track), and
-        // only to change the transport while not playing.
+        // only to change the transport while not playing (a lab SETUP while playing is
+        // acknowledged and changes nothing: see `state::outcome_in`).
         if target.presentation != existing.presentation {
             return Err(Refusal::AggregateNotAllowed);
         }
         let chosen = transport::choose(transports, existing.flavor == Flavor::Lab)?;
-        existing
+        let transition = existing
             .machine
             .lock()
             .apply(Command::Setup, playhead(&existing))?;
+        if transition.effect != Effect::ChangeTransport {
+            return Ok(with_session(ctx, Reply::ok(), &existing));
+        }
         let (delivery, reply_transport, watch) =
             open_route(ctx, conn, &chosen, existing.flavor, existing.ssrc)?;
         effects.push(ConnEffect::Forget(existing.id));
@@ -399,8 +428,9 @@ fn setup(
         return Ok(reply);
     }
     let source = ctx.catalog.open(target)?;
-    if dialect == Dialect::Standard {
-        rtp_capable(&source)?;
+    match dialect {
+        Dialect::Standard => rtp_capable(&source)?,
+        Dialect::Lab => lab_capable(&source, conn)?,
     }
     if !ctx.registry.has_room() || conn.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
         return Err(Refusal::ServiceUnavailable);
@@ -492,10 +522,7 @@ fn open_route(
             Vec::new(),
         )),
         Route::Udp { rtp_port, .. } if flavor == Flavor::Lab => {
-            let socket = ctx
-                .ports
-                .single()
-                .map_err(|_| Refusal::Internal("cannot open a UDP socket"))?;
+            let socket = ctx.ports.single().map_err(|e| udp_refusal(conn, &e))?;
             let socket = Arc::new(socket);
             let watch = vec![(Arc::clone(&socket), false)];
             let delivery = Delivery::Udp(UdpDelivery {
@@ -511,10 +538,7 @@ fn open_route(
             rtp_port,
             rtcp_port,
         } => {
-            let pair = ctx
-                .ports
-                .allocate()
-                .map_err(|_| Refusal::Internal("no free UDP port pair"))?;
+            let pair = ctx.ports.allocate().map_err(|e| udp_refusal(conn, &e))?;
             let reply = transport::reply(chosen, Some(pair.rtp_port()), ssrc).to_string();
             let (rtp, rtcp) = (Arc::new(pair.rtp), Arc::new(pair.rtcp));
             let watch = vec![(Arc::clone(&rtp), false), (Arc::clone(&rtcp), true)];
@@ -526,5 +550,18 @@ fn open_route(
             });
             Ok((delivery, Some(reply), watch))
         }
+    }
+}
+
+/// A SETUP that could not open its UDP sockets: 503 when the server ran out of descriptors,
+/// buffers or ports (the client may try again later; the sessions already set up go on), 500
+/// for anything else.
+fn udp_refusal(conn: &ConnState, e: &std::io::Error) -> Refusal {
+    if udp::is_exhaustion(e) {
+        tracing::warn!(peer = %conn.peer, error = %e, "cannot open UDP sockets for a session: out of resources");
+        Refusal::ServiceUnavailable
+    } else {
+        tracing::warn!(peer = %conn.peer, error = %e, "cannot open UDP sockets for a session");
+        Refusal::Internal("cannot open UDP sockets")
     }
 }

@@ -41,6 +41,9 @@ pub enum SchedMsg {
         session: Arc<Session>,
         /// First frame index.
         from: u64,
+        /// First frame index not to send (the end of the PLAY's range); `None`: the end of
+        /// the file.
+        until: Option<u64>,
         /// The session's epoch when the order was given; older orders are ignored.
         epoch: u64,
     },
@@ -55,6 +58,7 @@ struct Playback {
     epoch: u64,
     pacer: Pacer,
     from: u64,
+    until: Option<u64>,
     /// RTP ticks of slot 0 of this segment.
     ticks_origin: u64,
 }
@@ -114,6 +118,7 @@ pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Batch>>>) {
                 SchedMsg::Play {
                     session,
                     from,
+                    until,
                     epoch,
                 } => {
                     if session.epoch.load(Ordering::Acquire) != epoch {
@@ -133,6 +138,7 @@ pub fn run(rx: Receiver<SchedMsg>, senders: Vec<Sender<Option<Batch>>>) {
                         session,
                         epoch,
                         from,
+                        until,
                         ticks_origin,
                     };
                     heap.push(Reverse(Due {
@@ -242,17 +248,23 @@ fn fire(pb: &mut Playback, now: Instant, batches: &mut [Batch]) -> Next {
         None => session.source.live_index(now),
         Some(total) => {
             let raw = pb.from + fire.slot;
-            if raw >= total {
-                if session.looping && total > 0 {
-                    raw % total
-                } else {
-                    session.position.store(total, Ordering::Release);
-                    session.machine.lock().end_of_stream();
-                    queue(session, batches, JobKind::EndOfStream, true);
-                    return Next::Finished;
-                }
-            } else {
+            let end = pb.until.map_or(total, |u| u.min(total));
+            if raw < end {
                 raw
+            } else if session.looping && pb.until.is_none() && total > 0 {
+                raw % total
+            } else {
+                // The end of the range (or file): the session pauses there, READY, and says
+                // BYE; a PLAY without Range resumes from here.
+                session.position.store(end, Ordering::Release);
+                session.machine.lock().end_of_stream();
+                let kind = if end < total {
+                    JobKind::EndOfRange
+                } else {
+                    JobKind::EndOfStream
+                };
+                queue(session, batches, kind, true);
+                return Next::Finished;
             }
         }
     };

@@ -26,6 +26,8 @@ use crate::server::runtime::worker::WorkerMsg;
 pub const LAB_CLIENT_RECV: usize = 20480;
 /// Largest UDP payload IPv4 can carry.
 pub const MAX_DATAGRAM: usize = 65507;
+/// Largest JPEG a lab packet carries: one datagram less the RTP header.
+pub const LAB_MAX_JPEG: usize = MAX_DATAGRAM - wire::RTP_HEADER_LEN;
 /// How often an RTCP sender report goes out per session (RFC 3550 suggests about 5 s).
 pub const SR_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -50,6 +52,8 @@ pub enum JobKind {
     },
     /// The file ran out: RTCP BYE (standard sessions).
     EndOfStream,
+    /// The PLAY's range ended before the file: RTCP BYE (standard sessions).
+    EndOfRange,
     /// The session is closing: RTCP BYE (standard sessions).
     Bye,
 }
@@ -100,6 +104,14 @@ fn run_job(
             tracing::info!(session = session.id, "end of stream");
             send_bye(session, scratch);
         }
+        JobKind::EndOfRange => {
+            tracing::info!(
+                session = session.id,
+                at = session.position.load(Ordering::Relaxed),
+                "end of range"
+            );
+            send_bye(session, scratch);
+        }
         JobKind::Bye => send_bye(session, scratch),
     }
 }
@@ -109,6 +121,18 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
         return false;
     };
     let jpeg = frame.as_ref();
+    if jpeg.len() > LAB_MAX_JPEG {
+        // SETUP refuses files with such frames (or --transcode shrinks them): not reached.
+        if !session.warned_large.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                session = session.id,
+                frame = index,
+                bytes = jpeg.len(),
+                "frame larger than one UDP datagram; not sent"
+            );
+        }
+        return false;
+    }
     if wire::RTP_HEADER_LEN + jpeg.len() > LAB_CLIENT_RECV
         && !session.warned_large.swap(true, Ordering::Relaxed)
     {
@@ -118,9 +142,6 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
             bytes = jpeg.len(),
             "frame larger than the lab client's 20480-byte receive buffer; it will see a truncated JPEG"
         );
-    }
-    if wire::RTP_HEADER_LEN + jpeg.len() > MAX_DATAGRAM {
-        return false;
     }
     // The lab's sequence number is the 1-based frame number.
     let seq = (index + 1) as u16;

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::rtsp::Dialect;
 use crate::server::SessionMachine;
 use parking_lot::{Mutex, RwLock};
 
@@ -21,6 +22,9 @@ use crate::server::runtime::worker::ConnLink;
 
 /// Session identifier; printed in decimal, which the lab client parses with `int()`.
 pub type SessionId = u64;
+
+/// [`Session::play_until`] of a PLAY without an end.
+pub const NO_END: u64 = u64::MAX;
 
 /// Which wire format a session's client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +114,9 @@ pub struct Session {
     pub epoch: AtomicU64,
     /// Next frame index to send (written by the scheduler while playing).
     pub position: AtomicU64,
+    /// First frame the current PLAY's range leaves out ([`NO_END`]: none); lab seeks while
+    /// playing keep it.
+    pub play_until: AtomicU64,
     /// Our SSRC.
     pub ssrc: u32,
     /// Random RTP timestamp origin.
@@ -176,11 +183,15 @@ impl Session {
             source: init.source,
             fps: init.fps,
             looping: init.looping,
-            machine: Mutex::new(SessionMachine::new()),
+            machine: Mutex::new(SessionMachine::for_dialect(match init.flavor {
+                Flavor::Lab => Dialect::Lab,
+                Flavor::Standard => Dialect::Standard,
+            })),
             delivery: RwLock::new(None),
             home: init.home,
             epoch: AtomicU64::new(0),
             position: AtomicU64::new(0),
+            play_until: AtomicU64::new(NO_END),
             ssrc: init.ssrc,
             rtp_ts_base: rand::random(),
             // The lab's sequence number is the frame number; standard sessions start at random.
@@ -208,6 +219,11 @@ impl Session {
     pub fn idle_for(&self) -> Duration {
         let last = self.last_seen_ms.load(Ordering::Relaxed);
         Duration::from_millis(self.clock.now_ms().saturating_sub(last))
+    }
+
+    /// The end of the current PLAY's range, if it has one.
+    pub fn until(&self) -> Option<u64> {
+        Some(self.play_until.load(Ordering::Acquire)).filter(|u| *u != NO_END)
     }
 
     /// Start a new epoch (invalidating everything the scheduler holds for the session).

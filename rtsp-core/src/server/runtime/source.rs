@@ -7,7 +7,7 @@
 //! slot of a wall-clock grid shared by all its sessions, and keeps the last few frames so
 //! sessions asking for the same slot share one encode.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::ops::Deref;
 use std::path::Path;
@@ -25,6 +25,10 @@ pub const TEST_WIDTH: u16 = 320;
 pub const TEST_HEIGHT: u16 = 240;
 /// JPEG quality used when re-encoding frames for RFC 2435.
 const TRANSCODE_QUALITY: u8 = 90;
+/// Qualities tried, best first, when re-encoding a frame to fit one lab datagram.
+const LAB_QUALITIES: [u8; 6] = [85, 70, 55, 40, 25, 10];
+/// Oversized frames named in a refusal (the count says how many there are in all).
+const NAMED_FRAMES: usize = 3;
 /// Live frames kept for sharing between sessions.
 const LIVE_CACHE: usize = 8;
 
@@ -69,6 +73,9 @@ enum Kind {
         file: MjpegFile,
         /// `Err` when RFC 2435 cannot carry the file (lab clients can still play it).
         packets: Result<Vec<Arc<Packetized>>, String>,
+        /// For lab clients (one whole JPEG per datagram): the frames re-encoded to fit a
+        /// datagram, by index; `Err` when some frame does not fit and may not be re-encoded.
+        lab: Result<HashMap<usize, Arc<Vec<u8>>>, String>,
     },
     Live {
         pattern: TestPattern,
@@ -166,11 +173,12 @@ impl Source {
                 "RTP/JPEG (RFC 2435) cannot carry this file, lab clients only: {why}"
             );
         }
+        let lab = fit_for_lab(name, &file, transcode);
         Ok(Self {
             name: name.to_owned(),
             width,
             height,
-            kind: Kind::File { file, packets },
+            kind: Kind::File { file, packets, lab },
         })
     }
 
@@ -223,6 +231,15 @@ impl Source {
         }
     }
 
+    /// Why lab clients (whole JPEGs in one datagram each) cannot get this source, if they
+    /// cannot.
+    pub fn lab_error(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::File { lab: Err(why), .. } => Some(why),
+            _ => None,
+        }
+    }
+
     /// The live frame due at `now` (0 for files).
     pub fn live_index(&self, now: Instant) -> u64 {
         match &self.kind {
@@ -233,12 +250,16 @@ impl Source {
         }
     }
 
-    /// Frame `index` as a whole JPEG.
+    /// Frame `index` as a whole JPEG, re-encoded if it had to be to fit a lab datagram.
     pub fn jpeg(&self, index: u64) -> Option<Jpeg> {
         match &self.kind {
-            Kind::File { file, .. } => file
-                .frame_handle(usize::try_from(index).ok()?)
-                .map(Jpeg::File),
+            Kind::File { file, lab, .. } => {
+                let index = usize::try_from(index).ok()?;
+                match lab.as_ref().ok().and_then(|fitted| fitted.get(&index)) {
+                    Some(smaller) => Some(Jpeg::Owned(Arc::clone(smaller))),
+                    None => file.frame_handle(index).map(Jpeg::File),
+                }
+            }
             Kind::Live { .. } => self.live(index).map(|f| Jpeg::Owned(Arc::clone(&f.jpeg))),
         }
     }
@@ -284,6 +305,78 @@ impl Source {
         let total = self.total_frames()?;
         (fps > 0.0).then(|| Duration::from_secs_f64(total as f64 / fps))
     }
+}
+
+/// The lab delivery of `file`: frames too large for one UDP datagram re-encoded (with
+/// `transcode`) or the reason lab clients are refused, naming the frames.
+fn fit_for_lab(
+    name: &str,
+    file: &MjpegFile,
+    transcode: bool,
+) -> Result<HashMap<usize, Arc<Vec<u8>>>, String> {
+    let max = crate::server::runtime::sender::LAB_MAX_JPEG;
+    let oversized: Vec<(usize, usize)> = file
+        .frames()
+        .enumerate()
+        .filter(|(_, jpeg)| jpeg.len() > max)
+        .map(|(i, jpeg)| (i, jpeg.len()))
+        .collect();
+    if oversized.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let named = oversized
+        .iter()
+        .take(NAMED_FRAMES)
+        .map(|(i, len)| format!("frame {i} is {len} bytes"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = oversized.len().saturating_sub(NAMED_FRAMES);
+    let named = if more > 0 {
+        format!("{named} and {more} more")
+    } else {
+        named
+    };
+    if !transcode {
+        let why = format!(
+            "{named}; one UDP datagram carries at most {max} bytes of JPEG (restart the server with --transcode to re-encode such frames)"
+        );
+        tracing::warn!(
+            file = name,
+            frames = oversized.len(),
+            "lab clients will be refused: {why}"
+        );
+        return Err(why);
+    }
+    let mut fitted = HashMap::with_capacity(oversized.len());
+    for (i, _) in &oversized {
+        let jpeg = file.frame(*i).unwrap_or_default();
+        match shrink_to(jpeg, max) {
+            Some(smaller) => {
+                fitted.insert(*i, Arc::new(smaller));
+            }
+            None => {
+                let why =
+                    format!("{named}; frame {i} does not fit one UDP datagram even re-encoded");
+                tracing::warn!(file = name, "lab clients will be refused: {why}");
+                return Err(why);
+            }
+        }
+    }
+    tracing::info!(
+        file = name,
+        frames = fitted.len(),
+        "re-encoded frames to fit one UDP datagram for lab clients"
+    );
+    Ok(fitted)
+}
+
+/// `jpeg` re-encoded at the best quality that brings it to at most `max` bytes.
+fn shrink_to(jpeg: &[u8], max: usize) -> Option<Vec<u8>> {
+    LAB_QUALITIES.iter().find_map(|&q| {
+        reencode_for_rtp(jpeg, q)
+            .ok()
+            .filter(|smaller| smaller.len() <= max)
+    })
 }
 
 /// The SDP answered to DESCRIBE.

@@ -47,7 +47,9 @@ impl PortAllocator {
         }
     }
 
-    /// Bind the next free pair, both sockets nonblocking.
+    /// Bind the next free pair, both sockets nonblocking. A port in use moves on to the next
+    /// pair; running out of descriptors or memory ends the search at once (see
+    /// [`is_exhaustion`]).
     pub fn allocate(&self) -> io::Result<PortPair> {
         let span = u32::from((u16::MAX - self.base) / 2).max(1);
         for _ in 0..PAIRS_TRIED.min(span) {
@@ -58,11 +60,15 @@ impl PortAllocator {
             let Some(next) = port.checked_add(1) else {
                 continue;
             };
-            let Ok(rtp) = bind(SocketAddr::new(self.ip, port)) else {
-                continue;
+            let rtp = match bind(SocketAddr::new(self.ip, port)) {
+                Ok(socket) => socket,
+                Err(e) if out_of_resources(&e) => return Err(e),
+                Err(_) => continue,
             };
-            let Ok(rtcp) = bind(SocketAddr::new(self.ip, next)) else {
-                continue;
+            let rtcp = match bind(SocketAddr::new(self.ip, next)) {
+                Ok(socket) => socket,
+                Err(e) if out_of_resources(&e) => return Err(e),
+                Err(_) => continue,
             };
             return Ok(PortPair { rtp, rtcp });
         }
@@ -76,6 +82,20 @@ impl PortAllocator {
     pub fn single(&self) -> io::Result<UdpSocket> {
         bind(SocketAddr::new(self.ip, 0))
     }
+}
+
+/// Whether a failure to open UDP sockets means the machine ran out of something (descriptors,
+/// buffer memory, free ports) rather than that something is broken: a client may retry later
+/// (503 Service Unavailable), nothing to repair (500).
+pub fn is_exhaustion(e: &io::Error) -> bool {
+    out_of_resources(e) || e.kind() == io::ErrorKind::AddrInUse
+}
+
+fn out_of_resources(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
@@ -330,6 +350,25 @@ mod tests {
         let taken = a.rtp_port();
         let alloc2 = PortAllocator::new(IpAddr::V4(Ipv4Addr::LOCALHOST), taken);
         assert_ne!(alloc2.allocate().unwrap().rtp_port(), taken);
+    }
+
+    #[test]
+    fn running_out_is_told_from_failing() {
+        for code in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::ENOMEM,
+            libc::EADDRINUSE,
+        ] {
+            assert!(is_exhaustion(&io::Error::from_raw_os_error(code)), "{code}");
+        }
+        for code in [libc::EACCES, libc::EINVAL, libc::EADDRNOTAVAIL] {
+            assert!(
+                !is_exhaustion(&io::Error::from_raw_os_error(code)),
+                "{code}"
+            );
+        }
     }
 
     /// Lays `sizes` out back to back, each datagram filled with its index.
