@@ -534,3 +534,43 @@ fn gstreamer_authenticates_with_user_id_and_user_pw() {
     assert!(!ok, "{text}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A client that puts credentials into its URLs (RFC 2326 keeps them in `Authorization`) must not
+/// get its password into the server's log, at any level: the request log and the refusal log
+/// show the request-URI without its userinfo.
+#[test]
+fn userinfo_in_a_request_uri_never_reaches_the_log() {
+    let (server, dir) = auth_server("userinfo-log", &[]);
+    let plain = Server::start(&[]);
+    for (server, path, status) in [
+        (&server, "movie.Mjpeg", 200),
+        (&plain, "missing.Mjpeg", 404),
+    ] {
+        let url = format!("rtsp://alice:s3cr3t-word@{}/{path}", server.addr);
+        let mut rtsp = Rtsp::connect(server.addr);
+        assert_eq!(rtsp.request("OPTIONS", &url, &[]).status, 200);
+        assert_eq!(
+            rtsp.request("DESCRIBE", &url, &[]).status,
+            if status == 200 { 401 } else { 404 }
+        );
+        let expected = format!("uri=rtsp://{}/{path}", server.addr);
+        let options = server.wait_log(&["OPTIONS", &expected], Duration::from_secs(5));
+        let log = server.log.lock().unwrap().join("\n");
+        assert!(options.is_some(), "no stripped OPTIONS line:\n{log}");
+        if status == 404 {
+            let refused =
+                server.wait_log(&["refused", "DESCRIBE", &expected], Duration::from_secs(5));
+            assert!(refused.is_some(), "no stripped refusal line:\n{log}");
+        }
+        let log = server.log.lock().unwrap().join("\n");
+        assert!(
+            !log.contains("s3cr3t-word"),
+            "password in the server log:\n{log}"
+        );
+        assert!(
+            !log.contains("alice:"),
+            "userinfo in the server log:\n{log}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -65,16 +65,22 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
     {
         Ok(reply) => reply,
         Err(refusal) => {
-            tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), "refused: {refusal}");
+            tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), "refused: {refusal}");
             Reply::refusal(&refusal).lab_session(owned.unwrap_or_else(|| echoed_session(&req)))
         }
     };
-    tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = req.uri(), status = reply.status_code().as_u16(), "request");
+    tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), status = reply.status_code().as_u16(), "request");
     conn.queue(reply.to_bytes(&req, dialect));
     effects
 }
 
 /// Lab clients read the session from line 3 even in errors: echo theirs.
+/// The request-URI as logged: a client that put credentials in its URL (against RFC 2326, which
+/// keeps them in `Authorization`) must not get its password into the server's logs.
+fn logged_uri(req: &Request) -> std::borrow::Cow<'_, str> {
+    crate::rtsp::url::without_userinfo(req.uri())
+}
+
 fn echoed_session(req: &Request) -> u64 {
     req.headers()
         .typed::<crate::rtsp::headers::Session>()
