@@ -223,6 +223,13 @@ impl MediaReceiver {
         }
     }
 
+    /// Announces a lab FORWARD, BACKWARD, RESTART or new SETUP, which renumber the frames (the
+    /// sequence number is the frame number): the jump is a new run of numbers, not loss or
+    /// duplicates. Call it before the request leaves.
+    pub fn expect_renumbering(&mut self) {
+        self.stats.expect_renumbering();
+    }
+
     /// Records frames the consumer never took.
     pub fn on_frames_dropped(&mut self, n: u64) {
         self.collector.on_frames_dropped(n);
