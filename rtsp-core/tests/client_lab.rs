@@ -154,8 +154,8 @@ fn player_play_sets_up_implicitly_and_the_end_is_detected() {
     assert_eq!(stats.packets_received, 12);
     assert_eq!(stats.packets_expected, 12);
     assert_eq!(stats.packets_lost, 0);
-    assert!(stats.bitrate_overall > 0.0);
-    let latency = stats.first_frame_latency.unwrap();
+    assert!(stats.bitrate_bps_overall > 0.0);
+    let latency = stats.first_frame_latency().unwrap();
     assert!(
         latency >= Duration::from_millis(40) && latency < Duration::from_secs(2),
         "{latency:?}"

@@ -88,7 +88,7 @@ impl MediaReceiver {
         Self {
             kind,
             stats: ReceiverStats::new(clock_rate),
-            collector: StatsCollector::new(now),
+            collector: StatsCollector::new(),
             epoch: now,
             frames_delivered: 0,
             play_start: Duration::ZERO,

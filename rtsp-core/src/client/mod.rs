@@ -34,6 +34,7 @@ mod event;
 mod mailbox;
 mod media;
 mod net;
+mod rate;
 mod runtime;
 mod session;
 mod stats;
@@ -47,4 +48,4 @@ pub use session::{
     MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session, SetupTransport,
     LAB_SKIP_FRAMES,
 };
-pub use stats::{PacketCounters, Stats, StatsCollector};
+pub use stats::{PacketCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW};
