@@ -15,8 +15,8 @@ fi
 header=rtsp-core/include/rtsp_core.h
 generated=$(mktemp)
 trap 'rm -f "$generated"' EXIT
-# Only the ffi module tree is parsed (see rtsp-core/cbindgen.toml).
-(cd rtsp-core && cbindgen --quiet --config cbindgen.toml --output "$generated" src/ffi/mod.rs)
+# The whole crate is parsed; only what the ffi functions use is emitted (see rtsp-core/cbindgen.toml).
+(cd rtsp-core && cbindgen --quiet --config cbindgen.toml --output "$generated" src/lib.rs)
 
 if [ "${1:-}" = "--update" ]; then
   cp "$generated" "$header"

@@ -137,9 +137,12 @@ int main(int argc, char **argv) {
          (unsigned long long)s.frames_complete, (unsigned long long)s.frames_broken,
          (unsigned long long)s.frames_dropped);
   printf("jitter:            %.3f ms\n", s.jitter_ms);
-  printf("bitrate:           %.0f B/s (last second), %.0f B/s (overall)\n", s.bitrate_last_second,
-         s.bitrate_overall);
-  printf("frame rate:        %.1f fps\n", s.frame_rate);
-  printf("first frame after: %.1f ms\n", s.first_frame_latency_ms);
+  printf("bitrate:           %.1f kbit/s (last 2 s), %.1f kbit/s (overall)\n",
+         s.bitrate_bps_recent / 1000.0, s.bitrate_bps_overall / 1000.0);
+  printf("frame rate:        %.2f fps (last 2 s), %.2f fps (overall)\n", s.frame_rate_fps_recent,
+         s.frame_rate_fps_overall);
+  if (s.first_frame_latency_ms >= 0.0) {
+    printf("first frame after: %.1f ms\n", s.first_frame_latency_ms);
+  }
   return atomic_load(&p.write_failed) || atomic_load(&p.written) == 0 ? 1 : 0;
 }

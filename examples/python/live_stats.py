@@ -21,11 +21,12 @@ import rtsp_core
 
 
 def line(elapsed: float, s: rtsp_core.Stats) -> str:
-    latency = f"{s.first_frame_latency * 1000:.1f} ms" if s.first_frame_latency else "-"
+    latency = s.first_frame_latency_ms
+    first = f"{latency:.1f} ms" if latency is not None else "-"
     return (
-        f"{elapsed:5.1f}s  frames {s.frames_complete:5d}  {s.frame_rate:5.1f} fps  "
-        f"{s.bitrate_last_second / 1000:7.1f} kB/s  lost {s.packets_lost} "
-        f"({s.loss_rate:.2%})  jitter {s.jitter_ms:5.2f} ms  first frame {latency}"
+        f"{elapsed:5.1f}s  frames {s.frames_complete:5d}  {s.frame_rate_fps_recent:5.1f} fps  "
+        f"{s.bitrate_bps_recent / 1000:7.1f} kbit/s  lost {s.packets_lost} "
+        f"({s.loss_rate:.2%})  jitter {s.jitter_ms:5.2f} ms  first frame {first}"
     )
 
 

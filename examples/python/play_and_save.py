@@ -76,7 +76,8 @@ def main() -> int:
     print(
         f"packets {stats.packets_received} received, {stats.packets_lost} lost "
         f"({stats.loss_rate:.2%}); {stats.bytes_received} bytes, "
-        f"{stats.bitrate_overall / 1000:.1f} kB/s; {stats.frames_complete} frames"
+        f"{stats.bitrate_bps_overall / 1000:.1f} kbit/s; {stats.frames_complete} frames "
+        f"at {stats.frame_rate_fps_overall:.1f} fps"
     )
     return 0 if saved else 1
 

@@ -38,11 +38,10 @@ pub fn progress(elapsed: Duration, total: Option<Duration>) -> String {
     }
 }
 
-/// A byte rate as a bit rate with a unit that keeps three significant digits: `812 kbit/s`,
-/// `1.25 Mbit/s`.
-pub fn bitrate(bytes_per_second: f64) -> String {
-    let bits = if bytes_per_second.is_finite() {
-        bytes_per_second.max(0.0) * 8.0
+/// A bit rate with a unit that keeps three significant digits: `812 kbit/s`, `1.25 Mbit/s`.
+pub fn bitrate(bits_per_second: f64) -> String {
+    let bits = if bits_per_second.is_finite() {
+        bits_per_second.max(0.0)
     } else {
         0.0
     };
@@ -153,11 +152,11 @@ mod tests {
     #[test]
     fn rates_pick_units() {
         assert_eq!(bitrate(0.0), "0.00 bit/s");
-        assert_eq!(bitrate(100.0), "800 bit/s");
-        assert_eq!(bitrate(101_500.0), "812 kbit/s");
-        assert_eq!(bitrate(156_250.0), "1.25 Mbit/s");
-        assert_eq!(bitrate(124_990.0), "1.00 Mbit/s");
-        assert_eq!(bitrate(1e12), "8000 Gbit/s");
+        assert_eq!(bitrate(800.0), "800 bit/s");
+        assert_eq!(bitrate(812_000.0), "812 kbit/s");
+        assert_eq!(bitrate(1_250_000.0), "1.25 Mbit/s");
+        assert_eq!(bitrate(999_920.0), "1.00 Mbit/s");
+        assert_eq!(bitrate(8e12), "8000 Gbit/s");
         assert_eq!(bytes(999_999), "1.00 MB");
         assert_eq!(bitrate(f64::NAN), "0.00 bit/s");
         assert_eq!(bytes(512), "512 B");

@@ -250,8 +250,8 @@ fn print_progress(info: &StreamInfo, frame: u64, pts: Duration, stats: Option<&S
     if let Some(s) = stats {
         line.push_str(&format!(
             "  {:>9}  {:>12}  loss {}",
-            format::fps(s.frame_rate),
-            format::bitrate(s.bitrate_last_second),
+            format::fps(s.frame_rate_fps_recent),
+            format::bitrate(s.bitrate_bps_recent),
             format::percent(s.loss_rate)
         ));
     }
@@ -291,17 +291,18 @@ fn summary(
             "{} in {:.1} s, average {}",
             format::bytes(stats.bytes_received),
             elapsed.as_secs_f64(),
-            format::bitrate(stats.bitrate_overall)
+            format::bitrate(stats.bitrate_bps_overall)
         ),
     );
+    // Frames over the time they span, pauses excluded: 500 frames at 20 fps read 20.0.
+    row("frame rate", format::fps(stats.frame_rate_fps_overall));
     if !history.is_empty() {
-        row("frame rate", format::fps(history.mean_frame_rate()));
-        row("peak bitrate", format::bitrate(history.peak_bitrate()));
+        row("peak bitrate", format::bitrate(history.peak_bitrate_bps()));
     }
     row("jitter", format::millis(stats.jitter_ms));
     row(
         "first frame after",
-        format::latency(stats.first_frame_latency),
+        format::latency(stats.first_frame_latency()),
     );
     if let Some(dir) = &options.save_frames {
         row("saved", format!("{saved} frames in {}", dir.display()));
@@ -323,9 +324,10 @@ mod tests {
             bytes_received: 4_273_393,
             frames_complete: 500,
             frames_broken: 1,
-            bitrate_overall: 170_000.0,
+            bitrate_bps_overall: 1_360_000.0,
+            frame_rate_fps_overall: 19.98,
             jitter_ms: 0.5,
-            first_frame_latency: Some(Duration::from_millis(12)),
+            first_frame_latency_ms: 12.0,
             ..Stats::default()
         };
         let options = Options {
@@ -347,6 +349,7 @@ mod tests {
             "500 complete, 499 received here, 1 broken",
             "990 received, 10 lost (1.0 %)",
             "4.27 MB in 25.0 s, average 1.36 Mbit/s",
+            "frame rate        20.0 fps",
             "0.5 ms",
             "12.0 ms",
             "499 frames in out",

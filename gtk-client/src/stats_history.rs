@@ -12,12 +12,10 @@ use rtsp_core::client::Stats;
 pub struct Sample {
     /// When it was taken, on the caller's clock.
     pub at: Duration,
-    /// Bytes per second over the last second.
-    pub bitrate: f64,
+    /// Bits per second over the engine's recent window.
+    pub bitrate_bps: f64,
     /// Packet loss ratio (0..=1) since the previous sample.
     pub loss: f64,
-    /// Complete frames per second over the last second.
-    pub frame_rate: f64,
 }
 
 /// Most samples kept whatever the window (one a second is the engine's pace; this also bounds
@@ -76,9 +74,8 @@ impl StatsHistory {
         self.latest = Some(*stats);
         self.samples.push_back(Sample {
             at,
-            bitrate: finite_or_zero(stats.bitrate_last_second),
+            bitrate_bps: finite_or_zero(stats.bitrate_bps_recent),
             loss,
-            frame_rate: finite_or_zero(stats.frame_rate),
         });
         self.trim(at);
     }
@@ -124,9 +121,12 @@ impl StatsHistory {
         self.latest.as_ref()
     }
 
-    /// Highest bitrate in the window (bytes per second).
-    pub fn peak_bitrate(&self) -> f64 {
-        self.samples.iter().map(|s| s.bitrate).fold(0.0, f64::max)
+    /// Highest bitrate in the window (bits per second).
+    pub fn peak_bitrate_bps(&self) -> f64 {
+        self.samples
+            .iter()
+            .map(|s| s.bitrate_bps)
+            .fold(0.0, f64::max)
     }
 
     /// Highest loss ratio in the window.
@@ -134,15 +134,10 @@ impl StatsHistory {
         self.samples.iter().map(|s| s.loss).fold(0.0, f64::max)
     }
 
-    /// Mean bitrate over the samples in the window (bytes per second).
+    /// Mean bitrate over the samples in the window (bits per second).
     #[cfg(test)]
-    pub fn mean_bitrate(&self) -> f64 {
-        mean(self.samples.iter().map(|s| s.bitrate))
-    }
-
-    /// Mean frame rate over the samples in the window.
-    pub fn mean_frame_rate(&self) -> f64 {
-        mean(self.samples.iter().map(|s| s.frame_rate))
+    pub fn mean_bitrate_bps(&self) -> f64 {
+        mean(self.samples.iter().map(|s| s.bitrate_bps))
     }
 }
 
@@ -154,6 +149,7 @@ fn finite_or_zero(v: f64) -> f64 {
     }
 }
 
+#[cfg(test)]
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
     if n == 0 {
@@ -189,8 +185,7 @@ mod tests {
             packets_expected: expected,
             packets_lost: lost,
             packets_received: expected - lost,
-            bitrate_last_second: bitrate,
-            frame_rate: 20.0,
+            bitrate_bps_recent: bitrate,
             ..Stats::default()
         }
     }
@@ -230,7 +225,7 @@ mod tests {
         }
         assert_eq!(h.len(), 61);
         assert_eq!(h.samples().next().map(|x| x.at), Some(s(39)));
-        assert_eq!(h.peak_bitrate(), 99.0);
+        assert_eq!(h.peak_bitrate_bps(), 99.0);
         h.trim(s(200));
         assert!(h.is_empty());
         assert!(
@@ -251,12 +246,11 @@ mod tests {
     #[test]
     fn means_and_nonsense_values() {
         let mut h = StatsHistory::new(s(60));
-        assert_eq!(h.mean_bitrate(), 0.0);
+        assert_eq!(h.mean_bitrate_bps(), 0.0);
         h.push(s(1), &stats(10, 0, 100.0));
         h.push(s(2), &stats(20, 0, 300.0));
         h.push(s(3), &stats(30, 0, f64::NAN));
-        assert_eq!(h.mean_bitrate(), 400.0 / 3.0);
-        assert_eq!(h.mean_frame_rate(), 20.0);
+        assert_eq!(h.mean_bitrate_bps(), 400.0 / 3.0);
         h.clear();
         assert!(h.is_empty() && h.latest().is_none());
     }

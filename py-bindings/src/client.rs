@@ -12,13 +12,14 @@ use crossbeam_channel::RecvTimeoutError;
 use parking_lot::Mutex;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
 use rtsp_core::client::{
     ActiveTransport, Client, ClientConfig, ClientError, Event, MessageDirection, Position, Seek,
-    Stats, TransportPreference,
+    TransportPreference,
 };
 
 use crate::errors::{client_error, value_error, ClientClosedError};
+use crate::stats::Stats;
 
 /// How long one GIL-free wait lasts before signals are checked again.
 const SLICE: Duration = Duration::from_millis(100);
@@ -101,29 +102,6 @@ where
     }
 }
 
-fn stats_dict<'py>(py: Python<'py>, s: &Stats) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("packets_received", s.packets_received)?;
-    d.set_item("packets_expected", s.packets_expected)?;
-    d.set_item("packets_lost", s.packets_lost)?;
-    d.set_item("packets_duplicated", s.packets_duplicated)?;
-    d.set_item("packets_reordered", s.packets_reordered)?;
-    d.set_item("loss_rate", s.loss_rate)?;
-    d.set_item("bytes_received", s.bytes_received)?;
-    d.set_item("frames_complete", s.frames_complete)?;
-    d.set_item("frames_broken", s.frames_broken)?;
-    d.set_item("frames_dropped", s.frames_dropped)?;
-    d.set_item("jitter_ms", s.jitter_ms)?;
-    d.set_item("bitrate_last_second", s.bitrate_last_second)?;
-    d.set_item("bitrate_overall", s.bitrate_overall)?;
-    d.set_item("frame_rate", s.frame_rate)?;
-    d.set_item(
-        "first_frame_latency",
-        s.first_frame_latency.map(|d| d.as_secs_f64()),
-    )?;
-    Ok(d)
-}
-
 fn event_tuple<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyTuple>> {
     let (kind, value): (&str, Bound<'py, PyAny>) = match event {
         Event::Frame(f) => {
@@ -136,7 +114,7 @@ fn event_tuple<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyTupl
             ("frame", Bound::new(py, frame)?.into_any())
         }
         Event::StateChanged(state) => ("state", state.as_str().into_pyobject(py)?.into_any()),
-        Event::Stats(stats) => ("stats", stats_dict(py, &stats)?.into_any()),
+        Event::Stats(stats) => ("stats", Bound::new(py, Stats(stats))?.into_any()),
         Event::Description(d) => (
             "description",
             (d.content_type, d.text).into_pyobject(py)?.into_any(),
@@ -387,10 +365,9 @@ impl ClientCore {
         })
     }
 
-    /// The statistics right now, as a dict.
-    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let stats = self.engine()?.stats();
-        stats_dict(py, &stats)
+    /// The statistics right now.
+    fn stats(&self) -> PyResult<Stats> {
+        Ok(Stats(self.engine()?.stats()))
     }
 
     /// The next event as `(kind, value)`, waiting up to `timeout` seconds (None: forever).

@@ -2,7 +2,7 @@
 //!
 //! It exposes the engine's lab RTP dialect (`RtpPacket`), the indexed MJPEG reader
 //! (`VideoStream`), the client runtime (`ClientCore`, wrapped by the pure-Python
-//! `rtsp_core.Client`) and the in-process server (`Server`). The pure-Python parts of the
+//! `rtsp_core.Client`) with the engine's `Stats`, and the in-process server (`Server`). The pure-Python parts of the
 //! package (`python/rtsp_core/`) add the Pythonic client wrapper, the exceptions and the lab's
 //! Tk client; maturin puts both together into one wheel.
 //!
@@ -13,6 +13,7 @@ mod client;
 mod errors;
 mod rtp;
 mod server;
+mod stats;
 mod video;
 
 use pyo3::prelude::*;
@@ -24,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<video::VideoStream>()?;
     m.add_class::<client::ClientCore>()?;
     m.add_class::<client::Frame>()?;
+    m.add_class::<stats::Stats>()?;
     m.add_class::<server::Server>()?;
     m.add("ENGINE_VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())

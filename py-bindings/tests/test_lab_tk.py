@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -228,3 +229,30 @@ def test_connection_failure_warns_like_the_lab(tmp_path, display):
     proc = run_child(script, [str(free_port())], display, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Connection Failed" in proc.stdout and "127.0.0.1" in proc.stdout
+
+
+def test_report_statistics_keep_the_reports_units_and_count_every_frame(server):
+    import rtsp_core
+    from rtsp_core.lab import format_stats
+
+    with rtsp_core.Client.lab(
+        "127.0.0.1", server.port, 0, "short.Mjpeg", lab_end_silence=1.0
+    ) as client:
+        client.player_play()
+        frames = list(client.frames(timeout=5))
+        stats = client.stats()
+    text = format_stats(stats)
+    figures = dict(re.findall(r"^([A-Za-z ]+): ([\d.]+)", text, re.M))
+    assert int(figures["Total data"]) == stats.bytes_received
+    # The report prints bytes per second; the engine measures bits per second.
+    assert "bytes/second" in text
+    rate = float(figures["Video Data Rate"])
+    assert rate == pytest.approx(stats.bitrate_bps_overall / 8, abs=0.1)
+    # Time taken is printed to the millisecond: a 0.45 s stream is known to 0.1 %.
+    assert rate * float(figures["Total time taken"]) == pytest.approx(
+        stats.bytes_received, rel=3e-3
+    )
+    # One packet is one frame: every frame received is a packet, every packet lost a frame.
+    assert int(figures["Frames received"]) == stats.frames_complete == len(frames)
+    lost, expected = re.search(r"RTP packets lost: (\d+) of (\d+)", text).groups()
+    assert int(expected) == stats.frames_complete + int(lost), text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import pytest
 
 import rtsp_core
 import rtsp_core.lab.dropin as dropin
+from conftest import REPO
 
 PACKAGE = Path(rtsp_core.__file__).parent
 
@@ -123,3 +126,33 @@ def test_server_bad_arguments(tmp_path, server):
         rtsp_core.Server(tmp_path, host="not-an-ip")
     with pytest.raises(OSError):
         rtsp_core.Server(tmp_path, port=server.port)  # already taken
+
+
+def test_stats_has_the_engines_fields_in_every_language():
+    # The engine's field list, which the Rust compiler checks against the struct...
+    fields = dict(rtsp_core.Stats.FIELDS)
+    assert "bitrate_bps_overall" in fields and len(fields) == len(rtsp_core.Stats.FIELDS)
+    # ...is the C struct the header declares (generated from the same Rust struct)...
+    header = (REPO / "rtsp-core" / "include" / "rtsp_core.h").read_text()
+    body = re.search(r"typedef struct rtsp_core_stats \{(.*?)\} rtsp_core_stats;", header, re.S)
+    assert body, "no rtsp_core_stats in the header"
+    assert re.findall(r"^\s+\w+ (\w+);", body.group(1), re.M) == list(fields)
+    # ...what the type stub tells mypy...
+    stub = ast.parse((PACKAGE / "_native.pyi").read_text())
+    cls = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "Stats")
+    declared = {
+        n.target.id: ast.unparse(n.annotation)
+        for n in cls.body
+        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+    }
+    declared.pop("FIELDS")
+    assert declared == fields
+    # ...and what an instance holds.
+    stats = rtsp_core.Stats()
+    assert list(stats.as_dict()) == list(fields)
+    for name, kind in fields.items():
+        value = getattr(stats, name)
+        assert isinstance(value, {"int": int, "float": float, "float | None": type(None)}[kind])
+    assert stats == rtsp_core.Stats() and "packets_received=0" in repr(stats)
+    with pytest.raises(AttributeError):
+        stats.bitrate_overall  # noqa: B018 - the bytes-per-second name is gone

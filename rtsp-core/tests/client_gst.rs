@@ -72,7 +72,7 @@ fn gstreamer_over_udp() {
         stats.packets_received > stats.frames_complete,
         "RFC 2435 fragments"
     );
-    assert!(stats.first_frame_latency.is_some());
+    assert!(stats.first_frame_latency().is_some());
     assert!(
         stats.jitter_ms >= 0.0 && stats.jitter_ms < 50.0,
         "{}",

@@ -113,6 +113,20 @@ fn c_test_program_and_player_under_address_sanitizer() {
         "the kill test did not run"
     );
     assert!(!stderr.contains("LeakSanitizer"), "leaks reported");
+    // Each time the C program prints the statistics, it prints every field it knows:
+    // exactly the engine's.
+    let printed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("stats.")?.split('=').next())
+        .collect();
+    let fields: Vec<&str> = rtsp_core::client::Stats::FIELDS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(!printed.is_empty(), "no statistics printed");
+    for block in printed.chunks(fields.len()) {
+        assert_eq!(block, fields, "the C program's fields");
+    }
     let _ = std::fs::remove_dir_all(&build);
 }
 

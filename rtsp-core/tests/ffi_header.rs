@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The checked-in `include/rtsp_core.h` is exactly what the pinned cbindgen generates from
+//! The checked-in `include/rtsp_core.h` is exactly what the pinned cbindgen generates for
 //! `src/ffi` (runs `scripts/check-header.sh`, which installs that cbindgen version if needed), and
 //! it declares every C entry point of the crate.
 

@@ -35,10 +35,10 @@ fn sequence_wraparound_at_65535() {
     let statuses = feed(&mut s, seqs);
     assert_eq!(statuses[0], PacketStatus::Probation);
     assert!(statuses[1..].iter().all(|&st| st == PacketStatus::InOrder));
-    // Base is 65531 (the probation packet is not counted), highest is 10 in cycle 1.
+    // Base is 65530 (the probation packet counts once validated), highest is 10 in cycle 1.
     assert_eq!(s.extended_highest_seq(), 65_536 + 10);
-    assert_eq!(s.expected_packets(), 65_536 + 10 - 65_531 + 1);
-    assert_eq!(s.packets_received(), 16);
+    assert_eq!(s.expected_packets(), 65_536 + 10 - 65_530 + 1);
+    assert_eq!(s.packets_received(), 17);
     assert_eq!(s.cumulative_lost(), 0);
     let block = s.report_block(ms(1000)).unwrap();
     assert_eq!(block.extended_highest_seq, 0x0001_000a);
@@ -65,7 +65,7 @@ fn many_wraps_count_cycles() {
     );
     let highest = 40_000u64 + 199_999;
     assert_eq!(s.extended_highest_seq(), highest);
-    assert_eq!(s.expected_packets(), highest - 40_001 + 1);
+    assert_eq!(s.expected_packets(), highest - 40_000 + 1);
     assert_eq!(s.cumulative_lost(), 0);
 }
 
@@ -85,7 +85,7 @@ fn dropout_boundaries_and_resync_per_a1() {
         s.on_rtp(SSRC, base + 3000, 0, 0, ms(0)),
         PacketStatus::BadSequence
     );
-    assert_eq!(s.packets_received(), 2);
+    assert_eq!(s.packets_received(), 3);
     // ... and the old sequence simply continues.
     assert_eq!(s.on_rtp(SSRC, base + 1, 0, 0, ms(0)), PacketStatus::InOrder);
     // 99 behind the highest is reordering, 100 behind is a bad sequence.
@@ -102,21 +102,24 @@ fn dropout_boundaries_and_resync_per_a1() {
 
     // The sender restarts at 20000: first packet is doubted, the next one confirms.
     let before = s.packets_received();
+    let (expected_before, lost_before) = (s.expected_packets(), s.cumulative_lost());
+    s.report_block(ms(0)).unwrap();
     assert_eq!(
         s.on_rtp(SSRC, 20_000, 0, 0, ms(0)),
         PacketStatus::BadSequence
     );
     assert_eq!(s.packets_received(), before);
     assert_eq!(s.on_rtp(SSRC, 20_001, 0, 0, ms(0)), PacketStatus::Restarted);
-    assert_eq!(s.packets_received(), 1);
-    assert_eq!(s.expected_packets(), 1);
-    assert_eq!(s.cumulative_lost(), 0);
+    // A new run from 20000, both packets counted; the old run stays in the totals.
+    assert_eq!(s.packets_received(), before + 2);
+    assert_eq!(s.expected_packets(), expected_before + 2);
+    assert_eq!(s.cumulative_lost(), lost_before);
     assert_eq!(s.on_rtp(SSRC, 20_003, 0, 0, ms(0)), PacketStatus::InOrder);
-    assert_eq!(s.cumulative_lost(), 1);
+    assert_eq!(s.cumulative_lost(), lost_before + 1);
     let block = s.report_block(ms(0)).unwrap();
     assert_eq!(block.extended_highest_seq, 20_003);
-    // Since the restart: 3 expected, 2 received.
-    assert_eq!(u32::from(block.fraction_lost), (1u32 << 8) / 3);
+    // Since the last report: 20000..=20003 expected, 20002 lost.
+    assert_eq!(u32::from(block.fraction_lost), (1u32 << 8) / 4);
 }
 
 /// Loss pattern: packets 0..=999 with every 10th missing in the first half and every 4th in
@@ -131,9 +134,9 @@ fn known_loss_pattern_gives_exact_counts_and_fractions() {
     };
     let first: Vec<u16> = sent(0..500, 10);
     feed(&mut s, first.iter().copied());
-    // Base sequence 1 (packet 0 is the probation packet), highest 499.
-    let expected1 = 499 - 1 + 1;
-    let received1 = first.len() as i64 - 1;
+    // Base sequence 0 (the probation packet counts once validated), highest 499.
+    let expected1 = 500; // 0..=499
+    let received1 = first.len() as i64;
     assert_eq!(s.expected_packets(), expected1);
     assert_eq!(s.packets_received() as i64, received1);
     let lost1 = expected1 as i64 - received1;
@@ -149,7 +152,7 @@ fn known_loss_pattern_gives_exact_counts_and_fractions() {
     for (i, &seq) in second.iter().enumerate() {
         s.on_rtp(SSRC, seq, 0, 100, ms((t0 + i as u64) * 20));
     }
-    let expected_total = 999 - 1 + 1;
+    let expected_total = 1000; // 0..=999
     let received_total = received1 + second.len() as i64;
     assert_eq!(s.cumulative_lost(), expected_total - received_total);
     assert_eq!(s.cumulative_lost(), 49 + 125);
@@ -163,7 +166,7 @@ fn known_loss_pattern_gives_exact_counts_and_fractions() {
     );
     assert_eq!(b2.fraction_lost, 64);
     assert_eq!(b2.extended_highest_seq, 999);
-    assert!((s.loss_fraction() - 174.0 / 999.0).abs() < 1e-12);
+    assert!((s.loss_fraction() - 174.0 / 1000.0).abs() < 1e-12);
 
     // A report with nothing new in between has fraction 0.
     let b3 = s.report_block(ms(31_000)).unwrap();
@@ -183,10 +186,11 @@ fn duplicates_are_not_counted_as_received_twice() {
     seqs.push(150);
     let statuses = feed(&mut s, seqs);
     assert_eq!(statuses[0], PacketStatus::Probation);
-    // The second copy of 100 arrives while on probation and is not treated as a duplicate.
+    // The second copy of 100 arrives while on probation and is not treated as a duplicate;
+    // it takes the first one's place in the probation run.
     assert_eq!(statuses[1], PacketStatus::Probation);
     assert_eq!(statuses[2], PacketStatus::InOrder);
-    assert_eq!(s.packets_received(), 99);
+    assert_eq!(s.packets_received(), 100);
     // 99 second copies of 101..=199, plus the late copy of 150.
     assert_eq!(s.duplicates(), 100);
     assert_eq!(s.cumulative_lost(), 0);
@@ -255,7 +259,7 @@ fn jitter_is_zero_for_perfect_pacing() {
     let mut s = ReceiverStats::new(RATE);
     feed(&mut s, 0..100u16);
     assert_eq!(s.jitter(), 0.0);
-    assert_eq!(s.bytes_received(), 99 * 100);
+    assert_eq!(s.bytes_received(), 100 * 100);
 }
 
 #[test]
@@ -299,9 +303,9 @@ fn parsed_packets_feed_the_statistics() {
         let pkt = RtpPacketRef::parse(&buf[..n]).unwrap();
         s.on_packet(&pkt, ms(u64::from(seq) * 50));
     }
-    assert_eq!(s.packets_received(), 2);
+    assert_eq!(s.packets_received(), 3);
     assert_eq!(s.cumulative_lost(), 1);
-    assert_eq!(s.bytes_received(), 10);
+    assert_eq!(s.bytes_received(), 15);
 }
 
 #[test]

@@ -133,8 +133,8 @@ impl StatsPanel {
     pub fn push(&self, stats: &Stats, frames_shown: u64) {
         self.history.borrow_mut().push(self.origin.elapsed(), stats);
         let texts = [
-            format::fps(stats.frame_rate),
-            format::bitrate(stats.bitrate_last_second),
+            format::fps(stats.frame_rate_fps_recent),
+            format::bitrate(stats.bitrate_bps_recent),
             format!(
                 "{} ({} of {})",
                 format::percent(stats.loss_rate),
@@ -143,7 +143,7 @@ impl StatsPanel {
             ),
             format::millis(stats.jitter_ms),
             stats.frames_broken.to_string(),
-            format::latency(stats.first_frame_latency),
+            format::latency(stats.first_frame_latency()),
             format!(
                 "{} · {frames_shown} frames",
                 format::bytes(stats.bytes_received)
@@ -209,12 +209,11 @@ fn legend_entry(text: &str, class: &str) -> gtk::Box {
     b
 }
 
-/// The axis maxima: bitrate in bytes per second, loss as a ratio.
+/// The axis maxima: bitrate in bits per second, loss as a ratio.
 fn scales(h: &StatsHistory) -> (f64, f64) {
-    // Axis in bits: round numbers in the unit people read.
-    let rate_max = nice_ceiling(h.peak_bitrate() * 8.0 * 1.1) / 8.0;
+    let rate_max = nice_ceiling(h.peak_bitrate_bps() * 1.1);
     let loss_max = nice_ceiling(h.peak_loss().max(MIN_LOSS_SCALE) * 100.0) / 100.0;
-    (rate_max.max(1_000.0 / 8.0), loss_max)
+    (rate_max.max(1_000.0), loss_max)
 }
 
 fn draw_graph(
@@ -252,7 +251,7 @@ fn draw_graph(
         .map(|s| {
             (
                 x_of(s.at),
-                bottom - (s.bitrate / rate_max).clamp(0.0, 1.0) * plot_h,
+                bottom - (s.bitrate_bps / rate_max).clamp(0.0, 1.0) * plot_h,
                 bottom - (s.loss / loss_max).clamp(0.0, 1.0) * plot_h,
             )
         })

@@ -82,6 +82,33 @@ class Frame:
     def __iter__(self) -> Iterator[Any]:
         """Unpacks as (data, number, timestamp)."""
 
+class Stats:
+    """Receive statistics: the engine's struct (rtsp_core_stats in C); see rtsp_core.Stats.
+
+    The annotations below must match FIELDS (the tests compare them).
+    """
+
+    FIELDS: tuple[tuple[str, str], ...]
+    packets_received: int
+    packets_expected: int
+    packets_lost: int
+    packets_duplicated: int
+    packets_reordered: int
+    loss_rate: float
+    bytes_received: int
+    frames_complete: int
+    frames_broken: int
+    frames_dropped: int
+    jitter_ms: float
+    bitrate_bps_recent: float
+    bitrate_bps_overall: float
+    frame_rate_fps_recent: float
+    frame_rate_fps_overall: float
+    first_frame_latency_ms: float | None
+    def __init__(self) -> None: ...
+    def as_dict(self) -> dict[str, int | float | None]:
+        """The fields as a dict, in FIELDS order."""
+
 class ClientCore:
     """The engine's client runtime; use rtsp_core.Client."""
 
@@ -121,7 +148,7 @@ class ClientCore:
     def state(self) -> Literal["INIT", "READY", "PLAYING"]: ...
     @property
     def transport(self) -> tuple[str, int] | None: ...
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self) -> Stats: ...
     def next_event(self, timeout: float | None = None) -> tuple[str, Any] | None: ...
     def close(self) -> None: ...
     @property

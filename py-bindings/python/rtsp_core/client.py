@@ -1,4 +1,5 @@
-"""The Pythonic RTSP client: :class:`Client`, its events and :class:`Stats`.
+"""The Pythonic RTSP client: :class:`Client`, its events and :class:`Stats` (the engine's
+statistics struct, the same in Rust, C and Python).
 
 The protocol work runs in the Rust engine's threads; this module only adapts it to Python
 (context manager, iterator of frames, optional callbacks on a helper thread).
@@ -16,7 +17,7 @@ from typing import Any, Literal
 
 from . import _native
 from ._errors import RtspConnectionError, RtspError, RtspTimeoutError
-from ._native import Frame
+from ._native import Frame, Stats
 
 __all__ = [
     "Client",
@@ -34,36 +35,6 @@ __all__ = [
 log = logging.getLogger("rtsp_core")
 
 Transport = Literal["udp", "tcp", "auto"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Stats:
-    """Receive statistics (a snapshot; all counters since the session started).
-
-    Packet numbers follow RFC 3550 (loss from sequence numbers, jitter per A.8); byte rates
-    are in bytes per second.
-    """
-
-    packets_received: int = 0
-    packets_expected: int = 0
-    packets_lost: int = 0
-    packets_duplicated: int = 0
-    packets_reordered: int = 0
-    loss_rate: float = 0.0
-    bytes_received: int = 0
-    frames_complete: int = 0
-    frames_broken: int = 0
-    frames_dropped: int = 0
-    jitter_ms: float = 0.0
-    bitrate_last_second: float = 0.0
-    bitrate_overall: float = 0.0
-    frame_rate: float = 0.0
-    first_frame_latency: float | None = None
-    """Seconds from PLAY to the first complete frame, or None before one arrived."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a dict."""
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +109,8 @@ def _event(raw: tuple[str, Any]) -> Event:
     if kind == "state":
         return StateChanged(value)
     if kind == "stats":
-        return Stats(**value)
+        stats: Stats = value
+        return stats
     if kind == "description":
         return Description(*value)
     if kind == "error":
@@ -367,7 +339,7 @@ class Client:
 
     def stats(self) -> Stats:
         """The receive statistics right now."""
-        return Stats(**self._core.stats())
+        return self._core.stats()
 
     # -- events -------------------------------------------------------------------------------
 

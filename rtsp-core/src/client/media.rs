@@ -88,7 +88,7 @@ impl MediaReceiver {
         Self {
             kind,
             stats: ReceiverStats::new(clock_rate),
-            collector: StatsCollector::new(now),
+            collector: StatsCollector::new(),
             epoch: now,
             frames_delivered: 0,
             play_start: Duration::ZERO,
@@ -221,6 +221,13 @@ impl MediaReceiver {
         } else {
             false
         }
+    }
+
+    /// Announces a lab FORWARD, BACKWARD, RESTART or new SETUP, which renumber the frames (the
+    /// sequence number is the frame number): the jump is a new run of numbers, not loss or
+    /// duplicates. Call it before the request leaves.
+    pub fn expect_renumbering(&mut self) {
+        self.stats.expect_renumbering();
     }
 
     /// Records frames the consumer never took.

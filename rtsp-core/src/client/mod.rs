@@ -39,6 +39,7 @@ mod mailbox;
 mod media;
 mod net;
 mod protocol_log;
+mod rate;
 mod runtime;
 mod session;
 mod stats;
@@ -53,4 +54,4 @@ pub use session::{
     MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session, SetupTransport,
     LAB_SKIP_FRAMES,
 };
-pub use stats::{PacketCounters, Stats, StatsCollector};
+pub use stats::{PacketCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW};

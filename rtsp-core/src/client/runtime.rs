@@ -770,6 +770,8 @@ impl Control {
             .local_addr()
             .map_err(|e| ClientError::Io(e.to_string()))?
             .port();
+        // A new lab session numbers its frames from 1 again, from the same SSRC.
+        self.shared.media.lock().expect_renumbering();
         self.transact(Request::Setup(SetupTransport::Lab { rtp_port: port }))?;
         self.install_path(MediaPath::Udp {
             rtp,
@@ -927,14 +929,17 @@ impl Control {
             Seek::Forward(p) => (false, steps(self.frames_of(p)).max(1), 0),
             Seek::Backward(p) => (false, 0, steps(self.frames_of(p)).max(1)),
         };
-        if restart {
-            self.transact(Request::LabRestart)?;
-        }
-        for _ in 0..forward {
-            self.transact(Request::LabForward)?;
-        }
-        for _ in 0..backward {
-            self.transact(Request::LabBackward)?;
+        let plan = [
+            (Request::LabRestart, u64::from(restart)),
+            (Request::LabForward, forward),
+            (Request::LabBackward, backward),
+        ];
+        for (request, times) in plan {
+            for _ in 0..times {
+                // Before the bytes leave: renumbered frames can arrive before the reply.
+                self.shared.media.lock().expect_renumbering();
+                self.transact(request)?;
+            }
         }
         Ok(())
     }

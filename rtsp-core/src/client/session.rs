@@ -19,8 +19,8 @@ use crate::rtsp::url::{self, AbsoluteUrl};
 use crate::rtsp::{Dialect, Message, MessageParser, Method, Response, Version};
 use crate::sdp::{resolve_control_url, session_base_url, Sdp};
 
-/// The lab extension's FORWARD/BACKWARD step, in frames.
-pub const LAB_SKIP_FRAMES: u64 = 20;
+/// The lab extension's FORWARD/BACKWARD step, in frames: the server's, by definition.
+pub use crate::server::seek::LAB_SKIP_FRAMES;
 
 /// The lab server reads each request with `recv(256)`: a longer one would be cut.
 pub const LAB_MAX_REQUEST: usize = 256;

@@ -2,28 +2,43 @@
 //!
 //! Packet-level numbers (loss, duplicates, reordering, jitter) come from the RTP receiver
 //! statistics of RFC 3550 A.1/A.3/A.8; this module adds what only the client knows: frames,
-//! byte and frame rates over a sliding second, and the PLAY-to-first-frame latency. Time is passed
-//! in, so the arithmetic is testable without sleeping.
+//! frame and bit rates (amounts over the time they span, see [`RATE_WINDOW`]), and the
+//! PLAY-to-first-frame latency. Time is passed in, so the arithmetic is testable without
+//! sleeping.
+//!
+//! [`Stats`] is the one definition for every language: it is `#[repr(C)]` and cbindgen
+//! exports it as the C ABI's `rtsp_core_stats`, and the Python module builds `rtsp_core.Stats`
+//! from [`Stats::FIELDS`] and [`Stats::values`], whose field list the compiler checks against
+//! the struct.
 
 use std::time::{Duration, Instant};
 
-/// A snapshot of the receive statistics. Plain data, cheap to copy.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+use super::rate::RateMeter;
+pub use super::rate::RATE_WINDOW;
+
+/// A snapshot of the receive statistics. Plain data, cheap to copy; every field is a 64-bit
+/// number, and its name says its unit.
+///
+/// The same struct is `rtsp_core_stats` in C and `rtsp_core.Stats` in Python.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
-    /// RTP packets received, duplicates excluded (unlike the letter of RFC 3550 A.3, so that
-    /// duplicates cannot hide losses; they are counted in `packets_duplicated`).
+    /// RTP packets received, duplicates excluded (they are counted in `packets_duplicated`, so
+    /// they cannot hide losses). In the lab dialect one packet is one frame.
     pub packets_received: u64,
-    /// RTP packets expected from the sequence numbers seen (RFC 3550 A.3).
+    /// RTP packets expected from the sequence numbers seen (RFC 3550 A.3), summed over the
+    /// runs of numbering: a sender restart, or the lab's FORWARD, BACKWARD and RESTART
+    /// (which renumber the frames on purpose), starts a new run.
     pub packets_expected: u64,
-    /// Packets lost: expected minus received, never negative.
+    /// Packets lost: `packets_expected - packets_received`, never negative.
     pub packets_lost: u64,
     /// Packets that arrived more than once.
     pub packets_duplicated: u64,
     /// Packets that arrived after a packet with a higher sequence number.
     pub packets_reordered: u64,
-    /// `packets_lost / packets_expected`, 0 when nothing was expected.
+    /// `packets_lost / packets_expected`, a fraction from 0 to 1; 0 when nothing was expected.
     pub loss_rate: f64,
-    /// RTP bytes received (headers included).
+    /// RTP bytes received, headers included.
     pub bytes_received: u64,
     /// Frames reassembled and delivered (or dropped by a slow consumer).
     pub frames_complete: u64,
@@ -31,16 +46,143 @@ pub struct Stats {
     pub frames_broken: u64,
     /// Complete frames the consumer never saw because a newer one replaced them.
     pub frames_dropped: u64,
-    /// Interarrival jitter (RFC 3550 A.8) in milliseconds.
+    /// Interarrival jitter (RFC 3550 A.8) in milliseconds; 0 in the lab dialect, whose
+    /// timestamps count whole seconds.
     pub jitter_ms: f64,
-    /// Bytes per second over the last second.
-    pub bitrate_last_second: f64,
-    /// Bytes per second from the first packet to the last.
-    pub bitrate_overall: f64,
-    /// Complete frames per second over the last second.
-    pub frame_rate: f64,
-    /// Time from sending PLAY to the first complete frame, if one arrived.
-    pub first_frame_latency: Option<Duration>,
+    /// Bits per second over the last 2 seconds: the bits that arrived after the first frame in
+    /// that window, over the time from it to the last frame (stretched by a stall).
+    pub bitrate_bps_recent: f64,
+    /// Bits per second while playing: the same over every PLAY's frames, pauses excluded.
+    pub bitrate_bps_overall: f64,
+    /// Complete frames per second over the last 2 seconds: the frames after the first in that
+    /// window, over the time from it to the last (stretched by a stall).
+    pub frame_rate_fps_recent: f64,
+    /// Complete frames per second while playing: the same over every PLAY, pauses excluded.
+    pub frame_rate_fps_overall: f64,
+    /// Milliseconds from sending PLAY to the first complete frame; -1 until one arrived.
+    pub first_frame_latency_ms: f64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            packets_received: 0,
+            packets_expected: 0,
+            packets_lost: 0,
+            packets_duplicated: 0,
+            packets_reordered: 0,
+            loss_rate: 0.0,
+            bytes_received: 0,
+            frames_complete: 0,
+            frames_broken: 0,
+            frames_dropped: 0,
+            jitter_ms: 0.0,
+            bitrate_bps_recent: 0.0,
+            bitrate_bps_overall: 0.0,
+            frame_rate_fps_recent: 0.0,
+            frame_rate_fps_overall: 0.0,
+            first_frame_latency_ms: -1.0,
+        }
+    }
+}
+
+/// How a field of [`Stats`] reads in a dynamically typed language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatsKind {
+    /// A count (`u64`).
+    Count,
+    /// A measurement (`f64`).
+    Number,
+    /// A measurement (`f64`) that is negative while there is none (Python's `None`).
+    Optional,
+}
+
+/// The value of one field of [`Stats`], as [`Stats::values`] gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StatsValue {
+    /// A count.
+    Count(u64),
+    /// A measurement.
+    Number(f64),
+    /// An [`Optional`](StatsKind::Optional) measurement that is not there yet.
+    Missing,
+}
+
+/// A field's Rust type, read as its [`StatsKind`] says.
+trait FieldValue {
+    fn value(self, kind: StatsKind) -> StatsValue;
+}
+
+impl FieldValue for u64 {
+    fn value(self, _: StatsKind) -> StatsValue {
+        StatsValue::Count(self)
+    }
+}
+
+impl FieldValue for f64 {
+    fn value(self, kind: StatsKind) -> StatsValue {
+        // NaN is no measurement either.
+        if kind == StatsKind::Optional && (self < 0.0 || self.is_nan()) {
+            StatsValue::Missing
+        } else {
+            StatsValue::Number(self)
+        }
+    }
+}
+
+/// The field list other languages are built from, once per field.
+macro_rules! stats_fields {
+    ($($name:ident: $kind:ident),* $(,)?) => {
+        impl Stats {
+            /// Every field's name and kind, in declaration order.
+            pub const FIELDS: &'static [(&'static str, StatsKind)] =
+                &[$((stringify!($name), StatsKind::$kind)),*];
+
+            /// Every field's name and value, in the order of [`FIELDS`](Self::FIELDS).
+            pub fn values(&self) -> Vec<(&'static str, StatsValue)> {
+                // No `..`: a field of the struct missing from the list does not compile.
+                let Self { $($name),* } = *self;
+                vec![$((stringify!($name), $name.value(StatsKind::$kind))),*]
+            }
+        }
+    };
+}
+
+stats_fields! {
+    packets_received: Count,
+    packets_expected: Count,
+    packets_lost: Count,
+    packets_duplicated: Count,
+    packets_reordered: Count,
+    loss_rate: Number,
+    bytes_received: Count,
+    frames_complete: Count,
+    frames_broken: Count,
+    frames_dropped: Count,
+    jitter_ms: Number,
+    bitrate_bps_recent: Number,
+    bitrate_bps_overall: Number,
+    frame_rate_fps_recent: Number,
+    frame_rate_fps_overall: Number,
+    first_frame_latency_ms: Optional,
+}
+
+impl Stats {
+    /// The value of the field called `name`, if there is one.
+    pub fn value(&self, name: &str) -> Option<StatsValue> {
+        self.values()
+            .into_iter()
+            .find_map(|(n, v)| (n == name).then_some(v))
+    }
+
+    /// [`first_frame_latency_ms`](Self::first_frame_latency_ms) as a duration, if a frame
+    /// arrived.
+    pub fn first_frame_latency(&self) -> Option<Duration> {
+        match self.first_frame_latency_ms.value(StatsKind::Optional) {
+            StatsValue::Number(ms) => Duration::try_from_secs_f64(ms / 1000.0).ok(),
+            _ => None,
+        }
+    }
 }
 
 /// Packet counters produced by the RTP layer, merged into [`Stats`] by [`StatsCollector::snapshot`].
@@ -58,74 +200,22 @@ pub struct PacketCounters {
     pub jitter_ms: f64,
 }
 
-/// Number of buckets in the sliding one-second window.
-const BUCKETS: usize = 10;
-/// Width of one bucket.
-const BUCKET_WIDTH: Duration = Duration::from_millis(100);
-
-/// A sum over the last second, kept in ten 100 ms buckets so that memory stays constant at any
-/// packet rate.
-#[derive(Debug, Clone)]
-struct SlidingSum {
-    buckets: [u64; BUCKETS],
-    /// Index (in bucket widths since `origin`) of the newest bucket.
-    head: u64,
-    origin: Instant,
-}
-
-impl SlidingSum {
-    fn new(origin: Instant) -> Self {
-        Self {
-            buckets: [0; BUCKETS],
-            head: 0,
-            origin,
-        }
-    }
-
-    fn slot(&self, now: Instant) -> u64 {
-        let elapsed = now.saturating_duration_since(self.origin);
-        (elapsed.as_millis() / BUCKET_WIDTH.as_millis()) as u64
-    }
-
-    /// Moves the window to `now`, zeroing the buckets that fell out of it.
-    fn advance(&mut self, now: Instant) {
-        let slot = self.slot(now);
-        if slot <= self.head {
-            return;
-        }
-        let steps = (slot - self.head).min(BUCKETS as u64);
-        for i in 1..=steps {
-            let idx = ((self.head + i) % BUCKETS as u64) as usize;
-            if let Some(b) = self.buckets.get_mut(idx) {
-                *b = 0;
-            }
-        }
-        self.head = slot;
-    }
-
-    fn add(&mut self, now: Instant, amount: u64) {
-        self.advance(now);
-        let idx = (self.head % BUCKETS as u64) as usize;
-        if let Some(b) = self.buckets.get_mut(idx) {
-            *b = b.saturating_add(amount);
-        }
-    }
-
-    /// Sum over the last second as of `now`.
-    fn per_second(&mut self, now: Instant) -> f64 {
-        self.advance(now);
-        self.buckets.iter().sum::<u64>() as f64
-    }
-}
+/// Without a complete frame for this long, the bytes received meanwhile enter the bitrate on
+/// their own (every frame broken would otherwise read 0 bit/s while data flows).
+const BYTES_WITHOUT_FRAME: Duration = Duration::from_secs(1);
 
 /// Accumulates what the client runtime observes and produces [`Stats`] snapshots.
-#[derive(Debug, Clone)]
+///
+/// Bytes enter the bitrate when the frame they belong to completes, so both rates span the
+/// same frames: a frame's packets arrive in a burst, and a window edge falling inside a burst
+/// would otherwise count part of a frame too many.
+#[derive(Debug, Clone, Default)]
 pub struct StatsCollector {
     bytes: u64,
-    bytes_window: SlidingSum,
-    frames_window: SlidingSum,
-    first_packet: Option<Instant>,
-    last_packet: Option<Instant>,
+    /// Bytes received since the last complete frame, and when the first of them arrived.
+    unframed: (u64, Option<Instant>),
+    byte_rate: RateMeter,
+    frame_rate: RateMeter,
     frames_complete: u64,
     frames_broken: u64,
     frames_dropped: u64,
@@ -134,44 +224,45 @@ pub struct StatsCollector {
 }
 
 impl StatsCollector {
-    /// A collector whose clock starts at `now`.
-    pub fn new(now: Instant) -> Self {
-        Self {
-            bytes: 0,
-            bytes_window: SlidingSum::new(now),
-            frames_window: SlidingSum::new(now),
-            first_packet: None,
-            last_packet: None,
-            frames_complete: 0,
-            frames_broken: 0,
-            frames_dropped: 0,
-            play_sent: None,
-            first_frame_latency: None,
-        }
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// Records that PLAY was sent at `now`; the next complete frame measures the latency.
-    /// Only the first PLAY of the session counts, so a resume after PAUSE does not reset it.
+    /// Records that PLAY was sent at `now`. The first PLAY of the session starts the
+    /// first-frame latency (a resume after PAUSE does not reset it); every PLAY starts a new
+    /// run of the rates, so the pause before it counts in none.
     pub fn on_play_sent(&mut self, now: Instant) {
         if self.play_sent.is_none() {
             self.play_sent = Some(now);
         }
+        self.byte_rate.new_run();
+        self.frame_rate.new_run();
+        self.unframed = (0, None);
     }
 
     /// Records one received RTP packet of `len` bytes.
     pub fn on_packet(&mut self, now: Instant, len: usize) {
-        self.bytes = self.bytes.saturating_add(len as u64);
-        self.bytes_window.add(now, len as u64);
-        if self.first_packet.is_none() {
-            self.first_packet = Some(now);
+        let len = len as u64;
+        self.bytes = self.bytes.saturating_add(len);
+        let (pending, since) = &mut self.unframed;
+        *pending = pending.saturating_add(len);
+        let since = *since.get_or_insert(now);
+        if now.saturating_duration_since(since) >= BYTES_WITHOUT_FRAME {
+            self.flush_bytes(now);
         }
-        self.last_packet = Some(now);
+    }
+
+    fn flush_bytes(&mut self, at: Instant) {
+        let (pending, _) = std::mem::take(&mut self.unframed);
+        self.byte_rate.record(at, pending);
     }
 
     /// Records one complete frame.
     pub fn on_frame_complete(&mut self, now: Instant) {
         self.frames_complete += 1;
-        self.frames_window.add(now, 1);
+        self.frame_rate.record(now, 1);
+        self.flush_bytes(now);
         if self.first_frame_latency.is_none() {
             if let Some(sent) = self.play_sent {
                 self.first_frame_latency = Some(now.saturating_duration_since(sent));
@@ -197,17 +288,6 @@ impl StatsCollector {
         } else {
             lost as f64 / packets.expected as f64
         };
-        let bitrate_overall = match (self.first_packet, self.last_packet) {
-            (Some(first), Some(last)) => {
-                let span = last.saturating_duration_since(first).as_secs_f64();
-                if span > 0.0 {
-                    self.bytes as f64 / span
-                } else {
-                    0.0
-                }
-            }
-            _ => 0.0,
-        };
         Stats {
             packets_received: packets.received,
             packets_expected: packets.expected,
@@ -220,10 +300,13 @@ impl StatsCollector {
             frames_broken: self.frames_broken,
             frames_dropped: self.frames_dropped,
             jitter_ms: packets.jitter_ms,
-            bitrate_last_second: self.bytes_window.per_second(now),
-            bitrate_overall,
-            frame_rate: self.frames_window.per_second(now),
-            first_frame_latency: self.first_frame_latency,
+            bitrate_bps_recent: self.byte_rate.recent(now) * 8.0,
+            bitrate_bps_overall: self.byte_rate.overall() * 8.0,
+            frame_rate_fps_recent: self.frame_rate.recent(now),
+            frame_rate_fps_overall: self.frame_rate.overall(),
+            first_frame_latency_ms: self
+                .first_frame_latency
+                .map_or(-1.0, |d| d.as_secs_f64() * 1000.0),
         }
     }
 }
@@ -237,38 +320,82 @@ mod tests {
     }
 
     #[test]
-    fn sliding_window_forgets_after_one_second() {
+    fn frame_rate_is_frames_over_their_span() {
+        // 20 fps whose arrivals are not aligned with any clock grid: every snapshot of a steady
+        // stream must read 20, not 19 or 21 depending on where the last second's edge falls.
         let t0 = Instant::now();
-        let mut c = StatsCollector::new(t0);
-        for i in 0..20 {
-            c.on_packet(t0 + ms(50 * i), 1000);
-            c.on_frame_complete(t0 + ms(50 * i));
+        let mut c = StatsCollector::new();
+        let start = t0 + ms(37);
+        let mut readings = Vec::new();
+        for i in 0..200u64 {
+            let at = start + ms(50 * i);
+            c.on_packet(at, 1000);
+            c.on_frame_complete(at);
+            if i >= 60 && i % 7 == 0 {
+                let s = c.snapshot(at + ms(13 * (i % 3)), PacketCounters::default());
+                readings.push(s.frame_rate_fps_recent);
+            }
         }
-        let s = c.snapshot(t0 + ms(999), PacketCounters::default());
-        assert_eq!(s.bytes_received, 20_000);
-        assert_eq!(s.bitrate_last_second, 20_000.0);
-        assert_eq!(s.frame_rate, 20.0);
-        // 1.5 s later only nothing remains in the window, but the overall rate is kept.
-        let s = c.snapshot(t0 + ms(2_500), PacketCounters::default());
-        assert_eq!(s.bitrate_last_second, 0.0);
-        assert_eq!(s.frame_rate, 0.0);
-        assert!((s.bitrate_overall - 20_000.0 / 0.95).abs() < 1.0);
+        assert!(
+            readings.iter().all(|r| (r - 20.0).abs() < 0.01),
+            "readings of a steady 20 fps stream: {readings:?}"
+        );
+        let s = c.snapshot(start + ms(50 * 199), PacketCounters::default());
+        assert!((s.frame_rate_fps_overall - 20.0).abs() < 1e-9);
     }
 
     #[test]
-    fn window_is_partial_when_half_old() {
+    fn bitrates_are_bits_per_second_over_whole_frames() {
+        // Five packets of 1000 bytes per frame arriving in a burst, a frame every 50 ms:
+        // 5000 bytes * 8 * 20 = 800 kbit/s, wherever the window's edge cuts.
         let t0 = Instant::now();
-        let mut c = StatsCollector::new(t0);
-        c.on_packet(t0, 100);
-        c.on_packet(t0 + ms(600), 100);
-        let s = c.snapshot(t0 + ms(1_050), PacketCounters::default());
-        assert_eq!(s.bitrate_last_second, 100.0);
+        let mut c = StatsCollector::new();
+        c.on_play_sent(t0);
+        for frame in 0..100u32 {
+            for packet in 0..5u32 {
+                let at = t0 + ms(13) + ms(50) * frame + Duration::from_micros(30) * packet;
+                c.on_packet(at, 1000);
+                if packet == 4 {
+                    c.on_frame_complete(at);
+                }
+            }
+            if frame > 50 {
+                let now = t0 + ms(13) + ms(50) * frame + ms(u64::from(frame % 5) * 9);
+                let s = c.snapshot(now, PacketCounters::default());
+                assert!(
+                    (s.bitrate_bps_recent - 800_000.0).abs() < 1.0,
+                    "frame {frame}: {}",
+                    s.bitrate_bps_recent
+                );
+            }
+        }
+        let s = c.snapshot(t0 + ms(8_000), PacketCounters::default());
+        assert!((s.bitrate_bps_overall - 800_000.0).abs() < 1.0);
+        assert_eq!(s.bytes_received, 500_000);
+        assert_eq!(s.bitrate_bps_recent, 0.0, "nothing arrived for 3 s");
+    }
+
+    #[test]
+    fn bytes_count_even_when_no_frame_completes() {
+        let t0 = Instant::now();
+        let mut c = StatsCollector::new();
+        for i in 0..60u64 {
+            c.on_packet(t0 + ms(50 * i), 1000);
+        }
+        let s = c.snapshot(t0 + ms(50 * 59), PacketCounters::default());
+        assert!(s.bitrate_bps_recent > 0.0, "{s:?}");
+        assert_eq!(s.frame_rate_fps_recent, 0.0);
     }
 
     #[test]
     fn loss_rate_and_latency() {
         let t0 = Instant::now();
-        let mut c = StatsCollector::new(t0);
+        let mut c = StatsCollector::new();
+        assert_eq!(
+            c.snapshot(t0, PacketCounters::default())
+                .first_frame_latency(),
+            None
+        );
         c.on_play_sent(t0);
         c.on_play_sent(t0 + ms(500));
         c.on_frame_complete(t0 + ms(120));
@@ -287,7 +414,8 @@ mod tests {
         );
         assert_eq!(s.packets_lost, 10);
         assert!((s.loss_rate - 0.1).abs() < 1e-12);
-        assert_eq!(s.first_frame_latency, Some(ms(120)));
+        assert_eq!(s.first_frame_latency(), Some(ms(120)));
+        assert!((s.first_frame_latency_ms - 120.0).abs() < 1e-9);
         assert_eq!(
             (s.frames_complete, s.frames_broken, s.frames_dropped),
             (2, 2, 3)
@@ -298,7 +426,7 @@ mod tests {
     #[test]
     fn more_received_than_expected_is_not_negative_loss() {
         let t0 = Instant::now();
-        let mut c = StatsCollector::new(t0);
+        let mut c = StatsCollector::new();
         let s = c.snapshot(
             t0,
             PacketCounters {
@@ -309,5 +437,41 @@ mod tests {
         );
         assert_eq!(s.packets_lost, 0);
         assert_eq!(s.loss_rate, 0.0);
+    }
+
+    #[test]
+    fn the_field_list_is_the_struct() {
+        // Every field is 8 bytes: the list has as many entries as the struct has fields.
+        assert_eq!(
+            Stats::FIELDS.len() * 8,
+            std::mem::size_of::<Stats>(),
+            "{:?}",
+            Stats::FIELDS
+        );
+        let stats = Stats {
+            packets_received: 7,
+            first_frame_latency_ms: 12.5,
+            ..Stats::default()
+        };
+        let values = stats.values();
+        for ((name, kind), (value_name, value)) in Stats::FIELDS.iter().zip(&values) {
+            assert_eq!(name, value_name);
+            let matches = match value {
+                StatsValue::Count(_) => *kind == StatsKind::Count,
+                StatsValue::Number(_) => *kind != StatsKind::Count,
+                StatsValue::Missing => *kind == StatsKind::Optional,
+            };
+            assert!(matches, "{name}: {kind:?} but {value:?}");
+        }
+        assert_eq!(stats.value("packets_received"), Some(StatsValue::Count(7)));
+        assert_eq!(
+            stats.value("first_frame_latency_ms"),
+            Some(StatsValue::Number(12.5))
+        );
+        assert_eq!(
+            Stats::default().value("first_frame_latency_ms"),
+            Some(StatsValue::Missing)
+        );
+        assert_eq!(stats.value("bitrate_overall"), None);
     }
 }

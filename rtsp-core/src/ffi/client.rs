@@ -125,65 +125,10 @@ pub struct rtsp_core_message {
     pub len: usize,
 }
 
-/// Receive statistics (see `rtsp_core_client_stats`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct rtsp_core_stats {
-    /// RTP packets received, duplicates included.
-    pub packets_received: u64,
-    /// RTP packets expected from the sequence numbers.
-    pub packets_expected: u64,
-    /// Packets lost (expected - received, never negative).
-    pub packets_lost: u64,
-    /// Packets received twice.
-    pub packets_duplicated: u64,
-    /// Packets received out of order.
-    pub packets_reordered: u64,
-    /// packets_lost / packets_expected.
-    pub loss_rate: f64,
-    /// RTP bytes received.
-    pub bytes_received: u64,
-    /// Frames reassembled.
-    pub frames_complete: u64,
-    /// Frames discarded as incomplete.
-    pub frames_broken: u64,
-    /// Frames replaced before the consumer took them.
-    pub frames_dropped: u64,
-    /// Interarrival jitter (RFC 3550 A.8) in milliseconds.
-    pub jitter_ms: f64,
-    /// Bytes per second over the last second.
-    pub bitrate_last_second: f64,
-    /// Bytes per second overall.
-    pub bitrate_overall: f64,
-    /// Frames per second over the last second.
-    pub frame_rate: f64,
-    /// Milliseconds from PLAY to the first frame, or -1 if none arrived yet.
-    pub first_frame_latency_ms: f64,
-}
-
-impl From<&Stats> for rtsp_core_stats {
-    fn from(s: &Stats) -> Self {
-        Self {
-            packets_received: s.packets_received,
-            packets_expected: s.packets_expected,
-            packets_lost: s.packets_lost,
-            packets_duplicated: s.packets_duplicated,
-            packets_reordered: s.packets_reordered,
-            loss_rate: s.loss_rate,
-            bytes_received: s.bytes_received,
-            frames_complete: s.frames_complete,
-            frames_broken: s.frames_broken,
-            frames_dropped: s.frames_dropped,
-            jitter_ms: s.jitter_ms,
-            bitrate_last_second: s.bitrate_last_second,
-            bitrate_overall: s.bitrate_overall,
-            frame_rate: s.frame_rate,
-            first_frame_latency_ms: s
-                .first_frame_latency
-                .map_or(-1.0, |d| d.as_secs_f64() * 1000.0),
-        }
-    }
-}
+/// The receive statistics, `rtsp_core_stats` in the header: the engine's own
+/// [`Stats`](crate::client::Stats), which cbindgen exports as it is (see `cbindgen.toml`), so C
+/// reads exactly the fields Rust and Python read.
+pub use crate::client::Stats as rtsp_core_stats;
 
 /// Event callbacks. Every member may be NULL. They are called on a library thread (never the
 /// caller's), one at a time, in the order events happened; a slow callback never stalls
@@ -201,8 +146,7 @@ pub struct rtsp_core_client_callbacks {
     pub on_frame:
         Option<unsafe extern "C" fn(userdata: *mut c_void, frame: *const rtsp_core_frame)>,
     /// Periodic statistics (borrowed for the call only).
-    pub on_stats:
-        Option<unsafe extern "C" fn(userdata: *mut c_void, stats: *const rtsp_core_stats)>,
+    pub on_stats: Option<unsafe extern "C" fn(userdata: *mut c_void, stats: *const Stats)>,
     /// The DESCRIBE answer: content type and text, NUL-terminated, borrowed for the call only.
     pub on_description: Option<
         unsafe extern "C" fn(
@@ -280,8 +224,7 @@ impl Callbacks {
             }
             Event::Stats(stats) => {
                 if let Some(f) = cb.on_stats {
-                    let c = rtsp_core_stats::from(stats);
-                    unsafe { f(ud, &c) };
+                    unsafe { f(ud, stats) };
                 }
             }
             Event::Description(d) => {
@@ -616,12 +559,12 @@ pub extern "C" fn rtsp_core_client_transport(
 #[no_mangle]
 pub extern "C" fn rtsp_core_client_stats(
     client: *const rtsp_core_client,
-    out: *mut rtsp_core_stats,
+    out: *mut Stats,
 ) -> rtsp_core_status {
     guard(|| {
         let handle = arg_ref!(client);
         let out = arg_mut!(out);
-        *out = rtsp_core_stats::from(&handle.client.stats());
+        *out = handle.client.stats();
         rtsp_core_status::Ok
     })
 }

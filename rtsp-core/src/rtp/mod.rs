@@ -29,7 +29,9 @@ pub use packet::{CsrcIter, RtpExtension, RtpPacketRef, RtpParseError};
 pub use reorder::{PushOutcome, Released, ReorderBuffer, MAX_REORDER_WINDOW};
 pub use sender::SenderStats;
 pub use seq::{seq_distance, seq_newer};
-pub use stats::{PacketStatus, ReceiverStats, MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL};
+pub use stats::{
+    PacketStatus, ReceiverStats, MAX_DROPOUT, MAX_MISORDER, MIN_SEQUENTIAL, RENUMBER_GRACE,
+};
 
 /// The only RTP version this crate reads or writes (RFC 3550 5.1).
 pub const RTP_VERSION: u8 = 2;

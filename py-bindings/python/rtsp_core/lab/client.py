@@ -37,8 +37,10 @@ _STATES = {"INIT": 0, "READY": 1, "PLAYING": 2}
 
 
 def format_stats(stats: Stats) -> str:
-    """The lab report's statistics printout (extension 1) for ``stats``."""
-    seconds = stats.bytes_received / stats.bitrate_overall if stats.bitrate_overall > 0 else 0.0
+    """The lab report's statistics printout (extension 1) for ``stats``: like the report, it
+    gives the data rate in bytes per second (the engine measures bits per second)."""
+    byte_rate = stats.bitrate_bps_overall / 8
+    seconds = stats.bytes_received / byte_rate if byte_rate > 0 else 0.0
     line = "-" * 40
     return "\n".join(
         [
@@ -46,7 +48,7 @@ def format_stats(stats: Stats) -> str:
             " STATISTIC ",
             f"{line}\nTotal data: {stats.bytes_received} bytes",
             f"{line}\nTotal time taken: {seconds:.3f} seconds",
-            f"{line}\nVideo Data Rate: {stats.bitrate_overall:.1f} bytes/second",
+            f"{line}\nVideo Data Rate: {byte_rate:.1f} bytes/second",
             f"{line}\nFrames received: {stats.frames_complete}",
             f"{line}\nRTP packets lost: {stats.packets_lost} of {stats.packets_expected}",
             f"{line}\nRTP Packet Loss Rate: {stats.loss_rate}",
