@@ -25,6 +25,25 @@
 
 // The result of every C function. `RTSP_CORE_STATUS_OK` (0) is success; everything else is an
 // error whose description `rtsp_core_status_str` returns.
+//
+// Numbering policy. A value, once published, keeps its meaning forever: C programs compiled
+// against an older header compare against the numbers, not the names. So codes are never
+// renumbered, and a code that is withdrawn leaves its number retired, never reused. No code is
+// negative. Values are grouped in ranges:
+//
+// - 0: success.
+// - 1-16: the original codes, which predate the grouping and mix kinds. By kind: caller errors
+//   NULL_ARGUMENT, INVALID_ARGUMENT, BUFFER_TOO_SMALL, BAD_URL, BAD_STATE, NOT_READY; network
+//   and peer errors CONNECTION_REFUSED, IO, TIMEOUT, SERVER_ERROR, CLOSED, UNAUTHORIZED; input
+//   and media data MALFORMED, UNSUPPORTED; library state SHUTDOWN, PANIC.
+// - 17-31: never assigned (closes the original block).
+// - 32-63: new caller errors (arguments, buffers, call order).
+// - 64-95: new network and peer errors (sockets, timeouts, what a server answers).
+// - 96-127: new input and media data errors (bytes that cannot be parsed or carried).
+// - 128-159: new library state errors (shutdown, internal faults).
+// - 160 and up: reserved for further groups.
+//
+// A new code takes the lowest free value of its group's range.
 typedef enum rtsp_core_status {
   // Success.
   RTSP_CORE_STATUS_OK = 0,
