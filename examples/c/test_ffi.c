@@ -70,6 +70,12 @@ static uint16_t closed_port(void) {
 static void test_status_and_version(void) {
   const char *v = rtsp_core_version();
   CHECK(v != NULL && strlen(v) > 0);
+  /* The library loaded is the one this header describes. */
+  CHECK(strcmp(v, RTSP_CORE_VERSION_STRING) == 0);
+  char numbers[32];
+  snprintf(numbers, sizeof numbers, "%d.%d.%d", RTSP_CORE_VERSION_MAJOR, RTSP_CORE_VERSION_MINOR,
+           RTSP_CORE_VERSION_PATCH);
+  CHECK(strncmp(v, numbers, strlen(numbers)) == 0);
   for (int i = 0; i <= (int)RTSP_CORE_STATUS_PANIC; i++) {
     const char *s = rtsp_core_status_str(i);
     CHECK(s != NULL && strlen(s) > 0);

@@ -23,6 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The version of the rtsp-core this header was generated from. rtsp_core_version() returns
+// the version of the library actually loaded, to compare with RTSP_CORE_VERSION_STRING.
+#define RTSP_CORE_VERSION_MAJOR 0
+#define RTSP_CORE_VERSION_MINOR 1
+#define RTSP_CORE_VERSION_PATCH 0
+#define RTSP_CORE_VERSION_STRING "0.1.0"
+
 // The result of every C function. `RTSP_CORE_STATUS_OK` (0) is success; everything else is an
 // error whose description `rtsp_core_status_str` returns.
 //
@@ -291,6 +298,8 @@ extern "C" {
 #endif // __cplusplus
 
 // The library version as a static NUL-terminated string ("0.1.0"). Never NULL; do not free.
+// Compare it with `RTSP_CORE_VERSION_STRING` to check that the library loaded at run time is the
+// one the header was generated from.
 const char *rtsp_core_version(void);
 
 // Fills `config` with the defaults (no target, automatic transport, 5 s reply timeout, 3 s UDP

@@ -51,3 +51,32 @@ fn header_declares_every_entry_point() {
         assert!(line.contains("rtsp_core_"), "{line}");
     }
 }
+
+/// The value of `#define NAME value` in the header, if it defines NAME.
+fn define<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.lines().find_map(|line| {
+        let rest = line.strip_prefix("#define ")?.strip_prefix(name)?;
+        rest.starts_with(' ').then(|| rest.trim())
+    })
+}
+
+#[test]
+fn header_version_macros_are_the_crate_version() {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = std::fs::read_to_string(crate_dir.join("include/rtsp_core.h")).unwrap();
+    for (name, want) in [
+        ("RTSP_CORE_VERSION_MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("RTSP_CORE_VERSION_MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("RTSP_CORE_VERSION_PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        assert_eq!(define(&header, name), Some(want), "{name}");
+    }
+    let string = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        define(&header, "RTSP_CORE_VERSION_STRING"),
+        Some(string.as_str())
+    );
+    // What the library reports at run time is what the header promises.
+    let runtime = unsafe { std::ffi::CStr::from_ptr(rtsp_core::ffi::rtsp_core_version()) };
+    assert_eq!(format!("\"{}\"", runtime.to_str().unwrap()), string);
+}
