@@ -70,6 +70,12 @@ static uint16_t closed_port(void) {
 static void test_status_and_version(void) {
   const char *v = rtsp_core_version();
   CHECK(v != NULL && strlen(v) > 0);
+  /* The library loaded is the one this header describes. */
+  CHECK(strcmp(v, RTSP_CORE_VERSION_STRING) == 0);
+  char numbers[32];
+  snprintf(numbers, sizeof numbers, "%d.%d.%d", RTSP_CORE_VERSION_MAJOR, RTSP_CORE_VERSION_MINOR,
+           RTSP_CORE_VERSION_PATCH);
+  CHECK(strncmp(v, numbers, strlen(numbers)) == 0);
   for (int i = 0; i <= (int)RTSP_CORE_STATUS_PANIC; i++) {
     const char *s = rtsp_core_status_str(i);
     CHECK(s != NULL && strlen(s) > 0);
@@ -268,7 +274,9 @@ static void test_jpeg(const char *jpeg_path) {
     CHECK_STATUS(rtsp_core_jpeg_packetizer_next(p, payload, sizeof payload, &len, &last),
                  RTSP_CORE_STATUS_NOT_READY);
     uint64_t complete = 0, dropped = 0;
-    CHECK_STATUS(rtsp_core_jpeg_depacketizer_stats(d, &complete, &dropped), RTSP_CORE_STATUS_OK);
+    const rtsp_core_jpeg_depacketizer *dview = d;
+    CHECK_STATUS(rtsp_core_jpeg_depacketizer_stats(dview, &complete, &dropped),
+                 RTSP_CORE_STATUS_OK);
     CHECK(complete == 1 && dropped == 0);
     free(jpeg);
   }
@@ -430,14 +438,16 @@ static void test_client_standard(const char *url, int seekable) {
   free(text);
   CHECK_STATUS(rtsp_core_client_setup(c), RTSP_CORE_STATUS_OK);
   CHECK_STATUS(rtsp_core_client_setup(c), RTSP_CORE_STATUS_BAD_STATE);
+  /* Queries read through a const handle (-Werror turns a dropped const into a build failure). */
+  const rtsp_core_client *view = c;
   enum rtsp_core_transport tr;
-  CHECK_STATUS(rtsp_core_client_transport(c, &tr), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_transport(view, &tr), RTSP_CORE_STATUS_OK);
   CHECK(tr == RTSP_CORE_TRANSPORT_UDP);
   CHECK_STATUS(rtsp_core_client_play(c), RTSP_CORE_STATUS_OK);
   CHECK(wait_frames(&s, 10, 10000));
   CHECK_STATUS(rtsp_core_client_pause(c), RTSP_CORE_STATUS_OK);
   enum rtsp_core_state state;
-  CHECK_STATUS(rtsp_core_client_state(c, &state), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_state(view, &state), RTSP_CORE_STATUS_OK);
   CHECK(state == RTSP_CORE_STATE_READY);
   enum rtsp_core_status st = rtsp_core_client_play_from(c, 1.0);
   CHECK(seek_ok(st));
@@ -454,7 +464,7 @@ static void test_client_standard(const char *url, int seekable) {
   int before = atomic_load(&s.frames);
   CHECK(wait_frames(&s, before + 5, 10000));
   struct rtsp_core_stats stats;
-  CHECK_STATUS(rtsp_core_client_stats(c, &stats), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_client_stats(view, &stats), RTSP_CORE_STATUS_OK);
   CHECK(stats.packets_received > 0 && stats.frames_complete >= 10 && stats.frames_broken == 0);
   CHECK(stats.first_frame_latency_ms >= 0.0);
   CHECK_STATUS(rtsp_core_client_teardown(c), RTSP_CORE_STATUS_OK);
@@ -592,7 +602,8 @@ static struct rtsp_core_server *test_server(const char *media_dir) {
     return NULL;
   }
   CHECK_STATUS(rtsp_core_server_port(srv, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(rtsp_core_server_port(srv, &port), RTSP_CORE_STATUS_OK);
+  const rtsp_core_server *sview = srv;
+  CHECK_STATUS(rtsp_core_server_port(sview, &port), RTSP_CORE_STATUS_OK);
   CHECK(port != 0);
   /* The same port again is taken. */
   struct rtsp_core_server *second = NULL;

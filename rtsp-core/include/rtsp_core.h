@@ -23,8 +23,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The version of the rtsp-core this header was generated from. rtsp_core_version() returns
+// the version of the library actually loaded, to compare with RTSP_CORE_VERSION_STRING.
+#define RTSP_CORE_VERSION_MAJOR 0
+#define RTSP_CORE_VERSION_MINOR 1
+#define RTSP_CORE_VERSION_PATCH 0
+#define RTSP_CORE_VERSION_STRING "0.1.0"
+
 // The result of every C function. `RTSP_CORE_STATUS_OK` (0) is success; everything else is an
 // error whose description `rtsp_core_status_str` returns.
+//
+// Numbering policy. A value, once published, keeps its meaning forever: C programs compiled
+// against an older header compare against the numbers, not the names. So codes are never
+// renumbered, and a code that is withdrawn leaves its number retired, never reused. No code is
+// negative. Values are grouped in ranges:
+//
+// - 0: success.
+// - 1-16: the original codes, which predate the grouping and mix kinds. By kind: caller errors
+//   NULL_ARGUMENT, INVALID_ARGUMENT, BUFFER_TOO_SMALL, BAD_URL, BAD_STATE, NOT_READY; network
+//   and peer errors CONNECTION_REFUSED, IO, TIMEOUT, SERVER_ERROR, CLOSED, UNAUTHORIZED; input
+//   and media data MALFORMED, UNSUPPORTED; library state SHUTDOWN, PANIC.
+// - 17-31: never assigned (closes the original block).
+// - 32-63: new caller errors (arguments, buffers, call order).
+// - 64-95: new network and peer errors (sockets, timeouts, what a server answers).
+// - 96-127: new input and media data errors (bytes that cannot be parsed or carried).
+// - 128-159: new library state errors (shutdown, internal faults).
+// - 160 and up: reserved for further groups.
+//
+// A new code takes the lowest free value of its group's range.
 typedef enum rtsp_core_status {
   // Success.
   RTSP_CORE_STATUS_OK = 0,
@@ -272,6 +298,8 @@ extern "C" {
 #endif // __cplusplus
 
 // The library version as a static NUL-terminated string ("0.1.0"). Never NULL; do not free.
+// Compare it with `RTSP_CORE_VERSION_STRING` to check that the library loaded at run time is the
+// one the header was generated from.
 const char *rtsp_core_version(void);
 
 // Fills `config` with the defaults (no target, automatic transport, 5 s reply timeout, 3 s UDP

@@ -17,6 +17,8 @@
 //! - [`client`]: client state machine and the threaded client runtime.
 //! - [`ffi`]: the C ABI (`include/rtsp_core.h`).
 
+#![deny(missing_docs)]
+
 pub mod auth;
 pub mod client;
 pub mod ffi;

@@ -51,3 +51,117 @@ fn header_declares_every_entry_point() {
         assert!(line.contains("rtsp_core_"), "{line}");
     }
 }
+
+/// The value of `#define NAME value` in the header, if it defines NAME.
+fn define<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.lines().find_map(|line| {
+        let rest = line.strip_prefix("#define ")?.strip_prefix(name)?;
+        rest.starts_with(' ').then(|| rest.trim())
+    })
+}
+
+#[test]
+fn header_version_macros_are_the_crate_version() {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = std::fs::read_to_string(crate_dir.join("include/rtsp_core.h")).unwrap();
+    for (name, want) in [
+        ("RTSP_CORE_VERSION_MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("RTSP_CORE_VERSION_MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("RTSP_CORE_VERSION_PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        assert_eq!(define(&header, name), Some(want), "{name}");
+    }
+    let string = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        define(&header, "RTSP_CORE_VERSION_STRING"),
+        Some(string.as_str())
+    );
+    // What the library reports at run time is what the header promises.
+    let runtime = unsafe { std::ffi::CStr::from_ptr(rtsp_core::ffi::rtsp_core_version()) };
+    assert_eq!(format!("\"{}\"", runtime.to_str().unwrap()), string);
+}
+
+/// The parameter list of the function `name` as the header declares it (one line per parameter).
+fn parameters(header: &str, name: &str) -> Vec<String> {
+    let pattern = format!(" {name}(");
+    let start = header
+        .match_indices(&pattern)
+        .map(|(at, _)| at)
+        .find(|&at| {
+            let line = header[..at].rfind('\n').map_or(0, |n| n + 1);
+            !header[line..].starts_with("//")
+        })
+        .unwrap_or_else(|| panic!("{name} is not declared"));
+    let rest = &header[start + name.len() + 2..];
+    let end = rest.find(')').unwrap();
+    rest[..end]
+        .split(',')
+        .map(|p| {
+            // `struct X` and `X` are the same type (cbindgen's style "both").
+            let words: Vec<&str> = p.split_whitespace().filter(|w| *w != "struct").collect();
+            words.join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn functions_that_only_read_take_const_pointers() {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = std::fs::read_to_string(crate_dir.join("include/rtsp_core.h")).unwrap();
+    // Queries: they read through the handle and write only to the caller's out-parameters.
+    for (name, handle) in [
+        ("rtsp_core_client_state", "rtsp_core_client"),
+        ("rtsp_core_client_transport", "rtsp_core_client"),
+        ("rtsp_core_client_stats", "rtsp_core_client"),
+        ("rtsp_core_server_port", "rtsp_core_server"),
+        (
+            "rtsp_core_jpeg_depacketizer_stats",
+            "rtsp_core_jpeg_depacketizer",
+        ),
+    ] {
+        let first = &parameters(&header, name)[0];
+        assert!(
+            first.starts_with(&format!("const {handle} *")),
+            "{name} takes `{first}`"
+        );
+    }
+    // Inputs that are only read.
+    for (name, index, param) in [
+        (
+            "rtsp_core_client_new",
+            0,
+            "const rtsp_core_client_config *config",
+        ),
+        (
+            "rtsp_core_client_new",
+            1,
+            "const rtsp_core_client_callbacks *callbacks",
+        ),
+        (
+            "rtsp_core_rtp_encode",
+            0,
+            "const rtsp_core_rtp_header *header",
+        ),
+    ] {
+        assert_eq!(parameters(&header, name)[index], param, "{name}");
+    }
+    // A handle is mutable only where the call changes it: a getter-like name with a mutable
+    // handle is a mistake.
+    let declarations = header
+        .lines()
+        .filter(|l| !l.starts_with("//") && !l.starts_with('#') && !l.starts_with(' '));
+    for line in declarations {
+        let Some(open) = line.find('(') else { continue };
+        let name = line[..open].rsplit(' ').next().unwrap_or("");
+        let query = ["_state", "_transport", "_stats", "_port", "_version"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix));
+        if query && name.starts_with("rtsp_core_") {
+            let first = &parameters(&header, name)[0];
+            assert!(
+                first.starts_with("const ") || first == "void" || !first.contains('*'),
+                "{name} takes `{first}`"
+            );
+        }
+    }
+}

@@ -12,7 +12,7 @@ pub enum ParamError {
     /// Not the auth syntax; the number is the byte offset where parsing stopped.
     #[error("malformed authentication header at byte {0}")]
     Syntax(usize),
-    /// More than [`MAX_PARAMS`] parameters.
+    /// More than 64 parameters (a bound on the work one header can cause).
     #[error("too many authentication parameters")]
     TooMany,
     /// A credentials value holding more than one scheme.

@@ -30,6 +30,8 @@ pub use status::{rtsp_core_status, rtsp_core_status_str};
 use std::ffi::c_char;
 
 /// The library version as a static NUL-terminated string ("0.1.0"). Never NULL; do not free.
+/// Compare it with `RTSP_CORE_VERSION_STRING` to check that the library loaded at run time is the
+/// one the header was generated from.
 #[no_mangle]
 pub extern "C" fn rtsp_core_version() -> *const c_char {
     const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");

@@ -6,6 +6,25 @@ use crate::client::ClientError;
 
 /// The result of every C function. `RTSP_CORE_STATUS_OK` (0) is success; everything else is an
 /// error whose description `rtsp_core_status_str` returns.
+///
+/// Numbering policy. A value, once published, keeps its meaning forever: C programs compiled
+/// against an older header compare against the numbers, not the names. So codes are never
+/// renumbered, and a code that is withdrawn leaves its number retired, never reused. No code is
+/// negative. Values are grouped in ranges:
+///
+/// - 0: success.
+/// - 1-16: the original codes, which predate the grouping and mix kinds. By kind: caller errors
+///   NULL_ARGUMENT, INVALID_ARGUMENT, BUFFER_TOO_SMALL, BAD_URL, BAD_STATE, NOT_READY; network
+///   and peer errors CONNECTION_REFUSED, IO, TIMEOUT, SERVER_ERROR, CLOSED, UNAUTHORIZED; input
+///   and media data MALFORMED, UNSUPPORTED; library state SHUTDOWN, PANIC.
+/// - 17-31: never assigned (closes the original block).
+/// - 32-63: new caller errors (arguments, buffers, call order).
+/// - 64-95: new network and peer errors (sockets, timeouts, what a server answers).
+/// - 96-127: new input and media data errors (bytes that cannot be parsed or carried).
+/// - 128-159: new library state errors (shutdown, internal faults).
+/// - 160 and up: reserved for further groups.
+///
+/// A new code takes the lowest free value of its group's range.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum rtsp_core_status {
@@ -95,10 +114,8 @@ impl rtsp_core_status {
 
     /// The code with numeric value `n`, if there is one.
     pub(crate) fn from_int(n: i32) -> Option<Self> {
-        usize::try_from(n)
-            .ok()
-            .and_then(|i| Self::ALL.get(i))
-            .copied()
+        // A search, not an index: values are grouped in ranges, so they are not contiguous.
+        Self::ALL.iter().find(|s| **s as i32 == n).copied()
     }
 }
 
@@ -134,16 +151,129 @@ pub extern "C" fn rtsp_core_status_str(status: i32) -> *const c_char {
 mod tests {
     use super::*;
 
+    /// Which kind of error the code is (see the numbering policy above).
+    fn group(code: rtsp_core_status) -> StatusGroup {
+        use rtsp_core_status as S;
+        match code {
+            S::Ok => StatusGroup::Success,
+            S::NullArgument
+            | S::InvalidArgument
+            | S::BufferTooSmall
+            | S::BadUrl
+            | S::BadState
+            | S::NotReady => StatusGroup::Caller,
+            S::ConnectionRefused
+            | S::Io
+            | S::Timeout
+            | S::ServerError
+            | S::Closed
+            | S::Unauthorized => StatusGroup::Peer,
+            S::Malformed | S::Unsupported => StatusGroup::Data,
+            S::Shutdown | S::Panic => StatusGroup::Library,
+        }
+    }
+
+    /// The kinds of status, each with its range of values for codes added after the original 16.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum StatusGroup {
+        /// `RTSP_CORE_STATUS_OK` only.
+        Success,
+        /// The caller passed something wrong or called at the wrong time.
+        Caller,
+        /// The network or the peer failed or refused.
+        Peer,
+        /// Input bytes or media cannot be parsed or carried.
+        Data,
+        /// The library itself: shut down or an internal fault.
+        Library,
+    }
+
+    impl StatusGroup {
+        /// The values a code of this group added after the original block may take.
+        fn range(self) -> std::ops::RangeInclusive<i32> {
+            match self {
+                Self::Success => 0..=0,
+                Self::Caller => 32..=63,
+                Self::Peer => 64..=95,
+                Self::Data => 96..=127,
+                Self::Library => 128..=159,
+            }
+        }
+    }
+
+    /// The original codes: they predate the grouping, so they lie outside their group's range.
+    const ORIGINAL: std::ops::RangeInclusive<i32> = 1..=16;
+
+    /// Every published value, as C programs compiled against the header have them. A change
+    /// here breaks those programs: append, never edit.
+    const PUBLISHED: [(rtsp_core_status, i32); 17] = [
+        (rtsp_core_status::Ok, 0),
+        (rtsp_core_status::NullArgument, 1),
+        (rtsp_core_status::InvalidArgument, 2),
+        (rtsp_core_status::BufferTooSmall, 3),
+        (rtsp_core_status::Malformed, 4),
+        (rtsp_core_status::BadUrl, 5),
+        (rtsp_core_status::ConnectionRefused, 6),
+        (rtsp_core_status::Io, 7),
+        (rtsp_core_status::Timeout, 8),
+        (rtsp_core_status::ServerError, 9),
+        (rtsp_core_status::BadState, 10),
+        (rtsp_core_status::Closed, 11),
+        (rtsp_core_status::Unsupported, 12),
+        (rtsp_core_status::NotReady, 13),
+        (rtsp_core_status::Shutdown, 14),
+        (rtsp_core_status::Panic, 15),
+        (rtsp_core_status::Unauthorized, 16),
+    ];
+
+    #[test]
+    fn published_values_never_change() {
+        assert_eq!(
+            PUBLISHED.len(),
+            rtsp_core_status::ALL.len(),
+            "a code is not pinned"
+        );
+        for (code, value) in PUBLISHED {
+            assert_eq!(code as i32, value, "{code:?} was renumbered");
+            assert!(
+                rtsp_core_status::ALL.contains(&code),
+                "{code:?} missing from ALL"
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_lies_in_its_group_range() {
+        let mut previous = -1;
+        for code in rtsp_core_status::ALL {
+            let value = code as i32;
+            assert!(value > previous, "ALL is not in numeric order at {code:?}");
+            previous = value;
+            let kind = group(code);
+            assert!(
+                ORIGINAL.contains(&value) || kind.range().contains(&value),
+                "{code:?} = {value} lies outside {kind:?} {:?}",
+                kind.range()
+            );
+        }
+        // The original block is closed: nothing new goes between it and the first group.
+        for n in (*ORIGINAL.end() + 1)..*StatusGroup::Caller.range().start() {
+            assert!(rtsp_core_status::from_int(n).is_none(), "{n} is assigned");
+        }
+    }
+
     #[test]
     fn every_code_round_trips_and_has_a_description() {
-        for (i, s) in rtsp_core_status::ALL.iter().enumerate() {
-            assert_eq!(*s as i32, i as i32);
-            assert_eq!(rtsp_core_status::from_int(i as i32), Some(*s));
-            let text = unsafe { CStr::from_ptr(rtsp_core_status_str(i as i32)) };
+        for s in rtsp_core_status::ALL {
+            let n = s as i32;
+            assert_eq!(rtsp_core_status::from_int(n), Some(s));
+            let text = unsafe { CStr::from_ptr(rtsp_core_status_str(n)) };
             assert!(!text.to_bytes().is_empty());
+            assert_ne!(text.to_str().unwrap(), "unknown status");
         }
-        let unknown = unsafe { CStr::from_ptr(rtsp_core_status_str(-1)) };
-        assert_eq!(unknown.to_str().unwrap(), "unknown status");
-        assert!(rtsp_core_status::from_int(rtsp_core_status::ALL.len() as i32).is_none());
+        for unknown in [-1, 17, 31, 32, 1000, i32::MIN, i32::MAX] {
+            let text = unsafe { CStr::from_ptr(rtsp_core_status_str(unknown)) };
+            assert_eq!(text.to_str().unwrap(), "unknown status", "{unknown}");
+        }
     }
 }

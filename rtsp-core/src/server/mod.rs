@@ -82,22 +82,36 @@ pub enum Refusal {
 
 /// [`Refusal`] without its payload, for matching in tests and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum RefusalKind {
+    /// 400: see [`Refusal::BadRequest`].
     BadRequest,
+    /// 404: see [`Refusal::NotFound`].
     NotFound,
+    /// 405: see [`Refusal::MethodNotAllowed`].
     MethodNotAllowed,
+    /// 415: see [`Refusal::UnsupportedMedia`].
     UnsupportedMedia,
+    /// 451: see [`Refusal::ParameterNotUnderstood`].
     ParameterNotUnderstood,
+    /// 454: see [`Refusal::SessionNotFound`].
     SessionNotFound,
+    /// 455: see [`Refusal::MethodNotValidInState`].
     MethodNotValidInState,
+    /// 457: see [`Refusal::InvalidRange`].
     InvalidRange,
+    /// 459: see [`Refusal::AggregateNotAllowed`].
     AggregateNotAllowed,
+    /// 460: see [`Refusal::OnlyAggregateAllowed`].
     OnlyAggregateAllowed,
+    /// 461: see [`Refusal::UnsupportedTransport`].
     UnsupportedTransport,
+    /// 500: see [`Refusal::Internal`].
     Internal,
+    /// 501: see [`Refusal::NotImplemented`].
     NotImplemented,
+    /// 503: see [`Refusal::ServiceUnavailable`].
     ServiceUnavailable,
+    /// 505: see [`Refusal::VersionNotSupported`].
     VersionNotSupported,
 }
 
