@@ -1,9 +1,10 @@
 //! Sans-I/O server side: the per-session state machine and the rules that turn requests into
 //! outcomes.
 //!
-//! Nothing here opens a socket, reads a clock or touches a file. The runtime (`rtsp-server`)
-//! parses a request, looks up what it needs (the session, the media), hands the pieces to this
-//! module and gets back either an accepted [`Transition`] with an [`Effect`] to carry out, or a
+//! Nothing here opens a socket, reads a clock or touches a file, except in [`runtime`]: the
+//! threaded server (in this crate, so that the `rtsp-server` binary, the C ABI and the Python
+//! bindings run the same one). The runtime parses a request, looks up what it needs (the
+//! session, the media), hands the pieces to this module and gets back either an accepted [`Transition`] with an [`Effect`] to carry out, or a
 //! [`Refusal`] that maps to exactly one RFC 2326 status code.
 //!
 //! - [`state`]: INIT / READY / PLAYING and the full state x command table.

@@ -15,7 +15,6 @@ pub mod catalog;
 pub mod clock;
 pub mod conn;
 pub mod handler;
-pub mod limits;
 pub mod pacing;
 pub mod rtcp;
 pub mod scheduler;
