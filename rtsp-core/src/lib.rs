@@ -4,7 +4,9 @@
 //! time matters, a caller-supplied instant) and return values or events. Sockets, threads and
 //! clocks live at the edges, which is what makes the core fuzzable and testable from recorded
 //! exchanges. The edges are the server runtime ([`server::runtime`]), the client runtime
-//! ([`client::Client`]), the C ABI ([`ffi`]) and the process-limit helper ([`limits`]).
+//! ([`client::Client`]), the C ABI ([`ffi`]) and the process-limit helper ([`limits`]); they and
+//! their I/O dependencies (mio, socket2, libc, crossbeam-channel, parking_lot) are the `runtime`
+//! cargo feature, on by default. `default-features = false` builds the protocol core alone.
 //!
 //! Modules:
 //! - [`auth`]: RTSP authentication (Basic, Digest MD5 / SHA-256), both sides.
@@ -23,10 +25,12 @@
 
 pub mod auth;
 pub mod client;
+#[cfg(feature = "runtime")]
 pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod jpeg;
+#[cfg(feature = "runtime")]
 pub mod limits;
 pub mod media;
 pub mod rtp;

@@ -33,13 +33,21 @@
 //! ```
 
 mod config;
+// The crate-private helpers in `error`, `protocol_log` and `session` (socket error mapping,
+// redaction, the reply reader) serve the runtime only; without it they are unused, not wrong.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod error;
 mod event;
+#[cfg(feature = "runtime")]
 mod mailbox;
 mod media;
+#[cfg(feature = "runtime")]
 mod net;
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod protocol_log;
+#[cfg(feature = "runtime")]
 mod runtime;
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod session;
 mod stats;
 
@@ -48,6 +56,7 @@ pub use error::ClientError;
 pub use event::{Description, Event, Frame, State};
 pub use media::MediaReceiver;
 pub use protocol_log::{MessageDirection, ProtocolMessage, REDACTED};
+#[cfg(feature = "runtime")]
 pub use runtime::{ActiveTransport, Client, Position, Seek};
 pub use session::{
     MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session, SetupTransport,

@@ -25,6 +25,7 @@
 
 pub mod reply;
 pub mod request;
+#[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod seek;
 pub mod state;
