@@ -28,6 +28,7 @@ pub mod request;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod seek;
+mod session_id;
 pub mod state;
 pub mod target;
 pub mod transport;
@@ -35,6 +36,7 @@ pub mod transport;
 pub use reply::Reply;
 pub use request::{classify, Incoming, Intent};
 pub use seek::{NptRange, NptStart};
+pub use session_id::{NotOurSessionId, SessionId};
 pub use state::{Command, Effect, Playhead, SessionMachine, SessionState, Transition};
 pub use target::Target;
 pub use transport::{Chosen, Route};

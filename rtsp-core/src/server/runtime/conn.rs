@@ -228,7 +228,7 @@ impl ConnState {
         self.sessions.iter().copied().find(|id| {
             ctx.registry
                 .get(*id)
-                .is_some_and(|s| s.flavor == crate::server::runtime::session::Flavor::Lab)
+                .is_some_and(|s| s.dialect == Dialect::Lab)
         })
     }
 

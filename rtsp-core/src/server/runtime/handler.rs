@@ -23,7 +23,7 @@ use crate::server::runtime::conn::ConnState;
 use crate::server::runtime::scheduler::SchedMsg;
 use crate::server::runtime::server::Ctx;
 use crate::server::runtime::session::{
-    Delivery, EndReason, Flavor, Session, SessionInit, UdpDelivery, NO_END,
+    Delivery, EndReason, Session, SessionId, SessionInit, UdpDelivery, NO_END,
 };
 use crate::server::runtime::source::Source;
 use crate::server::runtime::udp;
@@ -44,7 +44,7 @@ pub enum ConnEffect {
         rtcp: bool,
     },
     /// Stop watching a session's sockets.
-    Forget(u64),
+    Forget(SessionId),
 }
 
 /// Handle one request from `conn`: queue the reply on the connection, return the side effects.
@@ -66,7 +66,8 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
         Ok(reply) => reply,
         Err(refusal) => {
             tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), "refused: {refusal}");
-            Reply::refusal(&refusal).lab_session(owned.unwrap_or_else(|| echoed_session(&req)))
+            Reply::refusal(&refusal)
+                .lab_session(owned.map_or_else(|| echoed_session(&req), SessionId::get))
         }
     };
     tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), status = reply.status_code().as_u16(), "request");
@@ -157,7 +158,7 @@ fn dispatch(
     req: &Request,
     inc: Incoming,
     dialect: Dialect,
-    owned: Option<u64>,
+    owned: Option<SessionId>,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
     let session = match applies_to(&inc, dialect, owned)? {
@@ -212,11 +213,11 @@ fn dispatch(
 }
 
 /// The session `id`, checked to belong to this peer's address.
-fn find_session(ctx: &Ctx, conn: &ConnState, id: u64) -> Result<Arc<Session>, Refusal> {
+fn find_session(ctx: &Ctx, conn: &ConnState, id: SessionId) -> Result<Arc<Session>, Refusal> {
     let session = ctx.registry.get(id).ok_or(Refusal::SessionNotFound)?;
     // Another host knowing (or guessing) the id gains nothing.
     if session.peer.ip() != conn.peer.ip() {
-        tracing::warn!(peer = %conn.peer, session = id, owner = %session.peer, "session id used from another address");
+        tracing::warn!(peer = %conn.peer, session = id.get(), owner = %session.peer, "session id used from another address");
         return Err(Refusal::SessionNotFound);
     }
     Ok(session)
@@ -263,7 +264,7 @@ fn describe(
     target: &Target,
     dialect: Dialect,
     session: Option<&Arc<Session>>,
-    requested: Option<u64>,
+    requested: Option<SessionId>,
 ) -> Result<Reply, Refusal> {
     let source = ctx.catalog.open(target)?;
     if dialect == Dialect::Standard {
@@ -278,7 +279,7 @@ fn describe(
     let reply = match session {
         Some(s) => with_session(ctx, Reply::ok(), s),
         None => Reply::ok()
-            .lab_session(requested.unwrap_or(0))
+            .lab_session(requested.map_or(0, SessionId::get))
             .frames(source.total_frames()),
     };
     Ok(reply
@@ -342,7 +343,7 @@ fn control(
             session.next_epoch();
             let _ = ctx.scheduler.send(SchedMsg::Stop(session.id));
             tracing::debug!(
-                session = session.id,
+                session = session.id.get(),
                 at = session.position.load(Ordering::Relaxed),
                 "paused"
             );
@@ -414,7 +415,7 @@ fn setup(
         if target.presentation != existing.presentation {
             return Err(Refusal::AggregateNotAllowed);
         }
-        let chosen = transport::choose(transports, existing.flavor == Flavor::Lab)?;
+        let chosen = transport::choose(transports, existing.dialect == Dialect::Lab)?;
         let transition = existing
             .machine
             .lock()
@@ -423,7 +424,7 @@ fn setup(
             return Ok(with_session(ctx, Reply::ok(), &existing));
         }
         let (delivery, reply_transport, watch) =
-            open_route(ctx, conn, &chosen, existing.flavor, existing.ssrc)?;
+            open_route(ctx, conn, &chosen, existing.dialect, existing.ssrc)?;
         effects.push(ConnEffect::Forget(existing.id));
         *existing.delivery.write() = Some(delivery);
         watch_sockets(effects, &existing, watch);
@@ -441,18 +442,14 @@ fn setup(
     if !ctx.registry.has_room() || conn.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
         return Err(Refusal::ServiceUnavailable);
     }
-    let flavor = match dialect {
-        Dialect::Lab => Flavor::Lab,
-        Dialect::Standard => Flavor::Standard,
-    };
-    let chosen = transport::choose(transports, flavor == Flavor::Lab)?;
+    let chosen = transport::choose(transports, dialect == Dialect::Lab)?;
     let ssrc: u32 = rand::random();
-    let (delivery, reply_transport, watch) = open_route(ctx, conn, &chosen, flavor, ssrc)?;
+    let (delivery, reply_transport, watch) = open_route(ctx, conn, &chosen, dialect, ssrc)?;
     let session = Session::new(
         SessionInit {
             id: ctx.registry.fresh_id(),
             peer: conn.peer,
-            flavor,
+            dialect,
             presentation: target.presentation.clone(),
             control_url: req.uri().to_owned(),
             ssrc,
@@ -469,7 +466,7 @@ fn setup(
         .apply(Command::Setup, playhead(&session))?;
     *session.delivery.write() = Some(delivery);
     let session = Arc::new(session);
-    if flavor == Flavor::Lab {
+    if dialect == Dialect::Lab {
         // The lab protocol has no keep-alive: the session lives as long as the connection.
         session.pinned.store(true, Ordering::Relaxed);
     }
@@ -479,11 +476,11 @@ fn setup(
     conn.sessions.push(session.id);
     watch_sockets(effects, &session, watch);
     tracing::info!(
-        session = session.id,
+        session = session.id.get(),
         peer = %conn.peer,
         user = conn.user.as_deref().unwrap_or("-"),
         media = %session.presentation,
-        dialect = ?flavor,
+        dialect = ?dialect,
         transport = reply_transport.as_deref().unwrap_or("lab RTP/UDP"),
         frames = ?source.total_frames(),
         "session start"
@@ -514,7 +511,7 @@ fn open_route(
     ctx: &Ctx,
     conn: &ConnState,
     chosen: &transport::Chosen,
-    flavor: Flavor,
+    dialect: Dialect,
     ssrc: u32,
 ) -> Result<(Delivery, Option<String>, Watch), Refusal> {
     let peer_ip = conn.peer.ip();
@@ -527,7 +524,7 @@ fn open_route(
             Some(transport::reply(chosen, None, ssrc).to_string()),
             Vec::new(),
         )),
-        Route::Udp { rtp_port, .. } if flavor == Flavor::Lab => {
+        Route::Udp { rtp_port, .. } if dialect == Dialect::Lab => {
             let socket = ctx.ports.single().map_err(|e| udp_refusal(conn, &e))?;
             let socket = Arc::new(socket);
             let watch = vec![(Arc::clone(&socket), false)];

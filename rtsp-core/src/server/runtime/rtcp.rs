@@ -26,7 +26,7 @@ pub fn receive(session: &Session, data: &[u8]) {
         .store(block.cumulative_lost as u32, Ordering::Relaxed);
     stats.rr_jitter.store(block.jitter, Ordering::Relaxed);
     tracing::debug!(
-        session = session.id,
+        session = session.id.get(),
         fraction_lost = block.fraction_lost_f64(),
         cumulative_lost = block.cumulative_lost,
         jitter = block.jitter,

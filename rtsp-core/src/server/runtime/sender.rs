@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
-use crate::server::runtime::session::{Delivery, Flavor, Session};
+use crate::rtsp::Dialect;
+use crate::server::runtime::session::{Delivery, Session};
 use crate::server::runtime::udp;
 use crate::server::runtime::wire;
 use crate::server::runtime::worker::WorkerMsg;
@@ -89,9 +90,9 @@ fn run_job(
             if session.closed.load(Ordering::Acquire) {
                 return;
             }
-            let sent = match session.flavor {
-                Flavor::Lab => send_lab(session, index, rtp_timestamp, scratch),
-                Flavor::Standard => send_standard(session, index, rtp_timestamp, scratch, ends),
+            let sent = match session.dialect {
+                Dialect::Lab => send_lab(session, index, rtp_timestamp, scratch),
+                Dialect::Standard => send_standard(session, index, rtp_timestamp, scratch, ends),
             };
             if sent {
                 session.stats.frames_sent.fetch_add(1, Ordering::Relaxed);
@@ -101,12 +102,12 @@ fn run_job(
             }
         }
         JobKind::EndOfStream => {
-            tracing::info!(session = session.id, "end of stream");
+            tracing::info!(session = session.id.get(), "end of stream");
             send_bye(session, scratch);
         }
         JobKind::EndOfRange => {
             tracing::info!(
-                session = session.id,
+                session = session.id.get(),
                 at = session.position.load(Ordering::Relaxed),
                 "end of range"
             );
@@ -125,7 +126,7 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
         // SETUP refuses files with such frames (or --transcode shrinks them): not reached.
         if !session.warned_large.swap(true, Ordering::Relaxed) {
             tracing::warn!(
-                session = session.id,
+                session = session.id.get(),
                 frame = index,
                 bytes = jpeg.len(),
                 "frame larger than one UDP datagram; not sent"
@@ -137,7 +138,7 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
         && !session.warned_large.swap(true, Ordering::Relaxed)
     {
         tracing::warn!(
-            session = session.id,
+            session = session.id.get(),
             frame = index,
             bytes = jpeg.len(),
             "frame larger than the lab client's 20480-byte receive buffer; it will see a truncated JPEG"
@@ -243,7 +244,7 @@ fn maybe_sender_report(
     clock: &crate::server::runtime::Clock,
     scratch: &mut Vec<u8>,
 ) {
-    if session.flavor == Flavor::Lab {
+    if session.dialect == Dialect::Lab {
         return;
     }
     let now = clock.now_ms();
@@ -262,7 +263,7 @@ fn maybe_sender_report(
 }
 
 fn send_bye(session: &Arc<Session>, scratch: &mut Vec<u8>) {
-    if session.flavor == Flavor::Lab {
+    if session.dialect == Dialect::Lab {
         return;
     }
     scratch.clear();

@@ -187,7 +187,7 @@ impl Ctx {
         session.closed.store(true, Ordering::Release);
         let _ = session.home.worker.send(WorkerMsg::Forget(session.id));
         tracing::info!(
-            session = session.id,
+            session = session.id.get(),
             peer = %session.peer,
             media = %session.presentation,
             reason = reason.as_str(),

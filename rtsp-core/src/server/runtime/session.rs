@@ -20,20 +20,10 @@ use parking_lot::{Mutex, RwLock};
 use crate::server::runtime::source::Source;
 use crate::server::runtime::worker::ConnLink;
 
-/// Session identifier; printed in decimal, which the lab client parses with `int()`.
-pub type SessionId = u64;
+pub use crate::server::SessionId;
 
 /// [`Session::play_until`] of a PLAY without an end.
 pub const NO_END: u64 = u64::MAX;
-
-/// Which wire format a session's client speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// The lab's Python client: whole-JPEG RTP packets, lab reply shape.
-    Lab,
-    /// RFC 2326 / 2435 clients.
-    Standard,
-}
 
 /// Where a session's RTP and RTCP go.
 #[derive(Debug)]
@@ -93,7 +83,7 @@ pub struct Session {
     /// The RTSP peer that created it; only this IP may control it or receive its media.
     pub peer: SocketAddr,
     /// Wire format.
-    pub flavor: Flavor,
+    pub dialect: Dialect,
     /// The presentation name it was set up for (relative to the media root).
     pub presentation: String,
     /// The URL of the SETUP request (RTP-Info's `url=`).
@@ -153,7 +143,7 @@ pub struct SessionInit {
     /// RTSP peer.
     pub peer: SocketAddr,
     /// Wire format.
-    pub flavor: Flavor,
+    pub dialect: Dialect,
     /// Presentation name.
     pub presentation: String,
     /// SETUP URL.
@@ -177,16 +167,13 @@ impl Session {
         Self {
             id: init.id,
             peer: init.peer,
-            flavor: init.flavor,
+            dialect: init.dialect,
             presentation: init.presentation,
             control_url: init.control_url,
             source: init.source,
             fps: init.fps,
             looping: init.looping,
-            machine: Mutex::new(SessionMachine::for_dialect(match init.flavor {
-                Flavor::Lab => Dialect::Lab,
-                Flavor::Standard => Dialect::Standard,
-            })),
+            machine: Mutex::new(SessionMachine::for_dialect(init.dialect)),
             delivery: RwLock::new(None),
             home: init.home,
             epoch: AtomicU64::new(0),
@@ -311,7 +298,11 @@ impl Registry {
         let sessions = self.sessions.lock();
         let mut rng = rand::thread_rng();
         loop {
-            let id = rng.gen_range(1_000_000_000_000_000..10_000_000_000_000_000);
+            let Some(id) =
+                SessionId::new(rng.gen_range(1_000_000_000_000_000..10_000_000_000_000_000))
+            else {
+                continue;
+            };
             if !sessions.contains_key(&id) {
                 return id;
             }

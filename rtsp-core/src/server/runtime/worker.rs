@@ -496,7 +496,7 @@ impl Loop {
                 &*session.delivery.read(),
                 Some(crate::server::runtime::session::Delivery::Interleaved { link, .. }) if link.conn == id
             );
-            if on_this_conn || session.flavor == crate::server::runtime::session::Flavor::Lab {
+            if on_this_conn || session.dialect == crate::rtsp::Dialect::Lab {
                 self.ctx.end_session(&session, reason);
                 self.message(registry, WorkerMsg::Forget(sid));
             }
