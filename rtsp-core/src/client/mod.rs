@@ -1,6 +1,6 @@
 //! The RTSP client: a sans-I/O session state machine plus a threaded runtime.
 //!
-//! - [`Session`] turns method calls into request bytes and replies into [`Outcome`]s; it never
+//! - [`ClientSession`] turns method calls into request bytes and replies into [`Outcome`]s; it never
 //!   touches a socket (retina style), so it is testable from recorded exchanges.
 //! - [`MediaReceiver`] turns RTP/RTCP packets into complete JPEG [`Frame`]s and [`Stats`].
 //! - [`Client`] is the runtime: a control thread speaking RTSP, a receive thread reading the
@@ -59,7 +59,7 @@ pub use protocol_log::{MessageDirection, ProtocolMessage, REDACTED};
 #[cfg(feature = "runtime")]
 pub use runtime::{ActiveTransport, Client, Position, Seek};
 pub use session::{
-    MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session, SetupTransport,
-    LAB_SKIP_FRAMES,
+    MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session as ClientSession,
+    SetupTransport, LAB_SKIP_FRAMES,
 };
 pub use stats::{PacketCounters, Stats, StatsCollector};

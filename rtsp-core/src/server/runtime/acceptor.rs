@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::server::runtime::server::Ctx;
+use crate::server::runtime::run::Ctx;
 use crate::server::runtime::worker::WorkerMsg;
 
 const LISTENER: Token = Token(0);

@@ -17,8 +17,8 @@ use crate::rtsp::{
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
-use crate::server::runtime::server::Ctx;
-use crate::server::runtime::session::{Delivery, Session, SessionId};
+use crate::server::runtime::run::Ctx;
+use crate::server::runtime::session::{Delivery, LiveSession, SessionId};
 use crate::server::runtime::worker::ConnLink;
 use std::sync::Arc;
 
@@ -240,7 +240,7 @@ impl ConnState {
     }
 
     /// The session whose interleaved channels on this connection include `channel`.
-    pub fn session_on_channel(&self, ctx: &Ctx, channel: u8) -> Option<Arc<Session>> {
+    pub fn session_on_channel(&self, ctx: &Ctx, channel: u8) -> Option<Arc<LiveSession>> {
         self.sessions.iter().find_map(|id| {
             let s = ctx.registry.get(*id)?;
             let hit = match &*s.delivery.read() {

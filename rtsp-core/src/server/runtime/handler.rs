@@ -20,10 +20,10 @@ use crate::server::{
 };
 
 use crate::server::runtime::conn::ConnState;
+use crate::server::runtime::run::Ctx;
 use crate::server::runtime::scheduler::SchedMsg;
-use crate::server::runtime::server::Ctx;
 use crate::server::runtime::session::{
-    Delivery, EndReason, Session, SessionId, SessionInit, UdpDelivery, NO_END,
+    Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
 };
 use crate::server::runtime::source::Source;
 use crate::server::runtime::udp;
@@ -37,7 +37,7 @@ pub enum ConnEffect {
     /// Watch a session's UDP socket (RTCP from the client; junk on the RTP port is drained).
     Watch {
         /// The session.
-        session: Arc<Session>,
+        session: Arc<LiveSession>,
         /// A clone of the socket.
         socket: Arc<std::net::UdpSocket>,
         /// Whether it is the RTCP socket.
@@ -213,7 +213,7 @@ fn dispatch(
 }
 
 /// The session `id`, checked to belong to this peer's address.
-fn find_session(ctx: &Ctx, conn: &ConnState, id: SessionId) -> Result<Arc<Session>, Refusal> {
+fn find_session(ctx: &Ctx, conn: &ConnState, id: SessionId) -> Result<Arc<LiveSession>, Refusal> {
     let session = ctx.registry.get(id).ok_or(Refusal::SessionNotFound)?;
     // Another host knowing (or guessing) the id gains nothing.
     if session.peer.ip() != conn.peer.ip() {
@@ -223,7 +223,7 @@ fn find_session(ctx: &Ctx, conn: &ConnState, id: SessionId) -> Result<Arc<Sessio
     Ok(session)
 }
 
-fn with_session(ctx: &Ctx, reply: Reply, s: &Session) -> Reply {
+fn with_session(ctx: &Ctx, reply: Reply, s: &LiveSession) -> Reply {
     let timeout = u32::try_from(ctx.config.session_timeout.as_secs()).unwrap_or(u32::MAX);
     reply
         .session(s.id, Some(timeout))
@@ -263,7 +263,7 @@ fn describe(
     req: &Request,
     target: &Target,
     dialect: Dialect,
-    session: Option<&Arc<Session>>,
+    session: Option<&Arc<LiveSession>>,
     requested: Option<SessionId>,
 ) -> Result<Reply, Refusal> {
     let source = ctx.catalog.open(target)?;
@@ -303,7 +303,7 @@ fn content_base(conn: &ConnState, req: &Request, target: &Target) -> String {
     format!("rtsp://{authority}/{}/", target.presentation)
 }
 
-fn playhead(s: &Session) -> Playhead {
+fn playhead(s: &LiveSession) -> Playhead {
     Playhead {
         next_frame: s.position.load(Ordering::Acquire),
         total_frames: s.source.total_frames(),
@@ -316,7 +316,7 @@ fn control(
     ctx: &Ctx,
     conn: &mut ConnState,
     target: Option<&Target>,
-    session: Arc<Session>,
+    session: Arc<LiveSession>,
     command: Command,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
@@ -362,7 +362,7 @@ fn control(
     Ok(reply)
 }
 
-fn start_pacing(ctx: &Ctx, session: &Arc<Session>, from: u64, until: Option<u64>) {
+fn start_pacing(ctx: &Ctx, session: &Arc<LiveSession>, from: u64, until: Option<u64>) {
     let epoch = session.next_epoch();
     session.position.store(from, Ordering::Release);
     session
@@ -378,7 +378,7 @@ fn start_pacing(ctx: &Ctx, session: &Arc<Session>, from: u64, until: Option<u64>
 
 /// `Range` and `RTP-Info` of a PLAY reply. The Range is what will be played (RFC 2326 12.29):
 /// from the first frame sent to the end of the range or the file.
-fn play_headers(reply: Reply, s: &Session, from: u64, until: Option<u64>) -> Reply {
+fn play_headers(reply: Reply, s: &LiveSession, from: u64, until: Option<u64>) -> Reply {
     let range = match s.source.total_frames() {
         Some(total) => format!(
             "npt={:.3}-{:.3}",
@@ -405,7 +405,7 @@ fn setup(
     target: &Target,
     transports: &crate::rtsp::headers::Transport,
     dialect: Dialect,
-    session: Option<Arc<Session>>,
+    session: Option<Arc<LiveSession>>,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
     if let Some(existing) = session {
@@ -445,7 +445,7 @@ fn setup(
     let chosen = transport::choose(transports, dialect == Dialect::Lab)?;
     let ssrc: u32 = rand::random();
     let (delivery, reply_transport, watch) = open_route(ctx, conn, &chosen, dialect, ssrc)?;
-    let session = Session::new(
+    let session = LiveSession::new(
         SessionInit {
             id: ctx.registry.fresh_id(),
             peer: conn.peer,
@@ -496,7 +496,7 @@ fn setup(
 /// session costs no extra file descriptors for being watched.
 type Watch = Vec<(Arc<std::net::UdpSocket>, bool)>;
 
-fn watch_sockets(effects: &mut Vec<ConnEffect>, session: &Arc<Session>, watch: Watch) {
+fn watch_sockets(effects: &mut Vec<ConnEffect>, session: &Arc<LiveSession>, watch: Watch) {
     for (socket, rtcp) in watch {
         effects.push(ConnEffect::Watch {
             session: Arc::clone(session),

@@ -5,7 +5,7 @@
 //! (`rtsp_core.Server`) and tests. The binary only adds the command line, logging set-up and
 //! signal handling.
 //!
-//! See [`server`] for the thread layout, [`worker`] for the connection event loops,
+//! See [`run`] for the thread layout, [`worker`] for the connection event loops,
 //! [`scheduler`] and [`pacing`] for frame timing, [`sender`] for the RTP output path,
 //! [`conn`] for per-connection framing and dialect detection, and [`handler`] for turning
 //! requests into replies and session actions.
@@ -17,9 +17,9 @@ pub mod conn;
 pub mod handler;
 pub mod pacing;
 pub mod rtcp;
+pub mod run;
 pub mod scheduler;
 pub mod sender;
-pub mod server;
 pub mod session;
 pub mod source;
 pub mod udp;
@@ -27,4 +27,4 @@ pub mod wire;
 pub mod worker;
 
 pub use clock::Clock;
-pub use server::{Config, Server};
+pub use run::{Config, Server, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};

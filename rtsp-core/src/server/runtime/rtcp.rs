@@ -2,11 +2,11 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::server::runtime::session::Session;
+use crate::server::runtime::session::LiveSession;
 use crate::server::runtime::wire;
 
 /// Handle an RTCP packet received for `session` (UDP or interleaved).
-pub fn receive(session: &Session, data: &[u8]) {
+pub fn receive(session: &LiveSession, data: &[u8]) {
     let Some(block) = wire::report_about(data, session.ssrc) else {
         return;
     };

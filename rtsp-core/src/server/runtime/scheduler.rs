@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use crate::server::runtime::pacing::{rtp_ticks, Pacer};
 use crate::server::runtime::sender::{Batch, Job, JobKind};
-use crate::server::runtime::session::{Session, SessionId};
+use crate::server::runtime::session::{LiveSession, SessionId};
 
 /// Most frames of one session queued for its sender.
 pub const MAX_IN_FLIGHT: usize = 3;
@@ -38,7 +38,7 @@ pub enum SchedMsg {
     /// Start (or restart after a seek) pacing `session` from frame `from`.
     Play {
         /// The session.
-        session: Arc<Session>,
+        session: Arc<LiveSession>,
         /// First frame index.
         from: u64,
         /// First frame index not to send (the end of the PLAY's range); `None`: the end of
@@ -54,7 +54,7 @@ pub enum SchedMsg {
 }
 
 struct Playback {
-    session: Arc<Session>,
+    session: Arc<LiveSession>,
     epoch: u64,
     pacer: Pacer,
     from: u64,
@@ -286,7 +286,7 @@ fn fire(pb: &mut Playback, now: Instant, batches: &mut [Batch]) -> Next {
     Next::Continue
 }
 
-fn queue(session: &Arc<Session>, batches: &mut [Batch], kind: JobKind, control: bool) {
+fn queue(session: &Arc<LiveSession>, batches: &mut [Batch], kind: JobKind, control: bool) {
     let len = batches.len();
     let Some(batch) = batches.get_mut(sender_for(session.id, len)) else {
         return;

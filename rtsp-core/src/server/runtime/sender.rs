@@ -18,7 +18,7 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 
 use crate::rtsp::Dialect;
-use crate::server::runtime::session::{Delivery, Session};
+use crate::server::runtime::session::{Delivery, LiveSession};
 use crate::server::runtime::udp;
 use crate::server::runtime::wire;
 use crate::server::runtime::worker::WorkerMsg;
@@ -36,7 +36,7 @@ pub const SR_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Job {
     /// The session.
-    pub session: Arc<Session>,
+    pub session: Arc<LiveSession>,
     /// What to do.
     pub kind: JobKind,
 }
@@ -117,7 +117,7 @@ fn run_job(
     }
 }
 
-fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec<u8>) -> bool {
+fn send_lab(session: &LiveSession, index: u64, rtp_timestamp: u32, scratch: &mut Vec<u8>) -> bool {
     let Some(frame) = session.source.jpeg(index) else {
         return false;
     };
@@ -166,7 +166,7 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
 }
 
 fn send_standard(
-    session: &Arc<Session>,
+    session: &Arc<LiveSession>,
     index: u64,
     ts: u32,
     scratch: &mut Vec<u8>,
@@ -239,7 +239,7 @@ fn send_standard(
 }
 
 fn maybe_sender_report(
-    session: &Arc<Session>,
+    session: &Arc<LiveSession>,
     rtp_timestamp: u32,
     clock: &crate::server::runtime::Clock,
     scratch: &mut Vec<u8>,
@@ -262,7 +262,7 @@ fn maybe_sender_report(
     }
 }
 
-fn send_bye(session: &Arc<Session>, scratch: &mut Vec<u8>) {
+fn send_bye(session: &Arc<LiveSession>, scratch: &mut Vec<u8>) {
     if session.dialect == Dialect::Lab {
         return;
     }
@@ -272,7 +272,7 @@ fn send_bye(session: &Arc<Session>, scratch: &mut Vec<u8>) {
     }
 }
 
-fn send_rtcp(session: &Arc<Session>, packet: &[u8]) {
+fn send_rtcp(session: &Arc<LiveSession>, packet: &[u8]) {
     let delivery = session.delivery.read();
     match &*delivery {
         Some(Delivery::Udp(udp)) => {

@@ -22,7 +22,7 @@ use crate::server::runtime::worker::ConnLink;
 
 pub use crate::server::SessionId;
 
-/// [`Session::play_until`] of a PLAY without an end.
+/// [`LiveSession::play_until`] of a PLAY without an end.
 pub const NO_END: u64 = u64::MAX;
 
 /// Where a session's RTP and RTCP go.
@@ -75,9 +75,11 @@ pub struct SessionStats {
     pub rr_jitter: AtomicU32,
 }
 
-/// One session.
+/// One session as the runtime runs it: its sockets, pacing position and counters around the
+/// sans-I/O [`SessionMachine`]. (Not the client's [`crate::client::ClientSession`], nor the
+/// `Session` header, [`crate::rtsp::headers::Session`].)
 #[derive(Debug)]
-pub struct Session {
+pub struct LiveSession {
     /// Identifier.
     pub id: SessionId,
     /// The RTSP peer that created it; only this IP may control it or receive its media.
@@ -135,7 +137,7 @@ pub struct Session {
     clock: crate::server::runtime::Clock,
 }
 
-/// What [`Session::new`] needs.
+/// What [`LiveSession::new`] needs.
 #[derive(Debug)]
 pub struct SessionInit {
     /// Identifier.
@@ -160,7 +162,7 @@ pub struct SessionInit {
     pub home: ConnLink,
 }
 
-impl Session {
+impl LiveSession {
     /// A session in INIT with random sequence and timestamp origins (RFC 3550 5.1).
     pub fn new(init: SessionInit, clock: crate::server::runtime::Clock) -> Self {
         let now = clock.now_ms();
@@ -274,7 +276,7 @@ impl EndReason {
 /// All live sessions, bounded by `--max-sessions`.
 #[derive(Debug)]
 pub struct Registry {
-    sessions: Mutex<HashMap<SessionId, Arc<Session>>>,
+    sessions: Mutex<HashMap<SessionId, Arc<LiveSession>>>,
     max: usize,
 }
 
@@ -315,7 +317,7 @@ impl Registry {
     }
 
     /// Add a session, unless the registry is full.
-    pub fn insert(&self, session: Arc<Session>) -> Result<(), Full> {
+    pub fn insert(&self, session: Arc<LiveSession>) -> Result<(), Full> {
         let mut sessions = self.sessions.lock();
         if sessions.len() >= self.max {
             return Err(Full);
@@ -325,12 +327,12 @@ impl Registry {
     }
 
     /// Look a session up.
-    pub fn get(&self, id: SessionId) -> Option<Arc<Session>> {
+    pub fn get(&self, id: SessionId) -> Option<Arc<LiveSession>> {
         self.sessions.lock().get(&id).cloned()
     }
 
     /// Remove a session; `None` if it was already gone (so exactly one caller ends it).
-    pub fn remove(&self, id: SessionId) -> Option<Arc<Session>> {
+    pub fn remove(&self, id: SessionId) -> Option<Arc<LiveSession>> {
         self.sessions.lock().remove(&id)
     }
 
@@ -345,7 +347,7 @@ impl Registry {
     }
 
     /// Snapshot of all sessions.
-    pub fn all(&self) -> Vec<Arc<Session>> {
+    pub fn all(&self) -> Vec<Arc<LiveSession>> {
         self.sessions.lock().values().cloned().collect()
     }
 }

@@ -26,8 +26,8 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::server::runtime::conn::{ConnState, Inbound};
-use crate::server::runtime::server::Ctx;
-use crate::server::runtime::session::{EndReason, Session, SessionId};
+use crate::server::runtime::run::Ctx;
+use crate::server::runtime::session::{EndReason, LiveSession, SessionId};
 
 /// Token of the worker's waker.
 const WAKER: Token = Token(0);
@@ -53,7 +53,7 @@ pub enum WorkerMsg {
         /// Target connection.
         conn: ConnId,
         /// The session (for drop accounting).
-        session: Arc<Session>,
+        session: Arc<LiveSession>,
         /// Complete `$` frames.
         data: Vec<u8>,
         /// Counts as a media frame (dropped whole if the queue is full); RTCP is not counted.
@@ -189,7 +189,7 @@ impl Worker {
 struct WatchedUdp {
     /// The session's own socket (shared with its delivery, not a duplicate descriptor).
     socket: Arc<std::net::UdpSocket>,
-    session: Arc<Session>,
+    session: Arc<LiveSession>,
     rtcp: bool,
 }
 

@@ -22,7 +22,7 @@ use crate::auth::{Authenticator, LogLimiter, ServerAuth};
 use crate::server::runtime::catalog::Catalog;
 use crate::server::runtime::scheduler::{self, SchedMsg};
 use crate::server::runtime::sender::{self, Batch, Job, JobKind};
-use crate::server::runtime::session::{EndReason, Registry, Session};
+use crate::server::runtime::session::{EndReason, LiveSession, Registry};
 use crate::server::runtime::udp::PortAllocator;
 use crate::server::runtime::worker::{Worker, WorkerHandle, WorkerMsg};
 use crate::server::runtime::Clock;
@@ -164,7 +164,7 @@ impl Ctx {
     }
 
     /// Queue a job on the session's own sender worker.
-    pub fn send_job(&self, session: &Arc<Session>, kind: JobKind) {
+    pub fn send_job(&self, session: &Arc<LiveSession>, kind: JobKind) {
         let i = scheduler::sender_for(session.id, self.senders.len());
         if let Some(tx) = self.senders.get(i) {
             let _ = tx.try_send(Some(vec![Job {
@@ -176,7 +176,7 @@ impl Ctx {
 
     /// End a session: stop pacing, say RTCP BYE, free its sockets, log its statistics. Safe to
     /// call from several places: only the first call does anything.
-    pub fn end_session(&self, session: &Arc<Session>, reason: EndReason) {
+    pub fn end_session(&self, session: &Arc<LiveSession>, reason: EndReason) {
         if self.registry.remove(session.id).is_none() {
             return;
         }
