@@ -8,6 +8,7 @@
 //! [`Refusal`] that maps to exactly one RFC 2326 status code.
 //!
 //! - [`state`]: INIT / READY / PLAYING and the full state x command table.
+//! - [`pacing`]: the frame deadline grid (slot `n` at `start + n / fps`) and RTP ticks.
 //! - [`seek`]: npt and the lab's FORWARD / BACKWARD / RESTART mapped to frame indices.
 //! - [`target`]: request-URI to presentation name, refusing anything that would leave the media
 //!   root.
@@ -23,6 +24,7 @@
 //! -> [`Reply::to_bytes`]. Every refusal on the way is a [`Refusal`], written with
 //! [`Reply::refusal`].
 
+pub mod pacing;
 pub mod reply;
 pub mod request;
 #[cfg(feature = "runtime")]

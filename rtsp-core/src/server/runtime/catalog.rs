@@ -14,8 +14,8 @@ use std::sync::Arc;
 use crate::server::{Refusal, Target};
 use parking_lot::Mutex;
 
+use crate::server::runtime::clock::Clock;
 use crate::server::runtime::source::Source;
-use crate::server::runtime::Clock;
 
 /// Files and the test source, loaded on first use and then shared.
 pub struct Catalog {

@@ -17,9 +17,9 @@ use crate::rtsp::{
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
-use crate::server::runtime::run::Ctx;
-use crate::server::runtime::session::{Delivery, LiveSession, SessionId};
-use crate::server::runtime::worker::ConnLink;
+use crate::server::runtime::shared::session::{Delivery, LiveSession, SessionId};
+use crate::server::runtime::shared::ConnLink;
+use crate::server::runtime::shared::Ctx;
 use std::sync::Arc;
 
 /// What the connection's input yields next.

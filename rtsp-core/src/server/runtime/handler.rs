@@ -20,11 +20,11 @@ use crate::server::{
 };
 
 use crate::server::runtime::conn::ConnState;
-use crate::server::runtime::run::Ctx;
-use crate::server::runtime::scheduler::SchedMsg;
-use crate::server::runtime::session::{
+use crate::server::runtime::shared::session::{
     Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
 };
+use crate::server::runtime::shared::Ctx;
+use crate::server::runtime::shared::SchedMsg;
 use crate::server::runtime::source::Source;
 use crate::server::runtime::udp;
 

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::server::runtime::session::LiveSession;
+use crate::server::runtime::shared::session::LiveSession;
 use crate::server::runtime::wire;
 
 /// Handle an RTCP packet received for `session` (UDP or interleaved).

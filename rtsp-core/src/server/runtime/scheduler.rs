@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use crate::server::runtime::pacing::{rtp_ticks, Pacer};
-use crate::server::runtime::sender::{Batch, Job, JobKind};
-use crate::server::runtime::session::{LiveSession, SessionId};
+use crate::server::pacing::{rtp_ticks, Pacer};
+use crate::server::runtime::shared::session::{LiveSession, SessionId};
+use crate::server::runtime::shared::{sender_for, Batch, Job, JobKind, SchedMsg};
 
 /// Most frames of one session queued for its sender.
 pub const MAX_IN_FLIGHT: usize = 3;
@@ -31,27 +31,6 @@ pub const MAX_IN_FLIGHT: usize = 3;
 /// of thread wake-ups per second into at most a couple of thousand, for a send-time error of at
 /// most this much (early, never late).
 pub const COALESCE: Duration = Duration::from_micros(500);
-
-/// Control messages.
-#[derive(Debug)]
-pub enum SchedMsg {
-    /// Start (or restart after a seek) pacing `session` from frame `from`.
-    Play {
-        /// The session.
-        session: Arc<LiveSession>,
-        /// First frame index.
-        from: u64,
-        /// First frame index not to send (the end of the PLAY's range); `None`: the end of
-        /// the file.
-        until: Option<u64>,
-        /// The session's epoch when the order was given; older orders are ignored.
-        epoch: u64,
-    },
-    /// Stop pacing a session (PAUSE, TEARDOWN, reaping).
-    Stop(SessionId),
-    /// Exit.
-    Shutdown,
-}
 
 struct Playback {
     session: Arc<LiveSession>,
@@ -68,12 +47,6 @@ struct Due {
     at: Instant,
     session: SessionId,
     epoch: u64,
-}
-
-/// Picks the sender worker of a session: always the same one, so that its packets leave in order.
-pub fn sender_for(id: SessionId, senders: usize) -> usize {
-    // Ids are random, so their low bits spread evenly.
-    (id.get() % senders.max(1) as u64) as usize
 }
 
 /// Ask the OS to run the calling thread ahead of ordinary threads (nice -10). Pacing is the

@@ -1,6 +1,6 @@
 //! Sender workers: turn due frames into RTP packets on the wire.
 //!
-//! Every session is pinned to one sender (see [`crate::server::runtime::scheduler::sender_for`]), so its packets
+//! Every session is pinned to one sender (see [`crate::server::runtime::shared::sender_for`]), so its packets
 //! leave in sequence order without locking. Frames are shared, never copied per session: a
 //! standard session's packets are the file's pre-built RFC 2435 payloads with a 12-byte RTP
 //! header written in front into a per-worker scratch buffer; a lab session's one packet is the
@@ -18,53 +18,19 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 
 use crate::rtsp::Dialect;
-use crate::server::runtime::session::{Delivery, LiveSession};
+use crate::server::runtime::shared::session::{Delivery, LiveSession};
+use crate::server::runtime::shared::WorkerMsg;
+use crate::server::runtime::shared::{Batch, Job, JobKind};
 use crate::server::runtime::udp;
 use crate::server::runtime::wire;
-use crate::server::runtime::worker::WorkerMsg;
 
 /// Largest UDP datagram the lab's Python client reads (`recv(20480)`).
 pub const LAB_CLIENT_RECV: usize = 20480;
-/// Largest UDP payload IPv4 can carry.
-pub const MAX_DATAGRAM: usize = 65507;
-/// Largest JPEG a lab packet carries: one datagram less the RTP header.
-pub const LAB_MAX_JPEG: usize = MAX_DATAGRAM - wire::RTP_HEADER_LEN;
 /// How often an RTCP sender report goes out per session (RFC 3550 suggests about 5 s).
 pub const SR_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Work for a sender.
-#[derive(Debug)]
-pub struct Job {
-    /// The session.
-    pub session: Arc<LiveSession>,
-    /// What to do.
-    pub kind: JobKind,
-}
-
-/// Kinds of work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Send frame `index` with this RTP timestamp.
-    Frame {
-        /// Frame index in the source.
-        index: u64,
-        /// RTP timestamp (90 kHz) of every packet of the frame.
-        rtp_timestamp: u32,
-    },
-    /// The file ran out: RTCP BYE (standard sessions).
-    EndOfStream,
-    /// The PLAY's range ended before the file: RTCP BYE (standard sessions).
-    EndOfRange,
-    /// The session is closing: RTCP BYE (standard sessions).
-    Bye,
-}
-
-/// Jobs handed to a sender in one message: the pacing thread gathers every frame that falls due
-/// in one wake-up, so a sender wakes once per tick rather than once per session and frame.
-pub type Batch = Vec<Job>;
-
 /// Run a sender until its channel closes or it is told to stop (`None`).
-pub fn run(rx: Receiver<Option<Batch>>, clock: crate::server::runtime::Clock) {
+pub fn run(rx: Receiver<Option<Batch>>, clock: crate::server::runtime::clock::Clock) {
     let mut scratch = Vec::with_capacity(64 * 1024);
     let mut ends = Vec::with_capacity(64);
     while let Ok(Some(batch)) = rx.recv() {
@@ -76,7 +42,7 @@ pub fn run(rx: Receiver<Option<Batch>>, clock: crate::server::runtime::Clock) {
 
 fn run_job(
     job: &Job,
-    clock: &crate::server::runtime::Clock,
+    clock: &crate::server::runtime::clock::Clock,
     scratch: &mut Vec<u8>,
     ends: &mut Vec<usize>,
 ) {
@@ -122,7 +88,7 @@ fn send_lab(session: &LiveSession, index: u64, rtp_timestamp: u32, scratch: &mut
         return false;
     };
     let jpeg = frame.as_ref();
-    if jpeg.len() > LAB_MAX_JPEG {
+    if jpeg.len() > wire::LAB_MAX_JPEG {
         // SETUP refuses files with such frames (or --transcode shrinks them): not reached.
         if !session.warned_large.swap(true, Ordering::Relaxed) {
             tracing::warn!(
@@ -241,7 +207,7 @@ fn send_standard(
 fn maybe_sender_report(
     session: &Arc<LiveSession>,
     rtp_timestamp: u32,
-    clock: &crate::server::runtime::Clock,
+    clock: &crate::server::runtime::clock::Clock,
     scratch: &mut Vec<u8>,
 ) {
     if session.dialect == Dialect::Lab {

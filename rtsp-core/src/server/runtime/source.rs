@@ -314,7 +314,7 @@ fn fit_for_lab(
     file: &MjpegFile,
     transcode: bool,
 ) -> Result<HashMap<usize, Arc<Vec<u8>>>, String> {
-    let max = crate::server::runtime::sender::LAB_MAX_JPEG;
+    let max = crate::server::runtime::wire::LAB_MAX_JPEG;
     let oversized: Vec<(usize, usize)> = file
         .frames()
         .enumerate()

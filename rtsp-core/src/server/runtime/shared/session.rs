@@ -17,8 +17,8 @@ use crate::rtsp::Dialect;
 use crate::server::SessionMachine;
 use parking_lot::{Mutex, RwLock};
 
+use super::ConnLink;
 use crate::server::runtime::source::Source;
-use crate::server::runtime::worker::ConnLink;
 
 pub use crate::server::SessionId;
 
@@ -134,7 +134,7 @@ pub struct LiveSession {
     pub stats: SessionStats,
     /// When the session was created.
     pub created: Instant,
-    clock: crate::server::runtime::Clock,
+    clock: crate::server::runtime::clock::Clock,
 }
 
 /// What [`LiveSession::new`] needs.
@@ -164,7 +164,7 @@ pub struct SessionInit {
 
 impl LiveSession {
     /// A session in INIT with random sequence and timestamp origins (RFC 3550 5.1).
-    pub fn new(init: SessionInit, clock: crate::server::runtime::Clock) -> Self {
+    pub fn new(init: SessionInit, clock: crate::server::runtime::clock::Clock) -> Self {
         let now = clock.now_ms();
         Self {
             id: init.id,
