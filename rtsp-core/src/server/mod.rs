@@ -8,6 +8,8 @@
 //! [`Refusal`] that maps to exactly one RFC 2326 status code.
 //!
 //! - [`state`]: INIT / READY / PLAYING and the full state x command table.
+//! - [`describe`]: a DESCRIBE reply's SDP and Content-Base.
+//! - [`prepare`]: a file's frames packetized (RFC 2435) and fitted to lab datagrams at load.
 //! - [`pacing`]: the frame deadline grid (slot `n` at `start + n / fps`) and RTP ticks.
 //! - [`seek`]: npt and the lab's FORWARD / BACKWARD / RESTART mapped to frame indices.
 //! - [`target`]: request-URI to presentation name, refusing anything that would leave the media
@@ -24,7 +26,9 @@
 //! -> [`Reply::to_bytes`]. Every refusal on the way is a [`Refusal`], written with
 //! [`Reply::refusal`].
 
+pub mod describe;
 pub mod pacing;
+pub mod prepare;
 pub mod reply;
 pub mod request;
 #[cfg(feature = "runtime")]

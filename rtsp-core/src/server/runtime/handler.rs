@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
-use crate::rtsp::url::RequestUri;
 use crate::rtsp::{Dialect, Method, Request};
+use crate::server::describe;
 use crate::server::request::{applies_to, public_methods};
 use crate::server::{
     classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
@@ -270,8 +270,8 @@ fn describe(
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
     }
-    let sdp = crate::server::runtime::source::sdp(
-        &source,
+    let sdp = describe::sdp(
+        &source.presentation(ctx.config.fps),
         conn.local.map(|a| a.ip()),
         ctx.config.fps,
         ctx.sdp_session_id,
@@ -283,24 +283,11 @@ fn describe(
             .frames(source.total_frames()),
     };
     Ok(reply
-        .header("Content-Base", content_base(conn, req, target))
+        .header(
+            "Content-Base",
+            describe::content_base(req.uri(), conn.local, &target.presentation),
+        )
         .content("application/sdp", sdp))
-}
-
-/// `rtsp://host:port/<presentation>/`, with the host the client used when it sent a URL.
-fn content_base(conn: &ConnState, req: &Request, target: &Target) -> String {
-    let authority = match RequestUri::parse(req.uri()) {
-        Ok(RequestUri::Absolute(url)) if url.host.contains(':') => {
-            format!("[{}]:{}", url.host, url.port)
-        }
-        Ok(RequestUri::Absolute(url)) => format!("{}:{}", url.host, url.port),
-        _ => match conn.local {
-            Some(a @ SocketAddr::V6(_)) => format!("[{}]:{}", a.ip(), a.port()),
-            Some(a) => a.to_string(),
-            None => "127.0.0.1".to_owned(),
-        },
-    };
-    format!("rtsp://{authority}/{}/", target.presentation)
 }
 
 fn playhead(s: &LiveSession) -> Playhead {
