@@ -388,3 +388,67 @@ fn transcode_shrinks_lab_frames_too_big_for_a_datagram() {
     assert_eq!((parsed.width(), parsed.height()), (320, 240));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn sdp_range(r: &common::Reply) -> String {
+    String::from_utf8_lossy(&r.body)
+        .lines()
+        .find(|l| l.starts_with("a=range:"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A file that failed to load (here: not MJPEG at all) is not refused forever: once it is
+/// fixed on disk, the next request loads it again and plays it.
+#[test]
+fn a_file_fixed_after_a_failed_load_is_served() {
+    let dir = temp_dir("fixed");
+    let path = dir.join("fixed.Mjpeg");
+    std::fs::write(&path, b"00010not a jpeg at all").unwrap();
+    let server = Server::start_in(&dir, &[]);
+    let mut c = Rtsp::connect(server.addr);
+    let r = c.request("DESCRIBE", &server.url("fixed.Mjpeg"), &[]);
+    assert_eq!(r.status, 415, "{r:?}");
+    let pattern = TestPattern::new(64, 48, 20.0).unwrap();
+    write_mjpeg(&path, 10, |i| pattern.frame(i).unwrap());
+    let r = c.request("DESCRIBE", &server.url("fixed.Mjpeg"), &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    let (rtp_sock, _rtcp) = udp_pair();
+    let r = c.request(
+        "SETUP",
+        &server.url("fixed.Mjpeg/track1"),
+        &[("Transport", &udp_transport(&rtp_sock))],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let session = r.session();
+    let r = c.request(
+        "PLAY",
+        &server.url("fixed.Mjpeg/"),
+        &[("Session", &session)],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(!recv_for(&rtp_sock, Duration::from_secs(2), 1).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A file replaced on disk is read again: the next DESCRIBE describes the new content.
+#[test]
+fn a_changed_file_is_read_again() {
+    let dir = temp_dir("changed");
+    let path = dir.join("clip.Mjpeg");
+    let pattern = TestPattern::new(64, 48, 20.0).unwrap();
+    write_mjpeg(&path, 10, |i| pattern.frame(i).unwrap());
+    let server = Server::start_in(&dir, &[]);
+    let mut c = Rtsp::connect(server.addr);
+    let r = c.request("DESCRIBE", &server.url("clip.Mjpeg"), &[]);
+    assert_eq!(
+        (r.status, sdp_range(&r).as_str()),
+        (200, "a=range:npt=0-0.500")
+    );
+    write_mjpeg(&path, 40, |i| pattern.frame(i).unwrap());
+    let r = c.request("DESCRIBE", &server.url("clip.Mjpeg"), &[]);
+    assert_eq!(
+        (r.status, sdp_range(&r).as_str()),
+        (200, "a=range:npt=0-2.000")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

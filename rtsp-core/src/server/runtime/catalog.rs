@@ -5,11 +5,19 @@
 //! canonicalizes the joined path, which resolves symlinks, and refuses anything whose real
 //! location is not under the canonical root, so a symlink pointing out of the root is a 404
 //! like a missing file (the reply does not reveal which).
+//!
+//! A file is loaded (read, indexed, packetized) on first use and shared by every session. Each
+//! file has its own lock, so loading one file holds up only the requests for that file. The
+//! cache entry remembers the file's modification time and length: a file changed on disk is
+//! loaded again on its next request (sessions playing the old content keep their copy), and a
+//! file that failed to load is tried again once it changes, or after [`RETRY_FAILED`] in case
+//! the failure was passing (a file still being copied in).
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::server::{Refusal, Target};
 use parking_lot::Mutex;
@@ -17,11 +25,47 @@ use parking_lot::Mutex;
 use crate::server::runtime::clock::Clock;
 use crate::server::runtime::source::Source;
 
+/// How long a failed load is remembered for a file that has not changed.
+pub const RETRY_FAILED: Duration = Duration::from_secs(5);
+
+/// What identifies one version of a file on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> io::Result<Self> {
+        let meta = std::fs::metadata(path)?;
+        Ok(Self {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+        })
+    }
+}
+
+/// One file's last load.
+struct Loaded {
+    stamp: Stamp,
+    at: Instant,
+    result: Result<Arc<Source>, Refusal>,
+}
+
+impl Loaded {
+    fn still_valid(&self, stamp: Stamp) -> bool {
+        self.stamp == stamp && (self.result.is_ok() || self.at.elapsed() < RETRY_FAILED)
+    }
+}
+
+/// One file's slot: its lock is held while the file loads.
+type Slot = Arc<Mutex<Option<Loaded>>>;
+
 /// Files and the test source, loaded on first use and then shared.
 pub struct Catalog {
     root: PathBuf,
     transcode: bool,
-    files: Mutex<HashMap<PathBuf, Result<Arc<Source>, Refusal>>>,
+    files: Mutex<HashMap<PathBuf, Slot>>,
     test: Option<Arc<Source>>,
 }
 
@@ -75,17 +119,29 @@ impl Catalog {
         if !real.is_file() {
             return Err(Refusal::NotFound);
         }
-        // Loading under the lock keeps two first requests for one file from loading it twice;
-        // it takes milliseconds for lab-sized files and happens once per file.
-        let mut files = self.files.lock();
-        if let Some(entry) = files.get(&real) {
-            return entry.clone();
+        let stamp = Stamp::of(&real).map_err(|_| Refusal::NotFound)?;
+        // The map's lock only finds the slot; the slot's lock is held while its file loads, so
+        // two first requests for one file load it once and other files are not held up.
+        let slot = Arc::clone(self.files.lock().entry(real.clone()).or_default());
+        let mut slot = slot.lock();
+        if let Some(loaded) = slot.as_ref().filter(|l| l.still_valid(stamp)) {
+            return loaded.result.clone();
         }
-        let started = std::time::Instant::now();
-        let entry = match Source::load_file(&target.presentation, &real, self.transcode) {
+        let result = self.load(&target.presentation, &real);
+        *slot = Some(Loaded {
+            stamp,
+            at: Instant::now(),
+            result: result.clone(),
+        });
+        result
+    }
+
+    fn load(&self, name: &str, real: &Path) -> Result<Arc<Source>, Refusal> {
+        let started = Instant::now();
+        match Source::load_file(name, real, self.transcode) {
             Ok(s) => {
                 tracing::info!(
-                    file = %target.presentation,
+                    file = %name,
                     frames = ?s.total_frames(),
                     width = s.width(),
                     height = s.height(),
@@ -95,11 +151,9 @@ impl Catalog {
                 Ok(Arc::new(s))
             }
             Err(e) => {
-                tracing::warn!(file = %target.presentation, error = %e, "cannot serve file");
+                tracing::warn!(file = %name, error = %e, "cannot serve file");
                 Err(Refusal::UnsupportedMedia("not a valid MJPEG file"))
             }
-        };
-        files.insert(real, entry.clone());
-        entry
+        }
     }
 }
