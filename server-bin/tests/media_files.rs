@@ -452,3 +452,48 @@ fn a_changed_file_is_read_again() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Loading a file is done by a loader thread, not by the connection worker: while a file that
+/// takes long to load (every frame re-encoded) is being loaded for one client, another client
+/// on the same (only) worker is still answered.
+#[test]
+fn a_slow_load_does_not_hold_up_other_connections() {
+    let dir = temp_dir("slowload");
+    let pattern = TestPattern::new(320, 240, 20.0).unwrap();
+    let frame = yuv444_frame(&pattern, 0);
+    write_mjpeg(&dir.join("slow.Mjpeg"), 150, |_| frame.clone());
+    let server = Server::start_in(&dir, &["--workers", "1", "--transcode"]);
+    let mut slow = Rtsp::connect(server.addr);
+    let mut other = Rtsp::connect(server.addr);
+    // Both connections are set up (the worker has seen them) before the slow request.
+    assert_eq!(other.request("OPTIONS", "*", &[]).status, 200);
+    slow.send_raw(
+        format!(
+            "DESCRIBE {} RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+            server.url("slow.Mjpeg")
+        )
+        .as_bytes(),
+    );
+    assert!(
+        server
+            .wait_log(&["loading media", "slow.Mjpeg"], Duration::from_secs(5))
+            .is_some(),
+        "the load has begun"
+    );
+    let r = other.request("OPTIONS", "*", &[]);
+    assert_eq!(r.status, 200);
+    slow.stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let pending = matches!(
+        slow.stream.peek(&mut byte),
+        Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock
+    );
+    slow.stream.set_nonblocking(false).unwrap();
+    assert!(
+        pending,
+        "the other connection was answered only after the slow file had loaded"
+    );
+    let r = slow.read_reply();
+    assert_eq!(r.status, 200, "{r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -72,6 +72,9 @@ pub struct ConnState {
     pub partial_since: Option<Instant>,
     /// The user the last authenticated request came from.
     pub user: Option<String>,
+    /// A request waiting for its media to load; nothing more is read from the connection
+    /// until it is answered, so replies keep the order of requests.
+    pub parked: Option<Box<crate::rtsp::Request>>,
 }
 
 impl ConnState {
@@ -99,6 +102,7 @@ impl ConnState {
             refused: false,
             partial_since: None,
             user: None,
+            parked: None,
         }
     }
 

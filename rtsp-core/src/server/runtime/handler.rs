@@ -24,7 +24,7 @@ use crate::server::runtime::shared::session::{
     Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
 };
 use crate::server::runtime::shared::Ctx;
-use crate::server::runtime::shared::SchedMsg;
+use crate::server::runtime::shared::{SchedMsg, WorkerMsg};
 use crate::server::runtime::source::Source;
 use crate::server::runtime::udp;
 
@@ -55,6 +55,10 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
         conn.queue(denied.to_bytes(&req, dialect));
         return effects;
     }
+    if must_wait_for_media(ctx, conn, &req) {
+        conn.parked = Some(Box::new(req));
+        return effects;
+    }
     // A lab connection owns its session: its requests apply to it (see `applies_to`).
     let owned = match dialect {
         Dialect::Lab => conn.lab_session(ctx),
@@ -80,6 +84,26 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
 /// keeps them in `Authorization`) must not get its password into the server's logs.
 fn logged_uri(req: &Request) -> std::borrow::Cow<'_, str> {
     crate::rtsp::url::without_userinfo(req.uri())
+}
+
+/// Whether `req` needs a file that is not loaded yet. A loader then loads it and resumes the
+/// connection ([`WorkerMsg::Resume`]), so the worker never reads and packetizes a file while
+/// its other connections wait.
+fn must_wait_for_media(ctx: &Ctx, conn: &ConnState, req: &Request) -> bool {
+    let Ok(inc) = classify(req) else {
+        return false;
+    };
+    let (Intent::Describe | Intent::Setup(_), Some(target)) = (&inc.intent, &inc.target) else {
+        return false;
+    };
+    let link = conn.link.clone();
+    !ctx.catalog.prefetch(
+        target,
+        Box::new(move || {
+            // A full queue leaves the request parked; the idle-connection check closes it.
+            let _ = link.worker.send(WorkerMsg::Resume(link.conn));
+        }),
+    )
 }
 
 fn echoed_session(req: &Request) -> u64 {

@@ -168,6 +168,7 @@ impl Server {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        ctx.catalog.shutdown();
         tracing::info!("rtsp-server stopped");
     }
 }

@@ -159,6 +159,7 @@ impl Loop {
     fn message(&mut self, registry: &Registry, msg: WorkerMsg) {
         match msg {
             WorkerMsg::Accept(stream, peer) => self.accept(registry, stream, peer),
+            WorkerMsg::Resume(id) => self.resume(registry, id),
             WorkerMsg::Interleaved {
                 conn,
                 session,
@@ -245,8 +246,9 @@ impl Loop {
         let mut eof = false;
         loop {
             let conn = self.conns.get_mut(&id)?;
-            if conn.refused {
-                // After an error reply the input is ignored until the connection closes.
+            if conn.refused || conn.parked.is_some() {
+                // After an error reply the input is ignored until the connection closes; while
+                // a request is parked, later input waits in the socket (read on resuming).
                 break;
             }
             match conn.stream.read(&mut buf) {
@@ -291,7 +293,7 @@ impl Loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
             };
-            if conn.refused {
+            if conn.refused || conn.parked.is_some() {
                 return;
             }
             match conn.next_inbound() {
@@ -309,6 +311,23 @@ impl Loop {
                     return;
                 }
             }
+        }
+    }
+
+    /// Handle a connection's parked request now that its media is loaded, then whatever the
+    /// connection sent meanwhile.
+    fn resume(&mut self, registry: &Registry, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let Some(req) = conn.parked.take() else {
+            return;
+        };
+        let effects = crate::server::runtime::handler::handle(&self.ctx, conn, *req);
+        self.apply(registry, effects);
+        self.drain_messages(registry, id);
+        if let Some(reason) = self.read(registry, id) {
+            self.close(registry, id, reason);
         }
     }
 

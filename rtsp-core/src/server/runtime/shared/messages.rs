@@ -33,6 +33,8 @@ pub enum WorkerMsg {
     },
     /// Stop watching a session's UDP sockets.
     Forget(SessionId),
+    /// The media a connection's parked request waits for is loaded: handle it.
+    Resume(ConnId),
     /// Flush and close everything, then exit.
     Shutdown,
 }
