@@ -49,12 +49,20 @@ pub enum ConnEffect {
 
 /// Handle one request from `conn`: queue the reply on the connection, return the side effects.
 pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
-    let mut effects = Vec::new();
     let dialect = conn.dialect.unwrap_or(req.dialect());
     if let Some(denied) = authenticate(ctx, conn, &req, dialect) {
         conn.queue(denied.to_bytes(&req, dialect));
-        return effects;
+        return Vec::new();
     }
+    handle_authenticated(ctx, conn, req)
+}
+
+/// Handle a request that passed authentication: a parked request resumes here, because its
+/// credentials were checked once already (a Digest response is single-use, so a second check
+/// would refuse it as a replay).
+pub fn handle_authenticated(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
+    let mut effects = Vec::new();
+    let dialect = conn.dialect.unwrap_or(req.dialect());
     if must_wait_for_media(ctx, conn, &req) {
         conn.parked = Some(Box::new(req));
         return effects;

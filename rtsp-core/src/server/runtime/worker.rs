@@ -323,7 +323,7 @@ impl Loop {
         let Some(req) = conn.parked.take() else {
             return;
         };
-        let effects = crate::server::runtime::handler::handle(&self.ctx, conn, *req);
+        let effects = crate::server::runtime::handler::handle_authenticated(&self.ctx, conn, *req);
         self.apply(registry, effects);
         self.drain_messages(registry, id);
         if let Some(reason) = self.read(registry, id) {
