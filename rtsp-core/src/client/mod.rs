@@ -16,6 +16,8 @@
 //! for the four values of the lab's `ClientLauncher.py`.
 //!
 //! ```no_run
+//! # #[cfg(feature = "runtime")]
+//! # fn main() -> Result<(), rtsp_core::client::ClientError> {
 //! use rtsp_core::client::{Client, ClientConfig, Event};
 //! use std::time::Duration;
 //!
@@ -29,7 +31,10 @@
 //!     }
 //! }
 //! println!("{:?}", client.stats());
-//! # Ok::<(), rtsp_core::client::ClientError>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "runtime"))]
+//! # fn main() {}
 //! ```
 
 mod config;
