@@ -16,7 +16,7 @@
 //!                              v
 //!                    shared (Config, Ctx, live sessions, messages between threads)
 //!                              v
-//!              catalog, source, udp, wire, clock (data and helpers, no threads)
+//!     catalog (and its loader threads), source, udp, wire, clock (data and helpers)
 //! ```
 //!
 //! Pure logic is on the sans-I/O side: pacing arithmetic in [`crate::server::pacing`], request

@@ -1,11 +1,13 @@
-//! Wiring: the shared context, thread start-up and orderly shutdown.
+//! Wiring: thread start-up and orderly shutdown (the shared context is in
+//! [`crate::server::runtime::shared`]).
 //!
 //! Threads (none per session or per connection):
 //! - the acceptor, which hands each new connection to the least-loaded connection worker;
 //! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops for RTSP and RTCP;
 //! - one pacing scheduler ([`crate::server::runtime::scheduler`]) with a heap of per-session deadlines;
 //! - `--senders` sender workers ([`crate::server::runtime::sender`]) that put frames on the wire;
-//! - one reaper that ends sessions without a sign of life for the session timeout.
+//! - one reaper that ends sessions without a sign of life for the session timeout;
+//! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests.
 
 use std::collections::HashMap;
 use std::io;
