@@ -18,6 +18,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "protocol core without the runtime feature (no sockets, threads, mio, socket2, libc)"
+cargo check -p rtsp-core --no-default-features --quiet
+
 step "C header drift (cbindgen, pinned)"
 bash scripts/check-header.sh
 

@@ -106,7 +106,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
             "sessions, threads, fps and ramp must be positive",
         ));
     }
-    let nofile = rtsp_core::server::runtime::limits::raise_open_files().unwrap_or(0);
+    let nofile = rtsp_core::limits::raise_open_files().unwrap_or(0);
     let t_start = Instant::now();
     let end = t_start + cfg.duration;
     let ramp = Duration::from_secs_f64(cfg.sessions as f64 / cfg.ramp_per_sec);

@@ -72,7 +72,7 @@ impl Server {
         let config = Config {
             auth,
             max_connections_per_address: max_connections_per_address
-                .unwrap_or(rtsp_core::server::runtime::server::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+                .unwrap_or(rtsp_core::server::runtime::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
             fps,
             workers: 2,
             senders: 1,

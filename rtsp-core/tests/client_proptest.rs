@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use rtsp_core::client::{MediaReceiver, Request, Session, SetupTransport};
+use rtsp_core::client::{ClientSession, MediaReceiver, Request, SetupTransport};
 use rtsp_core::rtsp::{Message, MessageParser};
 
 fn requests() -> Vec<Request> {
@@ -87,9 +87,9 @@ proptest! {
         parser.end_of_read();
         let Ok(Some(Message::Response(reply))) = parser.next() else { return Ok(()) };
         let mut session = if lab {
-            Session::lab("movie.Mjpeg")
+            ClientSession::lab("movie.Mjpeg")
         } else {
-            Session::standard("rtsp://127.0.0.1/m", "ua").unwrap()
+            ClientSession::standard("rtsp://127.0.0.1/m", "ua").unwrap()
         };
         // Walk the session through every request; each gets the arbitrary reply.
         for request in requests().into_iter().skip(which) {

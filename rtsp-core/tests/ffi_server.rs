@@ -169,3 +169,41 @@ fn secure_server_and_client_credentials() {
     rtsp_core_server_free(server);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn open_files_limit() -> libc::rlimit {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes a live, correctly typed struct.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    lim
+}
+
+/// A resource limit is process-wide: the program embedding the library decides it, so starting
+/// a server through the C ABI (which runs the same `Server::start` as Rust and Python) must leave
+/// the soft open-file limit where the embedder put it.
+#[test]
+fn starting_a_server_leaves_the_open_file_limit_alone() {
+    let mut lim = open_files_limit();
+    if lim.rlim_cur == lim.rlim_max && lim.rlim_max > 4096 {
+        lim.rlim_cur = lim.rlim_max - 1;
+        // SAFETY: setrlimit reads a live, correctly typed struct; lowering the soft limit is
+        // always allowed.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    }
+    let before = open_files_limit();
+    let media = CString::new(own_server::media_dir().to_str().unwrap()).unwrap();
+    let mut server: *mut rtsp_core_server = ptr::null_mut();
+    assert_eq!(
+        rtsp_core_server_start(media.as_ptr(), 0, &mut server),
+        rtsp_core_status::Ok
+    );
+    let after = open_files_limit();
+    assert_eq!(rtsp_core_server_stop(server), rtsp_core_status::Ok);
+    rtsp_core_server_free(server);
+    assert_eq!(
+        (after.rlim_cur, after.rlim_max),
+        (before.rlim_cur, before.rlim_max)
+    );
+}

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     logging::init(cli.log_format);
-    let open_files = rtsp_core::server::runtime::limits::raise_open_files();
+    let open_files = rtsp_core::limits::raise_open_files();
     tracing::debug!(?open_files, "open-file limit");
     let auth = match &cli.credentials {
         None => None,

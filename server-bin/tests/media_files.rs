@@ -388,3 +388,112 @@ fn transcode_shrinks_lab_frames_too_big_for_a_datagram() {
     assert_eq!((parsed.width(), parsed.height()), (320, 240));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn sdp_range(r: &common::Reply) -> String {
+    String::from_utf8_lossy(&r.body)
+        .lines()
+        .find(|l| l.starts_with("a=range:"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A file that failed to load (here: not MJPEG at all) is not refused forever: once it is
+/// fixed on disk, the next request loads it again and plays it.
+#[test]
+fn a_file_fixed_after_a_failed_load_is_served() {
+    let dir = temp_dir("fixed");
+    let path = dir.join("fixed.Mjpeg");
+    std::fs::write(&path, b"00010not a jpeg at all").unwrap();
+    let server = Server::start_in(&dir, &[]);
+    let mut c = Rtsp::connect(server.addr);
+    let r = c.request("DESCRIBE", &server.url("fixed.Mjpeg"), &[]);
+    assert_eq!(r.status, 415, "{r:?}");
+    let pattern = TestPattern::new(64, 48, 20.0).unwrap();
+    write_mjpeg(&path, 10, |i| pattern.frame(i).unwrap());
+    let r = c.request("DESCRIBE", &server.url("fixed.Mjpeg"), &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    let (rtp_sock, _rtcp) = udp_pair();
+    let r = c.request(
+        "SETUP",
+        &server.url("fixed.Mjpeg/track1"),
+        &[("Transport", &udp_transport(&rtp_sock))],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let session = r.session();
+    let r = c.request(
+        "PLAY",
+        &server.url("fixed.Mjpeg/"),
+        &[("Session", &session)],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(!recv_for(&rtp_sock, Duration::from_secs(2), 1).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A file replaced on disk is read again: the next DESCRIBE describes the new content.
+#[test]
+fn a_changed_file_is_read_again() {
+    let dir = temp_dir("changed");
+    let path = dir.join("clip.Mjpeg");
+    let pattern = TestPattern::new(64, 48, 20.0).unwrap();
+    write_mjpeg(&path, 10, |i| pattern.frame(i).unwrap());
+    let server = Server::start_in(&dir, &[]);
+    let mut c = Rtsp::connect(server.addr);
+    let r = c.request("DESCRIBE", &server.url("clip.Mjpeg"), &[]);
+    assert_eq!(
+        (r.status, sdp_range(&r).as_str()),
+        (200, "a=range:npt=0-0.500")
+    );
+    write_mjpeg(&path, 40, |i| pattern.frame(i).unwrap());
+    let r = c.request("DESCRIBE", &server.url("clip.Mjpeg"), &[]);
+    assert_eq!(
+        (r.status, sdp_range(&r).as_str()),
+        (200, "a=range:npt=0-2.000")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Loading a file is done by a loader thread, not by the connection worker: while a file that
+/// takes long to load (every frame re-encoded) is being loaded for one client, another client
+/// on the same (only) worker is still answered.
+#[test]
+fn a_slow_load_does_not_hold_up_other_connections() {
+    let dir = temp_dir("slowload");
+    let pattern = TestPattern::new(320, 240, 20.0).unwrap();
+    let frame = yuv444_frame(&pattern, 0);
+    write_mjpeg(&dir.join("slow.Mjpeg"), 150, |_| frame.clone());
+    let server = Server::start_in(&dir, &["--workers", "1", "--transcode"]);
+    let mut slow = Rtsp::connect(server.addr);
+    let mut other = Rtsp::connect(server.addr);
+    // Both connections are set up (the worker has seen them) before the slow request.
+    assert_eq!(other.request("OPTIONS", "*", &[]).status, 200);
+    slow.send_raw(
+        format!(
+            "DESCRIBE {} RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+            server.url("slow.Mjpeg")
+        )
+        .as_bytes(),
+    );
+    assert!(
+        server
+            .wait_log(&["loading media", "slow.Mjpeg"], Duration::from_secs(5))
+            .is_some(),
+        "the load has begun"
+    );
+    let r = other.request("OPTIONS", "*", &[]);
+    assert_eq!(r.status, 200);
+    slow.stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let pending = matches!(
+        slow.stream.peek(&mut byte),
+        Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock
+    );
+    slow.stream.set_nonblocking(false).unwrap();
+    assert!(
+        pending,
+        "the other connection was answered only after the slow file had loaded"
+    );
+    let r = slow.read_reply();
+    assert_eq!(r.status, 200, "{r:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

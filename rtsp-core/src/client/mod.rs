@@ -1,6 +1,6 @@
 //! The RTSP client: a sans-I/O session state machine plus a threaded runtime.
 //!
-//! - [`Session`] turns method calls into request bytes and replies into [`Outcome`]s; it never
+//! - [`ClientSession`] turns method calls into request bytes and replies into [`Outcome`]s; it never
 //!   touches a socket (retina style), so it is testable from recorded exchanges.
 //! - [`MediaReceiver`] turns RTP/RTCP packets into complete JPEG [`Frame`]s and [`Stats`].
 //! - [`Client`] is the runtime: a control thread speaking RTSP, a receive thread reading the
@@ -16,6 +16,8 @@
 //! for the four values of the lab's `ClientLauncher.py`.
 //!
 //! ```no_run
+//! # #[cfg(feature = "runtime")]
+//! # fn main() -> Result<(), rtsp_core::client::ClientError> {
 //! use rtsp_core::client::{Client, ClientConfig, Event};
 //! use std::time::Duration;
 //!
@@ -29,18 +31,29 @@
 //!     }
 //! }
 //! println!("{:?}", client.stats());
-//! # Ok::<(), rtsp_core::client::ClientError>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "runtime"))]
+//! # fn main() {}
 //! ```
 
 mod config;
+// The crate-private helpers in `error`, `protocol_log` and `session` (socket error mapping,
+// redaction, the reply reader) serve the runtime only; without it they are unused, not wrong.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod error;
 mod event;
+#[cfg(feature = "runtime")]
 mod mailbox;
 mod media;
+#[cfg(feature = "runtime")]
 mod net;
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod protocol_log;
 mod rate;
+#[cfg(feature = "runtime")]
 mod runtime;
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod session;
 mod stats;
 
@@ -49,9 +62,10 @@ pub use error::ClientError;
 pub use event::{Description, Event, Frame, State};
 pub use media::MediaReceiver;
 pub use protocol_log::{MessageDirection, ProtocolMessage, REDACTED};
+#[cfg(feature = "runtime")]
 pub use runtime::{ActiveTransport, Client, Position, Seek};
 pub use session::{
-    MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session, SetupTransport,
-    LAB_SKIP_FRAMES,
+    MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session as ClientSession,
+    SetupTransport, LAB_SKIP_FRAMES,
 };
 pub use stats::{PacketCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW};

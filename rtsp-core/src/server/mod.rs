@@ -1,12 +1,16 @@
 //! Sans-I/O server side: the per-session state machine and the rules that turn requests into
 //! outcomes.
 //!
-//! Nothing here opens a socket, reads a clock or touches a file. The runtime (`rtsp-server`)
-//! parses a request, looks up what it needs (the session, the media), hands the pieces to this
-//! module and gets back either an accepted [`Transition`] with an [`Effect`] to carry out, or a
+//! Nothing here opens a socket, reads a clock or touches a file, except in [`runtime`]: the
+//! threaded server (in this crate, so that the `rtsp-server` binary, the C ABI and the Python
+//! bindings run the same one). The runtime parses a request, looks up what it needs (the
+//! session, the media), hands the pieces to this module and gets back either an accepted [`Transition`] with an [`Effect`] to carry out, or a
 //! [`Refusal`] that maps to exactly one RFC 2326 status code.
 //!
 //! - [`state`]: INIT / READY / PLAYING and the full state x command table.
+//! - [`describe`]: a DESCRIBE reply's SDP and Content-Base.
+//! - [`prepare`]: a file's frames packetized (RFC 2435) and fitted to lab datagrams at load.
+//! - [`pacing`]: the frame deadline grid (slot `n` at `start + n / fps`) and RTP ticks.
 //! - [`seek`]: npt and the lab's FORWARD / BACKWARD / RESTART mapped to frame indices.
 //! - [`target`]: request-URI to presentation name, refusing anything that would leave the media
 //!   root.
@@ -22,10 +26,15 @@
 //! -> [`Reply::to_bytes`]. Every refusal on the way is a [`Refusal`], written with
 //! [`Reply::refusal`].
 
+pub mod describe;
+pub mod pacing;
+pub mod prepare;
 pub mod reply;
 pub mod request;
+#[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod seek;
+mod session_id;
 pub mod state;
 pub mod target;
 pub mod transport;
@@ -33,6 +42,7 @@ pub mod transport;
 pub use reply::Reply;
 pub use request::{classify, Incoming, Intent};
 pub use seek::{NptRange, NptStart};
+pub use session_id::{NotOurSessionId, SessionId};
 pub use state::{Command, Effect, Playhead, SessionMachine, SessionState, Transition};
 pub use target::Target;
 pub use transport::{Chosen, Route};

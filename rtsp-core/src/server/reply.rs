@@ -8,7 +8,7 @@
 //! `Content-Length`), errors included.
 
 use super::request::public_methods;
-use super::{Refusal, RefusalKind};
+use super::{Refusal, RefusalKind, SessionId};
 use crate::rtsp::headers::Session as SessionHeader;
 use crate::rtsp::{Dialect, LabReply, Request, Response, StatusCode};
 
@@ -19,7 +19,7 @@ pub const SERVER: &str = concat!("rtsp-core/", env!("CARGO_PKG_VERSION"));
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     status: StatusCode,
-    session: Option<(u64, Option<u32>)>,
+    session: Option<(SessionId, Option<u32>)>,
     lab_session: u64,
     frames: Option<u64>,
     headers: Vec<(&'static str, String)>,
@@ -64,7 +64,7 @@ impl Reply {
     }
 
     /// The session this reply concerns, announced with its timeout in standard replies.
-    pub fn session(mut self, id: u64, timeout_secs: Option<u32>) -> Self {
+    pub fn session(mut self, id: SessionId, timeout_secs: Option<u32>) -> Self {
         self.session = Some((id, timeout_secs));
         self
     }
@@ -105,7 +105,7 @@ impl Reply {
     }
 
     fn lab_bytes(&self, req: &Request) -> Vec<u8> {
-        let session = self.session.map_or(self.lab_session, |(id, _)| id);
+        let session = self.session.map_or(self.lab_session, |(id, _)| id.get());
         let mut lab = LabReply::new(self.status, req.cseq().unwrap_or(0), session);
         if req.version().is_lab() {
             lab = lab.with_version(req.version());
@@ -135,7 +135,7 @@ impl Reply {
         };
         r = add(r, "Server", SERVER);
         if let Some((id, timeout)) = self.session {
-            let mut h = SessionHeader::from_number(id);
+            let mut h = SessionHeader::from_number(id.get());
             if let Some(t) = timeout {
                 h = h.with_timeout(t);
             }
@@ -160,6 +160,10 @@ mod tests {
     use crate::rtsp::{Message, MessageParser};
     use crate::server::SessionState;
 
+    fn sid(number: u64) -> SessionId {
+        SessionId::new(number).unwrap()
+    }
+
     fn parse(text: &str) -> Request {
         let mut p = MessageParser::new();
         p.push(text.as_bytes()).unwrap();
@@ -174,7 +178,7 @@ mod tests {
     fn lab_shape() {
         let req = parse("PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 123456");
         let bytes = Reply::ok()
-            .session(123456, Some(60))
+            .session(sid(123456), Some(60))
             .frames(Some(500))
             .header("Range", "npt=0-")
             .to_bytes(&req, Dialect::Lab);
@@ -184,7 +188,7 @@ mod tests {
         );
         let req = parse("FORWARD movie.Mjpeg RTSP/1.4\nCSeq: 9\nSession: 5");
         let bytes = Reply::ok()
-            .session(5, None)
+            .session(sid(5), None)
             .frames(Some(7))
             .to_bytes(&req, Dialect::Lab);
         assert_eq!(bytes, b"RTSP/1.4 200 OK\nCSeq: 9\nSession: 5\nFrames: 7");
@@ -215,7 +219,7 @@ mod tests {
         let req = parse("SETUP rtsp://h/m.mjpg/track1 RTSP/1.0\r\nCSeq: 5\r\nTransport: RTP/AVP;unicast;client_port=1-2\r\n\r\n");
         let text = String::from_utf8(
             Reply::ok()
-                .session(77, Some(60))
+                .session(sid(77), Some(60))
                 .frames(Some(500))
                 .header("Transport", "RTP/AVP;unicast")
                 .to_bytes(&req, Dialect::Standard),
@@ -245,7 +249,7 @@ mod tests {
     fn lab_bodies_have_their_entity_headers() {
         let req = parse("DESCRIBE movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 5");
         let bytes = Reply::ok()
-            .session(5, Some(60))
+            .session(sid(5), Some(60))
             .frames(Some(500))
             .header("Content-Base", "rtsp://h/movie.Mjpeg/")
             .content("application/sdp", "v=0\n")

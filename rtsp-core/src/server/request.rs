@@ -9,7 +9,7 @@
 use super::seek::{NptRange, NptStart};
 use super::state::Command;
 use super::target::{self, Target};
-use super::Refusal;
+use super::{Refusal, SessionId};
 use crate::rtsp::headers::{HeaderError, NptTime, Range, Session as SessionHeader, Transport};
 use crate::rtsp::{Dialect, Method, Request};
 
@@ -69,7 +69,7 @@ pub struct Incoming {
     pub target: Option<Target>,
     /// The session the request names. Session 0 (what a lab client sends before SETUP) is no
     /// session: the server never hands out 0.
-    pub session: Option<u64>,
+    pub session: Option<SessionId>,
     /// The request's CSeq.
     pub cseq: u32,
 }
@@ -104,8 +104,7 @@ pub fn classify(req: &Request) -> Result<Incoming, Refusal> {
     let session = match req.headers().typed::<SessionHeader>() {
         None => None,
         Some(Ok(h)) => match h.id_number() {
-            Some(0) => None,
-            Some(id) => Some(id),
+            Some(number) => SessionId::new(number),
             // We only hand out decimal ids: anything else names no session of ours.
             None => return Err(Refusal::SessionNotFound),
         },
@@ -167,8 +166,8 @@ pub fn classify(req: &Request) -> Result<Incoming, Refusal> {
 pub fn applies_to(
     incoming: &Incoming,
     dialect: Dialect,
-    connection_session: Option<u64>,
-) -> Result<Option<u64>, Refusal> {
+    connection_session: Option<SessionId>,
+) -> Result<Option<SessionId>, Refusal> {
     if let (Dialect::Lab, Some(id)) = (dialect, connection_session) {
         return Ok(Some(id));
     }
@@ -247,7 +246,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r.intent, Intent::Control(Command::Play { range: None }));
-        assert_eq!(r.session, Some(123456));
+        assert_eq!(r.session, SessionId::new(123456));
         let r = classify(&parse("FORWARD movie.Mjpeg RTSP/1.4\nCSeq: 3\nSession: 7")).unwrap();
         assert_eq!(r.intent, Intent::Control(Command::Forward));
         // The report's DESCRIBE before SETUP carries Session: 0.
@@ -267,7 +266,7 @@ mod tests {
                 range: Some(NptRange::from(NptStart::Seconds(12.5)))
             })
         );
-        assert_eq!(r.session, Some(99));
+        assert_eq!(r.session, SessionId::new(99));
         let r = classify(&parse(
             "PLAY rtsp://h/m.mjpg/ RTSP/1.0\r\nCSeq: 5\r\nSession: 1\r\nRange: npt=now-\r\n\r\n",
         ))
@@ -368,21 +367,30 @@ mod tests {
         let other = lab("PLAY movie.Mjpeg RTSP/1.0\nCSeq: 2\nSession: 99");
         // A lab connection's session, whatever the request says.
         for inc in [&play0, &setup, &other] {
-            assert_eq!(applies_to(inc, Dialect::Lab, Some(7)), Ok(Some(7)));
+            assert_eq!(
+                applies_to(inc, Dialect::Lab, SessionId::new(7)),
+                Ok(SessionId::new(7))
+            );
         }
         // Without one: the Session line, and 454 when a session is needed and missing.
         assert_eq!(
             applies_to(&play0, Dialect::Lab, None),
             Err(Refusal::SessionNotFound)
         );
-        assert_eq!(applies_to(&other, Dialect::Lab, None), Ok(Some(99)));
+        assert_eq!(
+            applies_to(&other, Dialect::Lab, None),
+            Ok(SessionId::new(99))
+        );
         assert_eq!(applies_to(&setup, Dialect::Lab, None), Ok(None));
         // The standard dialect never substitutes a session.
         assert_eq!(
-            applies_to(&play0, Dialect::Standard, Some(7)),
+            applies_to(&play0, Dialect::Standard, SessionId::new(7)),
             Err(Refusal::SessionNotFound)
         );
-        assert_eq!(applies_to(&other, Dialect::Standard, Some(7)), Ok(Some(99)));
+        assert_eq!(
+            applies_to(&other, Dialect::Standard, SessionId::new(7)),
+            Ok(SessionId::new(99))
+        );
         for (text, needs) in [
             ("PLAY rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n", true),
             ("PAUSE rtsp://h/m RTSP/1.0\r\nCSeq: 1\r\n\r\n", true),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::server::runtime::server::Ctx;
-use crate::server::runtime::worker::WorkerMsg;
+use crate::server::runtime::shared::Ctx;
+use crate::server::runtime::shared::WorkerMsg;
 
 const LISTENER: Token = Token(0);
 const STOP: Token = Token(1);

@@ -17,9 +17,9 @@ use crate::rtsp::{
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
-use crate::server::runtime::server::Ctx;
-use crate::server::runtime::session::{Delivery, Session, SessionId};
-use crate::server::runtime::worker::ConnLink;
+use crate::server::runtime::shared::session::{Delivery, LiveSession, SessionId};
+use crate::server::runtime::shared::ConnLink;
+use crate::server::runtime::shared::Ctx;
 use std::sync::Arc;
 
 /// What the connection's input yields next.
@@ -72,6 +72,9 @@ pub struct ConnState {
     pub partial_since: Option<Instant>,
     /// The user the last authenticated request came from.
     pub user: Option<String>,
+    /// A request waiting for its media to load; nothing more is read from the connection
+    /// until it is answered, so replies keep the order of requests.
+    pub parked: Option<Box<crate::rtsp::Request>>,
 }
 
 impl ConnState {
@@ -99,6 +102,7 @@ impl ConnState {
             refused: false,
             partial_since: None,
             user: None,
+            parked: None,
         }
     }
 
@@ -228,7 +232,7 @@ impl ConnState {
         self.sessions.iter().copied().find(|id| {
             ctx.registry
                 .get(*id)
-                .is_some_and(|s| s.flavor == crate::server::runtime::session::Flavor::Lab)
+                .is_some_and(|s| s.dialect == Dialect::Lab)
         })
     }
 
@@ -240,7 +244,7 @@ impl ConnState {
     }
 
     /// The session whose interleaved channels on this connection include `channel`.
-    pub fn session_on_channel(&self, ctx: &Ctx, channel: u8) -> Option<Arc<Session>> {
+    pub fn session_on_channel(&self, ctx: &Ctx, channel: u8) -> Option<Arc<LiveSession>> {
         self.sessions.iter().find_map(|id| {
             let s = ctx.registry.get(*id)?;
             let hit = match &*s.delivery.read() {

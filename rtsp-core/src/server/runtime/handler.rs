@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
-use crate::rtsp::url::RequestUri;
 use crate::rtsp::{Dialect, Method, Request};
+use crate::server::describe;
 use crate::server::request::{applies_to, public_methods};
 use crate::server::{
     classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
@@ -20,11 +20,11 @@ use crate::server::{
 };
 
 use crate::server::runtime::conn::ConnState;
-use crate::server::runtime::scheduler::SchedMsg;
-use crate::server::runtime::server::Ctx;
-use crate::server::runtime::session::{
-    Delivery, EndReason, Flavor, Session, SessionInit, UdpDelivery, NO_END,
+use crate::server::runtime::shared::session::{
+    Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
 };
+use crate::server::runtime::shared::Ctx;
+use crate::server::runtime::shared::{SchedMsg, WorkerMsg};
 use crate::server::runtime::source::Source;
 use crate::server::runtime::udp;
 
@@ -37,22 +37,34 @@ pub enum ConnEffect {
     /// Watch a session's UDP socket (RTCP from the client; junk on the RTP port is drained).
     Watch {
         /// The session.
-        session: Arc<Session>,
+        session: Arc<LiveSession>,
         /// A clone of the socket.
         socket: Arc<std::net::UdpSocket>,
         /// Whether it is the RTCP socket.
         rtcp: bool,
     },
     /// Stop watching a session's sockets.
-    Forget(u64),
+    Forget(SessionId),
 }
 
 /// Handle one request from `conn`: queue the reply on the connection, return the side effects.
 pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
-    let mut effects = Vec::new();
     let dialect = conn.dialect.unwrap_or(req.dialect());
     if let Some(denied) = authenticate(ctx, conn, &req, dialect) {
         conn.queue(denied.to_bytes(&req, dialect));
+        return Vec::new();
+    }
+    handle_authenticated(ctx, conn, req)
+}
+
+/// Handle a request that passed authentication: a parked request resumes here, because its
+/// credentials were checked once already (a Digest response is single-use, so a second check
+/// would refuse it as a replay).
+pub fn handle_authenticated(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
+    let mut effects = Vec::new();
+    let dialect = conn.dialect.unwrap_or(req.dialect());
+    if must_wait_for_media(ctx, conn, &req) {
+        conn.parked = Some(Box::new(req));
         return effects;
     }
     // A lab connection owns its session: its requests apply to it (see `applies_to`).
@@ -66,7 +78,8 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
         Ok(reply) => reply,
         Err(refusal) => {
             tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), "refused: {refusal}");
-            Reply::refusal(&refusal).lab_session(owned.unwrap_or_else(|| echoed_session(&req)))
+            Reply::refusal(&refusal)
+                .lab_session(owned.map_or_else(|| echoed_session(&req), SessionId::get))
         }
     };
     tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), status = reply.status_code().as_u16(), "request");
@@ -79,6 +92,26 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
 /// keeps them in `Authorization`) must not get its password into the server's logs.
 fn logged_uri(req: &Request) -> std::borrow::Cow<'_, str> {
     crate::rtsp::url::without_userinfo(req.uri())
+}
+
+/// Whether `req` needs a file that is not loaded yet. A loader then loads it and resumes the
+/// connection ([`WorkerMsg::Resume`]), so the worker never reads and packetizes a file while
+/// its other connections wait.
+fn must_wait_for_media(ctx: &Ctx, conn: &ConnState, req: &Request) -> bool {
+    let Ok(inc) = classify(req) else {
+        return false;
+    };
+    let (Intent::Describe | Intent::Setup(_), Some(target)) = (&inc.intent, &inc.target) else {
+        return false;
+    };
+    let link = conn.link.clone();
+    !ctx.catalog.prefetch(
+        target,
+        Box::new(move || {
+            // A full queue leaves the request parked; the idle-connection check closes it.
+            let _ = link.worker.send(WorkerMsg::Resume(link.conn));
+        }),
+    )
 }
 
 fn echoed_session(req: &Request) -> u64 {
@@ -157,7 +190,7 @@ fn dispatch(
     req: &Request,
     inc: Incoming,
     dialect: Dialect,
-    owned: Option<u64>,
+    owned: Option<SessionId>,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
     let session = match applies_to(&inc, dialect, owned)? {
@@ -212,17 +245,17 @@ fn dispatch(
 }
 
 /// The session `id`, checked to belong to this peer's address.
-fn find_session(ctx: &Ctx, conn: &ConnState, id: u64) -> Result<Arc<Session>, Refusal> {
+fn find_session(ctx: &Ctx, conn: &ConnState, id: SessionId) -> Result<Arc<LiveSession>, Refusal> {
     let session = ctx.registry.get(id).ok_or(Refusal::SessionNotFound)?;
     // Another host knowing (or guessing) the id gains nothing.
     if session.peer.ip() != conn.peer.ip() {
-        tracing::warn!(peer = %conn.peer, session = id, owner = %session.peer, "session id used from another address");
+        tracing::warn!(peer = %conn.peer, session = id.get(), owner = %session.peer, "session id used from another address");
         return Err(Refusal::SessionNotFound);
     }
     Ok(session)
 }
 
-fn with_session(ctx: &Ctx, reply: Reply, s: &Session) -> Reply {
+fn with_session(ctx: &Ctx, reply: Reply, s: &LiveSession) -> Reply {
     let timeout = u32::try_from(ctx.config.session_timeout.as_secs()).unwrap_or(u32::MAX);
     reply
         .session(s.id, Some(timeout))
@@ -262,15 +295,15 @@ fn describe(
     req: &Request,
     target: &Target,
     dialect: Dialect,
-    session: Option<&Arc<Session>>,
-    requested: Option<u64>,
+    session: Option<&Arc<LiveSession>>,
+    requested: Option<SessionId>,
 ) -> Result<Reply, Refusal> {
     let source = ctx.catalog.open(target)?;
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
     }
-    let sdp = crate::server::runtime::source::sdp(
-        &source,
+    let sdp = describe::sdp(
+        &source.presentation(ctx.config.fps),
         conn.local.map(|a| a.ip()),
         ctx.config.fps,
         ctx.sdp_session_id,
@@ -278,31 +311,18 @@ fn describe(
     let reply = match session {
         Some(s) => with_session(ctx, Reply::ok(), s),
         None => Reply::ok()
-            .lab_session(requested.unwrap_or(0))
+            .lab_session(requested.map_or(0, SessionId::get))
             .frames(source.total_frames()),
     };
     Ok(reply
-        .header("Content-Base", content_base(conn, req, target))
+        .header(
+            "Content-Base",
+            describe::content_base(req.uri(), conn.local, &target.presentation),
+        )
         .content("application/sdp", sdp))
 }
 
-/// `rtsp://host:port/<presentation>/`, with the host the client used when it sent a URL.
-fn content_base(conn: &ConnState, req: &Request, target: &Target) -> String {
-    let authority = match RequestUri::parse(req.uri()) {
-        Ok(RequestUri::Absolute(url)) if url.host.contains(':') => {
-            format!("[{}]:{}", url.host, url.port)
-        }
-        Ok(RequestUri::Absolute(url)) => format!("{}:{}", url.host, url.port),
-        _ => match conn.local {
-            Some(a @ SocketAddr::V6(_)) => format!("[{}]:{}", a.ip(), a.port()),
-            Some(a) => a.to_string(),
-            None => "127.0.0.1".to_owned(),
-        },
-    };
-    format!("rtsp://{authority}/{}/", target.presentation)
-}
-
-fn playhead(s: &Session) -> Playhead {
+fn playhead(s: &LiveSession) -> Playhead {
     Playhead {
         next_frame: s.position.load(Ordering::Acquire),
         total_frames: s.source.total_frames(),
@@ -315,7 +335,7 @@ fn control(
     ctx: &Ctx,
     conn: &mut ConnState,
     target: Option<&Target>,
-    session: Arc<Session>,
+    session: Arc<LiveSession>,
     command: Command,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
@@ -342,7 +362,7 @@ fn control(
             session.next_epoch();
             let _ = ctx.scheduler.send(SchedMsg::Stop(session.id));
             tracing::debug!(
-                session = session.id,
+                session = session.id.get(),
                 at = session.position.load(Ordering::Relaxed),
                 "paused"
             );
@@ -361,7 +381,7 @@ fn control(
     Ok(reply)
 }
 
-fn start_pacing(ctx: &Ctx, session: &Arc<Session>, from: u64, until: Option<u64>) {
+fn start_pacing(ctx: &Ctx, session: &Arc<LiveSession>, from: u64, until: Option<u64>) {
     let epoch = session.next_epoch();
     session.position.store(from, Ordering::Release);
     session
@@ -377,7 +397,7 @@ fn start_pacing(ctx: &Ctx, session: &Arc<Session>, from: u64, until: Option<u64>
 
 /// `Range` and `RTP-Info` of a PLAY reply. The Range is what will be played (RFC 2326 12.29):
 /// from the first frame sent to the end of the range or the file.
-fn play_headers(reply: Reply, s: &Session, from: u64, until: Option<u64>) -> Reply {
+fn play_headers(reply: Reply, s: &LiveSession, from: u64, until: Option<u64>) -> Reply {
     let range = match s.source.total_frames() {
         Some(total) => format!(
             "npt={:.3}-{:.3}",
@@ -404,7 +424,7 @@ fn setup(
     target: &Target,
     transports: &crate::rtsp::headers::Transport,
     dialect: Dialect,
-    session: Option<Arc<Session>>,
+    session: Option<Arc<LiveSession>>,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
     if let Some(existing) = session {
@@ -414,7 +434,7 @@ fn setup(
         if target.presentation != existing.presentation {
             return Err(Refusal::AggregateNotAllowed);
         }
-        let chosen = transport::choose(transports, existing.flavor == Flavor::Lab)?;
+        let chosen = transport::choose(transports, existing.dialect == Dialect::Lab)?;
         let transition = existing
             .machine
             .lock()
@@ -423,7 +443,7 @@ fn setup(
             return Ok(with_session(ctx, Reply::ok(), &existing));
         }
         let (delivery, reply_transport, watch) =
-            open_route(ctx, conn, &chosen, existing.flavor, existing.ssrc)?;
+            open_route(ctx, conn, &chosen, existing.dialect, existing.ssrc)?;
         effects.push(ConnEffect::Forget(existing.id));
         *existing.delivery.write() = Some(delivery);
         watch_sockets(effects, &existing, watch);
@@ -441,18 +461,14 @@ fn setup(
     if !ctx.registry.has_room() || conn.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
         return Err(Refusal::ServiceUnavailable);
     }
-    let flavor = match dialect {
-        Dialect::Lab => Flavor::Lab,
-        Dialect::Standard => Flavor::Standard,
-    };
-    let chosen = transport::choose(transports, flavor == Flavor::Lab)?;
+    let chosen = transport::choose(transports, dialect == Dialect::Lab)?;
     let ssrc: u32 = rand::random();
-    let (delivery, reply_transport, watch) = open_route(ctx, conn, &chosen, flavor, ssrc)?;
-    let session = Session::new(
+    let (delivery, reply_transport, watch) = open_route(ctx, conn, &chosen, dialect, ssrc)?;
+    let session = LiveSession::new(
         SessionInit {
             id: ctx.registry.fresh_id(),
             peer: conn.peer,
-            flavor,
+            dialect,
             presentation: target.presentation.clone(),
             control_url: req.uri().to_owned(),
             ssrc,
@@ -469,7 +485,7 @@ fn setup(
         .apply(Command::Setup, playhead(&session))?;
     *session.delivery.write() = Some(delivery);
     let session = Arc::new(session);
-    if flavor == Flavor::Lab {
+    if dialect == Dialect::Lab {
         // The lab protocol has no keep-alive: the session lives as long as the connection.
         session.pinned.store(true, Ordering::Relaxed);
     }
@@ -479,11 +495,11 @@ fn setup(
     conn.sessions.push(session.id);
     watch_sockets(effects, &session, watch);
     tracing::info!(
-        session = session.id,
+        session = session.id.get(),
         peer = %conn.peer,
         user = conn.user.as_deref().unwrap_or("-"),
         media = %session.presentation,
-        dialect = ?flavor,
+        dialect = ?dialect,
         transport = reply_transport.as_deref().unwrap_or("lab RTP/UDP"),
         frames = ?source.total_frames(),
         "session start"
@@ -499,7 +515,7 @@ fn setup(
 /// session costs no extra file descriptors for being watched.
 type Watch = Vec<(Arc<std::net::UdpSocket>, bool)>;
 
-fn watch_sockets(effects: &mut Vec<ConnEffect>, session: &Arc<Session>, watch: Watch) {
+fn watch_sockets(effects: &mut Vec<ConnEffect>, session: &Arc<LiveSession>, watch: Watch) {
     for (socket, rtcp) in watch {
         effects.push(ConnEffect::Watch {
             session: Arc::clone(session),
@@ -514,7 +530,7 @@ fn open_route(
     ctx: &Ctx,
     conn: &ConnState,
     chosen: &transport::Chosen,
-    flavor: Flavor,
+    dialect: Dialect,
     ssrc: u32,
 ) -> Result<(Delivery, Option<String>, Watch), Refusal> {
     let peer_ip = conn.peer.ip();
@@ -527,7 +543,7 @@ fn open_route(
             Some(transport::reply(chosen, None, ssrc).to_string()),
             Vec::new(),
         )),
-        Route::Udp { rtp_port, .. } if flavor == Flavor::Lab => {
+        Route::Udp { rtp_port, .. } if dialect == Dialect::Lab => {
             let socket = ctx.ports.single().map_err(|e| udp_refusal(conn, &e))?;
             let socket = Arc::new(socket);
             let watch = vec![(Arc::clone(&socket), false)];

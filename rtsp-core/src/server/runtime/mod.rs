@@ -2,30 +2,40 @@
 //!
 //! It lives in `rtsp-core` rather than in the `rtsp-server` binary so that every embedding can
 //! run a server in-process: the C ABI (`rtsp_core_server_start`), the Python bindings
-//! (`rtsp_core.Server`) and tests. The binary only adds the command line, logging set-up and
-//! signal handling.
+//! (`rtsp_core.Server`) and tests. The binary only adds the command line, logging set-up,
+//! signal handling and the process's open-file limit.
 //!
-//! See [`server`] for the thread layout, [`worker`] for the connection event loops,
-//! [`scheduler`] and [`pacing`] for frame timing, [`sender`] for the RTP output path,
-//! [`conn`] for per-connection framing and dialect detection, and [`handler`] for turning
-//! requests into replies and session actions.
+//! The public surface is [`Server`] and its [`Config`]. Inside, dependencies point one way:
+//!
+//! ```text
+//! run (Server: starts and stops the threads)
+//!  ├─> acceptor ───────────────┐
+//!  ├─> worker ─> conn, handler, rtcp
+//!  ├─> scheduler ──────────────┤   (each thread module uses only `shared` and the data
+//!  └─> sender ─────────────────┤    modules below, never another thread module)
+//!                              v
+//!                    shared (Config, Ctx, live sessions, messages between threads)
+//!                              v
+//!     catalog (and its loader threads), source, udp, wire, clock (data and helpers)
+//! ```
+//!
+//! Pure logic is on the sans-I/O side: pacing arithmetic in [`crate::server::pacing`], request
+//! rules and replies in [`crate::server`].
 
-pub mod acceptor;
-pub mod catalog;
-pub mod clock;
-pub mod conn;
-pub mod handler;
-pub mod limits;
-pub mod pacing;
-pub mod rtcp;
-pub mod scheduler;
-pub mod sender;
-pub mod server;
-pub mod session;
-pub mod source;
-pub mod udp;
-pub mod wire;
-pub mod worker;
+mod acceptor;
+mod catalog;
+mod clock;
+mod conn;
+mod handler;
+mod rtcp;
+mod run;
+mod scheduler;
+mod sender;
+mod shared;
+mod source;
+mod udp;
+mod wire;
+mod worker;
 
-pub use clock::Clock;
-pub use server::{Config, Server};
+pub use run::Server;
+pub use shared::{Config, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};

@@ -2,11 +2,11 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::server::runtime::session::Session;
+use crate::server::runtime::shared::session::LiveSession;
 use crate::server::runtime::wire;
 
 /// Handle an RTCP packet received for `session` (UDP or interleaved).
-pub fn receive(session: &Session, data: &[u8]) {
+pub fn receive(session: &LiveSession, data: &[u8]) {
     let Some(block) = wire::report_about(data, session.ssrc) else {
         return;
     };
@@ -26,7 +26,7 @@ pub fn receive(session: &Session, data: &[u8]) {
         .store(block.cumulative_lost as u32, Ordering::Relaxed);
     stats.rr_jitter.store(block.jitter, Ordering::Relaxed);
     tracing::debug!(
-        session = session.id,
+        session = session.id.get(),
         fraction_lost = block.fraction_lost_f64(),
         cumulative_lost = block.cumulative_lost,
         jitter = block.jitter,

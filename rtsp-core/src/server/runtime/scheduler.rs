@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use crate::server::runtime::pacing::{rtp_ticks, Pacer};
-use crate::server::runtime::sender::{Batch, Job, JobKind};
-use crate::server::runtime::session::{Session, SessionId};
+use crate::server::pacing::{rtp_ticks, Pacer};
+use crate::server::runtime::shared::session::{LiveSession, SessionId};
+use crate::server::runtime::shared::{sender_for, Batch, Job, JobKind, SchedMsg};
 
 /// Most frames of one session queued for its sender.
 pub const MAX_IN_FLIGHT: usize = 3;
@@ -32,29 +32,8 @@ pub const MAX_IN_FLIGHT: usize = 3;
 /// most this much (early, never late).
 pub const COALESCE: Duration = Duration::from_micros(500);
 
-/// Control messages.
-#[derive(Debug)]
-pub enum SchedMsg {
-    /// Start (or restart after a seek) pacing `session` from frame `from`.
-    Play {
-        /// The session.
-        session: Arc<Session>,
-        /// First frame index.
-        from: u64,
-        /// First frame index not to send (the end of the PLAY's range); `None`: the end of
-        /// the file.
-        until: Option<u64>,
-        /// The session's epoch when the order was given; older orders are ignored.
-        epoch: u64,
-    },
-    /// Stop pacing a session (PAUSE, TEARDOWN, reaping).
-    Stop(SessionId),
-    /// Exit.
-    Shutdown,
-}
-
 struct Playback {
-    session: Arc<Session>,
+    session: Arc<LiveSession>,
     epoch: u64,
     pacer: Pacer,
     from: u64,
@@ -68,12 +47,6 @@ struct Due {
     at: Instant,
     session: SessionId,
     epoch: u64,
-}
-
-/// Picks the sender worker of a session: always the same one, so that its packets leave in order.
-pub fn sender_for(id: SessionId, senders: usize) -> usize {
-    // Ids are random, so their low bits spread evenly.
-    (id % senders.max(1) as u64) as usize
 }
 
 /// Ask the OS to run the calling thread ahead of ordinary threads (nice -10). Pacing is the
@@ -233,7 +206,7 @@ fn fire(pb: &mut Playback, now: Instant, batches: &mut [Batch]) -> Next {
             .frames_skipped
             .fetch_add(fire.skipped, Ordering::Relaxed);
         tracing::debug!(
-            session = session.id,
+            session = session.id.get(),
             skipped = fire.skipped,
             "scheduler stall: skipped to the current frame"
         );
@@ -286,7 +259,7 @@ fn fire(pb: &mut Playback, now: Instant, batches: &mut [Batch]) -> Next {
     Next::Continue
 }
 
-fn queue(session: &Arc<Session>, batches: &mut [Batch], kind: JobKind, control: bool) {
+fn queue(session: &Arc<LiveSession>, batches: &mut [Batch], kind: JobKind, control: bool) {
     let len = batches.len();
     let Some(batch) = batches.get_mut(sender_for(session.id, len)) else {
         return;
@@ -306,11 +279,12 @@ mod tests {
 
     #[test]
     fn sessions_stick_to_one_sender() {
-        for id in [0u64, 1, 7, 1_234_567_890_123_456, u64::MAX] {
+        for n in [1u64, 7, 1_234_567_890_123_456, u64::MAX] {
+            let id = SessionId::new(n).unwrap();
             let s = sender_for(id, 3);
             assert!(s < 3);
             assert_eq!(s, sender_for(id, 3));
         }
-        assert_eq!(sender_for(5, 0), 0);
+        assert_eq!(sender_for(SessionId::new(5).unwrap(), 0), 0);
     }
 }

@@ -1,6 +1,6 @@
 //! Sender workers: turn due frames into RTP packets on the wire.
 //!
-//! Every session is pinned to one sender (see [`crate::server::runtime::scheduler::sender_for`]), so its packets
+//! Every session is pinned to one sender (see [`crate::server::runtime::shared::sender_for`]), so its packets
 //! leave in sequence order without locking. Frames are shared, never copied per session: a
 //! standard session's packets are the file's pre-built RFC 2435 payloads with a 12-byte RTP
 //! header written in front into a per-worker scratch buffer; a lab session's one packet is the
@@ -17,53 +17,20 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
-use crate::server::runtime::session::{Delivery, Flavor, Session};
+use crate::rtsp::Dialect;
+use crate::server::runtime::shared::session::{Delivery, LiveSession};
+use crate::server::runtime::shared::WorkerMsg;
+use crate::server::runtime::shared::{Batch, Job, JobKind};
 use crate::server::runtime::udp;
 use crate::server::runtime::wire;
-use crate::server::runtime::worker::WorkerMsg;
 
 /// Largest UDP datagram the lab's Python client reads (`recv(20480)`).
 pub const LAB_CLIENT_RECV: usize = 20480;
-/// Largest UDP payload IPv4 can carry.
-pub const MAX_DATAGRAM: usize = 65507;
-/// Largest JPEG a lab packet carries: one datagram less the RTP header.
-pub const LAB_MAX_JPEG: usize = MAX_DATAGRAM - wire::RTP_HEADER_LEN;
 /// How often an RTCP sender report goes out per session (RFC 3550 suggests about 5 s).
 pub const SR_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Work for a sender.
-#[derive(Debug)]
-pub struct Job {
-    /// The session.
-    pub session: Arc<Session>,
-    /// What to do.
-    pub kind: JobKind,
-}
-
-/// Kinds of work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Send frame `index` with this RTP timestamp.
-    Frame {
-        /// Frame index in the source.
-        index: u64,
-        /// RTP timestamp (90 kHz) of every packet of the frame.
-        rtp_timestamp: u32,
-    },
-    /// The file ran out: RTCP BYE (standard sessions).
-    EndOfStream,
-    /// The PLAY's range ended before the file: RTCP BYE (standard sessions).
-    EndOfRange,
-    /// The session is closing: RTCP BYE (standard sessions).
-    Bye,
-}
-
-/// Jobs handed to a sender in one message: the pacing thread gathers every frame that falls due
-/// in one wake-up, so a sender wakes once per tick rather than once per session and frame.
-pub type Batch = Vec<Job>;
-
 /// Run a sender until its channel closes or it is told to stop (`None`).
-pub fn run(rx: Receiver<Option<Batch>>, clock: crate::server::runtime::Clock) {
+pub fn run(rx: Receiver<Option<Batch>>, clock: crate::server::runtime::clock::Clock) {
     let mut scratch = Vec::with_capacity(64 * 1024);
     let mut ends = Vec::with_capacity(64);
     while let Ok(Some(batch)) = rx.recv() {
@@ -75,7 +42,7 @@ pub fn run(rx: Receiver<Option<Batch>>, clock: crate::server::runtime::Clock) {
 
 fn run_job(
     job: &Job,
-    clock: &crate::server::runtime::Clock,
+    clock: &crate::server::runtime::clock::Clock,
     scratch: &mut Vec<u8>,
     ends: &mut Vec<usize>,
 ) {
@@ -89,9 +56,9 @@ fn run_job(
             if session.closed.load(Ordering::Acquire) {
                 return;
             }
-            let sent = match session.flavor {
-                Flavor::Lab => send_lab(session, index, rtp_timestamp, scratch),
-                Flavor::Standard => send_standard(session, index, rtp_timestamp, scratch, ends),
+            let sent = match session.dialect {
+                Dialect::Lab => send_lab(session, index, rtp_timestamp, scratch),
+                Dialect::Standard => send_standard(session, index, rtp_timestamp, scratch, ends),
             };
             if sent {
                 session.stats.frames_sent.fetch_add(1, Ordering::Relaxed);
@@ -101,12 +68,12 @@ fn run_job(
             }
         }
         JobKind::EndOfStream => {
-            tracing::info!(session = session.id, "end of stream");
+            tracing::info!(session = session.id.get(), "end of stream");
             send_bye(session, scratch);
         }
         JobKind::EndOfRange => {
             tracing::info!(
-                session = session.id,
+                session = session.id.get(),
                 at = session.position.load(Ordering::Relaxed),
                 "end of range"
             );
@@ -116,16 +83,16 @@ fn run_job(
     }
 }
 
-fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec<u8>) -> bool {
+fn send_lab(session: &LiveSession, index: u64, rtp_timestamp: u32, scratch: &mut Vec<u8>) -> bool {
     let Some(frame) = session.source.jpeg(index) else {
         return false;
     };
     let jpeg = frame.as_ref();
-    if jpeg.len() > LAB_MAX_JPEG {
+    if jpeg.len() > wire::LAB_MAX_JPEG {
         // SETUP refuses files with such frames (or --transcode shrinks them): not reached.
         if !session.warned_large.swap(true, Ordering::Relaxed) {
             tracing::warn!(
-                session = session.id,
+                session = session.id.get(),
                 frame = index,
                 bytes = jpeg.len(),
                 "frame larger than one UDP datagram; not sent"
@@ -137,7 +104,7 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
         && !session.warned_large.swap(true, Ordering::Relaxed)
     {
         tracing::warn!(
-            session = session.id,
+            session = session.id.get(),
             frame = index,
             bytes = jpeg.len(),
             "frame larger than the lab client's 20480-byte receive buffer; it will see a truncated JPEG"
@@ -165,7 +132,7 @@ fn send_lab(session: &Session, index: u64, rtp_timestamp: u32, scratch: &mut Vec
 }
 
 fn send_standard(
-    session: &Arc<Session>,
+    session: &Arc<LiveSession>,
     index: u64,
     ts: u32,
     scratch: &mut Vec<u8>,
@@ -238,12 +205,12 @@ fn send_standard(
 }
 
 fn maybe_sender_report(
-    session: &Arc<Session>,
+    session: &Arc<LiveSession>,
     rtp_timestamp: u32,
-    clock: &crate::server::runtime::Clock,
+    clock: &crate::server::runtime::clock::Clock,
     scratch: &mut Vec<u8>,
 ) {
-    if session.flavor == Flavor::Lab {
+    if session.dialect == Dialect::Lab {
         return;
     }
     let now = clock.now_ms();
@@ -261,8 +228,8 @@ fn maybe_sender_report(
     }
 }
 
-fn send_bye(session: &Arc<Session>, scratch: &mut Vec<u8>) {
-    if session.flavor == Flavor::Lab {
+fn send_bye(session: &Arc<LiveSession>, scratch: &mut Vec<u8>) {
+    if session.dialect == Dialect::Lab {
         return;
     }
     scratch.clear();
@@ -271,7 +238,7 @@ fn send_bye(session: &Arc<Session>, scratch: &mut Vec<u8>) {
     }
 }
 
-fn send_rtcp(session: &Arc<Session>, packet: &[u8]) {
+fn send_rtcp(session: &Arc<LiveSession>, packet: &[u8]) {
     let delivery = session.delivery.read();
     match &*delivery {
         Some(Delivery::Udp(udp)) => {

@@ -8,27 +8,22 @@
 //! sessions asking for the same slot share one encode.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
 use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::jpeg::{reencode_for_rtp, Packetizer, ParsedJpeg};
+use crate::jpeg::{Packetizer, ParsedJpeg};
 use crate::media::{Frame, MediaError, MjpegFile, TestPattern};
-use crate::sdp::{Dimensions, SessionDescription};
+use crate::server::describe::Presentation;
+use crate::server::prepare;
+use crate::server::runtime::wire::LAB_MAX_JPEG;
 use parking_lot::Mutex;
 
 /// Size of the live test pattern.
 pub const TEST_WIDTH: u16 = 320;
 /// Size of the live test pattern.
 pub const TEST_HEIGHT: u16 = 240;
-/// JPEG quality used when re-encoding frames for RFC 2435.
-const TRANSCODE_QUALITY: u8 = 90;
-/// Qualities tried, best first, when re-encoding a frame to fit one lab datagram.
-const LAB_QUALITIES: [u8; 6] = [85, 70, 55, 40, 25, 10];
-/// Oversized frames named in a refusal (the count says how many there are in all).
-const NAMED_FRAMES: usize = 3;
 /// Live frames kept for sharing between sessions.
 const LIVE_CACHE: usize = 8;
 
@@ -121,45 +116,14 @@ impl Source {
         if file.frame_count() == 0 {
             return Err(LoadError::Empty);
         }
-        let packetizer = Packetizer::new();
-        let mut packets = Ok(Vec::with_capacity(file.frame_count()));
-        let (mut width, mut height) = (0u16, 0u16);
-        let mut transcoded = 0usize;
-        for (i, jpeg) in file.frames().enumerate() {
-            let Ok(list) = &mut packets else { break };
-            let reencoded;
-            let parsed = match ParsedJpeg::parse(jpeg) {
-                Ok(p) => p,
-                Err(e) if transcode => {
-                    reencoded = match reencode_for_rtp(jpeg, TRANSCODE_QUALITY) {
-                        Ok(v) => v,
-                        Err(re) => {
-                            packets = Err(format!("frame {i}: {e}; re-encoding failed: {re}"));
-                            break;
-                        }
-                    };
-                    transcoded += 1;
-                    match ParsedJpeg::parse(&reencoded) {
-                        Ok(p) => p,
-                        Err(e2) => {
-                            packets = Err(format!("frame {i}: re-encoded frame unusable: {e2}"));
-                            break;
-                        }
-                    }
-                }
-                Err(e) => {
-                    packets = Err(format!("frame {i}: {e}"));
-                    break;
-                }
-            };
-            if i == 0 {
-                width = parsed.width();
-                height = parsed.height();
-            }
-            list.push(Arc::new(Packetized {
-                payloads: packetizer.packetize_to_vec(&parsed),
-            }));
-        }
+        let prepared = prepare::rtp_frames(file.frames(), transcode);
+        let (width, height, transcoded) = (prepared.width, prepared.height, prepared.transcoded);
+        let packets = prepared.payloads.map(|frames| {
+            frames
+                .into_iter()
+                .map(|payloads| Arc::new(Packetized { payloads }))
+                .collect::<Vec<_>>()
+        });
         if transcoded > 0 {
             tracing::info!(
                 file = name,
@@ -300,6 +264,16 @@ impl Source {
         Some(frame)
     }
 
+    /// What DESCRIBE states about it at `fps`.
+    pub fn presentation(&self, fps: f64) -> Presentation<'_> {
+        Presentation {
+            name: &self.name,
+            width: self.width,
+            height: self.height,
+            duration: self.duration(fps),
+        }
+    }
+
     /// Duration at `fps`, `None` for live.
     pub fn duration(&self, fps: f64) -> Option<Duration> {
         let total = self.total_frames()?;
@@ -307,91 +281,32 @@ impl Source {
     }
 }
 
-/// The lab delivery of `file`: frames too large for one UDP datagram re-encoded (with
-/// `transcode`) or the reason lab clients are refused, naming the frames.
+/// The lab delivery of `file` (see [`prepare::fit_for_lab`]), logged.
 fn fit_for_lab(
     name: &str,
     file: &MjpegFile,
     transcode: bool,
 ) -> Result<HashMap<usize, Arc<Vec<u8>>>, String> {
-    let max = crate::server::runtime::sender::LAB_MAX_JPEG;
-    let oversized: Vec<(usize, usize)> = file
-        .frames()
-        .enumerate()
-        .filter(|(_, jpeg)| jpeg.len() > max)
-        .map(|(i, jpeg)| (i, jpeg.len()))
-        .collect();
-    if oversized.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let named = oversized
-        .iter()
-        .take(NAMED_FRAMES)
-        .map(|(i, len)| format!("frame {i} is {len} bytes"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let more = oversized.len().saturating_sub(NAMED_FRAMES);
-    let named = if more > 0 {
-        format!("{named} and {more} more")
-    } else {
-        named
-    };
-    if !transcode {
-        let why = format!(
-            "{named}; one UDP datagram carries at most {max} bytes of JPEG (restart the server with --transcode to re-encode such frames)"
-        );
-        tracing::warn!(
-            file = name,
-            frames = oversized.len(),
-            "lab clients will be refused: {why}"
-        );
-        return Err(why);
-    }
-    let mut fitted = HashMap::with_capacity(oversized.len());
-    for (i, _) in &oversized {
-        let jpeg = file.frame(*i).unwrap_or_default();
-        match shrink_to(jpeg, max) {
-            Some(smaller) => {
-                fitted.insert(*i, Arc::new(smaller));
+    let frames: Vec<&[u8]> = file.frames().collect();
+    match prepare::fit_for_lab(&frames, LAB_MAX_JPEG, transcode) {
+        Ok(fitted) => {
+            if !fitted.is_empty() {
+                tracing::info!(
+                    file = name,
+                    frames = fitted.len(),
+                    "re-encoded frames to fit one UDP datagram for lab clients"
+                );
             }
-            None => {
-                let why =
-                    format!("{named}; frame {i} does not fit one UDP datagram even re-encoded");
-                tracing::warn!(file = name, "lab clients will be refused: {why}");
-                return Err(why);
-            }
+            Ok(fitted.into_iter().map(|(i, f)| (i, Arc::new(f))).collect())
+        }
+        Err(unfit) => {
+            tracing::warn!(
+                file = name,
+                frames = unfit.oversized,
+                "lab clients will be refused: {}",
+                unfit.why
+            );
+            Err(unfit.why)
         }
     }
-    tracing::info!(
-        file = name,
-        frames = fitted.len(),
-        "re-encoded frames to fit one UDP datagram for lab clients"
-    );
-    Ok(fitted)
-}
-
-/// `jpeg` re-encoded at the best quality that brings it to at most `max` bytes.
-fn shrink_to(jpeg: &[u8], max: usize) -> Option<Vec<u8>> {
-    LAB_QUALITIES.iter().find_map(|&q| {
-        reencode_for_rtp(jpeg, q)
-            .ok()
-            .filter(|smaller| smaller.len() <= max)
-    })
-}
-
-/// The SDP answered to DESCRIBE.
-pub fn sdp(source: &Source, origin: Option<IpAddr>, fps: f64, session_id: u64) -> String {
-    let mut desc = SessionDescription::new(session_id, source.name());
-    if let Some(ip) = origin {
-        desc.origin_address = ip;
-    }
-    desc.duration = source.duration(fps);
-    desc.frame_rate = Some(fps);
-    if source.width() > 0 && source.height() > 0 {
-        desc.dimensions = Some(Dimensions {
-            width: u32::from(source.width()),
-            height: u32::from(source.height()),
-        });
-    }
-    desc.to_sdp().unwrap_or_default()
 }

@@ -13,6 +13,11 @@ use crate::rtp::{RtpHeader, FIXED_HEADER_LEN, PAYLOAD_TYPE_JPEG};
 /// Length of the RTP header we write (no CSRCs, no extension).
 pub const RTP_HEADER_LEN: usize = FIXED_HEADER_LEN;
 
+/// Largest UDP payload IPv4 can carry.
+pub const MAX_DATAGRAM: usize = 65507;
+/// Largest JPEG a lab packet carries: one datagram less the RTP header.
+pub const LAB_MAX_JPEG: usize = MAX_DATAGRAM - RTP_HEADER_LEN;
+
 /// CNAME announced in RTCP (RFC 3550 6.5.1 wants one in every compound packet).
 const CNAME: &[u8] = b"rtsp-server";
 

@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::Receiver;
 use std::os::fd::AsRawFd;
 
 use mio::net::TcpStream;
@@ -26,8 +26,9 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::server::runtime::conn::{ConnState, Inbound};
-use crate::server::runtime::server::Ctx;
-use crate::server::runtime::session::{EndReason, Session, SessionId};
+use crate::server::runtime::shared::session::{EndReason, LiveSession};
+use crate::server::runtime::shared::Ctx;
+use crate::server::runtime::shared::{ConnId, ConnLink, WorkerHandle, WorkerMsg};
 
 /// Token of the worker's waker.
 const WAKER: Token = Token(0);
@@ -39,62 +40,6 @@ pub const MAX_OUTBOUND: usize = 4 << 20;
 const CHANNEL_DEPTH: usize = 4096;
 /// How long a shutting-down worker keeps flushing replies and BYEs.
 const FLUSH_GRACE: Duration = Duration::from_millis(500);
-
-/// Identifies a connection inside its worker.
-pub type ConnId = usize;
-
-/// Messages to a worker.
-#[derive(Debug)]
-pub enum WorkerMsg {
-    /// A freshly accepted connection.
-    Accept(std::net::TcpStream, SocketAddr),
-    /// Bytes for an interleaved session: one or more whole `$` frames.
-    Interleaved {
-        /// Target connection.
-        conn: ConnId,
-        /// The session (for drop accounting).
-        session: Arc<Session>,
-        /// Complete `$` frames.
-        data: Vec<u8>,
-        /// Counts as a media frame (dropped whole if the queue is full); RTCP is not counted.
-        frame: bool,
-    },
-    /// Stop watching a session's UDP sockets.
-    Forget(SessionId),
-    /// Flush and close everything, then exit.
-    Shutdown,
-}
-
-/// A way to reach a worker from any thread.
-#[derive(Debug, Clone)]
-pub struct WorkerHandle {
-    /// Index of the worker.
-    pub index: usize,
-    tx: Sender<WorkerMsg>,
-    waker: Arc<Waker>,
-}
-
-impl WorkerHandle {
-    /// Queue a message and wake the worker. Fails when the worker's queue is full or it exited.
-    pub fn send(&self, msg: WorkerMsg) -> Result<(), WorkerMsg> {
-        match self.tx.try_send(msg) {
-            Ok(()) => {
-                let _ = self.waker.wake();
-                Ok(())
-            }
-            Err(TrySendError::Full(m) | TrySendError::Disconnected(m)) => Err(m),
-        }
-    }
-}
-
-/// A connection on a worker: where interleaved data for a session goes.
-#[derive(Debug, Clone)]
-pub struct ConnLink {
-    /// The worker.
-    pub worker: WorkerHandle,
-    /// The connection inside it.
-    pub conn: ConnId,
-}
 
 /// What a worker thread runs; create with [`Worker::new`], then [`Worker::run`] on its thread.
 pub struct Worker {
@@ -189,7 +134,7 @@ impl Worker {
 struct WatchedUdp {
     /// The session's own socket (shared with its delivery, not a duplicate descriptor).
     socket: Arc<std::net::UdpSocket>,
-    session: Arc<Session>,
+    session: Arc<LiveSession>,
     rtcp: bool,
 }
 
@@ -214,6 +159,7 @@ impl Loop {
     fn message(&mut self, registry: &Registry, msg: WorkerMsg) {
         match msg {
             WorkerMsg::Accept(stream, peer) => self.accept(registry, stream, peer),
+            WorkerMsg::Resume(id) => self.resume(registry, id),
             WorkerMsg::Interleaved {
                 conn,
                 session,
@@ -300,8 +246,9 @@ impl Loop {
         let mut eof = false;
         loop {
             let conn = self.conns.get_mut(&id)?;
-            if conn.refused {
-                // After an error reply the input is ignored until the connection closes.
+            if conn.refused || conn.parked.is_some() {
+                // After an error reply the input is ignored until the connection closes; while
+                // a request is parked, later input waits in the socket (read on resuming).
                 break;
             }
             match conn.stream.read(&mut buf) {
@@ -346,7 +293,7 @@ impl Loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
             };
-            if conn.refused {
+            if conn.refused || conn.parked.is_some() {
                 return;
             }
             match conn.next_inbound() {
@@ -364,6 +311,23 @@ impl Loop {
                     return;
                 }
             }
+        }
+    }
+
+    /// Handle a connection's parked request now that its media is loaded, then whatever the
+    /// connection sent meanwhile.
+    fn resume(&mut self, registry: &Registry, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let Some(req) = conn.parked.take() else {
+            return;
+        };
+        let effects = crate::server::runtime::handler::handle_authenticated(&self.ctx, conn, *req);
+        self.apply(registry, effects);
+        self.drain_messages(registry, id);
+        if let Some(reason) = self.read(registry, id) {
+            self.close(registry, id, reason);
         }
     }
 
@@ -494,9 +458,9 @@ impl Loop {
             // their timeout (RFC 2326 sessions are not tied to a connection).
             let on_this_conn = matches!(
                 &*session.delivery.read(),
-                Some(crate::server::runtime::session::Delivery::Interleaved { link, .. }) if link.conn == id
+                Some(crate::server::runtime::shared::session::Delivery::Interleaved { link, .. }) if link.conn == id
             );
-            if on_this_conn || session.flavor == crate::server::runtime::session::Flavor::Lab {
+            if on_this_conn || session.dialect == crate::rtsp::Dialect::Lab {
                 self.ctx.end_session(&session, reason);
                 self.message(registry, WorkerMsg::Forget(sid));
             }

@@ -1,5 +1,10 @@
 //! Process limits a server with thousands of sessions needs (also used by the load generator,
 //! which holds as many sockets as the server).
+//!
+//! A resource limit is process-wide state, which belongs to the program, not to a library it
+//! links: nothing in this crate calls [`raise_open_files`], not `Server::start`, not the C ABI,
+//! not the Python bindings. The `rtsp-server` and `rtsp-bench` binaries call it at start; an
+//! embedder that runs many sessions in-process decides for itself (and may call it too).
 
 /// Raises the soft open-file limit to the hard limit. Each UDP session holds three descriptors
 /// (its RTSP connection and an RTP/RTCP socket pair), so the common soft default of 1024 would

@@ -17,23 +17,13 @@ use crate::rtsp::Dialect;
 use crate::server::SessionMachine;
 use parking_lot::{Mutex, RwLock};
 
+use super::ConnLink;
 use crate::server::runtime::source::Source;
-use crate::server::runtime::worker::ConnLink;
 
-/// Session identifier; printed in decimal, which the lab client parses with `int()`.
-pub type SessionId = u64;
+pub use crate::server::SessionId;
 
-/// [`Session::play_until`] of a PLAY without an end.
+/// [`LiveSession::play_until`] of a PLAY without an end.
 pub const NO_END: u64 = u64::MAX;
-
-/// Which wire format a session's client speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// The lab's Python client: whole-JPEG RTP packets, lab reply shape.
-    Lab,
-    /// RFC 2326 / 2435 clients.
-    Standard,
-}
 
 /// Where a session's RTP and RTCP go.
 #[derive(Debug)]
@@ -85,15 +75,17 @@ pub struct SessionStats {
     pub rr_jitter: AtomicU32,
 }
 
-/// One session.
+/// One session as the runtime runs it: its sockets, pacing position and counters around the
+/// sans-I/O [`SessionMachine`]. (Not the client's [`crate::client::ClientSession`], nor the
+/// `Session` header, [`crate::rtsp::headers::Session`].)
 #[derive(Debug)]
-pub struct Session {
+pub struct LiveSession {
     /// Identifier.
     pub id: SessionId,
     /// The RTSP peer that created it; only this IP may control it or receive its media.
     pub peer: SocketAddr,
     /// Wire format.
-    pub flavor: Flavor,
+    pub dialect: Dialect,
     /// The presentation name it was set up for (relative to the media root).
     pub presentation: String,
     /// The URL of the SETUP request (RTP-Info's `url=`).
@@ -142,10 +134,10 @@ pub struct Session {
     pub stats: SessionStats,
     /// When the session was created.
     pub created: Instant,
-    clock: crate::server::runtime::Clock,
+    clock: crate::server::runtime::clock::Clock,
 }
 
-/// What [`Session::new`] needs.
+/// What [`LiveSession::new`] needs.
 #[derive(Debug)]
 pub struct SessionInit {
     /// Identifier.
@@ -153,7 +145,7 @@ pub struct SessionInit {
     /// RTSP peer.
     pub peer: SocketAddr,
     /// Wire format.
-    pub flavor: Flavor,
+    pub dialect: Dialect,
     /// Presentation name.
     pub presentation: String,
     /// SETUP URL.
@@ -170,23 +162,20 @@ pub struct SessionInit {
     pub home: ConnLink,
 }
 
-impl Session {
+impl LiveSession {
     /// A session in INIT with random sequence and timestamp origins (RFC 3550 5.1).
-    pub fn new(init: SessionInit, clock: crate::server::runtime::Clock) -> Self {
+    pub fn new(init: SessionInit, clock: crate::server::runtime::clock::Clock) -> Self {
         let now = clock.now_ms();
         Self {
             id: init.id,
             peer: init.peer,
-            flavor: init.flavor,
+            dialect: init.dialect,
             presentation: init.presentation,
             control_url: init.control_url,
             source: init.source,
             fps: init.fps,
             looping: init.looping,
-            machine: Mutex::new(SessionMachine::for_dialect(match init.flavor {
-                Flavor::Lab => Dialect::Lab,
-                Flavor::Standard => Dialect::Standard,
-            })),
+            machine: Mutex::new(SessionMachine::for_dialect(init.dialect)),
             delivery: RwLock::new(None),
             home: init.home,
             epoch: AtomicU64::new(0),
@@ -287,7 +276,7 @@ impl EndReason {
 /// All live sessions, bounded by `--max-sessions`.
 #[derive(Debug)]
 pub struct Registry {
-    sessions: Mutex<HashMap<SessionId, Arc<Session>>>,
+    sessions: Mutex<HashMap<SessionId, Arc<LiveSession>>>,
     max: usize,
 }
 
@@ -311,7 +300,11 @@ impl Registry {
         let sessions = self.sessions.lock();
         let mut rng = rand::thread_rng();
         loop {
-            let id = rng.gen_range(1_000_000_000_000_000..10_000_000_000_000_000);
+            let Some(id) =
+                SessionId::new(rng.gen_range(1_000_000_000_000_000..10_000_000_000_000_000))
+            else {
+                continue;
+            };
             if !sessions.contains_key(&id) {
                 return id;
             }
@@ -324,7 +317,7 @@ impl Registry {
     }
 
     /// Add a session, unless the registry is full.
-    pub fn insert(&self, session: Arc<Session>) -> Result<(), Full> {
+    pub fn insert(&self, session: Arc<LiveSession>) -> Result<(), Full> {
         let mut sessions = self.sessions.lock();
         if sessions.len() >= self.max {
             return Err(Full);
@@ -334,12 +327,12 @@ impl Registry {
     }
 
     /// Look a session up.
-    pub fn get(&self, id: SessionId) -> Option<Arc<Session>> {
+    pub fn get(&self, id: SessionId) -> Option<Arc<LiveSession>> {
         self.sessions.lock().get(&id).cloned()
     }
 
     /// Remove a session; `None` if it was already gone (so exactly one caller ends it).
-    pub fn remove(&self, id: SessionId) -> Option<Arc<Session>> {
+    pub fn remove(&self, id: SessionId) -> Option<Arc<LiveSession>> {
         self.sessions.lock().remove(&id)
     }
 
@@ -354,7 +347,7 @@ impl Registry {
     }
 
     /// Snapshot of all sessions.
-    pub fn all(&self) -> Vec<Arc<Session>> {
+    pub fn all(&self) -> Vec<Arc<LiveSession>> {
         self.sessions.lock().values().cloned().collect()
     }
 }

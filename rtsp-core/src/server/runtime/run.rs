@@ -1,0 +1,194 @@
+//! Wiring: thread start-up and orderly shutdown (the shared context is in
+//! [`crate::server::runtime::shared`]).
+//!
+//! Threads (none per session or per connection):
+//! - the acceptor, which hands each new connection to the least-loaded connection worker;
+//! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops for RTSP and RTCP;
+//! - one pacing scheduler ([`crate::server::runtime::scheduler`]) with a heap of per-session deadlines;
+//! - `--senders` sender workers ([`crate::server::runtime::sender`]) that put frames on the wire;
+//! - one reaper that ends sessions without a sign of life for the session timeout;
+//! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::auth::{Authenticator, LogLimiter};
+use crate::server::runtime::catalog::Catalog;
+use crate::server::runtime::clock::Clock;
+use crate::server::runtime::scheduler;
+use crate::server::runtime::sender;
+use crate::server::runtime::shared::session::{EndReason, Registry};
+use crate::server::runtime::shared::{Config, Ctx, SchedMsg, WorkerMsg, LOG_INTERVAL};
+use crate::server::runtime::udp::PortAllocator;
+use crate::server::runtime::worker::Worker;
+
+/// Queue depth of each sender worker, in batches (one per pacing wake-up, plus control jobs).
+const SENDER_QUEUE: usize = 4096;
+
+/// A running server: its threads, listening socket and shared state; stopped on drop.
+pub struct Server {
+    ctx: Arc<Ctx>,
+    local_addr: SocketAddr,
+    stop_acceptor: Arc<mio::Waker>,
+    threads: Vec<JoinHandle<()>>,
+    scheduler_thread: Option<JoinHandle<()>>,
+    sender_threads: Vec<JoinHandle<()>>,
+    reaper_stop: Sender<()>,
+}
+
+impl Server {
+    /// Bind and start every thread.
+    pub fn start(config: Config) -> io::Result<Self> {
+        let listener = TcpListener::bind(config.bind)?;
+        let local_addr = listener.local_addr()?;
+        let clock = Clock::new();
+        let catalog = Catalog::new(&config.media, config.fps, config.transcode, clock)?;
+
+        let (sched_tx, sched_rx) = crossbeam_channel::unbounded();
+        let mut sender_txs = Vec::new();
+        let mut sender_rxs = Vec::new();
+        for _ in 0..config.senders.max(1) {
+            let (tx, rx) = crossbeam_channel::bounded(SENDER_QUEUE);
+            sender_txs.push(tx);
+            sender_rxs.push(rx);
+        }
+        let mut workers = Vec::new();
+        let mut handles = Vec::new();
+        for i in 0..config.workers.max(1) {
+            let (w, h) = Worker::new(i)?;
+            workers.push(w);
+            handles.push(h);
+        }
+        let ctx = Arc::new(Ctx {
+            ports: PortAllocator::new(local_addr.ip(), config.rtp_port_base),
+            registry: Registry::new(config.max_sessions),
+            catalog,
+            scheduler: sched_tx,
+            senders: sender_txs.clone(),
+            workers: handles,
+            connections: AtomicUsize::new(0),
+            per_address: parking_lot::Mutex::new(HashMap::new()),
+            auth: config
+                .auth
+                .clone()
+                .map(|a| parking_lot::Mutex::new(Authenticator::new(a.config, a.credentials))),
+            log_limiter: parking_lot::Mutex::new(LogLimiter::new(LOG_INTERVAL)),
+            shutting_down: AtomicBool::new(false),
+            sdp_session_id: crate::rtp::ntp::NtpTimestamp::from_system_time(
+                std::time::SystemTime::now(),
+            )
+            .seconds()
+            .into(),
+            clock,
+            config,
+        });
+
+        let mut threads = Vec::new();
+        for (i, w) in workers.into_iter().enumerate() {
+            let ctx = Arc::clone(&ctx);
+            threads.push(spawn(&format!("rtsp-worker-{i}"), move || w.run(ctx))?);
+        }
+        let scheduler_thread = Some(spawn("pacing", move || {
+            scheduler::run(sched_rx, sender_txs)
+        })?);
+        let mut sender_threads = Vec::new();
+        for (i, rx) in sender_rxs.into_iter().enumerate() {
+            sender_threads.push(spawn(&format!("rtp-sender-{i}"), move || {
+                sender::run(rx, clock)
+            })?);
+        }
+        let (reaper_stop, reaper_rx) = crossbeam_channel::bounded(1);
+        {
+            let ctx = Arc::clone(&ctx);
+            threads.push(spawn("reaper", move || reaper(ctx, reaper_rx))?);
+        }
+        let (acceptor, stop_acceptor) = crate::server::runtime::acceptor::Acceptor::new(listener)?;
+        {
+            let ctx = Arc::clone(&ctx);
+            threads.push(spawn("acceptor", move || acceptor.run(ctx))?);
+        }
+        tracing::info!(
+            addr = %local_addr,
+            media = %ctx.config.media.display(),
+            fps = ctx.config.fps,
+            workers = ctx.workers.len(),
+            senders = ctx.senders.len(),
+            auth = ctx.config.auth.as_ref().map(|a| a.config.realm.as_str()),
+            "rtsp-server listening"
+        );
+        Ok(Self {
+            ctx,
+            local_addr,
+            stop_acceptor,
+            threads,
+            scheduler_thread,
+            sender_threads,
+            reaper_stop,
+        })
+    }
+
+    /// The address the RTSP listener is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Shared state (for tests and the shutdown path).
+    pub fn ctx(&self) -> &Arc<Ctx> {
+        &self.ctx
+    }
+
+    /// Stop accepting, end every session with an RTCP BYE, flush and close connections, and
+    /// join every thread.
+    pub fn shutdown(mut self) {
+        let ctx = &self.ctx;
+        ctx.shutting_down.store(true, Ordering::Release);
+        let _ = self.stop_acceptor.wake();
+        let _ = self.reaper_stop.send(());
+        for session in ctx.registry.all() {
+            ctx.end_session(&session, EndReason::Shutdown);
+        }
+        let _ = ctx.scheduler.send(SchedMsg::Shutdown);
+        if let Some(t) = self.scheduler_thread.take() {
+            let _ = t.join();
+        }
+        // Senders drain their queues (the BYEs) and stop at the marker.
+        for tx in &ctx.senders {
+            let _ = tx.send(None);
+        }
+        for t in self.sender_threads.drain(..) {
+            let _ = t.join();
+        }
+        for w in &ctx.workers {
+            let _ = w.send(WorkerMsg::Shutdown);
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        ctx.catalog.shutdown();
+        tracing::info!("rtsp-server stopped");
+    }
+}
+
+fn spawn<F: FnOnce() + Send + 'static>(name: &str, f: F) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new().name(name.to_owned()).spawn(f)
+}
+
+/// End sessions that showed no sign of life for the session timeout.
+fn reaper(ctx: Arc<Ctx>, stop: Receiver<()>) {
+    let timeout = ctx.config.session_timeout;
+    let tick = (timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
+    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(tick) {
+        for session in ctx.registry.all() {
+            if !session.pinned.load(Ordering::Relaxed) && session.idle_for() > timeout {
+                ctx.end_session(&session, EndReason::Timeout);
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! What every runtime thread shares: the settings, the context, the live sessions and the
+//! messages between threads. The thread modules (acceptor, connection workers, scheduler,
+//! senders) depend on this module and never on each other.
+
+mod messages;
+pub mod session;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+
+use crate::auth::{Authenticator, LogLimiter, ServerAuth};
+use crate::server::runtime::catalog::Catalog;
+use crate::server::runtime::clock::Clock;
+use crate::server::runtime::udp::PortAllocator;
+
+pub use messages::{
+    sender_for, Batch, ConnId, ConnLink, Job, JobKind, SchedMsg, WorkerHandle, WorkerMsg,
+};
+use session::{EndReason, LiveSession, Registry};
+
+/// Default of [`Config::max_connections_per_address`]: a quarter of the default connection
+/// limit, so one host cannot take every slot, and still far above what one real host (even an
+/// NVR recording many streams) opens. Load tests from one address raise it explicitly.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+
+/// How often one address's auth failures (or refused connections) may be logged.
+pub const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the RTSP listener binds.
+    pub bind: SocketAddr,
+    /// Media root.
+    pub media: PathBuf,
+    /// Frames per second.
+    pub fps: f64,
+    /// Connection workers.
+    pub workers: usize,
+    /// Sender workers.
+    pub senders: usize,
+    /// Session timeout.
+    pub session_timeout: Duration,
+    /// Session limit.
+    pub max_sessions: usize,
+    /// Connection limit.
+    pub max_connections: usize,
+    /// Loop files.
+    pub looping: bool,
+    /// Re-encode frames RFC 2435 cannot carry.
+    pub transcode: bool,
+    /// First UDP port for RTP/RTCP pairs.
+    pub rtp_port_base: u16,
+    /// Connections one client address may hold at once (beyond: `503`, then close).
+    pub max_connections_per_address: usize,
+    /// RTSP authentication; `None` serves everyone.
+    pub auth: Option<ServerAuth>,
+}
+
+impl Config {
+    /// The `rtsp-server` defaults (20 fps, 2 workers, 2 senders, 60 s session timeout, 256
+    /// sessions, 1024 connections of which 256 per client address, RTP ports from 6970, no
+    /// authentication) for `media` served on `bind`.
+    pub fn new(bind: SocketAddr, media: impl Into<PathBuf>) -> Self {
+        Self {
+            bind,
+            media: media.into(),
+            fps: 20.0,
+            workers: 2,
+            senders: 2,
+            session_timeout: Duration::from_secs(60),
+            max_sessions: 256,
+            max_connections: 1024,
+            looping: false,
+            transcode: false,
+            rtp_port_base: 6970,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            auth: None,
+        }
+    }
+}
+
+/// State shared by every thread.
+pub struct Ctx {
+    /// Settings.
+    pub config: Config,
+    /// Monotonic origin.
+    pub clock: Clock,
+    /// Live sessions.
+    pub registry: Registry,
+    /// Media files and the test source.
+    pub catalog: Catalog,
+    /// UDP port pairs.
+    pub ports: PortAllocator,
+    /// Control channel of the pacing scheduler.
+    pub scheduler: Sender<SchedMsg>,
+    /// Sender worker queues.
+    pub senders: Vec<Sender<Option<Batch>>>,
+    /// Connection workers.
+    pub workers: Vec<WorkerHandle>,
+    /// Open connections.
+    pub connections: AtomicUsize,
+    /// Open connections per client address (entries removed at zero, so bounded by the
+    /// connection limit).
+    pub per_address: parking_lot::Mutex<HashMap<IpAddr, usize>>,
+    /// The authenticator, when authentication is on.
+    pub auth: Option<parking_lot::Mutex<Authenticator>>,
+    /// Rate limit of auth-failure and refused-connection log lines.
+    pub log_limiter: parking_lot::Mutex<LogLimiter>,
+    /// Set once shutdown has begun.
+    pub shutting_down: AtomicBool,
+    /// SDP `o=` session id: the server's start time in NTP seconds (RFC 4566's suggestion),
+    /// fixed for the server's life because a file's description does not change while it runs.
+    pub sdp_session_id: u64,
+}
+
+impl Ctx {
+    /// Account for a new connection from `ip`; false (and nothing counted) when that address
+    /// is at its limit.
+    pub fn connection_opened(&self, ip: IpAddr) -> bool {
+        let mut map = self.per_address.lock();
+        let n = map.entry(ip).or_insert(0);
+        if *n >= self.config.max_connections_per_address {
+            if *n == 0 {
+                map.remove(&ip);
+            }
+            return false;
+        }
+        *n += 1;
+        self.connections.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// Account for a closed connection from `ip`.
+    pub fn connection_closed(&self, ip: IpAddr) {
+        let _ = self
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        let mut map = self.per_address.lock();
+        if let Some(n) = map.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&ip);
+            }
+        }
+    }
+
+    /// Whether a warning about `ip` may be logged now; `Some(n)` with the number held back.
+    pub fn may_log(&self, ip: IpAddr) -> Option<u64> {
+        let now = self.clock.origin().elapsed();
+        self.log_limiter.lock().admit(ip, now)
+    }
+
+    /// Queue a job on the session's own sender worker.
+    pub fn send_job(&self, session: &Arc<LiveSession>, kind: JobKind) {
+        let i = sender_for(session.id, self.senders.len());
+        if let Some(tx) = self.senders.get(i) {
+            let _ = tx.try_send(Some(vec![Job {
+                session: Arc::clone(session),
+                kind,
+            }]));
+        }
+    }
+
+    /// End a session: stop pacing, say RTCP BYE, free its sockets, log its statistics. Safe to
+    /// call from several places: only the first call does anything.
+    pub fn end_session(&self, session: &Arc<LiveSession>, reason: EndReason) {
+        if self.registry.remove(session.id).is_none() {
+            return;
+        }
+        session.next_epoch();
+        let _ = self.scheduler.send(SchedMsg::Stop(session.id));
+        // BYE goes through the session's sender so it leaves after any frame already queued.
+        self.send_job(session, JobKind::Bye);
+        session.closed.store(true, Ordering::Release);
+        let _ = session.home.worker.send(WorkerMsg::Forget(session.id));
+        tracing::info!(
+            session = session.id.get(),
+            peer = %session.peer,
+            media = %session.presentation,
+            reason = reason.as_str(),
+            "session end: {}",
+            session.summary()
+        );
+    }
+}
