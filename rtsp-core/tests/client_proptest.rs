@@ -66,14 +66,14 @@ proptest! {
     #[test]
     fn media_receiver_takes_any_bytes(packets in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 1..40)) {
         let t0 = Instant::now();
-        for mut rx in [MediaReceiver::standard(), MediaReceiver::lab(Duration::from_millis(50))] {
+        for mut rx in [MediaReceiver::standard(t0), MediaReceiver::lab(t0, Duration::from_millis(50))] {
             for (i, p) in packets.iter().enumerate() {
                 let now = t0 + Duration::from_millis(i as u64);
                 let _ = rx.push_rtp(now, p);
                 let _ = rx.push_rtcp(now, p);
                 let _ = rx.poll(now);
             }
-            let _ = rx.flush();
+            let _ = rx.flush(t0 + Duration::from_secs(5));
             let _ = rx.receiver_report(t0 + Duration::from_secs(5));
             let s = rx.stats(t0 + Duration::from_secs(5));
             prop_assert!(s.loss_rate >= 0.0 && s.loss_rate <= 1.0);

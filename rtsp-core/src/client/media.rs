@@ -65,9 +65,11 @@ pub struct MediaReceiver {
 
 impl MediaReceiver {
     /// A receiver for the standard dialect (RFC 2435). `reorder` enables the reorder window
-    /// (UDP; TCP delivers in order).
-    pub fn standard() -> Self {
+    /// (UDP; TCP delivers in order). `now` is the receiver's epoch: the instants later passed
+    /// in are measured from it.
+    pub fn standard(now: Instant) -> Self {
         Self::with_kind(
+            now,
             Kind::Standard {
                 depacketizer: Box::new(Depacketizer::new()),
                 reorder: Some(ReorderBuffer::new(REORDER_WINDOW, REORDER_HOLD)),
@@ -77,14 +79,14 @@ impl MediaReceiver {
         )
     }
 
-    /// A receiver for the lab dialect, whose server sends a frame every `frame_interval`.
-    pub fn lab(frame_interval: Duration) -> Self {
+    /// A receiver for the lab dialect, whose server sends a frame every `frame_interval`; `now`
+    /// as for [`MediaReceiver::standard`].
+    pub fn lab(now: Instant, frame_interval: Duration) -> Self {
         // The lab's timestamps count seconds.
-        Self::with_kind(Kind::Lab { frame_interval }, 1)
+        Self::with_kind(now, Kind::Lab { frame_interval }, 1)
     }
 
-    fn with_kind(kind: Kind, clock_rate: u32) -> Self {
-        let now = Instant::now();
+    fn with_kind(now: Instant, kind: Kind, clock_rate: u32) -> Self {
         Self {
             kind,
             stats: ReceiverStats::new(clock_rate),
@@ -351,8 +353,8 @@ impl MediaReceiver {
         frames
     }
 
-    /// Releases everything held (end of stream).
-    pub fn flush(&mut self) -> Vec<Frame> {
+    /// Releases everything held (end of stream) at `now`.
+    pub fn flush(&mut self, now: Instant) -> Vec<Frame> {
         if let Kind::Standard {
             reorder: Some(buffer),
             ..
@@ -360,7 +362,7 @@ impl MediaReceiver {
         {
             buffer.flush();
         }
-        self.poll(Instant::now())
+        self.poll(now)
     }
 
     /// Processes one RTCP compound packet; returns true if it said BYE.
@@ -453,8 +455,8 @@ mod tests {
         // Swap neighbours across the sequence-number wrap.
         pkts.swap(3, 4);
         pkts.swap(7, 8);
-        let mut rx = MediaReceiver::standard();
         let t0 = Instant::now();
+        let mut rx = MediaReceiver::standard(t0);
         rx.on_play(&PlayInfo {
             start: 2.0,
             seq: None,
@@ -464,7 +466,7 @@ mod tests {
         for (i, p) in pkts.iter().enumerate() {
             got.extend(rx.push_rtp(t0 + Duration::from_millis(i as u64), p));
         }
-        got.extend(rx.flush());
+        got.extend(rx.flush(t0 + Duration::from_secs(1)));
         assert_eq!(got.len(), 4);
         for (i, f) in got.iter().enumerate() {
             assert_eq!(&f.jpeg[..], &expected[i][..]);
@@ -492,8 +494,8 @@ mod tests {
                                     // A duplicate after the source has passed probation (RFC 3550 A.1).
         let dup = pkts[3].clone();
         pkts.insert(4, dup);
-        let mut rx = MediaReceiver::standard();
         let t0 = Instant::now();
+        let mut rx = MediaReceiver::standard(t0);
         let mut got = Vec::new();
         for p in &pkts {
             got.extend(rx.push_rtp(t0, p));
@@ -514,8 +516,8 @@ mod tests {
         let frames = vec![jpeg(32, 32, 3)];
         let (pkts, _) = packets(&frames, 1);
         let limit = Duration::from_secs(5);
-        let mut rx = MediaReceiver::standard();
         let t0 = Instant::now();
+        let mut rx = MediaReceiver::standard(t0);
         assert_eq!(rx.check_stall(t0 + limit * 9, limit), None, "never played");
         rx.on_play_sent(t0, None);
         assert_eq!(rx.check_stall(t0 + limit / 2, limit), None);
@@ -535,7 +537,7 @@ mod tests {
         write_compound(&[Goodbye::single(0x5555, None).into()], &mut sr).unwrap();
         assert!(rx.push_rtcp(t2, &sr));
         assert_eq!(rx.check_stall(t2 + limit * 2, limit), None, "BYE ended it");
-        let mut lab = MediaReceiver::lab(Duration::from_millis(50));
+        let mut lab = MediaReceiver::lab(t0, Duration::from_millis(50));
         lab.on_play_sent(t0, None);
         assert_eq!(
             lab.check_stall(t0 + limit * 2, limit),
@@ -548,8 +550,8 @@ mod tests {
     fn receiver_report_and_bye() {
         let frames = vec![jpeg(32, 32, 9)];
         let (pkts, _) = packets(&frames, 1);
-        let mut rx = MediaReceiver::standard();
         let t0 = Instant::now();
+        let mut rx = MediaReceiver::standard(t0);
         assert!(rx.receiver_report(t0).is_none(), "no source heard yet");
         for p in &pkts {
             rx.push_rtp(t0, p);
@@ -572,9 +574,9 @@ mod tests {
 
     #[test]
     fn lab_packets_are_whole_frames_numbered_by_sequence() {
-        let mut rx = MediaReceiver::lab(Duration::from_millis(50));
-        rx.set_total_frames(Some(3));
         let t0 = Instant::now();
+        let mut rx = MediaReceiver::lab(t0, Duration::from_millis(50));
+        rx.set_total_frames(Some(3));
         let mut numbers = Vec::new();
         for seq in 1..=3u16 {
             let mut pkt = vec![0x80, 26];

@@ -200,9 +200,9 @@ impl Client {
             .peer_addr()
             .map_err(|e| ClientError::from_io(&e, &host))?;
         let media = if config.is_lab() {
-            MediaReceiver::lab(config.lab_frame_interval)
+            MediaReceiver::lab(Instant::now(), config.lab_frame_interval)
         } else {
-            MediaReceiver::standard()
+            MediaReceiver::standard(Instant::now())
         };
         let shared = Arc::new(Shared {
             mailbox: Mailbox::default(),
@@ -1167,7 +1167,7 @@ impl Receive {
     fn on_rtcp(&self, now: Instant, packet: &[u8]) {
         let bye = self.shared.media.lock().push_rtcp(now, packet);
         if bye {
-            let frames = self.shared.media.lock().flush();
+            let frames = self.shared.media.lock().flush(now);
             self.deliver(frames);
             self.shared.mailbox.push(Event::EndOfStream);
         }
