@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! What FFmpeg, GStreamer and live555 send and need (INTEROP.md section 6), through the
+//! What FFmpeg, GStreamer and live555 send and need (docs/INTEROP.md section 2), through the
 //! parser, the typed headers and the URL helpers.
 
 use std::time::Duration;

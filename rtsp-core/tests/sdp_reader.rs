@@ -6,7 +6,7 @@ use rtsp_core::sdp::{
     MAX_SDP_LINES,
 };
 
-/// The minimum all three measured clients accept (INTEROP.md section 8).
+/// The minimum all three measured clients accept (docs/INTEROP.md section 3).
 const INTEROP_MINIMUM: &str = "v=0\n\
 o=- 12345 1 IN IP4 127.0.0.1\n\
 s=movie\n\
@@ -105,7 +105,7 @@ fn gst_rtsp_server_description() {
             height: 1080
         })
     );
-    // INTEROP.md: SETUP URL = Content-Base + a=control.
+    // docs/INTEROP.md section 2: SETUP URL = Content-Base + a=control.
     assert_eq!(
         video.control_url("rtsp://h:8554/movie/"),
         "rtsp://h:8554/movie/stream=0"

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The server's SDP: exact shape (INTEROP.md section 8 plus range, rate and size attributes)
+//! The server's SDP: exact shape (docs/INTEROP.md section 3 plus range, rate and size attributes)
 //! and a round trip through the reader.
 
 use std::net::IpAddr;

@@ -362,7 +362,7 @@ pub fn split_control(path: &str) -> ControlPath<'_> {
 }
 
 /// Resolves an SDP `a=control:` value against a base URL the way RTSP clients do (ffmpeg,
-/// live555; see INTEROP): `*` means the base, an absolute URL stays as it is, anything else is
+/// live555; docs/INTEROP.md section 2): `*` means the base, an absolute URL stays as it is, anything else is
 /// appended after a `/`.
 pub fn join(base: &str, control: &str) -> String {
     if control == "*" || control.is_empty() {
