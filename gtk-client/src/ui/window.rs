@@ -773,13 +773,15 @@ impl Player {
         self.video.set_visible_child_name("placeholder");
         let weak = Rc::downgrade(self);
         glib::spawn_future_local(async move {
-            while let Ok(event) = events.recv().await {
+            while let Some(batch) = events.next().await {
                 let Some(p) = weak.upgrade() else { break };
                 if p.m.borrow().generation != generation {
                     // An engine that was replaced: let it finish quietly.
                     continue;
                 }
-                p.handle(event);
+                for event in batch {
+                    p.handle(event);
+                }
             }
         });
         self.refresh();
@@ -1036,6 +1038,14 @@ impl Player {
             }
             UiEvent::Transport(t) => {
                 self.m.borrow_mut().transport = t;
+                return;
+            }
+            UiEvent::Dropped(n) => {
+                // Rare (the main loop stalled for a thousand messages): say so where a user
+                // or a bug report sees it rather than leave a silent gap in the log.
+                eprintln!(
+                    "rtsp-player: the window fell behind; {n} RTSP messages or background errors were not shown"
+                );
                 return;
             }
             UiEvent::Finished => {
