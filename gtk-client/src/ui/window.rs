@@ -136,8 +136,8 @@ pub struct Player {
     forward: gtk::Button,
     restart: gtk::Button,
     sidebar: gtk::Revealer,
-    stats: Rc<StatsPanel>,
-    log: Rc<ProtocolLog>,
+    stats: StatsPanel,
+    log: ProtocolLog,
     info_dialog: RefCell<Option<InfoDialog>>,
     m: RefCell<Model>,
 }
@@ -391,8 +391,8 @@ impl Player {
         let side = gtk::Box::new(gtk::Orientation::Vertical, 0);
         side.add_css_class("sidebar");
         side.set_width_request(360);
-        side.append(stats.widget());
-        side.append(log.widget());
+        side.append(&stats);
+        side.append(&log);
         let sidebar = gtk::Revealer::builder()
             .transition_type(gtk::RevealerTransitionType::Crossfade)
             .child(&side)
@@ -670,8 +670,8 @@ impl Player {
             (m.lab_mode, m.stats_shown)
         };
         self.lab_bar.set_reveal_child(lab);
-        self.log.widget().set_visible(lab);
-        self.stats.widget().set_visible(stats);
+        WidgetExt::set_visible(&self.log, lab);
+        WidgetExt::set_visible(&self.stats, stats);
         self.stats.set_fill(!lab);
         super::reveal(&self.sidebar, lab || stats);
         self.refresh();
