@@ -111,7 +111,7 @@ pub struct Player {
     title: gtk::Label,
     subtitle: gtk::Label,
     pages: gtk::Stack,
-    open_page: Rc<OpenPage>,
+    open_page: OpenPage,
     video: gtk::Stack,
     picture: gtk::Picture,
     placeholder_icon: gtk::Image,
@@ -407,7 +407,7 @@ impl Player {
         let pages = gtk::Stack::builder()
             .transition_type(gtk::StackTransitionType::Crossfade)
             .build();
-        pages.add_named(open_page.widget(), Some("open"));
+        pages.add_named(&open_page, Some("open"));
         pages.add_named(&player_page, Some("player"));
         window.set_child(Some(&pages));
         if let Some(sw) = shortcuts::window() {
