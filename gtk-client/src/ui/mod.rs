@@ -2,7 +2,9 @@
 //! threads and its events arrive through the main context ([`crate::engine`]).
 
 mod banner;
+mod control_bar;
 mod info_dialog;
+mod lab_bar;
 mod open_page;
 mod protocol_log;
 mod screenshot;

@@ -12,7 +12,9 @@ use rtsp_core::client::{
 };
 
 use super::banner::Banner;
+use super::control_bar::{ControlBar, ControlRequest, PositionView, Skip};
 use super::info_dialog::InfoDialog;
+use super::lab_bar::{LabBar, LabRequest};
 use super::open_page::OpenPage;
 use super::protocol_log::ProtocolLog;
 use super::screenshot;
@@ -119,46 +121,13 @@ pub struct Player {
     placeholder_hint: gtk::Label,
     spinner: gtk::Spinner,
     banner: Rc<Banner>,
-    lab_bar: gtk::Revealer,
-    lab_setup: gtk::Button,
-    lab_play: gtk::Button,
-    lab_pause: gtk::Button,
-    lab_teardown: gtk::Button,
-    lab_describe: gtk::Button,
-    state_pill: gtk::Label,
-    scale: gtk::Scale,
-    elapsed: gtk::Label,
-    total: gtk::Label,
-    frame_label: gtk::Label,
-    play: gtk::Button,
-    stop: gtk::Button,
-    back: gtk::Button,
-    forward: gtk::Button,
-    restart: gtk::Button,
+    lab_bar: LabBar,
+    controls: ControlBar,
     sidebar: gtk::Revealer,
     stats: StatsPanel,
     log: ProtocolLog,
     info_dialog: RefCell<Option<InfoDialog>>,
     m: RefCell<Model>,
-}
-
-fn icon_button(icon: &str, tooltip: &str) -> gtk::Button {
-    gtk::Button::builder()
-        .icon_name(icon)
-        .tooltip_text(tooltip)
-        .focus_on_click(false)
-        .valign(gtk::Align::Center)
-        .css_classes(["flat", "circular"])
-        .build()
-}
-
-fn lab_button(label: &str, tooltip: &str) -> gtk::Button {
-    gtk::Button::builder()
-        .label(label)
-        .tooltip_text(tooltip)
-        .focus_on_click(false)
-        .css_classes(["lab-button"])
-        .build()
 }
 
 impl Player {
@@ -292,98 +261,15 @@ impl Player {
 
         let banner = Banner::new();
 
-        // Lab bar: the four lab buttons, DESCRIBE and the state.
-        let lab_setup = lab_button("SETUP", "Create the session (SETUP)");
-        let lab_play = lab_button("PLAY", "Start sending frames (PLAY)");
-        let lab_pause = lab_button("PAUSE", "Stop sending frames (PAUSE)");
-        let lab_teardown = lab_button("TEARDOWN", "End the session (TEARDOWN)");
-        let lab_describe = lab_button("DESCRIBE", "Ask for the stream description (DESCRIBE)");
-        lab_setup.add_css_class("suggested-action");
-        lab_teardown.add_css_class("destructive-action");
-        let lab_title = gtk::Label::builder()
-            .label("Lab")
-            .css_classes(["lab-title"])
-            .build();
-        let lab_buttons = gtk::Box::new(gtk::Orientation::Horizontal, 8);
-        lab_buttons.set_hexpand(true);
-        lab_buttons.set_halign(gtk::Align::Center);
-        for b in [&lab_setup, &lab_play, &lab_pause, &lab_teardown] {
-            lab_buttons.append(b);
-        }
-        let lab_row = gtk::Box::new(gtk::Orientation::Horizontal, 12);
-        lab_row.add_css_class("lab-bar");
-        lab_row.append(&lab_title);
-        lab_row.append(&lab_buttons);
-        lab_row.append(&lab_describe);
-        let lab_bar = gtk::Revealer::builder()
-            .transition_type(gtk::RevealerTransitionType::SlideUp)
-            .child(&lab_row)
-            .build();
-
-        // Control bar: seek row, then the buttons.
-        let elapsed = gtk::Label::builder()
-            .label("0:00")
-            .xalign(1.0)
-            .css_classes(["time-label"])
-            .build();
-        let total = gtk::Label::builder()
-            .label("–:––")
-            .xalign(0.0)
-            .css_classes(["time-label"])
-            .build();
-        let scale = gtk::Scale::with_range(gtk::Orientation::Horizontal, 1.0, 2.0, 1.0);
-        scale.set_hexpand(true);
-        scale.set_draw_value(false);
-        scale.set_focusable(false);
-        scale.set_tooltip_text(Some("Seek"));
-        let seek_row = gtk::Box::new(gtk::Orientation::Horizontal, 8);
-        seek_row.append(&elapsed);
-        seek_row.append(&scale);
-        seek_row.append(&total);
-        let restart = icon_button("media-skip-backward-symbolic", "Restart (Home)");
-        let back = icon_button("media-seek-backward-symbolic", "Back 1 s (Left)");
-        let play = gtk::Button::builder()
-            .icon_name("media-playback-start-symbolic")
-            .tooltip_text("Play (Space)")
-            .focus_on_click(false)
-            .css_classes(["play-button", "suggested-action"])
-            .build();
-        let forward = icon_button("media-seek-forward-symbolic", "Forward 1 s (Right)");
-        let stop = icon_button("media-playback-stop-symbolic", "Stop (S)");
-        let buttons = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        for b in [&restart, &back, &play, &forward, &stop] {
-            buttons.append(b);
-        }
-        let frame_label = gtk::Label::builder()
-            .label("frame 0")
-            .css_classes(["frame-counter"])
-            .build();
-        let state_pill = gtk::Label::builder()
-            .label("INIT")
-            .valign(gtk::Align::Center)
-            .tooltip_text("RTSP session state")
-            .css_classes(["state-pill", "state-init"])
-            .build();
-        let left = gtk::Box::new(gtk::Orientation::Horizontal, 10);
-        left.append(&state_pill);
-        left.append(&frame_label);
-        let fullscreen = icon_button("view-fullscreen-symbolic", "Fullscreen (F)");
-        fullscreen.set_action_name(Some("win.fullscreen"));
-        let button_row = gtk::CenterBox::new();
-        button_row.set_start_widget(Some(&left));
-        button_row.set_center_widget(Some(&buttons));
-        button_row.set_end_widget(Some(&fullscreen));
-        let control_bar = gtk::Box::new(gtk::Orientation::Vertical, 2);
-        control_bar.add_css_class("control-bar");
-        control_bar.append(&seek_row);
-        control_bar.append(&button_row);
+        let lab_bar = LabBar::new();
+        let controls = ControlBar::new();
 
         let column = gtk::Box::new(gtk::Orientation::Vertical, 0);
         column.set_hexpand(true);
         column.append(banner.widget());
         column.append(&video);
         column.append(&lab_bar);
-        column.append(&control_bar);
+        column.append(&controls);
 
         // Side panels: statistics on top, the protocol log below.
         let stats = StatsPanel::new();
@@ -430,21 +316,7 @@ impl Player {
             spinner,
             banner,
             lab_bar,
-            lab_setup,
-            lab_play,
-            lab_pause,
-            lab_teardown,
-            lab_describe,
-            state_pill,
-            scale,
-            elapsed,
-            total,
-            frame_label,
-            play,
-            stop,
-            back,
-            forward,
-            restart,
+            controls,
             sidebar,
             stats,
             log,
@@ -487,46 +359,23 @@ impl Player {
     }
 
     fn connect_signals(self: &Rc<Self>, app: &gtk::Application) {
-        let click = |b: &gtk::Button, f: Box<dyn Fn()>| {
-            b.connect_clicked(move |_| f());
-        };
-        click(&self.play, Box::new(self.with(|p| p.toggle_play())));
-        click(&self.stop, Box::new(self.with(|p| p.stop())));
-        click(&self.back, Box::new(self.with(|p| p.skip(Skip::Back))));
-        click(
-            &self.forward,
-            Box::new(self.with(|p| p.skip(Skip::Forward))),
-        );
-        click(
-            &self.restart,
-            Box::new(self.with(|p| p.skip(Skip::Restart))),
-        );
-        click(
-            &self.lab_setup,
-            Box::new(self.with(|p| p.send(Command::Setup))),
-        );
-        click(
-            &self.lab_play,
-            Box::new(self.with(|p| p.send(Command::LabPlay))),
-        );
-        click(
-            &self.lab_pause,
-            Box::new(self.with(|p| p.send(Command::LabPause))),
-        );
-        click(
-            &self.lab_teardown,
-            Box::new(self.with(|p| p.send(Command::Teardown))),
-        );
-        click(
-            &self.lab_describe,
-            Box::new(self.with(|p| p.show_info(true))),
-        );
         let weak = Rc::downgrade(self);
-        self.scale.connect_change_value(move |_, _, value| {
-            if let Some(p) = weak.upgrade() {
-                p.on_slider(value);
+        self.controls.connect_request(move |request| {
+            let Some(p) = weak.upgrade() else { return };
+            match request {
+                ControlRequest::TogglePlay => p.toggle_play(),
+                ControlRequest::Stop => p.stop(),
+                ControlRequest::Skip(skip) => p.skip(skip),
+                ControlRequest::Slide(value) => p.on_slider(value),
             }
-            glib::Propagation::Proceed
+        });
+        let weak = Rc::downgrade(self);
+        self.lab_bar.connect_request(move |request| {
+            let Some(p) = weak.upgrade() else { return };
+            match request {
+                LabRequest::Send(command) => p.send(command),
+                LabRequest::Describe => p.show_info(true),
+            }
         });
         let weak = Rc::downgrade(self);
         self.banner.connect_action(move |remedy| {
@@ -669,7 +518,7 @@ impl Player {
             let m = self.m.borrow();
             (m.lab_mode, m.stats_shown)
         };
-        self.lab_bar.set_reveal_child(lab);
+        self.lab_bar.set_reveal(lab);
         WidgetExt::set_visible(&self.log, lab);
         WidgetExt::set_visible(&self.stats, stats);
         self.stats.set_fill(!lab);
@@ -1117,23 +966,14 @@ impl Player {
         if held && !force {
             return;
         }
-        if total_changed {
-            let upper = total.unwrap_or(1).max(2) as f64;
-            self.scale.set_range(1.0, upper);
-        }
-        self.scale.set_value(frame.max(1) as f64);
-        self.elapsed.set_label(&format::clock(if frame == 0 {
-            Duration::ZERO
-        } else {
-            time
-        }));
-        self.total.set_label(&match (length, live) {
-            (_, true) => "LIVE".to_owned(),
-            (Some(len), false) => format::clock(len),
-            (None, false) => "–:––".to_owned(),
+        self.controls.set_position(&PositionView {
+            frame,
+            total,
+            total_changed,
+            time,
+            length,
+            live,
         });
-        self.frame_label
-            .set_label(&format::frame_counter(frame, total));
     }
 
     /// Control sensitivity, icons, the state pill and the placeholder.
@@ -1142,24 +982,8 @@ impl Player {
         let input = m.input();
         let s = input.sensitivity();
         let has_target = m.target.is_some();
-        self.play.set_sensitive(s.play_pause && has_target);
-        let (icon, tip) = if s.shows_pause {
-            ("media-playback-pause-symbolic", "Pause (Space)")
-        } else {
-            ("media-playback-start-symbolic", "Play (Space)")
-        };
-        self.play.set_icon_name(icon);
-        self.play.set_tooltip_text(Some(tip));
-        self.stop.set_sensitive(s.stop);
-        self.scale.set_sensitive(s.seek);
-        for b in [&self.back, &self.forward, &self.restart] {
-            b.set_sensitive(s.skip);
-        }
-        self.lab_setup.set_sensitive(s.lab_setup);
-        self.lab_play.set_sensitive(s.lab_play);
-        self.lab_pause.set_sensitive(s.lab_pause);
-        self.lab_teardown.set_sensitive(s.lab_teardown);
-        self.lab_describe.set_sensitive(s.describe);
+        self.controls.set_sensitivity(&s, has_target);
+        self.lab_bar.set_sensitivity(&s);
         if let Some(a) = self
             .window
             .lookup_action("info")
@@ -1168,19 +992,8 @@ impl Player {
             a.set_enabled(has_target);
         }
         let state = m.state();
-        for class in ["state-init", "state-ready", "state-playing"] {
-            self.state_pill.remove_css_class(class);
-        }
-        self.state_pill.add_css_class(match state {
-            State::Init => "state-init",
-            State::Ready => "state-ready",
-            State::Playing => "state-playing",
-        });
-        self.state_pill.set_label(if m.connected || m.connecting {
-            state.as_str()
-        } else {
-            "OFFLINE"
-        });
+        self.controls
+            .set_session_state(state, m.connected || m.connecting);
         // The placeholder tells what to do next.
         let name = m
             .target
@@ -1487,12 +1300,4 @@ impl Player {
             println!("banner: {title}");
         }
     }
-}
-
-/// The skip buttons.
-#[derive(Debug, Clone, Copy)]
-enum Skip {
-    Back,
-    Forward,
-    Restart,
 }
