@@ -6,6 +6,7 @@ mod control_bar;
 mod info_dialog;
 mod lab_bar;
 mod open_page;
+mod player_window;
 mod protocol_log;
 mod screenshot;
 mod shortcuts;

@@ -16,6 +16,7 @@ use super::control_bar::{ControlBar, ControlRequest, PositionView, Skip};
 use super::info_dialog::InfoDialog;
 use super::lab_bar::{LabBar, LabRequest};
 use super::open_page::OpenPage;
+use super::player_window::PlayerWindow;
 use super::protocol_log::ProtocolLog;
 use super::screenshot;
 use super::shortcuts;
@@ -107,7 +108,7 @@ impl Model {
 
 /// The window and its parts.
 pub struct Player {
-    window: gtk::ApplicationWindow,
+    window: PlayerWindow,
     options: Options,
     exit_code: Rc<Cell<u8>>,
     title: gtk::Label,
@@ -133,193 +134,36 @@ pub struct Player {
 impl Player {
     /// Builds the window and shows it.
     pub fn new(app: &gtk::Application, options: Options, exit_code: Rc<Cell<u8>>) -> Rc<Self> {
-        let size = options.window_size.unwrap_or(WindowSize {
-            width: 1040,
-            height: 680,
-        });
-        let window = gtk::ApplicationWindow::builder()
-            .application(app)
-            .title("RTSP Player")
-            .default_width(size.width)
-            .default_height(size.height)
-            .icon_name("camera-video-symbolic")
-            .build();
-
-        // Header bar: stream name and server, Open, panel toggles, menu.
-        let title = gtk::Label::builder()
-            .label("RTSP Player")
-            .ellipsize(gtk::pango::EllipsizeMode::End)
-            .css_classes(["header-title"])
-            .build();
-        let subtitle = gtk::Label::builder()
-            .ellipsize(gtk::pango::EllipsizeMode::End)
-            .visible(false)
-            .css_classes(["header-subtitle"])
-            .build();
-        let title_box = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        title_box.set_valign(gtk::Align::Center);
-        title_box.append(&title);
-        title_box.append(&subtitle);
-        let header = gtk::HeaderBar::builder().title_widget(&title_box).build();
-        let open = gtk::Button::builder()
-            .label("Open")
-            .tooltip_text("Open an address (Ctrl+O)")
-            .action_name("win.open")
-            .build();
-        header.pack_start(&open);
-        let menu = gio::Menu::new();
-        let section = gio::Menu::new();
-        section.append(Some("Open Address…"), Some("win.open"));
-        section.append(Some("Stream Information"), Some("win.info"));
-        menu.append_section(None, &section);
-        let section = gio::Menu::new();
-        section.append(Some("Lab Mode"), Some("win.lab-mode"));
-        section.append(Some("Statistics"), Some("win.stats"));
-        section.append(Some("Fullscreen"), Some("win.fullscreen"));
-        menu.append_section(None, &section);
-        let section = gio::Menu::new();
-        section.append(Some("Keyboard Shortcuts"), Some("win.show-help-overlay"));
-        section.append(Some("About RTSP Player"), Some("win.about"));
-        menu.append_section(None, &section);
-        let menu_button = gtk::MenuButton::builder()
-            .icon_name("open-menu-symbolic")
-            .menu_model(&menu)
-            .tooltip_text("Main Menu")
-            .primary(true)
-            .build();
-        header.pack_end(&menu_button);
-        let toggle = |icon: &str, tooltip: &str, action: &str| {
-            gtk::ToggleButton::builder()
-                .icon_name(icon)
-                .tooltip_text(tooltip)
-                .action_name(action)
-                .focus_on_click(false)
-                .build()
-        };
-        header.pack_end(&toggle(
-            "network-transmit-receive-symbolic",
-            "Statistics (Ctrl+T)",
-            "win.stats",
-        ));
-        header.pack_end(&toggle(
-            "applications-science-symbolic",
-            "Lab Mode: step through the protocol (Ctrl+L)",
-            "win.lab-mode",
-        ));
-        let info_button = gtk::Button::builder()
-            .icon_name("dialog-information-symbolic")
-            .tooltip_text("Stream Information (Ctrl+I)")
-            .action_name("win.info")
-            .focus_on_click(false)
-            .build();
-        header.pack_end(&info_button);
-        window.set_titlebar(Some(&header));
-
-        // Video: the picture, or a placeholder while there is none.
-        let picture = gtk::Picture::builder()
-            .content_fit(gtk::ContentFit::Contain)
-            .can_shrink(true)
-            .hexpand(true)
-            .vexpand(true)
-            .build();
-        let placeholder_icon = gtk::Image::builder()
-            .icon_name("media-playback-start-symbolic")
-            .pixel_size(72)
-            .css_classes(["placeholder-icon"])
-            .build();
-        let spinner = gtk::Spinner::builder()
-            .width_request(48)
-            .height_request(48)
-            .visible(false)
-            .build();
-        let placeholder_title = gtk::Label::builder()
-            .wrap(true)
-            .justify(gtk::Justification::Center)
-            .css_classes(["placeholder-title"])
-            .build();
-        let placeholder_hint = gtk::Label::builder()
-            .wrap(true)
-            .justify(gtk::Justification::Center)
-            .css_classes(["placeholder-hint"])
-            .build();
-        let placeholder = gtk::Box::new(gtk::Orientation::Vertical, 12);
-        placeholder.set_valign(gtk::Align::Center);
-        placeholder.set_halign(gtk::Align::Center);
-        placeholder.append(&placeholder_icon);
-        placeholder.append(&spinner);
-        placeholder.append(&placeholder_title);
-        placeholder.append(&placeholder_hint);
-        let video = gtk::Stack::builder()
-            .transition_type(gtk::StackTransitionType::Crossfade)
-            .hexpand(true)
-            .vexpand(true)
-            .css_classes(["video-area"])
-            .build();
-        video.add_named(&placeholder, Some("placeholder"));
-        video.add_named(&picture, Some("picture"));
-        video.set_visible_child_name("placeholder");
-
+        let window = PlayerWindow::new(app);
+        if let Some(size) = options.window_size {
+            window.set_default_size(size.width, size.height);
+        }
         let banner = Banner::new();
-
-        let lab_bar = LabBar::new();
-        let controls = ControlBar::new();
-
-        let column = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        column.set_hexpand(true);
-        column.append(banner.widget());
-        column.append(&video);
-        column.append(&lab_bar);
-        column.append(&controls);
-
-        // Side panels: statistics on top, the protocol log below.
-        let stats = StatsPanel::new();
-        let log = ProtocolLog::new();
-        let side = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        side.add_css_class("sidebar");
-        side.set_width_request(360);
-        side.append(&stats);
-        side.append(&log);
-        let sidebar = gtk::Revealer::builder()
-            .transition_type(gtk::RevealerTransitionType::Crossfade)
-            .child(&side)
-            .visible(false)
-            .build();
-        super::hide_when_concealed(&sidebar);
-        let player_page = gtk::Box::new(gtk::Orientation::Horizontal, 0);
-        player_page.append(&column);
-        player_page.append(&sidebar);
-
-        let open_page = OpenPage::new();
-        let pages = gtk::Stack::builder()
-            .transition_type(gtk::StackTransitionType::Crossfade)
-            .build();
-        pages.add_named(&open_page, Some("open"));
-        pages.add_named(&player_page, Some("player"));
-        window.set_child(Some(&pages));
+        let w = window.parts();
+        w.banner_slot.append(banner.widget());
         if let Some(sw) = shortcuts::window() {
             window.set_help_overlay(Some(&sw));
         }
-
         let player = Rc::new(Self {
+            title: w.title_label.get(),
+            subtitle: w.subtitle_label.get(),
+            pages: w.pages.get(),
+            open_page: w.open_page.get(),
+            video: w.video.get(),
+            picture: w.picture.get(),
+            placeholder_icon: w.placeholder_icon.get(),
+            placeholder_title: w.placeholder_title.get(),
+            placeholder_hint: w.placeholder_hint.get(),
+            spinner: w.spinner.get(),
+            lab_bar: w.lab_bar.get(),
+            controls: w.controls.get(),
+            sidebar: w.sidebar.get(),
+            stats: w.stats.get(),
+            log: w.log.get(),
             window,
+            banner,
             options,
             exit_code,
-            title,
-            subtitle,
-            pages,
-            open_page,
-            video,
-            picture,
-            placeholder_icon,
-            placeholder_title,
-            placeholder_hint,
-            spinner,
-            banner,
-            lab_bar,
-            controls,
-            sidebar,
-            stats,
-            log,
             info_dialog: RefCell::new(None),
             m: RefCell::new(Model::default()),
         });
