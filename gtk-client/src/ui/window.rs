@@ -194,49 +194,48 @@ impl Player {
     }
 
     fn with<F: Fn(&Rc<Self>) + 'static>(self: &Rc<Self>, f: F) -> impl Fn() + 'static {
-        let weak = Rc::downgrade(self);
-        move || {
-            if let Some(p) = weak.upgrade() {
-                f(&p);
-            }
-        }
+        glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move || f(&p)
+        )
     }
 
     fn connect_signals(self: &Rc<Self>, app: &gtk::Application) {
-        let weak = Rc::downgrade(self);
-        self.controls.connect_request(move |request| {
-            let Some(p) = weak.upgrade() else { return };
-            match request {
+        self.controls.connect_request(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |request| match request {
                 ControlRequest::TogglePlay => p.toggle_play(),
                 ControlRequest::Stop => p.stop(),
                 ControlRequest::Skip(skip) => p.skip(skip),
                 ControlRequest::Slide(value) => p.on_slider(value),
             }
-        });
-        let weak = Rc::downgrade(self);
-        self.lab_bar.connect_request(move |request| {
-            let Some(p) = weak.upgrade() else { return };
-            match request {
+        ));
+        self.lab_bar.connect_request(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |request| match request {
                 LabRequest::Send(command) => p.send(command),
                 LabRequest::Describe => p.show_info(true),
             }
-        });
-        let weak = Rc::downgrade(self);
-        self.banner.connect_action(move |remedy| {
-            if let Some(p) = weak.upgrade() {
-                p.remedy(remedy);
-            }
-        });
-        let weak = Rc::downgrade(self);
-        self.open_page.connect_open(move |target| {
-            if let Some(p) = weak.upgrade() {
+        ));
+        self.banner.connect_action(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |remedy| p.remedy(remedy)
+        ));
+        self.open_page.connect_open(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |target| {
                 if target.is_lab() {
                     p.set_lab_mode(true);
                 }
                 let autoplay = !p.m.borrow().lab_mode;
                 p.open(target, autoplay);
             }
-        });
+        ));
 
         // Actions and their accelerators.
         let action = |name: &str, f: Box<dyn Fn()>| {
@@ -273,34 +272,35 @@ impl Player {
             });
             self.window.add_action(&a);
         };
-        let weak = Rc::downgrade(self);
         toggle_action(
             "lab-mode",
-            Box::new(move |on| {
-                if let Some(p) = weak.upgrade() {
+            Box::new(glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move |on| {
                     p.m.borrow_mut().lab_mode = on;
                     p.apply_panels();
                     p.refresh();
                 }
-            }),
+            )),
         );
-        let weak = Rc::downgrade(self);
         toggle_action(
             "stats",
-            Box::new(move |on| {
-                if let Some(p) = weak.upgrade() {
+            Box::new(glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move |on| {
                     p.m.borrow_mut().stats_shown = on;
                     p.apply_panels();
                 }
-            }),
+            )),
         );
         let quit = gio::SimpleAction::new("quit", None);
-        let weak = Rc::downgrade(self);
-        quit.connect_activate(move |_, _| {
-            if let Some(p) = weak.upgrade() {
-                p.window.close();
-            }
-        });
+        quit.connect_activate(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |_, _| p.window.close()
+        ));
         app.add_action(&quit);
         app.set_accels_for_action("app.quit", &["<Control>q"]);
         app.set_accels_for_action("win.info", &["<Control>i"]);
@@ -314,31 +314,45 @@ impl Player {
         // are handled here rather than as application accelerators.
         let keys = gtk::EventControllerKey::new();
         keys.set_propagation_phase(gtk::PropagationPhase::Capture);
-        let weak = Rc::downgrade(self);
-        keys.connect_key_pressed(move |_, key, _, modifiers| match weak.upgrade() {
-            Some(p) if p.on_key(key, modifiers) => glib::Propagation::Stop,
-            _ => glib::Propagation::Proceed,
-        });
+        keys.connect_key_pressed(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            #[upgrade_or]
+            glib::Propagation::Proceed,
+            move |_, key, _, modifiers| {
+                if p.on_key(key, modifiers) {
+                    glib::Propagation::Stop
+                } else {
+                    glib::Propagation::Proceed
+                }
+            }
+        ));
         self.window.add_controller(keys);
 
-        let weak = Rc::downgrade(self);
-        self.window
-            .connect_close_request(move |_| match weak.upgrade() {
-                Some(p) => p.on_close_request(),
-                None => glib::Propagation::Proceed,
-            });
+        self.window.connect_close_request(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            #[upgrade_or]
+            glib::Propagation::Proceed,
+            move |_| p.on_close_request()
+        ));
 
         // Let the graph scroll while paused.
-        let weak = Rc::downgrade(self);
-        glib::timeout_add_seconds_local(1, move || match weak.upgrade() {
-            Some(p) => {
-                if p.m.borrow().stats_shown {
-                    p.stats.tick();
+        glib::timeout_add_seconds_local(
+            1,
+            glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                #[upgrade_or]
+                glib::ControlFlow::Break,
+                move || {
+                    if p.m.borrow().stats_shown {
+                        p.stats.tick();
+                    }
+                    glib::ControlFlow::Continue
                 }
-                glib::ControlFlow::Continue
-            }
-            None => glib::ControlFlow::Break,
-        });
+            ),
+        );
     }
 
     fn set_action_state(&self, name: &str, on: bool) {
@@ -464,6 +478,8 @@ impl Player {
             generation
         };
         self.video.set_visible_child_name("placeholder");
+        // Upgraded per batch, not held across the await (as clone! on an async block would):
+        // a pending receive must not keep the window alive.
         let weak = Rc::downgrade(self);
         glib::spawn_future_local(async move {
             while let Some(batch) = events.next().await {
@@ -574,13 +590,17 @@ impl Player {
         }
         let frame = value.round().max(1.0) as u64;
         self.preview_position(frame);
-        let weak = Rc::downgrade(self);
-        let timer = glib::timeout_add_local_once(SEEK_DEBOUNCE, move || {
-            if let Some(p) = weak.upgrade() {
-                p.m.borrow_mut().seek_timer = None;
-                p.send(Command::Seek(Seek::To(Position::Frames(frame - 1))));
-            }
-        });
+        let timer = glib::timeout_add_local_once(
+            SEEK_DEBOUNCE,
+            glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move || {
+                    p.m.borrow_mut().seek_timer = None;
+                    p.send(Command::Seek(Seek::To(Position::Frames(frame - 1))));
+                }
+            ),
+        );
         if let Some(old) = self.m.borrow_mut().seek_timer.replace(timer) {
             old.remove();
         }
@@ -1003,16 +1023,18 @@ impl Player {
             quit.add_css_class("destructive-action");
         }
         dialog.set_default_response(gtk::ResponseType::Cancel);
-        let weak = Rc::downgrade(self);
-        dialog.connect_response(move |d, response| {
-            d.destroy();
-            let Some(p) = weak.upgrade() else { return };
-            if response == gtk::ResponseType::Accept {
-                p.begin_quit();
-            } else {
-                p.send(Command::Play);
+        dialog.connect_response(glib::clone!(
+            #[weak(rename_to = p)]
+            self,
+            move |d, response| {
+                d.destroy();
+                if response == gtk::ResponseType::Accept {
+                    p.begin_quit();
+                } else {
+                    p.send(Command::Play);
+                }
             }
-        });
+        ));
         dialog.present();
     }
 
@@ -1036,12 +1058,14 @@ impl Player {
             self.finish_quit();
             return;
         }
-        let weak = Rc::downgrade(self);
-        glib::timeout_add_local_once(QUIT_GRACE, move || {
-            if let Some(p) = weak.upgrade() {
-                p.finish_quit();
-            }
-        });
+        glib::timeout_add_local_once(
+            QUIT_GRACE,
+            glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move || p.finish_quit()
+            ),
+        );
     }
 
     fn finish_quit(&self) {
@@ -1062,38 +1086,46 @@ impl Player {
 
     fn schedule_test_hooks(self: &Rc<Self>) {
         if let Some(text) = self.options.type_address.clone() {
-            let weak = Rc::downgrade(self);
-            glib::idle_add_local_once(move || {
-                if let Some(p) = weak.upgrade() {
+            glib::idle_add_local_once(glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move || {
                     p.pages.set_visible_child_name("open");
                     p.open_page.type_and_enter(&text);
                 }
-            });
+            ));
         }
         for spec in &self.options.screenshots {
             let Some(at) = spec.at else { continue };
             let file = spec.file.clone();
-            let weak = Rc::downgrade(self);
-            glib::timeout_add_local_once(at, move || {
-                if let Some(p) = weak.upgrade() {
-                    p.screenshot(file, Box::new(|| {}));
-                }
-            });
+            glib::timeout_add_local_once(
+                at,
+                glib::clone!(
+                    #[weak(rename_to = p)]
+                    self,
+                    move || p.screenshot(file, Box::new(|| {}))
+                ),
+            );
         }
         if let Some(after) = self.options.exit_after {
-            let weak = Rc::downgrade(self);
-            glib::timeout_add_local_once(after, move || {
-                let Some(p) = weak.upgrade() else { return };
-                let at_exit: Vec<_> = p
-                    .options
-                    .screenshots
-                    .iter()
-                    .filter(|s| s.at.is_none())
-                    .map(|s| s.file.clone())
-                    .collect();
-                p.print_report();
-                p.screenshots_then_quit(at_exit);
-            });
+            glib::timeout_add_local_once(
+                after,
+                glib::clone!(
+                    #[weak(rename_to = p)]
+                    self,
+                    move || {
+                        let at_exit: Vec<_> = p
+                            .options
+                            .screenshots
+                            .iter()
+                            .filter(|s| s.at.is_none())
+                            .map(|s| s.file.clone())
+                            .collect();
+                        p.print_report();
+                        p.screenshots_then_quit(at_exit);
+                    }
+                ),
+            );
         }
     }
 
@@ -1103,14 +1135,13 @@ impl Player {
             self.begin_quit();
             return;
         };
-        let weak = Rc::downgrade(self);
         self.screenshot(
             file,
-            Box::new(move || {
-                if let Some(p) = weak.upgrade() {
-                    p.screenshots_then_quit(files);
-                }
-            }),
+            Box::new(glib::clone!(
+                #[weak(rename_to = p)]
+                self,
+                move || p.screenshots_then_quit(files)
+            )),
         );
     }
 
