@@ -57,16 +57,13 @@ glib::wrapper! {
 }
 
 mod imp {
-    use std::cell::RefCell;
-
     use gtk::{glib, prelude::*, subclass::prelude::*};
     use gtk4 as gtk;
 
     use super::{ControlRequest, Skip};
+    use crate::ui::handler::Handler;
 
-    pub type RequestHandler = Box<dyn Fn(ControlRequest)>;
-
-    #[derive(Default, gtk::CompositeTemplate)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/org/rtsprs/Player/ui/control_bar.ui")]
     pub struct ControlBar {
         #[template_child]
@@ -89,21 +86,7 @@ mod imp {
         pub forward: TemplateChild<gtk::Button>,
         #[template_child]
         pub stop: TemplateChild<gtk::Button>,
-        pub on_request: RefCell<Option<RequestHandler>>,
-    }
-
-    impl std::fmt::Debug for ControlBar {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("ControlBar").finish_non_exhaustive()
-        }
-    }
-
-    impl ControlBar {
-        fn request(&self, request: ControlRequest) {
-            if let Some(f) = self.on_request.borrow().as_ref() {
-                f(request);
-            }
-        }
+        pub on_request: Handler<ControlRequest>,
     }
 
     #[glib::object_subclass]
@@ -135,7 +118,7 @@ mod imp {
                 button.connect_clicked(glib::clone!(
                     #[weak]
                     obj,
-                    move |_| obj.imp().request(request)
+                    move |_| obj.imp().on_request.call(request)
                 ));
             }
             self.scale.connect_change_value(glib::clone!(
@@ -144,7 +127,7 @@ mod imp {
                 #[upgrade_or]
                 glib::Propagation::Proceed,
                 move |_, _, value| {
-                    obj.imp().request(ControlRequest::Slide(value));
+                    obj.imp().on_request.call(ControlRequest::Slide(value));
                     glib::Propagation::Proceed
                 }
             ));
@@ -169,7 +152,7 @@ impl ControlBar {
 
     /// What to do when the user asks for something.
     pub fn connect_request(&self, f: impl Fn(ControlRequest) + 'static) {
-        *self.imp().on_request.borrow_mut() = Some(Box::new(f));
+        self.imp().on_request.set(f);
     }
 
     /// Which controls are usable, and whether the toggle shows Play or Pause.

@@ -24,17 +24,14 @@ glib::wrapper! {
 }
 
 mod imp {
-    use std::cell::RefCell;
-
     use gtk::{glib, prelude::*, subclass::prelude::*};
     use gtk4 as gtk;
 
     use super::LabRequest;
     use crate::engine::Command;
+    use crate::ui::handler::Handler;
 
-    pub type RequestHandler = Box<dyn Fn(LabRequest)>;
-
-    #[derive(Default, gtk::CompositeTemplate)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/org/rtsprs/Player/ui/lab_bar.ui")]
     pub struct LabBar {
         #[template_child]
@@ -49,13 +46,7 @@ mod imp {
         pub teardown: TemplateChild<gtk::Button>,
         #[template_child]
         pub describe: TemplateChild<gtk::Button>,
-        pub on_request: RefCell<Option<RequestHandler>>,
-    }
-
-    impl std::fmt::Debug for LabBar {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("LabBar").finish_non_exhaustive()
-        }
+        pub on_request: Handler<LabRequest>,
     }
 
     #[glib::object_subclass]
@@ -87,11 +78,7 @@ mod imp {
                 button.connect_clicked(glib::clone!(
                     #[weak]
                     obj,
-                    move |_| {
-                        if let Some(f) = obj.imp().on_request.borrow().as_ref() {
-                            f(request);
-                        }
-                    }
+                    move |_| obj.imp().on_request.call(request)
                 ));
             }
         }
@@ -115,7 +102,7 @@ impl LabBar {
 
     /// What to do when the user presses a button.
     pub fn connect_request(&self, f: impl Fn(LabRequest) + 'static) {
-        *self.imp().on_request.borrow_mut() = Some(Box::new(f));
+        self.imp().on_request.set(f);
     }
 
     /// Shows or hides the bar (sliding).

@@ -3,6 +3,7 @@
 
 mod banner;
 mod control_bar;
+mod handler;
 mod info_dialog;
 mod lab_bar;
 mod open_page;

@@ -22,10 +22,9 @@ mod imp {
 
     use crate::recent::Recent;
     use crate::target::StreamTarget;
+    use crate::ui::handler::Handler;
 
-    pub type OpenHandler = Box<dyn Fn(StreamTarget)>;
-
-    #[derive(Default, gtk::CompositeTemplate)]
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
     #[template(resource = "/org/rtsprs/Player/ui/open_page.ui")]
     pub struct OpenPage {
         #[template_child]
@@ -39,13 +38,7 @@ mod imp {
         #[template_child]
         pub recent_box: TemplateChild<gtk::Box>,
         pub recent: RefCell<Recent>,
-        pub on_open: RefCell<Option<OpenHandler>>,
-    }
-
-    impl std::fmt::Debug for OpenPage {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("OpenPage").finish_non_exhaustive()
-        }
+        pub on_open: Handler<StreamTarget>,
     }
 
     #[glib::object_subclass]
@@ -132,7 +125,7 @@ impl OpenPage {
 
     /// What to do with a valid address.
     pub fn connect_open(&self, f: impl Fn(StreamTarget) + 'static) {
-        *self.imp().on_open.borrow_mut() = Some(Box::new(f));
+        self.imp().on_open.set(f);
     }
 
     /// Remembers `target` as the most recent address.
@@ -150,9 +143,7 @@ impl OpenPage {
         match StreamTarget::parse_entry(text) {
             Ok(target) => {
                 imp.error.set_visible(false);
-                if let Some(f) = imp.on_open.borrow().as_ref() {
-                    f(target);
-                }
+                imp.on_open.call(target);
             }
             Err(e) => {
                 imp.error.set_label(&capitalize(&e.to_string()));
