@@ -2,12 +2,13 @@
 //!
 //! The engine's methods block until the server answers, so they run on a worker thread of
 //! their own, in the order the window asked for them. Engine events arrive on the engine's
-//! delivery thread; JPEG frames are decoded there (GDK texture loading is thread-safe) into a
-//! one-frame slot where a newer frame replaces one the window has not shown yet, and a wake-up
-//! goes to the main loop through an async channel. The window never waits for the network.
+//! delivery thread; JPEG frames are decoded there (GDK texture loading is thread-safe). Frames and
+//! events reach the main loop through a bounded [`mailbox`](crate::mailbox): a window that falls
+//! behind sees the newest frame and the latest statistics, not a growing queue. The window never
+//! waits for the network.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use rtsp_core::client::{
     TransportPreference,
 };
 
+use crate::mailbox::{self, Receiver, Sender};
 use crate::target::StreamTarget;
 
 /// What the window asks the engine to do.
@@ -57,7 +59,7 @@ pub enum UiEvent {
     Failed(Command, ClientError),
     /// The session state changed.
     State(State),
-    /// A new frame waits in the slot ([`Engine::take_frame`]).
+    /// A new frame waits ([`Engine::take_frame`]).
     FrameReady,
     /// Periodic statistics.
     Stats(Stats),
@@ -73,6 +75,9 @@ pub enum UiEvent {
     Transport(Option<ActiveTransport>),
     /// The engine shut down (after [`Engine::shutdown`]).
     Finished,
+    /// This many protocol log rows and background errors were dropped because the window fell
+    /// behind ([`mailbox::DROPPABLE_BOUND`]).
+    Dropped(u64),
 }
 
 /// A decoded frame, ready to show.
@@ -95,7 +100,7 @@ enum Order {
 /// A connection to one stream, driven from the window.
 pub struct Engine {
     orders: mpsc::Sender<Order>,
-    slot: Arc<Mutex<Option<ShownFrame>>>,
+    frames: Receiver<ShownFrame>,
     undecodable: Arc<AtomicU64>,
 }
 
@@ -111,30 +116,28 @@ impl Engine {
     pub fn start(
         target: StreamTarget,
         transport: TransportPreference,
-    ) -> (Self, async_channel::Receiver<UiEvent>) {
-        let (events_tx, events) = async_channel::unbounded();
+    ) -> (Self, Receiver<ShownFrame>) {
+        let (events_tx, events) = mailbox::mailbox();
         let (orders, orders_rx) = mpsc::channel();
-        let slot = Arc::new(Mutex::new(None));
         let undecodable = Arc::new(AtomicU64::new(0));
         let worker = Worker {
             target,
             transport,
             events: events_tx.clone(),
-            slot: Arc::clone(&slot),
             undecodable: Arc::clone(&undecodable),
         };
         let spawned = thread::Builder::new()
             .name("player-engine".into())
             .spawn(move || worker.run(&orders_rx));
         if let Err(e) = spawned {
-            let _ = events_tx.send_blocking(UiEvent::ConnectFailed(ClientError::Io(format!(
+            events_tx.send(UiEvent::ConnectFailed(ClientError::Io(format!(
                 "cannot start the engine thread: {e}"
             ))));
         }
         (
             Self {
                 orders,
-                slot,
+                frames: events.clone(),
                 undecodable,
             },
             events,
@@ -154,7 +157,7 @@ impl Engine {
 
     /// The newest decoded frame, if one arrived since the last call.
     pub fn take_frame(&self) -> Option<ShownFrame> {
-        self.slot.lock().ok().and_then(|mut s| s.take())
+        self.frames.take_frame()
     }
 
     /// Frames that arrived complete but could not be decoded as JPEG.
@@ -166,15 +169,13 @@ impl Engine {
 struct Worker {
     target: StreamTarget,
     transport: TransportPreference,
-    events: async_channel::Sender<UiEvent>,
-    slot: Arc<Mutex<Option<ShownFrame>>>,
+    events: Sender<ShownFrame>,
     undecodable: Arc<AtomicU64>,
 }
 
 impl Worker {
     fn emit(&self, event: UiEvent) {
-        // Unbounded: never blocks. Fails only when the window is gone, which is fine.
-        let _ = self.events.send_blocking(event);
+        self.events.send(event);
     }
 
     fn run(self, orders: &mpsc::Receiver<Order>) {
@@ -225,7 +226,6 @@ impl Worker {
     /// The engine's event handler (runs on the engine's delivery thread).
     fn handler(&self) -> impl FnMut(Event) + Send + 'static {
         let events = self.events.clone();
-        let slot = Arc::clone(&self.slot);
         let undecodable = Arc::clone(&self.undecodable);
         move |event| {
             let ui = match event {
@@ -235,19 +235,12 @@ impl Worker {
                         undecodable.fetch_add(1, Ordering::Relaxed);
                         return;
                     };
-                    let shown = ShownFrame {
+                    events.send_frame(ShownFrame {
                         texture,
                         number: frame.number,
                         pts: frame.pts,
-                    };
-                    let Ok(mut s) = slot.lock() else { return };
-                    let was_empty = s.replace(shown).is_none();
-                    drop(s);
-                    if !was_empty {
-                        // The window has a wake-up pending already.
-                        return;
-                    }
-                    UiEvent::FrameReady
+                    });
+                    return;
                 }
                 Event::StateChanged(state) => UiEvent::State(state),
                 Event::Stats(stats) => UiEvent::Stats(stats),
@@ -256,7 +249,7 @@ impl Worker {
                 Event::EndOfStream => UiEvent::EndOfStream,
                 Event::Message(m) => UiEvent::Message(m),
             };
-            let _ = events.send_blocking(ui);
+            events.send(ui);
         }
     }
 }

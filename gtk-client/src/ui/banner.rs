@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gtk::prelude::*;
+use gtk::{glib, prelude::*};
 use gtk4 as gtk;
 
 use crate::explain::{Explanation, Remedy, Severity};
@@ -76,22 +76,22 @@ impl Banner {
             remedy: Cell::new(Remedy::Dismiss),
             on_action: RefCell::new(None),
         });
-        let weak = Rc::downgrade(&banner);
-        action.connect_clicked(move |_| {
-            if let Some(b) = weak.upgrade() {
+        action.connect_clicked(glib::clone!(
+            #[weak(rename_to = b)]
+            banner,
+            move |_| {
                 let remedy = b.remedy.get();
                 b.hide();
                 if let Some(f) = b.on_action.borrow().as_ref() {
                     f(remedy);
                 }
             }
-        });
-        let weak = Rc::downgrade(&banner);
-        close.connect_clicked(move |_| {
-            if let Some(b) = weak.upgrade() {
-                b.hide();
-            }
-        });
+        ));
+        close.connect_clicked(glib::clone!(
+            #[weak(rename_to = b)]
+            banner,
+            move |_| b.hide()
+        ));
         banner
     }
 

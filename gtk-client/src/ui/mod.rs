@@ -2,8 +2,12 @@
 //! threads and its events arrive through the main context ([`crate::engine`]).
 
 mod banner;
+mod control_bar;
+mod handler;
 mod info_dialog;
+mod lab_bar;
 mod open_page;
+mod player_window;
 mod protocol_log;
 mod screenshot;
 mod shortcuts;
@@ -29,6 +33,11 @@ pub fn display_available() -> bool {
 
 /// Runs the window until it is closed; returns the process exit code.
 pub fn run(cli: &Cli, launch: Launch) -> u8 {
+    // The widgets' templates; they are part of the binary, so this fails only if it is broken.
+    if let Err(e) = register_resources() {
+        eprintln!("rtsp-player: cannot load the window's templates: {e}");
+        return 1;
+    }
     let app = gtk::Application::builder()
         .application_id(APP_ID)
         // Every `rtsp-player` is its own window with its own arguments.
@@ -62,6 +71,10 @@ pub fn run(cli: &Cli, launch: Launch) -> u8 {
     // GTK must not see our arguments: clap has read them already.
     app.run_with_args::<&str>(&[]);
     exit_code.get()
+}
+
+fn register_resources() -> Result<(), glib::Error> {
+    gio::resources_register_include!("player.gresource")
 }
 
 /// Shows or hides a crossfading revealer. A crossfade keeps the child's size while concealed,

@@ -1,94 +1,90 @@
 //! Lab mode's side panel: every RTSP request and reply, as exchanged, newest at the bottom.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
-use gtk::{glib, prelude::*};
+use gtk::{glib, prelude::*, subclass::prelude::*};
 use gtk4 as gtk;
 use rtsp_core::client::{MessageDirection, ProtocolMessage};
 
 /// Rows kept (a long session must not grow the list forever).
 const MAX_ROWS: usize = 300;
 
-/// The panel.
-pub struct ProtocolLog {
-    root: gtk::Box,
-    list: gtk::ListBox,
-    scroller: gtk::ScrolledWindow,
-    rows: Cell<usize>,
-    empty: gtk::Label,
+glib::wrapper! {
+    /// The panel (template `templates/protocol_log.ui`).
+    pub struct ProtocolLog(ObjectSubclass<imp::ProtocolLog>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+mod imp {
+    use std::cell::Cell;
+
+    use gtk::{glib, prelude::*, subclass::prelude::*};
+    use gtk4 as gtk;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
+    #[template(resource = "/org/rtsprs/Player/ui/protocol_log.ui")]
+    pub struct ProtocolLog {
+        #[template_child]
+        pub clear_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub scroller: TemplateChild<gtk::ScrolledWindow>,
+        #[template_child]
+        pub list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub empty: TemplateChild<gtk::Label>,
+        pub rows: Cell<usize>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ProtocolLog {
+        const NAME: &'static str = "PlayerProtocolLog";
+        type Type = super::ProtocolLog;
+        type ParentType = gtk::Box;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for ProtocolLog {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            self.clear_button.connect_clicked(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.clear()
+            ));
+        }
+    }
+
+    impl WidgetImpl for ProtocolLog {}
+    impl BoxImpl for ProtocolLog {}
+}
+
+impl Default for ProtocolLog {
+    fn default() -> Self {
+        glib::Object::new()
+    }
 }
 
 impl ProtocolLog {
     /// An empty log.
-    pub fn new() -> Rc<Self> {
-        let heading = gtk::Label::builder()
-            .label("RTSP Messages")
-            .xalign(0.0)
-            .hexpand(true)
-            .css_classes(["panel-heading"])
-            .build();
-        let clear = gtk::Button::builder()
-            .icon_name("edit-clear-all-symbolic")
-            .tooltip_text("Clear the log")
-            .css_classes(["flat"])
-            .build();
-        let head = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        head.set_margin_start(12);
-        head.set_margin_end(6);
-        head.set_margin_top(6);
-        head.append(&heading);
-        head.append(&clear);
-        let list = gtk::ListBox::builder()
-            .selection_mode(gtk::SelectionMode::None)
-            .css_classes(["wire-list"])
-            .build();
-        let empty = gtk::Label::builder()
-            .label("Requests and replies appear here as they are exchanged.")
-            .wrap(true)
-            .justify(gtk::Justification::Center)
-            .margin_top(24)
-            .margin_start(24)
-            .margin_end(24)
-            .css_classes(["dim-label"])
-            .build();
-        list.set_placeholder(Some(&empty));
-        let scroller = gtk::ScrolledWindow::builder()
-            .hscrollbar_policy(gtk::PolicyType::Never)
-            .vexpand(true)
-            .child(&list)
-            .build();
-        let root = gtk::Box::new(gtk::Orientation::Vertical, 4);
-        root.append(&head);
-        root.append(&scroller);
-        let log = Rc::new(Self {
-            root,
-            list,
-            scroller,
-            rows: Cell::new(0),
-            empty,
-        });
-        let weak = Rc::downgrade(&log);
-        clear.connect_clicked(move |_| {
-            if let Some(l) = weak.upgrade() {
-                l.clear();
-            }
-        });
-        log
-    }
-
-    /// The widget.
-    pub fn widget(&self) -> &gtk::Box {
-        &self.root
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Removes every row.
     pub fn clear(&self) {
-        while let Some(child) = self.list.first_child() {
-            self.list.remove(&child);
+        let imp = self.imp();
+        while let Some(child) = imp.list.first_child() {
+            imp.list.remove(&child);
         }
-        self.rows.set(0);
-        self.empty.set_visible(true);
+        imp.rows.set(0);
+        imp.empty.set_visible(true);
     }
 
     /// Appends a message and scrolls to it. Returns the row as text (heading, then the
@@ -125,16 +121,17 @@ impl ProtocolLog {
             .child(&body)
             .activatable(false)
             .build();
-        self.list.append(&list_row);
-        self.rows.set(self.rows.get() + 1);
-        while self.rows.get() > MAX_ROWS {
-            if let Some(oldest) = self.list.row_at_index(0) {
-                self.list.remove(&oldest);
+        let imp = self.imp();
+        imp.list.append(&list_row);
+        imp.rows.set(imp.rows.get() + 1);
+        while imp.rows.get() > MAX_ROWS {
+            if let Some(oldest) = imp.list.row_at_index(0) {
+                imp.list.remove(&oldest);
             }
-            self.rows.set(self.rows.get() - 1);
+            imp.rows.set(imp.rows.get() - 1);
         }
         // Scroll once the new row has been measured.
-        let adj = self.scroller.vadjustment();
+        let adj = imp.scroller.vadjustment();
         glib::idle_add_local_once(move || adj.set_value(adj.upper() - adj.page_size()));
         row.transcript()
     }

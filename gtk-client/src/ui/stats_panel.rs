@@ -1,11 +1,9 @@
 //! The statistics panel: the figures, and a live graph of bitrate and loss over the last
 //! minute (people would rather look than read).
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use gtk::{cairo, prelude::*};
+use gtk::{cairo, glib, prelude::*, subclass::prelude::*};
 use gtk4 as gtk;
 use rtsp_core::client::Stats;
 
@@ -18,120 +16,135 @@ const LOSS_RGB: (f64, f64, f64) = (0.878, 0.106, 0.141);
 /// Loss axis never shows less than this (so 0.1 % does not look like a catastrophe).
 const MIN_LOSS_SCALE: f64 = 0.05;
 
-/// The panel.
-pub struct StatsPanel {
-    root: gtk::Box,
-    values: [gtk::Label; 7],
-    graph: gtk::DrawingArea,
-    top_left: gtk::Label,
-    top_right: gtk::Label,
-    history: Rc<RefCell<StatsHistory>>,
-    origin: Instant,
+glib::wrapper! {
+    /// The panel (template `templates/stats_panel.ui`).
+    pub struct StatsPanel(ObjectSubclass<imp::StatsPanel>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+mod imp {
+    use std::cell::{OnceCell, RefCell};
+    use std::time::{Duration, Instant};
+
+    use gtk::{glib, prelude::*, subclass::prelude::*};
+    use gtk4 as gtk;
+
+    use crate::stats_history::StatsHistory;
+
+    #[derive(Debug, Default, gtk::CompositeTemplate)]
+    #[template(resource = "/org/rtsprs/Player/ui/stats_panel.ui")]
+    pub struct StatsPanel {
+        #[template_child]
+        pub frame_rate: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub bitrate: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub loss: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub jitter: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub broken: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub first_frame: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub received: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub graph: TemplateChild<gtk::DrawingArea>,
+        #[template_child]
+        pub top_left: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub top_right: TemplateChild<gtk::Label>,
+        pub history: RefCell<Option<StatsHistory>>,
+        origin: OnceCell<Instant>,
+    }
+
+    impl StatsPanel {
+        /// Time since the panel was made: the graph's clock.
+        pub fn elapsed(&self) -> Duration {
+            self.origin.get_or_init(Instant::now).elapsed()
+        }
+
+        pub fn with_history<T>(&self, f: impl FnOnce(&mut StatsHistory) -> T) -> T {
+            let mut h = self.history.borrow_mut();
+            f(h.get_or_insert_with(|| StatsHistory::new(Duration::from_secs(60))))
+        }
+
+        pub fn values(&self) -> [&gtk::Label; 7] {
+            [
+                &self.frame_rate,
+                &self.bitrate,
+                &self.loss,
+                &self.jitter,
+                &self.broken,
+                &self.first_frame,
+                &self.received,
+            ]
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for StatsPanel {
+        const NAME: &'static str = "PlayerStatsPanel";
+        type Type = super::StatsPanel;
+        type ParentType = gtk::Box;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for StatsPanel {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let _ = self.elapsed();
+            let obj = self.obj();
+            self.graph.set_draw_func(glib::clone!(
+                #[weak]
+                obj,
+                move |area, cr, w, h| {
+                    let panel = obj.imp();
+                    let now = panel.elapsed();
+                    panel.with_history(|history| {
+                        super::draw_graph(area, cr, f64::from(w), f64::from(h), history, now);
+                    });
+                }
+            ));
+            obj.update_axis_labels();
+        }
+    }
+
+    impl WidgetImpl for StatsPanel {}
+    impl BoxImpl for StatsPanel {}
+}
+
+impl Default for StatsPanel {
+    fn default() -> Self {
+        glib::Object::new()
+    }
 }
 
 impl StatsPanel {
     /// An empty panel.
-    pub fn new() -> Rc<Self> {
-        let heading = gtk::Label::builder()
-            .label("Statistics")
-            .xalign(0.0)
-            .css_classes(["panel-heading"])
-            .build();
-        let grid = gtk::Grid::builder()
-            .row_spacing(6)
-            .column_spacing(12)
-            .css_classes(["stats-card"])
-            .build();
-        let names = [
-            "Frame rate",
-            "Bitrate",
-            "Packet loss",
-            "Jitter",
-            "Broken frames",
-            "First frame after",
-            "Received",
-        ];
-        let values: [gtk::Label; 7] = std::array::from_fn(|_| {
-            gtk::Label::builder()
-                .label("–")
-                .xalign(1.0)
-                .hexpand(true)
-                .css_classes(["stat-value"])
-                .build()
-        });
-        for ((row, name), value) in (0..).zip(names).zip(values.iter()) {
-            let label = gtk::Label::builder()
-                .label(name)
-                .xalign(0.0)
-                .css_classes(["stat-name"])
-                .build();
-            grid.attach(&label, 0, row, 1, 1);
-            grid.attach(value, 1, row, 1, 1);
-        }
-        let history = Rc::new(RefCell::new(StatsHistory::new(Duration::from_secs(60))));
-        let graph = gtk::DrawingArea::builder()
-            .content_height(150)
-            .hexpand(true)
-            .build();
-        let top_left = axis_label("", "legend-bitrate", gtk::Align::Start);
-        let top_right = axis_label("", "legend-loss", gtk::Align::End);
-        let bottom_left = axis_label("−60 s", "graph-axis", gtk::Align::Start);
-        bottom_left.set_valign(gtk::Align::End);
-        let bottom_right = axis_label("now", "graph-axis", gtk::Align::End);
-        bottom_right.set_valign(gtk::Align::End);
-        let overlay = gtk::Overlay::builder().child(&graph).build();
-        for label in [&top_left, &top_right, &bottom_left, &bottom_right] {
-            overlay.add_overlay(label);
-        }
-        let legend = gtk::Box::new(gtk::Orientation::Horizontal, 14);
-        legend.set_halign(gtk::Align::Center);
-        legend.append(&legend_entry("Bitrate", "legend-bitrate"));
-        legend.append(&legend_entry("Packet loss", "legend-loss"));
-        let graph_card = gtk::Box::new(gtk::Orientation::Vertical, 6);
-        graph_card.add_css_class("stats-card");
-        graph_card.append(&overlay);
-        graph_card.append(&legend);
-        let root = gtk::Box::new(gtk::Orientation::Vertical, 8);
-        root.set_margin_start(12);
-        root.set_margin_end(12);
-        root.set_margin_top(10);
-        root.set_margin_bottom(6);
-        root.append(&heading);
-        root.append(&grid);
-        root.append(&graph_card);
-        let panel = Rc::new(Self {
-            root,
-            values,
-            graph,
-            top_left,
-            top_right,
-            history,
-            origin: Instant::now(),
-        });
-        let history = Rc::clone(&panel.history);
-        let origin = panel.origin;
-        panel.graph.set_draw_func(move |area, cr, w, h| {
-            let now = origin.elapsed();
-            draw_graph(area, cr, f64::from(w), f64::from(h), &history.borrow(), now);
-        });
-        panel.update_axis_labels();
-        panel
-    }
-
-    /// The widget.
-    pub fn widget(&self) -> &gtk::Box {
-        &self.root
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Lets the graph take the free height (when the panel is alone in the sidebar).
     pub fn set_fill(&self, fill: bool) {
-        self.root.set_vexpand(fill);
-        self.graph.set_vexpand(fill);
+        self.set_vexpand(fill);
+        self.imp().graph.set_vexpand(fill);
     }
 
     /// Records a snapshot and refreshes figures and graph.
     pub fn push(&self, stats: &Stats, frames_shown: u64) {
-        self.history.borrow_mut().push(self.origin.elapsed(), stats);
+        let imp = self.imp();
+        let now = imp.elapsed();
+        imp.with_history(|h| h.push(now, stats));
         let texts = [
             format::fps(stats.frame_rate_fps_recent),
             format::bitrate(stats.bitrate_bps_recent),
@@ -149,64 +162,40 @@ impl StatsPanel {
                 format::bytes(stats.bytes_received)
             ),
         ];
-        for (label, text) in self.values.iter().zip(texts) {
+        for (label, text) in imp.values().into_iter().zip(texts) {
             label.set_label(&text);
         }
         self.update_axis_labels();
-        self.graph.queue_draw();
+        imp.graph.queue_draw();
     }
 
     /// Lets the graph scroll while no statistics arrive (paused).
     pub fn tick(&self) {
-        self.history.borrow_mut().trim(self.origin.elapsed());
+        let imp = self.imp();
+        let now = imp.elapsed();
+        imp.with_history(|h| h.trim(now));
         self.update_axis_labels();
-        self.graph.queue_draw();
+        imp.graph.queue_draw();
     }
 
     /// Forgets everything (a new stream).
     pub fn clear(&self) {
-        self.history.borrow_mut().clear();
-        for label in &self.values {
+        let imp = self.imp();
+        imp.with_history(StatsHistory::clear);
+        for label in imp.values() {
             label.set_label("–");
         }
         self.update_axis_labels();
-        self.graph.queue_draw();
+        imp.graph.queue_draw();
     }
 
     fn update_axis_labels(&self) {
-        let h = self.history.borrow();
-        let (rate_max, loss_max) = scales(&h);
-        self.top_left.set_label(&format::bitrate(rate_max));
-        self.top_right
+        let imp = self.imp();
+        let (rate_max, loss_max) = imp.with_history(|h| scales(h));
+        imp.top_left.set_label(&format::bitrate(rate_max));
+        imp.top_right
             .set_label(&format!("{:.0} % loss", loss_max * 100.0));
     }
-}
-
-fn axis_label(text: &str, class: &str, halign: gtk::Align) -> gtk::Label {
-    gtk::Label::builder()
-        .label(text)
-        .halign(halign)
-        .valign(gtk::Align::Start)
-        .margin_start(6)
-        .margin_end(6)
-        .margin_top(2)
-        .margin_bottom(2)
-        .css_classes(["graph-label", class])
-        .can_target(false)
-        .build()
-}
-
-fn legend_entry(text: &str, class: &str) -> gtk::Box {
-    let swatch = gtk::Label::builder()
-        .label("●")
-        .css_classes([class])
-        .build();
-    let label = gtk::Label::new(Some(text));
-    label.add_css_class("graph-axis");
-    let b = gtk::Box::new(gtk::Orientation::Horizontal, 4);
-    b.append(&swatch);
-    b.append(&label);
-    b
 }
 
 /// The axis maxima: bitrate in bits per second, loss as a ratio.
