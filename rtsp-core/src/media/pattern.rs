@@ -5,6 +5,7 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use super::error::MediaError;
 use super::file::{MjpegFile, MjpegFormat, OpenOptions};
 use super::font::{text_width, Canvas, CELL_H};
+use crate::jpeg::ParsedJpeg;
 
 /// 75 % colour bars (white, yellow, cyan, green, magenta, red, blue).
 const BARS: [[u8; 3]; 7] = [
@@ -234,27 +235,10 @@ const MAX_RESHADES: usize = 8;
 /// How far the corner block moves towards grey per try: enough to move its quantized DC.
 const RESHADE_STEP: u8 = 6;
 
-/// Whether the entropy-coded data after the SOS segment holds a (stuffed) `0xFF` byte. Walks
-/// the marker segments of the encoder's own output; anything unexpected counts as yes, so
-/// that the caller never retries on it.
+/// Whether the entropy-coded data of the scan holds a (stuffed) `0xFF` byte. A frame the parser
+/// refuses counts as yes, so that the caller never retries on it.
 fn scan_has_stuffed_byte(jpeg: &[u8]) -> bool {
-    let mut at = 2; // after SOI
-    while let (Some(&0xFF), Some(&marker), Some(&hi), Some(&lo)) = (
-        jpeg.get(at),
-        jpeg.get(at + 1),
-        jpeg.get(at + 2),
-        jpeg.get(at + 3),
-    ) {
-        let segment_end = at + 2 + usize::from(u16::from_be_bytes([hi, lo]));
-        if marker == 0xDA {
-            let scan_end = jpeg.len().saturating_sub(2); // before EOI
-            return jpeg
-                .get(segment_end..scan_end)
-                .is_none_or(|scan| scan.contains(&0xFF));
-        }
-        at = segment_end;
-    }
-    true
+    ParsedJpeg::parse(jpeg).map_or(true, |parsed| parsed.scan_data().contains(&0xFF))
 }
 
 /// Luma DCT block size.
