@@ -14,14 +14,6 @@ use client_support::gst::{self, GstServer};
 use client_support::lab_server::LabServer;
 use client_support::server_process::ServerProcess;
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -38,8 +30,11 @@ fn lib_dir() -> PathBuf {
 
 #[test]
 fn c_test_program_and_player_under_address_sanitizer() {
-    if client_support::peer_missing(have("cc") && have("make"), "a C compiler or make")
-        || client_support::peer_missing(gst::available(), "gst-rtsp-server (python3-gi)")
+    if client_support::peer_missing(
+        client_support::installed("cc", "--version")
+            && client_support::installed("make", "--version"),
+        "a C compiler or make",
+    ) || client_support::peer_missing(gst::available(), "gst-rtsp-server (python3-gi)")
     {
         return;
     }

@@ -16,15 +16,6 @@ fn sample() -> MjpegFile {
     MjpegFile::open(path).expect("media/movie.Mjpeg")
 }
 
-fn have(tool: &str, arg: &str) -> bool {
-    Command::new(tool)
-        .arg(arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
 /// Runs `cmd` with `input` on stdin and returns what it printed on stderr.
 fn stderr_of(cmd: &mut Command, input: &[u8]) -> String {
     let mut child = cmd
@@ -48,7 +39,7 @@ fn stderr_of(cmd: &mut Command, input: &[u8]) -> String {
 
 #[test]
 fn every_frame_decodes_without_warnings_in_ffmpeg() {
-    if client_support::peer_missing(have("ffmpeg", "-version"), "ffmpeg") {
+    if client_support::peer_missing(client_support::installed("ffmpeg", "-version"), "ffmpeg") {
         return;
     }
     let file = sample();
@@ -65,7 +56,10 @@ fn every_frame_decodes_without_warnings_in_ffmpeg() {
 
 #[test]
 fn every_frame_decodes_without_warnings_in_libjpeg() {
-    if client_support::peer_missing(have("djpeg", "-version"), "djpeg (libjpeg-turbo-progs)") {
+    if client_support::peer_missing(
+        client_support::installed("djpeg", "-version"),
+        "djpeg (libjpeg-turbo-progs)",
+    ) {
         return;
     }
     for (n, jpeg) in sample().frames().enumerate() {

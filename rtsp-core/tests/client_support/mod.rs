@@ -34,6 +34,16 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
+/// Whether `tool` is installed: it runs and succeeds with `version_flag`.
+pub fn installed(tool: &str, version_flag: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg(version_flag)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Whether a test must stop because `peer` (a third-party program it talks to) is missing. In CI a
 /// missing peer fails the test, so that an incomplete install cannot pass as green; elsewhere the
 /// test is skipped with a message that cannot be missed.
