@@ -208,6 +208,29 @@ mod tests {
     }
 
     #[test]
+    fn balancer_options() {
+        let cli = Cli::try_parse_from([
+            "rtsp-server",
+            "--proxy-protocol",
+            "--trusted-proxy",
+            "10.0.0.0/8",
+            "--trusted-proxy",
+            "192.0.2.7",
+            "--trusted-proxy",
+            "2001:db8::/32",
+            "--metrics",
+            "127.0.0.1:9554",
+        ])
+        .unwrap();
+        assert!(cli.proxy_protocol);
+        let nets: Vec<String> = cli.trusted_proxy.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        assert_eq!(cli.metrics, "127.0.0.1:9554".parse().ok());
+        let plain = Cli::try_parse_from(["rtsp-server"]).unwrap();
+        assert!(!plain.proxy_protocol && plain.trusted_proxy.is_empty() && plain.metrics.is_none());
+    }
+
+    #[test]
     fn rejects_nonsense() {
         for args in [
             &["rtsp-server", "--fps", "0"][..],
@@ -215,6 +238,22 @@ mod tests {
             &["rtsp-server", "--workers", "0"],
             &["rtsp-server", "1300", "--port", "9000"],
             &["rtsp-server", "--log-format", "xml"],
+            // The PROXY protocol needs a balancer to trust, and trust needs the protocol.
+            &["rtsp-server", "--proxy-protocol"],
+            &["rtsp-server", "--trusted-proxy", "10.0.0.1"],
+            &[
+                "rtsp-server",
+                "--proxy-protocol",
+                "--trusted-proxy",
+                "10.0.0.0/33",
+            ],
+            &[
+                "rtsp-server",
+                "--proxy-protocol",
+                "--trusted-proxy",
+                "balancer",
+            ],
+            &["rtsp-server", "--metrics", "9554"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

@@ -346,3 +346,61 @@ fn raise(counter: &Counter, total: u64) {
         counter.inc_by(total - now);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    #[test]
+    fn ended_sessions_stay_in_the_totals_and_counters_never_go_down() {
+        let m = Metrics::new();
+        let text = m.encode(&[], false);
+        assert_eq!(sample(&text, "rtsp_frames_sent_total"), Some(0.0));
+        assert_eq!(sample(&text, "rtsp_draining"), Some(0.0));
+        assert!(text.ends_with("# EOF\n"));
+
+        let stats = SessionStats::default();
+        stats.frames_sent.store(7, Ordering::Relaxed);
+        stats.packets_sent.store(30, Ordering::Relaxed);
+        stats.frames_skipped.store(2, Ordering::Relaxed);
+        m.retire(&stats);
+        m.session_started(Dialect::Standard, TransportLabel::udp);
+        m.connection_refused(RefusedConnection::per_address);
+        m.receiver_report(64, 900, 90_000);
+        let text = m.encode(&[], true);
+        assert_eq!(sample(&text, "rtsp_frames_sent_total"), Some(7.0));
+        assert_eq!(sample(&text, "rtsp_rtp_packets_sent_total"), Some(30.0));
+        assert_eq!(
+            sample(&text, "rtsp_frames_dropped_total{reason=\"pacing_stall\"}"),
+            Some(2.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "rtsp_sessions_started_total{dialect=\"standard\",transport=\"udp\"}"
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "rtsp_connections_refused_total{reason=\"per_address\"}"
+            ),
+            Some(1.0)
+        );
+        assert_eq!(sample(&text, "rtsp_rtcp_rr_fraction_lost_sum"), Some(0.25));
+        assert_eq!(sample(&text, "rtsp_rtcp_rr_jitter_seconds_sum"), Some(0.01));
+        assert_eq!(sample(&text, "rtsp_draining"), Some(1.0));
+
+        // A total computed lower than what was already exported (a session between leaving
+        // the registry and being retired) leaves the counter where it was.
+        raise(&m.frames_sent, 3);
+        assert_eq!(m.frames_sent.get(), 7);
+    }
+}

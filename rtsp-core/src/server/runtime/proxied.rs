@@ -195,3 +195,24 @@ fn read_header(pending: &mut Pending) -> Verdict {
         Err(e) => Verdict::Refused(e.to_string()),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_is_by_block_and_sees_through_ipv4_mapped_addresses() {
+        let nets: Vec<ipnet::IpNet> = ["10.1.0.0/16", "2001:db8::1/128"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(trusted(&nets, ip("10.1.200.3")));
+        assert!(trusted(&nets, ip("::ffff:10.1.0.1")));
+        assert!(trusted(&nets, ip("2001:db8::1")));
+        assert!(!trusted(&nets, ip("10.2.0.1")));
+        assert!(!trusted(&nets, ip("2001:db8::2")));
+        assert!(!trusted(&[], ip("127.0.0.1")));
+    }
+}
