@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{connect_from, free_port, have, run, text, Rtsp, Server};
+use common::{
+    connect_from, free_port, have, recv_for, rtp, run, text, udp_pair_on, udp_transport, Rtsp,
+    Server,
+};
 
 const PROXY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const FRONTEND_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4));
@@ -154,14 +157,44 @@ fn ffmpeg_plays_through_haproxy_send_proxy_v1_over_tcp() {
 
 #[test]
 fn ffmpeg_plays_through_haproxy_send_proxy_v2_over_udp_with_rtp_straight_to_the_client() {
-    // Only RTSP goes through HAProxy (TCP mode); the UDP RTP can only reach ffmpeg if the
-    // server sends it to the client address of the PROXY header.
+    // Only RTSP goes through HAProxy (TCP mode); RTP goes to the session's peer address, which
+    // the log shows is the client's from the PROXY header. (On loopback a datagram to the
+    // proxy's 127.0.0.2 would reach ffmpeg's wildcard-bound port too, so the log is the check.)
     ffmpeg_plays_through("send-proxy-v2", "udp");
 }
 
 #[test]
 fn ffmpeg_plays_through_haproxy_send_proxy_v2_over_tcp() {
     ffmpeg_plays_through("send-proxy-v2", "tcp");
+}
+
+#[test]
+fn udp_rtp_goes_straight_to_the_client_address_of_the_header() {
+    if !have("haproxy") {
+        return;
+    }
+    let server = proxied_server(&[]);
+    let proxy = Haproxy::start(&server, "send-proxy-v2");
+    // Sockets bound to client A's address alone: datagrams sent to the proxy's address (or any
+    // other) never reach them.
+    let (rtp_socket, _rtcp_socket) = udp_pair_on(CLIENT_A);
+    let mut c = Rtsp::from_stream(connect_from(CLIENT_A, proxy.frontend));
+    let setup = c.request(
+        "SETUP",
+        &proxy.url("movie.Mjpeg/track1"),
+        &[("Transport", &udp_transport(&rtp_socket))],
+    );
+    assert_eq!(setup.status, 200, "{setup:?}");
+    let session = setup.session();
+    let play = c.request("PLAY", &proxy.url("movie.Mjpeg"), &[("Session", &session)]);
+    assert_eq!(play.status, 200);
+    let packets = recv_for(&rtp_socket, Duration::from_secs(20), 20);
+    assert_eq!(
+        packets.len(),
+        20,
+        "RTP did not arrive at the client's own address"
+    );
+    assert!(packets.iter().all(|(_, p)| rtp(p).pt == 26));
 }
 
 /// OPTIONS on a connection from `client` through the proxy; the reply's status.

@@ -335,13 +335,18 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Two UDP sockets on consecutive ports (RTP even, RTCP odd) on 127.0.0.1.
 pub fn udp_pair() -> (UdpSocket, UdpSocket) {
+    udp_pair_on(std::net::Ipv4Addr::LOCALHOST.into())
+}
+
+/// An RTP/RTCP pair (even, odd) bound to `ip` alone, so it receives only datagrams sent to `ip`.
+pub fn udp_pair_on(ip: std::net::IpAddr) -> (UdpSocket, UdpSocket) {
     for _ in 0..200 {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind((ip, 0)).unwrap();
         let port = a.local_addr().unwrap().port();
         if !port.is_multiple_of(2) || port == u16::MAX {
             continue;
         }
-        if let Ok(b) = UdpSocket::bind(("127.0.0.1", port + 1)) {
+        if let Ok(b) = UdpSocket::bind((ip, port + 1)) {
             a.set_read_timeout(Some(Duration::from_millis(200)))
                 .unwrap();
             b.set_read_timeout(Some(Duration::from_millis(200)))
