@@ -262,7 +262,7 @@ fn base64_encode(data: &[u8]) -> String {
 
 #[test]
 fn wrong_replayed_and_garbage_credentials_are_refused_and_logged_rate_limited() {
-    let (server, dir) = auth_server("refused", &[]);
+    let (server, dir) = auth_server("refused", &["--metrics", "127.0.0.1:0"]);
     let url = server.url("movie.Mjpeg");
     let mut rtsp = Rtsp::connect(server.addr);
     let mut wrong = challenged(&mut rtsp, &url, "guess", &|_| true);
@@ -334,6 +334,13 @@ fn wrong_replayed_and_garbage_credentials_are_refused_and_logged_rate_limited() 
         .unwrap_or_else(|| panic!("{:#?}", failures()));
     assert!(line.contains("wrong password"));
     assert_eq!(failures().len(), 2);
+    // Every refused request that carried credentials is counted, logged or not: 21 wrong
+    // passwords, 1 replay, 4 garbage values (the challenges' first requests carry none).
+    let (_, metrics) = common::http_get(server.metrics_addr(), "/metrics");
+    assert!(
+        metrics.contains("\nrtsp_auth_failures_total 26\n"),
+        "{metrics}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -397,7 +404,12 @@ fn first_words(addr: std::net::SocketAddr) -> String {
 
 #[test]
 fn per_address_connection_limit() {
-    let server = Server::start(&["--max-connections-per-address", "3"]);
+    let server = Server::start(&[
+        "--max-connections-per-address",
+        "3",
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
     let url = server.url("movie.Mjpeg");
     let mut conns: Vec<Rtsp> = (0..3).map(|_| Rtsp::connect(server.addr)).collect();
     let r = conns[0].request(
@@ -427,6 +439,11 @@ fn per_address_connection_limit() {
     for c in conns.iter_mut().skip(1) {
         assert_eq!(c.request("OPTIONS", &url, &[]).status, 200);
     }
+    let (_, metrics) = common::http_get(server.metrics_addr(), "/metrics");
+    assert!(
+        metrics.contains("\nrtsp_connections_refused_total{reason=\"per_address\"} 1\n"),
+        "{metrics}"
+    );
     conns[0].interleaved.clear();
     conns[0].collect_interleaved(Duration::from_millis(500));
     assert!(conns[0].interleaved.len() > 10);
