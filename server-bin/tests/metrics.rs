@@ -218,7 +218,8 @@ fn prometheus_scrapes_the_sessions_and_frames_the_test_played() {
     if !have("prometheus") {
         return;
     }
-    let server = metrics_server(&[]);
+    // The sessions must outlive a slow Prometheus start and scrape on a loaded machine.
+    let server = metrics_server(&["--session-timeout", "600"]);
     let metrics = server.metrics_addr();
     let prometheus = Prometheus::start(metrics);
 
