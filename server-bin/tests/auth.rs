@@ -22,13 +22,7 @@ const PLAIN_PASSWORD: &str = "plain-pw";
 
 /// A fresh directory for this test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "rtsp-auth-{name}-{}-{}",
-        std::process::id(),
-        common::rand_u16()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("auth-{name}"))
 }
 
 /// `rtsp-server passwd FILE USER` with the password on stdin.
@@ -465,26 +459,9 @@ fn per_address_connection_limit() {
 
 /// Runs a tool with a time limit; returns (success, output).
 fn run(program: &str, args: &[&str], limit: Duration) -> (bool, String) {
-    eprintln!("$ {program} {}", args.join(" "));
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    let out = common::run(program, &args, limit);
+    (out.status.success(), common::text(&out))
 }
 
 #[test]

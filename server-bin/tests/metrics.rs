@@ -143,12 +143,7 @@ impl Prometheus {
     fn try_start(target: std::net::SocketAddr) -> Option<Prometheus> {
         let ip = std::net::IpAddr::from([127, 0, 0, 9]);
         let api = std::net::SocketAddr::new(ip, free_port(ip));
-        let dir = std::env::temp_dir().join(format!(
-            "rtsp-prometheus-{}-{}",
-            std::process::id(),
-            common::rand_u16()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = common::scratch("prometheus");
         let config = format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
              scrape_configs:\n  - job_name: rtsp\n    static_configs:\n      - targets: ['{target}']\n"

@@ -46,12 +46,7 @@ impl Haproxy {
 
     fn try_start(server: &Server, send_proxy: &str) -> Option<Haproxy> {
         let frontend = SocketAddr::new(FRONTEND_IP, free_port(FRONTEND_IP));
-        let dir = std::env::temp_dir().join(format!(
-            "rtsp-haproxy-{}-{}",
-            std::process::id(),
-            common::rand_u16()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = common::scratch("haproxy");
         let config = format!(
             "global\n  maxconn 64\n\n\
              defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n\n\

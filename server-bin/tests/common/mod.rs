@@ -571,3 +571,12 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .expect("status code");
     (status, body.to_owned())
 }
+
+/// A fresh directory under the system's temporary directory for one test's files (named after
+/// `name`, the process and a random number, so parallel tests never share one).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("rtsp-{name}-{}-{}", std::process::id(), rand_u16()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
