@@ -16,6 +16,8 @@ APT_PACKAGES=(
   python3-venv python3-tk            # Python bindings: venv for the test, tkinter for the lab client
   libgtk-4-dev                      # the GTK4 player
   xvfb xauth                        # headless display for GUI tests
+  haproxy                           # layer-4 balancer with the PROXY protocol in front of the server
+  prometheus                        # scrapes --metrics in the metrics test (promtool checks the exposition)
 )
 
 missing=()

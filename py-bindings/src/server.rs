@@ -132,6 +132,23 @@ impl Server {
         self.runtime.lock().is_none()
     }
 
+    /// Starts draining: DESCRIBE and SETUP of new sessions get 503 with Retry-After, while the
+    /// sessions already set up play on to their end. One-way; harmless on a closed server.
+    fn drain(&self) {
+        if let Some(runtime) = self.runtime.lock().as_ref() {
+            runtime.drain();
+        }
+    }
+
+    /// Whether `drain()` was called (False once closed).
+    #[getter]
+    fn draining(&self) -> bool {
+        self.runtime
+            .lock()
+            .as_ref()
+            .is_some_and(Runtime::is_draining)
+    }
+
     /// Stops the server: ends every session with an RTCP BYE and joins its threads. Idempotent.
     fn close(&self, py: Python<'_>) {
         let runtime = self.runtime.lock().take();

@@ -482,6 +482,11 @@ enum rtsp_core_status rtsp_core_server_start_secure(const char *media_dir,
 // Writes the TCP port the server listens on to `*port`.
 enum rtsp_core_status rtsp_core_server_port(const struct rtsp_core_server *server, uint16_t *port);
 
+// Starts draining: from now on DESCRIBE and SETUP that would start a new session are answered
+// 503 with `Retry-After`, while the sessions already set up play on to their end. There is no
+// way back (stop the server when its sessions are gone). A stopped server is left alone.
+enum rtsp_core_status rtsp_core_server_drain(const struct rtsp_core_server *server);
+
 // Stops the server (closing its sessions) and waits for its threads. Stopping twice is
 // harmless. The handle stays valid until `rtsp_core_server_free`.
 enum rtsp_core_status rtsp_core_server_stop(struct rtsp_core_server *server);

@@ -35,6 +35,7 @@ pub mod jpeg;
 #[cfg(feature = "runtime")]
 pub mod limits;
 pub mod media;
+pub mod proxy_protocol;
 pub mod rtp;
 pub mod rtsp;
 pub mod sdp;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use client_support::own_server;
 use rtsp_core::ffi::*;
 
-#[test]
-fn server_handle_start_port_stop_free() {
+/// A server for the sample media on a free port, and that port.
+fn start_server() -> (*mut rtsp_core_server, u16) {
     let media = CString::new(own_server::media_dir().to_str().unwrap()).unwrap();
     let mut server: *mut rtsp_core_server = ptr::null_mut();
     assert_eq!(
@@ -25,13 +25,11 @@ fn server_handle_start_port_stop_free() {
         rtsp_core_status::Ok
     );
     assert_ne!(port, 0);
-    let mut second = ptr::null_mut();
-    assert_eq!(
-        rtsp_core_server_start(media.as_ptr(), port, &mut second),
-        rtsp_core_status::Io
-    );
-    assert!(second.is_null());
+    (server, port)
+}
 
+/// A C ABI client playing the sample from the server on `port`.
+fn playing_client(port: u16) -> *mut rtsp_core_client {
     let url = CString::new(format!("rtsp://127.0.0.1:{port}/movie.Mjpeg")).unwrap();
     let mut config = std::mem::MaybeUninit::uninit();
     assert_eq!(
@@ -46,6 +44,22 @@ fn server_handle_start_port_stop_free() {
         rtsp_core_status::Ok
     );
     assert_eq!(rtsp_core_client_player_play(client), rtsp_core_status::Ok);
+    client
+}
+
+#[test]
+fn server_handle_start_port_stop_free() {
+    let media = CString::new(own_server::media_dir().to_str().unwrap()).unwrap();
+    let (server, port) = start_server();
+    assert_ne!(port, 0);
+    let mut second = ptr::null_mut();
+    assert_eq!(
+        rtsp_core_server_start(media.as_ptr(), port, &mut second),
+        rtsp_core_status::Io
+    );
+    assert!(second.is_null());
+
+    let client = playing_client(port);
     let mut stats = rtsp_core_stats::default();
     assert!(client_support::wait_until(Duration::from_secs(5), || {
         rtsp_core_client_stats(client, &mut stats);
@@ -206,4 +220,46 @@ fn starting_a_server_leaves_the_open_file_limit_alone() {
         (after.rlim_cur, after.rlim_max),
         (before.rlim_cur, before.rlim_max)
     );
+}
+
+#[test]
+fn a_draining_server_refuses_new_sessions_and_keeps_playing_the_current_one() {
+    use std::io::{Read, Write};
+    let (server, port) = start_server();
+    let client = playing_client(port);
+    let mut stats = rtsp_core_stats::default();
+    assert!(client_support::wait_until(Duration::from_secs(10), || {
+        rtsp_core_client_stats(client, &mut stats);
+        stats.frames_complete >= 5
+    }));
+
+    assert_eq!(rtsp_core_server_drain(server), rtsp_core_status::Ok);
+    assert_eq!(rtsp_core_server_drain(server), rtsp_core_status::Ok);
+    let mut newcomer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    newcomer
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        newcomer,
+        "DESCRIBE rtsp://127.0.0.1:{port}/movie.Mjpeg RTSP/1.0\r\nCSeq: 1\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = [0u8; 512];
+    let n = newcomer.read(&mut reply).unwrap();
+    let reply = String::from_utf8_lossy(&reply[..n]);
+    assert!(reply.starts_with("RTSP/1.0 503"), "{reply}");
+    assert!(reply.contains("Retry-After: "), "{reply}");
+
+    let before = stats.frames_complete;
+    assert!(
+        client_support::wait_until(Duration::from_secs(10), || {
+            rtsp_core_client_stats(client, &mut stats);
+            stats.frames_complete >= before + 10
+        }),
+        "the session set up before draining stopped"
+    );
+    rtsp_core_client_free(client);
+    rtsp_core_server_free(server);
+    // A freed handle's server is gone; draining a stopped one is harmless.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }

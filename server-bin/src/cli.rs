@@ -97,6 +97,23 @@ pub struct Cli {
     #[arg(long, default_value_t = 6970, value_name = "PORT")]
     pub rtp_port_base: u16,
 
+    /// Expect a PROXY protocol header (v1 or v2, as HAProxy's `send-proxy` / `send-proxy-v2`
+    /// write) at the start of every RTSP connection, and treat the client address it names as
+    /// the peer for everything: RTP destination, per-address limits, logs, authentication
+    /// throttling. A connection without a valid header is closed.
+    #[arg(long, requires = "trusted_proxy")]
+    pub proxy_protocol: bool,
+
+    /// A balancer allowed to send PROXY headers, as an address or CIDR (repeatable); a
+    /// connection from any other address is closed.
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, requires = "proxy_protocol")]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+
+    /// Serve Prometheus metrics (`/metrics`) and a health check (`/healthz`: 200 while
+    /// serving, 503 while draining) over HTTP on ADDR (for example 127.0.0.1:9554).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -126,6 +143,13 @@ impl Cli {
     pub fn rtsp_port(&self) -> u16 {
         self.port.or(self.server_port).unwrap_or(8554)
     }
+}
+
+/// A CIDR block, or one address as a block of its own.
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{s}` is neither an address nor a CIDR block (like 10.0.0.0/8)"))
 }
 
 fn parse_fps(s: &str) -> Result<f64, String> {
@@ -184,6 +208,29 @@ mod tests {
     }
 
     #[test]
+    fn balancer_options() {
+        let cli = Cli::try_parse_from([
+            "rtsp-server",
+            "--proxy-protocol",
+            "--trusted-proxy",
+            "10.0.0.0/8",
+            "--trusted-proxy",
+            "192.0.2.7",
+            "--trusted-proxy",
+            "2001:db8::/32",
+            "--metrics",
+            "127.0.0.1:9554",
+        ])
+        .unwrap();
+        assert!(cli.proxy_protocol);
+        let nets: Vec<String> = cli.trusted_proxy.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        assert_eq!(cli.metrics, "127.0.0.1:9554".parse().ok());
+        let plain = Cli::try_parse_from(["rtsp-server"]).unwrap();
+        assert!(!plain.proxy_protocol && plain.trusted_proxy.is_empty() && plain.metrics.is_none());
+    }
+
+    #[test]
     fn rejects_nonsense() {
         for args in [
             &["rtsp-server", "--fps", "0"][..],
@@ -191,6 +238,22 @@ mod tests {
             &["rtsp-server", "--workers", "0"],
             &["rtsp-server", "1300", "--port", "9000"],
             &["rtsp-server", "--log-format", "xml"],
+            // The PROXY protocol needs a balancer to trust, and trust needs the protocol.
+            &["rtsp-server", "--proxy-protocol"],
+            &["rtsp-server", "--trusted-proxy", "10.0.0.1"],
+            &[
+                "rtsp-server",
+                "--proxy-protocol",
+                "--trusted-proxy",
+                "10.0.0.0/33",
+            ],
+            &[
+                "rtsp-server",
+                "--proxy-protocol",
+                "--trusted-proxy",
+                "balancer",
+            ],
+            &["rtsp-server", "--metrics", "9554"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

@@ -10,7 +10,7 @@ use rtsp_core::auth::{ServerAuth, UserEntry};
 use rtsp_core::server::runtime::{Config, Server};
 use server_bin::cli::{Cli, PasswdCli};
 use server_bin::logging;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         },
     };
     // Handlers go in before anything starts, so an early Ctrl-C still shuts down cleanly.
-    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+    let mut signals = match Signals::new([SIGINT, SIGTERM, SIGUSR1]) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot install signal handlers");
@@ -63,6 +63,9 @@ fn main() -> ExitCode {
         max_connections_per_address: usize::try_from(cli.max_connections_per_address)
             .unwrap_or(usize::MAX),
         auth,
+        proxy_protocol: cli.proxy_protocol,
+        trusted_proxies: cli.trusted_proxy.clone(),
+        metrics: cli.metrics,
     };
     let server = match Server::start(config) {
         Ok(s) => s,
@@ -71,8 +74,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(sig) = signals.forever().next() {
+    for sig in signals.forever() {
+        if sig == SIGUSR1 {
+            // Taken out of rotation: current sessions play on, new ones go elsewhere.
+            server.drain();
+            continue;
+        }
         tracing::info!(signal = sig, "shutting down");
+        break;
     }
     server.shutdown();
     ExitCode::SUCCESS

@@ -22,13 +22,7 @@ const PLAIN_PASSWORD: &str = "plain-pw";
 
 /// A fresh directory for this test's files.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "rtsp-auth-{name}-{}-{}",
-        std::process::id(),
-        common::rand_u16()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("auth-{name}"))
 }
 
 /// `rtsp-server passwd FILE USER` with the password on stdin.
@@ -262,7 +256,7 @@ fn base64_encode(data: &[u8]) -> String {
 
 #[test]
 fn wrong_replayed_and_garbage_credentials_are_refused_and_logged_rate_limited() {
-    let (server, dir) = auth_server("refused", &[]);
+    let (server, dir) = auth_server("refused", &["--metrics", "127.0.0.1:0"]);
     let url = server.url("movie.Mjpeg");
     let mut rtsp = Rtsp::connect(server.addr);
     let mut wrong = challenged(&mut rtsp, &url, "guess", &|_| true);
@@ -334,6 +328,13 @@ fn wrong_replayed_and_garbage_credentials_are_refused_and_logged_rate_limited() 
         .unwrap_or_else(|| panic!("{:#?}", failures()));
     assert!(line.contains("wrong password"));
     assert_eq!(failures().len(), 2);
+    // Every refused request that carried credentials is counted, logged or not: 21 wrong
+    // passwords, 1 replay, 4 garbage values (the challenges' first requests carry none).
+    let (_, metrics) = common::http_get(server.metrics_addr(), "/metrics");
+    assert!(
+        metrics.contains("\nrtsp_auth_failures_total 26\n"),
+        "{metrics}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -397,7 +398,12 @@ fn first_words(addr: std::net::SocketAddr) -> String {
 
 #[test]
 fn per_address_connection_limit() {
-    let server = Server::start(&["--max-connections-per-address", "3"]);
+    let server = Server::start(&[
+        "--max-connections-per-address",
+        "3",
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
     let url = server.url("movie.Mjpeg");
     let mut conns: Vec<Rtsp> = (0..3).map(|_| Rtsp::connect(server.addr)).collect();
     let r = conns[0].request(
@@ -427,6 +433,11 @@ fn per_address_connection_limit() {
     for c in conns.iter_mut().skip(1) {
         assert_eq!(c.request("OPTIONS", &url, &[]).status, 200);
     }
+    let (_, metrics) = common::http_get(server.metrics_addr(), "/metrics");
+    assert!(
+        metrics.contains("\nrtsp_connections_refused_total{reason=\"per_address\"} 1\n"),
+        "{metrics}"
+    );
     conns[0].interleaved.clear();
     conns[0].collect_interleaved(Duration::from_millis(500));
     assert!(conns[0].interleaved.len() > 10);
@@ -448,26 +459,9 @@ fn per_address_connection_limit() {
 
 /// Runs a tool with a time limit; returns (success, output).
 fn run(program: &str, args: &[&str], limit: Duration) -> (bool, String) {
-    eprintln!("$ {program} {}", args.join(" "));
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    let out = common::run(program, &args, limit);
+    (out.status.success(), common::text(&out))
 }
 
 #[test]

@@ -22,8 +22,8 @@ pub use client::*;
 pub use jpeg::*;
 pub use rtp::*;
 pub use server::{
-    rtsp_core_server, rtsp_core_server_free, rtsp_core_server_port, rtsp_core_server_start,
-    rtsp_core_server_start_secure, rtsp_core_server_stop,
+    rtsp_core_server, rtsp_core_server_drain, rtsp_core_server_free, rtsp_core_server_port,
+    rtsp_core_server_start, rtsp_core_server_start_secure, rtsp_core_server_stop,
 };
 pub use status::{rtsp_core_status, rtsp_core_status_str};
 

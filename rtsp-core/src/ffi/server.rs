@@ -112,6 +112,19 @@ pub extern "C" fn rtsp_core_server_port(
     })
 }
 
+/// Starts draining: from now on DESCRIBE and SETUP that would start a new session are answered
+/// 503 with `Retry-After`, while the sessions already set up play on to their end. There is no
+/// way back (stop the server when its sessions are gone). A stopped server is left alone.
+#[no_mangle]
+pub extern "C" fn rtsp_core_server_drain(server: *const rtsp_core_server) -> rtsp_core_status {
+    guard(|| {
+        if let Some(running) = arg_ref!(server).server.lock().as_ref() {
+            running.drain();
+        }
+        rtsp_core_status::Ok
+    })
+}
+
 /// Stops the server (closing its sessions) and waits for its threads. Stopping twice is
 /// harmless. The handle stays valid until `rtsp_core_server_free`.
 #[no_mangle]

@@ -10,6 +10,7 @@ mod auth_header;
 mod jpeg_depacketizer;
 mod jpeg_parse;
 mod mjpeg_reader;
+mod proxy_header;
 mod rtcp;
 mod rtp_packet;
 mod rtsp_headers;
@@ -20,6 +21,7 @@ pub use auth_header::auth_header;
 pub use jpeg_depacketizer::jpeg_depacketizer;
 pub use jpeg_parse::jpeg_parse;
 pub use mjpeg_reader::mjpeg_reader;
+pub use proxy_header::proxy_header;
 pub use rtcp::rtcp;
 pub use rtp_packet::rtp_packet;
 pub use rtsp_headers::rtsp_headers;
@@ -75,6 +77,10 @@ pub fn targets() -> &'static [Target] {
         Target {
             name: "auth_header",
             run: auth_header,
+        },
+        Target {
+            name: "proxy_header",
+            run: proxy_header,
         },
     ]
 }

@@ -335,13 +335,18 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Two UDP sockets on consecutive ports (RTP even, RTCP odd) on 127.0.0.1.
 pub fn udp_pair() -> (UdpSocket, UdpSocket) {
+    udp_pair_on(std::net::Ipv4Addr::LOCALHOST.into())
+}
+
+/// An RTP/RTCP pair (even, odd) bound to `ip` alone, so it receives only datagrams sent to `ip`.
+pub fn udp_pair_on(ip: std::net::IpAddr) -> (UdpSocket, UdpSocket) {
     for _ in 0..200 {
-        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let a = UdpSocket::bind((ip, 0)).unwrap();
         let port = a.local_addr().unwrap().port();
         if !port.is_multiple_of(2) || port == u16::MAX {
             continue;
         }
-        if let Ok(b) = UdpSocket::bind(("127.0.0.1", port + 1)) {
+        if let Ok(b) = UdpSocket::bind((ip, port + 1)) {
             a.set_read_timeout(Some(Duration::from_millis(200)))
                 .unwrap();
             b.set_read_timeout(Some(Duration::from_millis(200)))
@@ -469,4 +474,109 @@ pub fn frames_of(
         }
     }
     out
+}
+
+/// Run a command with a time limit, returning its output (stdout + stderr).
+pub fn run(program: &str, args: &[String], limit: Duration) -> std::process::Output {
+    eprintln!("$ {program} {}", args.join(" "));
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{program} timed out\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A TCP port free on `ip` right now, for a third-party program that cannot listen on port 0
+/// and report the port it got. The port is released before returning, so another process may
+/// take it in between; ports on a 127.0.0.x address of the test's own make that unlikely.
+pub fn free_port(ip: std::net::IpAddr) -> u16 {
+    std::net::TcpListener::bind((ip, 0))
+        .and_then(|l| l.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+/// A TCP connection from `source` (a 127.0.0.x address standing for one client) to `to`.
+pub fn connect_from(source: std::net::IpAddr, to: SocketAddr) -> TcpStream {
+    let domain = socket2::Domain::for_address(to);
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
+        .expect("socket");
+    socket
+        .bind(&SocketAddr::new(source, 0).into())
+        .expect("bind the client address");
+    socket.connect(&to.into()).expect("connect");
+    socket.into()
+}
+
+impl Server {
+    /// The `--metrics` listener's address, from its start-up log line.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.wait_log(&["metrics listening"], Duration::from_secs(20))
+            .expect("metrics listener started")
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("addr="))
+            .expect("addr in the metrics line")
+            .parse()
+            .expect("socket address")
+    }
+}
+
+/// `GET path` over HTTP/1.1 with `Connection: close`: the status and the body.
+pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("read the response");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("response head");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    (status, body.to_owned())
+}
+
+/// A fresh directory under the system's temporary directory for one test's files (named after
+/// `name`, the process and a random number, so parallel tests never share one).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("rtsp-{name}-{}-{}", std::process::id(), rand_u16()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

@@ -4,32 +4,49 @@ use std::io::{self, Write as _};
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use crate::server::runtime::metrics::RefusedConnection;
+use crate::server::runtime::proxied::{self, Outcome, PendingHeaders};
 use crate::server::runtime::shared::Ctx;
 use crate::server::runtime::shared::WorkerMsg;
 
 const LISTENER: Token = Token(0);
 const STOP: Token = Token(1);
+/// First token of the connections waiting for a PROXY protocol header.
+const FIRST_PENDING: usize = 2;
 
 /// The acceptor thread's state.
 pub struct Acceptor {
     poll: Poll,
     listener: mio::net::TcpListener,
+    /// With the PROXY protocol on, connections waiting for their header.
+    pending: Option<PendingHeaders>,
 }
 
 impl Acceptor {
     /// An acceptor for `listener` and the waker that stops it.
-    pub fn new(listener: TcpListener) -> io::Result<(Self, Arc<Waker>)> {
+    pub fn new(listener: TcpListener, ctx: &Ctx) -> io::Result<(Self, Arc<Waker>)> {
         listener.set_nonblocking(true)?;
         let poll = Poll::new()?;
         let mut listener = mio::net::TcpListener::from_std(listener);
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), STOP)?);
-        Ok((Self { poll, listener }, waker))
+        let pending = ctx
+            .config
+            .proxy_protocol
+            .then(|| PendingHeaders::new(FIRST_PENDING, ctx.config.max_connections));
+        Ok((
+            Self {
+                poll,
+                listener,
+                pending,
+            },
+            waker,
+        ))
     }
 
     /// Accept until woken by the stop waker.
@@ -37,7 +54,11 @@ impl Acceptor {
         let mut events = Events::with_capacity(16);
         let mut next = 0usize;
         loop {
-            if let Err(e) = self.poll.poll(&mut events, None) {
+            let timeout = self
+                .pending
+                .as_ref()
+                .and_then(|p| p.timeout(Instant::now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -48,29 +69,21 @@ impl Acceptor {
             {
                 return;
             }
+            self.headers_in(&ctx, &events, &mut next);
             loop {
                 match self.listener.accept() {
                     Ok((stream, peer)) => {
                         // mio streams convert back to std ones for the hand-over.
                         let stream = std_stream(stream);
-                        if ctx.connections.load(Ordering::Acquire) >= ctx.config.max_connections {
-                            tracing::warn!(%peer, "connection limit reached; closing new connection");
-                            continue;
-                        }
-                        if !ctx.connection_opened(peer.ip()) {
-                            refuse_over_address_limit(&ctx, stream, peer);
-                            continue;
-                        }
-                        tune(&stream);
-                        let n = ctx.workers.len().max(1);
-                        let Some(worker) = ctx.workers.get(next % n) else {
-                            ctx.connection_closed(peer.ip());
-                            continue;
-                        };
-                        next = next.wrapping_add(1);
-                        if worker.send(WorkerMsg::Accept(stream, peer)).is_err() {
-                            ctx.connection_closed(peer.ip());
-                            tracing::warn!(%peer, "connection worker busy; closing new connection");
+                        match self.pending.as_mut() {
+                            Some(pending) => {
+                                if !proxied::trusted(&ctx.config.trusted_proxies, peer.ip()) {
+                                    refuse_untrusted(&ctx, peer, "not a trusted proxy");
+                                } else if !pending.add(self.poll.registry(), stream, peer) {
+                                    tracing::warn!(%peer, "too many connections waiting for a PROXY header; closing new connection");
+                                }
+                            }
+                            None => admit(&ctx, stream, peer, &mut next),
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -85,11 +98,71 @@ impl Acceptor {
             }
         }
     }
+
+    /// Admit the connections whose PROXY header came in, under their client's address, and
+    /// close those whose header is bad or overdue.
+    fn headers_in(&mut self, ctx: &Ctx, events: &Events, next: &mut usize) {
+        let Some(pending) = self.pending.as_mut() else {
+            return;
+        };
+        let registry = self.poll.registry();
+        for token in events.iter().map(|e| e.token()) {
+            if !pending.owns(token) {
+                continue;
+            }
+            match pending.readable(registry, token) {
+                Outcome::Waiting => {}
+                Outcome::Ready(stream, client) => admit(ctx, stream, client, next),
+                Outcome::Refused(peer, why) => refuse_untrusted(ctx, peer, &why),
+            }
+        }
+        for peer in pending.expire(registry, Instant::now()) {
+            refuse_untrusted(ctx, peer, "no PROXY header in time");
+        }
+    }
+}
+
+/// Count the connection from `peer` (the client, behind a balancer) against the limits and
+/// hand it to a connection worker.
+fn admit(ctx: &Ctx, stream: std::net::TcpStream, peer: std::net::SocketAddr, next: &mut usize) {
+    if ctx.connections.load(Ordering::Acquire) >= ctx.config.max_connections {
+        tracing::warn!(%peer, "connection limit reached; closing new connection");
+        ctx.metrics
+            .connection_refused(RefusedConnection::max_connections);
+        return;
+    }
+    if !ctx.connection_opened(peer.ip()) {
+        refuse_over_address_limit(ctx, stream, peer);
+        return;
+    }
+    tune(&stream);
+    let n = ctx.workers.len().max(1);
+    let Some(worker) = ctx.workers.get(*next % n) else {
+        ctx.connection_closed(peer.ip());
+        return;
+    };
+    *next = next.wrapping_add(1);
+    if worker.send(WorkerMsg::Accept(stream, peer)).is_err() {
+        ctx.connection_closed(peer.ip());
+        tracing::warn!(%peer, "connection worker busy; closing new connection");
+    }
+}
+
+/// A connection refused by the PROXY protocol rules is closed without a word: whoever sent it
+/// is not a client, and a reply would only tell a scanner what listens here.
+fn refuse_untrusted(ctx: &Ctx, peer: std::net::SocketAddr, why: &str) {
+    ctx.metrics
+        .connection_refused(RefusedConnection::proxy_protocol);
+    if let Some(held_back) = ctx.may_log(peer.ip()) {
+        tracing::warn!(%peer, suppressed = held_back, "PROXY protocol: refusing connection: {why}");
+    }
 }
 
 /// Say 503 (no request has been read, so no CSeq to echo) and hang up. The socket is fresh,
 /// so the short reply fits its send buffer and the write does not block.
 fn refuse_over_address_limit(ctx: &Ctx, stream: std::net::TcpStream, peer: std::net::SocketAddr) {
+    ctx.metrics
+        .connection_refused(RefusedConnection::per_address);
     if let Some(held_back) = ctx.may_log(peer.ip()) {
         tracing::warn!(
             %peer,

@@ -20,6 +20,7 @@ use crate::server::{
 };
 
 use crate::server::runtime::conn::ConnState;
+use crate::server::runtime::metrics::{RefusedSession, TransportLabel};
 use crate::server::runtime::shared::session::{
     Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
 };
@@ -133,6 +134,7 @@ fn authenticate(ctx: &Ctx, conn: &mut ConnState, req: &Request, dialect: Dialect
     let auth = ctx.auth.as_ref()?;
     let unauthorized = crate::server::runtime::conn::status(401);
     if dialect == Dialect::Lab {
+        ctx.metrics.auth_failed();
         if let Some(held_back) = ctx.may_log(conn.peer.ip()) {
             tracing::warn!(peer = %conn.peer, suppressed = held_back, "authentication failed: lab-dialect clients cannot authenticate");
         }
@@ -158,6 +160,7 @@ fn authenticate(ctx: &Ctx, conn: &mut ConnState, req: &Request, dialect: Dialect
             // A client's first request without credentials is the normal start of the
             // handshake, not worth a warning.
             if !values.is_empty() {
+                ctx.metrics.auth_failed();
                 if let Some(held_back) = ctx.may_log(conn.peer.ip()) {
                     tracing::warn!(
                         peer = %conn.peer,
@@ -203,6 +206,12 @@ fn dispatch(
     if let Some(s) = &session {
         s.touch();
     }
+    if session.is_none() && ctx.draining.load(Ordering::Acquire) {
+        if let Some(refused) = draining_refusal(&inc.intent) {
+            ctx.metrics.session_refused(RefusedSession::draining);
+            return Ok(refused);
+        }
+    }
     match inc.intent {
         Intent::Options => {
             let reply = Reply::ok().header("Public", public_methods());
@@ -242,6 +251,17 @@ fn dispatch(
             }
         },
     }
+}
+
+/// While draining, what a request that would start a new session (DESCRIBE or SETUP outside
+/// any session) gets: 503 with a `Retry-After` long enough for a balancer's health check to
+/// have taken this server out. A client that follows it lands on another server.
+fn draining_refusal(intent: &Intent) -> Option<Reply> {
+    const RETRY_AFTER_S: &str = "30";
+    matches!(intent, Intent::Describe | Intent::Setup(_)).then(|| {
+        Reply::status(crate::server::runtime::conn::status(503))
+            .header("Retry-After", RETRY_AFTER_S)
+    })
 }
 
 /// The session `id`, checked to belong to this peer's address.
@@ -503,6 +523,10 @@ fn setup(
         transport = reply_transport.as_deref().unwrap_or("lab RTP/UDP"),
         frames = ?source.total_frames(),
         "session start"
+    );
+    ctx.metrics.session_started(
+        dialect,
+        TransportLabel::of(session.delivery.read().as_ref()),
     );
     let mut reply = with_session(ctx, Reply::ok(), &session);
     if let Some(t) = reply_transport {

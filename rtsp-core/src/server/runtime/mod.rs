@@ -9,14 +9,15 @@
 //!
 //! ```text
 //! run (Server: starts and stops the threads)
-//!  ├─> acceptor ───────────────┐
+//!  ├─> acceptor ─> proxied ────┐   (PROXY protocol headers, in the acceptor's own poll)
 //!  ├─> worker ─> conn, handler, rtcp
 //!  ├─> scheduler ──────────────┤   (each thread module uses only `shared` and the data
-//!  └─> sender ─────────────────┤    modules below, never another thread module)
+//!  ├─> sender ─────────────────┤    modules below, never another thread module)
+//!  └─> http ───────────────────┤   (`--metrics`: /metrics and /healthz)
 //!                              v
 //!                    shared (Config, Ctx, live sessions, messages between threads)
 //!                              v
-//!     catalog (and its loader threads), source, udp, wire, clock (data and helpers)
+//!     catalog (and its loader threads), source, udp, wire, clock, metrics (data and helpers)
 //! ```
 //!
 //! Pure logic is on the sans-I/O side: pacing arithmetic in [`crate::server::pacing`], request
@@ -27,6 +28,9 @@ mod catalog;
 mod clock;
 mod conn;
 mod handler;
+mod http;
+mod metrics;
+mod proxied;
 mod rtcp;
 mod run;
 mod scheduler;

@@ -2,11 +2,12 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::server::runtime::metrics::Metrics;
 use crate::server::runtime::shared::session::LiveSession;
 use crate::server::runtime::wire;
 
 /// Handle an RTCP packet received for `session` (UDP or interleaved).
-pub fn receive(session: &LiveSession, data: &[u8]) {
+pub fn receive(session: &LiveSession, data: &[u8], metrics: &Metrics) {
     let Some(block) = wire::report_about(data, session.ssrc) else {
         return;
     };
@@ -25,6 +26,7 @@ pub fn receive(session: &LiveSession, data: &[u8]) {
         .rr_cumulative_lost
         .store(block.cumulative_lost as u32, Ordering::Relaxed);
     stats.rr_jitter.store(block.jitter, Ordering::Relaxed);
+    metrics.receiver_report(block.fraction_lost, block.jitter, crate::jpeg::CLOCK_RATE);
     tracing::debug!(
         session = session.id.get(),
         fraction_lost = block.fraction_lost_f64(),

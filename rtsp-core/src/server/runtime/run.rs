@@ -41,6 +41,7 @@ pub struct Server {
     scheduler_thread: Option<JoinHandle<()>>,
     sender_threads: Vec<JoinHandle<()>>,
     reaper_stop: Sender<()>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -48,6 +49,11 @@ impl Server {
     pub fn start(config: Config) -> io::Result<Self> {
         let listener = TcpListener::bind(config.bind)?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = config.metrics.map(TcpListener::bind).transpose()?;
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let clock = Clock::new();
         let catalog = Catalog::new(&config.media, config.fps, config.transcode, clock)?;
 
@@ -81,6 +87,8 @@ impl Server {
                 .map(|a| parking_lot::Mutex::new(Authenticator::new(a.config, a.credentials))),
             log_limiter: parking_lot::Mutex::new(LogLimiter::new(LOG_INTERVAL)),
             shutting_down: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            metrics: crate::server::runtime::metrics::Metrics::new(),
             sdp_session_id: crate::rtp::ntp::NtpTimestamp::from_system_time(
                 std::time::SystemTime::now(),
             )
@@ -109,7 +117,15 @@ impl Server {
             let ctx = Arc::clone(&ctx);
             threads.push(spawn("reaper", move || reaper(ctx, reaper_rx))?);
         }
-        let (acceptor, stop_acceptor) = crate::server::runtime::acceptor::Acceptor::new(listener)?;
+        if let (Some(listener), Some(addr)) = (metrics_listener, metrics_addr) {
+            let ctx = Arc::clone(&ctx);
+            threads.push(spawn("metrics", move || {
+                crate::server::runtime::http::run(listener, ctx)
+            })?);
+            tracing::info!(%addr, "metrics listening (/metrics, /healthz)");
+        }
+        let (acceptor, stop_acceptor) =
+            crate::server::runtime::acceptor::Acceptor::new(listener, &ctx)?;
         {
             let ctx = Arc::clone(&ctx);
             threads.push(spawn("acceptor", move || acceptor.run(ctx))?);
@@ -131,7 +147,31 @@ impl Server {
             scheduler_thread,
             sender_threads,
             reaper_stop,
+            metrics_addr,
         })
+    }
+
+    /// The address of the metrics and health listener, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Start draining: from now on DESCRIBE and SETUP of new sessions get 503 with
+    /// `Retry-After` (and `/healthz` says 503, so a balancer sends new clients elsewhere),
+    /// while the sessions already set up play on to their end. There is no way back: a drained
+    /// server is restarted.
+    pub fn drain(&self) {
+        if !self.ctx.draining.swap(true, Ordering::AcqRel) {
+            tracing::info!(
+                sessions = self.ctx.registry.len(),
+                "draining: refusing new sessions"
+            );
+        }
+    }
+
+    /// Whether [`Server::drain`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.ctx.draining.load(Ordering::Acquire)
     }
 
     /// The address the RTSP listener is bound to.
@@ -167,6 +207,9 @@ impl Server {
         }
         for w in &ctx.workers {
             let _ = w.send(WorkerMsg::Shutdown);
+        }
+        if let Some(addr) = self.metrics_addr {
+            crate::server::runtime::http::wake(addr);
         }
         for t in self.threads.drain(..) {
             let _ = t.join();

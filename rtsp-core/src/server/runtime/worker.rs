@@ -375,7 +375,7 @@ impl Loop {
             return;
         };
         if channel % 2 == 1 {
-            crate::server::runtime::rtcp::receive(&session, payload);
+            crate::server::runtime::rtcp::receive(&session, payload, &self.ctx.metrics);
         }
     }
 
@@ -392,7 +392,11 @@ impl Loop {
                     // port (ffmpeg, GStreamer, live555 all send some) is ignored.
                     if w.rtcp && from.ip() == w.session.peer.ip() {
                         if let Some(data) = buf.get(..n) {
-                            crate::server::runtime::rtcp::receive(&w.session, data);
+                            crate::server::runtime::rtcp::receive(
+                                &w.session,
+                                data,
+                                &self.ctx.metrics,
+                            );
                         }
                     }
                 }

@@ -17,6 +17,7 @@ use crossbeam_channel::Sender;
 use crate::auth::{Authenticator, LogLimiter, ServerAuth};
 use crate::server::runtime::catalog::Catalog;
 use crate::server::runtime::clock::Clock;
+use crate::server::runtime::metrics::Metrics;
 use crate::server::runtime::udp::PortAllocator;
 
 pub use messages::{
@@ -61,6 +62,15 @@ pub struct Config {
     pub max_connections_per_address: usize,
     /// RTSP authentication; `None` serves everyone.
     pub auth: Option<ServerAuth>,
+    /// Every connection starts with a PROXY protocol (v1 or v2) header from a balancer, whose
+    /// client address then stands for the peer everywhere (RTP destination, limits, logs,
+    /// authentication throttling). A connection without a valid header is closed.
+    pub proxy_protocol: bool,
+    /// The balancers allowed to send PROXY headers; a connection from any other address is
+    /// closed (with none listed, every connection is).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where to serve Prometheus metrics and the health check over HTTP; `None`: nowhere.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl Config {
@@ -82,6 +92,9 @@ impl Config {
             rtp_port_base: 6970,
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             auth: None,
+            proxy_protocol: false,
+            trusted_proxies: Vec::new(),
+            metrics: None,
         }
     }
 }
@@ -115,6 +128,10 @@ pub struct Ctx {
     pub log_limiter: parking_lot::Mutex<LogLimiter>,
     /// Set once shutdown has begun.
     pub shutting_down: AtomicBool,
+    /// Set once draining has begun: no new sessions, the current ones play on.
+    pub draining: AtomicBool,
+    /// What `--metrics` exports.
+    pub metrics: Metrics,
     /// SDP `o=` session id: the server's start time in NTP seconds (RFC 4566's suggestion),
     /// fixed for the server's life because a file's description does not change while it runs.
     pub sdp_session_id: u64,
@@ -174,6 +191,7 @@ impl Ctx {
         if self.registry.remove(session.id).is_none() {
             return;
         }
+        self.metrics.retire(&session.stats);
         session.next_epoch();
         let _ = self.scheduler.send(SchedMsg::Stop(session.id));
         // BYE goes through the session's sender so it leaves after any frame already queued.
