@@ -275,3 +275,96 @@ fn ffmpeg_open_range_plays_to_the_end_and_stops_at_bye() {
         "ended at the BYE"
     );
 }
+
+/// A media directory holding `uhd.mjpeg`: 8 frames of 3840x2160 made by the test pattern at
+/// run time (a 4K file is too large to check in). Such frames travel with size fields 0 in the
+/// RFC 2435 header, `a=x-dimensions` in the SDP and the ONVIF header extension.
+fn uhd_media(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("interop_uhd_{tag}_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = rtsp_core::media::TestPattern::new(3840, 2160, 20.0)
+        .unwrap()
+        .generate(8)
+        .unwrap();
+    std::fs::write(dir.join("uhd.mjpeg"), file.as_bytes()).unwrap();
+    dir
+}
+
+/// GStreamer's depayloader takes the size from `a=x-dimensions` (rtspsrc passes it in the caps)
+/// and jpegdec decodes full 4K frames.
+#[test]
+fn gstreamer_decodes_3840x2160() {
+    if !have("gst-launch-1.0") {
+        return;
+    }
+    let dir = uhd_media("gst");
+    let server = Server::start_in(&dir, &[]);
+    let location = format!("location={}", server.url("uhd.mjpeg"));
+    // TCP: hundreds of packets per frame are more than a loaded machine's UDP buffers may hold.
+    let out = run(
+        "gst-launch-1.0",
+        &args(&[
+            "rtspsrc",
+            &location,
+            "protocols=tcp",
+            "latency=100",
+            "!",
+            "rtpjpegdepay",
+            "!",
+            "jpegdec",
+            "!",
+            "fakesink",
+            "num-buffers=3",
+            "-v",
+        ]),
+        Duration::from_secs(60),
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("Got EOS"), "{t}");
+    assert!(!t.contains("ERROR"), "{t}");
+    let decoded = t
+        .lines()
+        .find(|l| l.contains("GstJpegDec") && l.contains("src: caps = video/x-raw"))
+        .unwrap_or_else(|| panic!("no decoded caps\n{t}"));
+    assert!(
+        decoded.contains("width=(int)3840") && decoded.contains("height=(int)2160"),
+        "{decoded}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// FFmpeg (Debian 12's 5.1) reads neither `a=x-dimensions` nor the ONVIF extension: it sees the
+/// RFC 2435 size 0x0 and cannot decode (documented in server-bin/README.md). Should a newer
+/// FFmpeg learn either, this fails and the documentation must be updated.
+#[test]
+fn ffmpeg_sees_frames_above_2040_pixels_as_0x0() {
+    if !have("ffprobe") {
+        return;
+    }
+    let dir = uhd_media("ffprobe");
+    let server = Server::start_in(&dir, &[]);
+    let url = server.url("uhd.mjpeg");
+    let out = run(
+        "ffprobe",
+        &args(&[
+            "-v",
+            "warning",
+            "-rtsp_transport",
+            "tcp",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "default=noprint_wrappers=1",
+            &url,
+        ]),
+        Duration::from_secs(60),
+    );
+    let t = text(&out);
+    assert!(t.contains("codec_name=mjpeg"), "{t}");
+    assert!(t.contains("width=0") && t.contains("height=0"), "{t}");
+    assert!(t.contains("Picture size 0x0 is invalid"), "{t}");
+    let _ = std::fs::remove_dir_all(dir);
+}
