@@ -52,30 +52,34 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
-#[test]
-fn ffprobe_reports_mjpeg_and_the_frame_size() {
-    if !have("ffprobe") {
-        return;
-    }
-    let server = Server::start(&[]);
-    let url = server.url("movie.Mjpeg");
-    let out = run(
+/// `ffprobe -v LEVEL -rtsp_transport TRANSPORT` showing the video stream's codec and size.
+fn ffprobe_stream(url: &str, transport: &str, level: &str) -> Output {
+    run(
         "ffprobe",
         &args(&[
             "-v",
-            "error",
+            level,
             "-rtsp_transport",
-            "udp",
+            transport,
             "-select_streams",
             "v:0",
             "-show_entries",
             "stream=codec_name,width,height",
             "-of",
             "default=noprint_wrappers=1",
-            &url,
+            url,
         ]),
-        Duration::from_secs(30),
-    );
+        Duration::from_secs(60),
+    )
+}
+
+#[test]
+fn ffprobe_reports_mjpeg_and_the_frame_size() {
+    if !have("ffprobe") {
+        return;
+    }
+    let server = Server::start(&[]);
+    let out = ffprobe_stream(&server.url("movie.Mjpeg"), "udp", "error");
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(t.contains("codec_name=mjpeg"), "{t}");
@@ -125,14 +129,12 @@ fn ffmpeg_over_tcp_decodes_60_frames() {
     ffmpeg_decodes("tcp");
 }
 
-fn gstreamer_decodes(protocol: &str, path: &str) {
-    if !have("gst-launch-1.0") {
-        return;
-    }
-    let server = Server::start(&[]);
-    let url = server.url(path);
+/// `gst-launch-1.0 -v rtspsrc location=URL protocols=P ! rtpjpegdepay ! jpegdec ! fakesink
+/// num-buffers=N silent=false`: asserts that it ended at EOS without errors, returns its output.
+fn gst_decode(url: &str, protocol: &str, buffers: u32) -> String {
     let location = format!("location={url}");
     let protocols = format!("protocols={protocol}");
+    let num_buffers = format!("num-buffers={buffers}");
     let out = run(
         "gst-launch-1.0",
         &args(&[
@@ -146,20 +148,29 @@ fn gstreamer_decodes(protocol: &str, path: &str) {
             "jpegdec",
             "!",
             "fakesink",
-            "num-buffers=40",
+            &num_buffers,
             "silent=false",
             "-v",
         ]),
-        Duration::from_secs(30),
+        Duration::from_secs(60),
     );
     let t = text(&out);
     assert!(out.status.success(), "{t}");
+    // num-buffers makes the sink post EOS once that many decoded frames reached it.
+    assert!(t.contains("Got EOS"), "{t}");
+    assert!(!t.contains("ERROR"), "{t}");
+    t
+}
+
+fn gstreamer_decodes(protocol: &str, path: &str) {
+    if !have("gst-launch-1.0") {
+        return;
+    }
+    let server = Server::start(&[]);
+    let t = gst_decode(&server.url(path), protocol, 40);
     // fakesink -v prints one "chain" line per decoded frame.
     let decoded = t.lines().filter(|l| l.contains("chain")).count();
     assert!(decoded >= 40, "{decoded} frames decoded\n{t}");
-    // num-buffers=40 makes the sink post EOS once 40 decoded frames reached it.
-    assert!(t.contains("Got EOS"), "{t}");
-    assert!(!t.contains("ERROR"), "{t}");
 }
 
 #[test]
@@ -299,30 +310,8 @@ fn gstreamer_decodes_3840x2160() {
     }
     let dir = uhd_media("gst");
     let server = Server::start_in(&dir, &[]);
-    let location = format!("location={}", server.url("uhd.mjpeg"));
     // TCP: hundreds of packets per frame are more than a loaded machine's UDP buffers may hold.
-    let out = run(
-        "gst-launch-1.0",
-        &args(&[
-            "rtspsrc",
-            &location,
-            "protocols=tcp",
-            "latency=100",
-            "!",
-            "rtpjpegdepay",
-            "!",
-            "jpegdec",
-            "!",
-            "fakesink",
-            "num-buffers=3",
-            "-v",
-        ]),
-        Duration::from_secs(60),
-    );
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    assert!(t.contains("Got EOS"), "{t}");
-    assert!(!t.contains("ERROR"), "{t}");
+    let t = gst_decode(&server.url("uhd.mjpeg"), "tcp", 3);
     let decoded = t
         .lines()
         .find(|l| l.contains("GstJpegDec") && l.contains("src: caps = video/x-raw"))
@@ -344,24 +333,7 @@ fn ffmpeg_sees_frames_above_2040_pixels_as_0x0() {
     }
     let dir = uhd_media("ffprobe");
     let server = Server::start_in(&dir, &[]);
-    let url = server.url("uhd.mjpeg");
-    let out = run(
-        "ffprobe",
-        &args(&[
-            "-v",
-            "warning",
-            "-rtsp_transport",
-            "tcp",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "default=noprint_wrappers=1",
-            &url,
-        ]),
-        Duration::from_secs(60),
-    );
+    let out = ffprobe_stream(&server.url("uhd.mjpeg"), "tcp", "warning");
     let t = text(&out);
     assert!(t.contains("codec_name=mjpeg"), "{t}");
     assert!(t.contains("width=0") && t.contains("height=0"), "{t}");

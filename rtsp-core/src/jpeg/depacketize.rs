@@ -11,10 +11,10 @@ use super::tables::{quant_tables_for_q, QuantTable};
 use super::MAX_SCAN_LEN;
 use crate::rtp::RtpExtension;
 
-/// Default limit on the size of a reassembled frame: 16 MiB and a bit, the 2^24 bytes of scan
-/// data RFC 2435's offsets address plus the rebuilt headers (a 3840x2160 frame at high quality
-/// takes 2 to 4 MiB).
-pub const DEFAULT_MAX_FRAME_SIZE: usize = MAX_SCAN_LEN + 4096;
+/// Default limit on the size of a reassembled frame: 4 MiB, several times what a 2040x2040
+/// frame at high quality needs, and what 3840x2160 frames of cameras and of usual qualities
+/// (1 to 3 MiB) need; larger ones need [`Depacketizer::with_max_frame_size`].
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 4 << 20;
 
 /// Packets of a timestamp older than the newest one seen by at most this many 90 kHz ticks (1 s)
 /// are late leftovers and are discarded. Anything further back is taken as a sender restart.
