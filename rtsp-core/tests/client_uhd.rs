@@ -3,6 +3,8 @@
 //! sockets) bit-exact: frames above 2040 pixels travel with size fields 0 in the RFC 2435
 //! header, `a=x-dimensions` in the SDP and the ONVIF header extension on each first packet.
 //! The sample is made at run time with the test pattern (a 4K file is too large to check in).
+//! Also against GStreamer's RTSP server, whose rtpjpegpay sends no extension: the client then
+//! takes the size from the SDP's `a=x-dimensions`.
 
 mod client_support;
 
@@ -102,4 +104,33 @@ fn client_receives_3840x2160_bit_exact_over_tcp() {
     client.teardown().unwrap();
     server.shutdown();
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn client_takes_the_size_from_x_dimensions_of_gstreamers_server() {
+    if client_support::peer_missing(
+        client_support::gst::available(),
+        "gst-rtsp-server (gir1.2-gst-rtsp-server-1.0, python3-gi)",
+    ) {
+        return;
+    }
+    let server = client_support::gst::GstServer::start_sized(40, true, 3840, 2160);
+    let mut config = ClientConfig::url(server.url());
+    config.transport = TransportPreference::Tcp;
+    let client = Client::connect(config).unwrap();
+    let description = client.describe().unwrap();
+    assert!(
+        description.text.contains("a=x-dimensions:3840,2160"),
+        "{}",
+        description.text
+    );
+    client.player_play().unwrap();
+    let frames = client_support::take_frames(&client, 3, Duration::from_secs(60));
+    for f in &frames {
+        let rebuilt = ParsedJpeg::parse(&f.jpeg).unwrap();
+        assert_eq!((rebuilt.width(), rebuilt.height()), (3840, 2160));
+        assert_eq!(decode(&f.jpeg).dimensions(), (3840, 2160));
+    }
+    assert_eq!(client.stats().frames_broken, 0);
+    let _ = client.teardown();
 }
