@@ -10,7 +10,7 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{have, Server};
+use common::{have, uhd_media, Server};
 
 /// Run a command with a time limit, returning its output (stdout + stderr).
 fn run(program: &str, args: &[String], limit: Duration) -> Output {
@@ -285,20 +285,6 @@ fn ffmpeg_open_range_plays_to_the_end_and_stops_at_bye() {
         started.elapsed() < Duration::from_secs(15),
         "ended at the BYE"
     );
-}
-
-/// A media directory holding `uhd.mjpeg`: 8 frames of 3840x2160 made by the test pattern at
-/// run time (a 4K file is too large to check in). Such frames travel with size fields 0 in the
-/// RFC 2435 header, `a=x-dimensions` in the SDP and the ONVIF header extension.
-fn uhd_media(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("interop_uhd_{tag}_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = rtsp_core::media::TestPattern::new(3840, 2160, 20.0)
-        .unwrap()
-        .generate(8)
-        .unwrap();
-    std::fs::write(dir.join("uhd.mjpeg"), file.as_bytes()).unwrap();
-    dir
 }
 
 /// GStreamer's depayloader takes the size from `a=x-dimensions` (rtspsrc passes it in the caps)
