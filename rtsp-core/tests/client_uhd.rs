@@ -49,14 +49,9 @@ fn decode(jpeg: &[u8]) -> image::RgbImage {
         .to_rgb8()
 }
 
-#[test]
-fn client_receives_3840x2160_bit_exact_over_tcp() {
-    let (dir, source, rebuilt) = uhd_media("tcp");
-    let server = own_server::start(&dir, 0).unwrap();
-    let mut config = ClientConfig::url(format!(
-        "rtsp://127.0.0.1:{}/uhd.mjpeg",
-        server.local_addr().port()
-    ));
+/// Connects to `url` over TCP, checks that the description announces 3840x2160 and plays.
+fn play_uhd(url: &str) -> Client {
+    let mut config = ClientConfig::url(url);
     // Interleaved: a 4K frame is hundreds of packets, which a loaded machine's UDP buffers
     // may not hold; the size handling is the same on both transports.
     config.transport = TransportPreference::Tcp;
@@ -68,6 +63,17 @@ fn client_receives_3840x2160_bit_exact_over_tcp() {
         description.text
     );
     client.player_play().unwrap();
+    client
+}
+
+#[test]
+fn client_receives_3840x2160_bit_exact_over_tcp() {
+    let (dir, source, rebuilt) = uhd_media("tcp");
+    let server = own_server::start(&dir, 0).unwrap();
+    let client = play_uhd(&format!(
+        "rtsp://127.0.0.1:{}/uhd.mjpeg",
+        server.local_addr().port()
+    ));
     let mut received = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -115,16 +121,7 @@ fn client_takes_the_size_from_x_dimensions_of_gstreamers_server() {
         return;
     }
     let server = client_support::gst::GstServer::start_sized(40, true, 3840, 2160);
-    let mut config = ClientConfig::url(server.url());
-    config.transport = TransportPreference::Tcp;
-    let client = Client::connect(config).unwrap();
-    let description = client.describe().unwrap();
-    assert!(
-        description.text.contains("a=x-dimensions:3840,2160"),
-        "{}",
-        description.text
-    );
-    client.player_play().unwrap();
+    let client = play_uhd(&server.url());
     let frames = client_support::take_frames(&client, 3, Duration::from_secs(60));
     for f in &frames {
         let rebuilt = ParsedJpeg::parse(&f.jpeg).unwrap();
