@@ -388,7 +388,8 @@ enum rtsp_core_status rtsp_core_jpeg_packetizer_new(size_t max_payload,
                                                     struct rtsp_core_jpeg_packetizer **out);
 
 // Starts sending a JPEG file: checks that RFC 2435 can carry it (baseline, 8-bit YCbCr 4:2:0 or
-// 4:2:2, standard Huffman tables, at most 2040x2040 in multiples of 8) and prepares its payloads;
+// 4:2:2, standard Huffman tables, at most 2040x2040 in multiples of 8: larger frames need an RTP
+// header extension, which these payloads cannot carry) and prepares its payloads;
 // `*count` (if not NULL) receives their number. Payloads not yet taken from a previous frame are
 // discarded. A file that is not a JPEG gives `RTSP_CORE_STATUS_MALFORMED`; a JPEG RFC 2435
 // cannot carry gives `RTSP_CORE_STATUS_UNSUPPORTED`.

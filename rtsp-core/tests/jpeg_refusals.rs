@@ -202,21 +202,26 @@ fn unused_sixteen_bit_table_is_harmless() {
 }
 
 #[test]
-fn dimensions_beyond_rfc_2435_are_refused() {
-    assert_eq!(
-        parse_err(&encode(2048, 8, Enc::default())),
-        ParseError::TooLarge {
-            width: 2048,
-            height: 8
+fn dimensions_beyond_decoders_are_refused() {
+    // Above 2040 pixels is carried (with the size extensions); above what decoders read is not.
+    for (w, h) in [(2048, 8), (8, 2048)] {
+        let frame = encode(w, h, Enc::default());
+        assert!(ParsedJpeg::parse(&frame).unwrap().needs_size_extension());
+    }
+    let mut jpeg = encode(16, 8, Enc::default());
+    // SOF0: marker (2), length (2), precision (1), height (2), width (2).
+    let width_at = find_segment(&jpeg, 0xC0) + 7;
+    for (width, refused) in [(65_496u16, false), (65_504, true)] {
+        jpeg[width_at..width_at + 2].copy_from_slice(&width.to_be_bytes());
+        let result = ParsedJpeg::parse(&jpeg).map(|p| p.width());
+        if refused {
+            let err = result.unwrap_err();
+            assert_eq!(err, ParseError::TooLarge { width, height: 8 });
+            assert!(err.to_string().contains("65500"), "{err}");
+        } else {
+            assert_eq!(result, Ok(width));
         }
-    );
-    assert_eq!(
-        parse_err(&encode(8, 2048, Enc::default())),
-        ParseError::TooLarge {
-            width: 8,
-            height: 2048
-        }
-    );
+    }
     let err = parse_err(&encode(641, 479, Enc::default()));
     assert_eq!(
         err,
@@ -437,7 +442,7 @@ proptest! {
             let mut d = Depacketizer::new();
             let mut out = None;
             for f in Packetizer::with_max_payload(200).unwrap().fragments(&frame) {
-                out = d.push(1, f.is_last(), &f.to_vec());
+                out = push_fragment(&mut d, 1, &f);
             }
             let out = out.expect("a parsed frame always survives an undamaged path");
             prop_assert_eq!(&out.jpeg, &frame.to_rtp_jpeg());

@@ -641,3 +641,81 @@ fn oversized_requests_are_refused_and_the_connection_closed() {
     let mut c = Rtsp::connect(server.addr);
     assert_eq!(c.request("OPTIONS", "*", &[]).status, 200);
 }
+
+/// Frames above 2040 pixels (RFC 2435 section 3.1.5 cannot state them): `a=x-dimensions` in
+/// the SDP, size fields 0 in every packet, and the ONVIF JPEG header extension (X bit, profile
+/// 0xFFD8, the frame's SOF) on the first packet of each frame only; the packets rebuild the
+/// file's frames bit-exact.
+#[test]
+fn frames_above_2040_pixels_carry_x_dimensions_and_the_onvif_extension() {
+    use rtsp_core::jpeg::{Depacketizer, FrameHeaderExtension, ParsedJpeg, ONVIF_JPEG_PROFILE};
+    use rtsp_core::rtp::RtpPacketRef;
+
+    let dir = common::uhd_media("wire");
+    let file = rtsp_core::media::MjpegFile::open(dir.join("uhd.mjpeg")).unwrap();
+    let expected: Vec<Vec<u8>> = file
+        .frames()
+        .map(|f| ParsedJpeg::parse(f).unwrap().to_rtp_jpeg())
+        .collect();
+    let server = Server::start_in(&dir, &[]);
+    let mut c = Rtsp::connect(server.addr);
+    let d = c.request("DESCRIBE", &server.url("uhd.mjpeg"), &[]);
+    assert_eq!(d.status, 200);
+    let sdp = String::from_utf8(d.body.clone()).unwrap();
+    assert!(sdp.contains("a=x-dimensions:3840,2160\r\n"), "{sdp}");
+    let r = common::setup_interleaved(&mut c, &server, "uhd.mjpeg");
+    assert_eq!(r.status, 200);
+    let session = r.session();
+    let s = [("Session", session.as_str())];
+    assert_eq!(c.request("PLAY", &server.url("uhd.mjpeg/"), &s).status, 200);
+    // Until the RTCP BYE after the last frame (channel 1), with a generous deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let bye = |c: &Rtsp| {
+        c.interleaved
+            .iter()
+            .filter(|(ch, _)| *ch == 1)
+            .any(|(_, p)| {
+                rtsp_core::rtp::rtcp::Compound::parse(p).is_ok_and(|compound| {
+                    compound
+                        .iter()
+                        .any(|pk| matches!(pk, rtsp_core::rtp::rtcp::RtcpPacket::Goodbye(_)))
+                })
+            })
+    };
+    while !bye(&c) && std::time::Instant::now() < deadline {
+        c.collect_interleaved(Duration::from_millis(200));
+    }
+    let mut depacketizer = Depacketizer::new();
+    let mut first_of_frame = true;
+    let mut frames = Vec::new();
+    for (_, packet) in c.interleaved.iter().filter(|(ch, _)| *ch == 0) {
+        let p = RtpPacketRef::parse(packet).unwrap();
+        assert_eq!(p.payload()[6..8], [0, 0], "size fields");
+        match p.extension() {
+            Some(ext) => {
+                assert!(first_of_frame, "extension on a later packet");
+                assert_eq!(ext.profile, ONVIF_JPEG_PROFILE);
+                let h = FrameHeaderExtension::parse(ext.data).unwrap();
+                assert_eq!((h.width, h.height), (3840, 2160));
+            }
+            None => assert!(!first_of_frame, "first packet without the extension"),
+        }
+        first_of_frame = p.marker();
+        let pushed =
+            depacketizer.push_with_extension(p.timestamp(), p.marker(), p.payload(), p.extension());
+        frames.extend(pushed.map(|f| f.jpeg));
+    }
+    // A slow reader may miss whole frames, never parts: what arrives is exact and in order.
+    let indices: Vec<usize> = frames
+        .iter()
+        .map(|f| {
+            expected
+                .iter()
+                .position(|e| e == f)
+                .expect("a frame of the file")
+        })
+        .collect();
+    assert!(indices.len() >= 2, "{indices:?}");
+    assert!(indices.windows(2).all(|w| w[0] < w[1]), "{indices:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -18,6 +18,7 @@ use crate::rtp::rtcp::{
     write_compound, Compound, ReceiverReport, ReportBlocks, RtcpPacket, SourceDescription,
 };
 use crate::rtp::{PacketStatus, PushOutcome, ReceiverStats, ReorderBuffer, RtpPacketRef};
+use crate::sdp::Dimensions;
 
 /// Packets held back at most while waiting for a missing one (UDP).
 const REORDER_WINDOW: usize = 64;
@@ -109,6 +110,14 @@ impl MediaReceiver {
     pub fn set_reordering(&mut self, on: bool) {
         if let Kind::Standard { reorder, .. } = &mut self.kind {
             *reorder = on.then(|| ReorderBuffer::new(REORDER_WINDOW, REORDER_HOLD));
+        }
+    }
+
+    /// The frame size the description states (`a=x-dimensions`), for frames above 2040 pixels
+    /// that arrive without the ONVIF header extension.
+    pub fn set_stream_size(&mut self, size: Option<Dimensions>) {
+        if let Kind::Standard { depacketizer, .. } = &mut self.kind {
+            depacketizer.set_stream_size(size.map(|d| (d.width, d.height)));
         }
     }
 
@@ -322,7 +331,12 @@ impl MediaReceiver {
         else {
             return;
         };
-        let Some(frame) = depacketizer.push(rtp.timestamp(), rtp.marker(), rtp.payload()) else {
+        let Some(frame) = depacketizer.push_with_extension(
+            rtp.timestamp(),
+            rtp.marker(),
+            rtp.payload(),
+            rtp.extension(),
+        ) else {
             return;
         };
         let (base_ts, base_pos) = *base.get_or_insert((frame.timestamp, self.play_start));

@@ -653,7 +653,10 @@ impl Control {
     /// Applies what a successful reply means to the runtime (state, keepalive, media).
     fn after_outcome(&mut self, outcome: &Outcome) {
         match outcome {
-            Outcome::Described(_, info) => self.media_info = info.clone(),
+            Outcome::Described(_, info) => {
+                self.media_info = info.clone();
+                self.shared.media.lock().set_stream_size(info.dimensions);
+            }
             Outcome::Playing(play) => {
                 self.shared.media.lock().on_play(play);
             }

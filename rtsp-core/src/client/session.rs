@@ -17,7 +17,7 @@ use crate::rtsp::headers::{
 };
 use crate::rtsp::url::{self, AbsoluteUrl};
 use crate::rtsp::{Dialect, Message, MessageParser, Method, Response, Version};
-use crate::sdp::{resolve_control_url, session_base_url, Sdp};
+use crate::sdp::{resolve_control_url, session_base_url, Dimensions, Sdp};
 
 /// The lab extension's FORWARD/BACKWARD step, in frames: the server's, by definition.
 pub use crate::server::seek::LAB_SKIP_FRAMES;
@@ -157,6 +157,8 @@ pub struct MediaInfo {
     pub clock_rate: u32,
     /// Total frames (the lab extension's `Frames:` line).
     pub frames: Option<u64>,
+    /// Frame size from `a=x-dimensions` (or `a=framesize`, `a=cliprect`), if announced.
+    pub dimensions: Option<Dimensions>,
 }
 
 impl MediaInfo {
@@ -872,6 +874,7 @@ impl Session {
                 .map(seconds),
             clock_rate: video.rtpmap().map_or(90_000, |m| m.clock_rate),
             frames: None,
+            dimensions: video.dimensions(),
         };
         self.media = Some(info.clone());
         Ok(Outcome::Described(description, info))

@@ -49,7 +49,8 @@ pub extern "C" fn rtsp_core_jpeg_packetizer_new(
 }
 
 /// Starts sending a JPEG file: checks that RFC 2435 can carry it (baseline, 8-bit YCbCr 4:2:0 or
-/// 4:2:2, standard Huffman tables, at most 2040x2040 in multiples of 8) and prepares its payloads;
+/// 4:2:2, standard Huffman tables, at most 2040x2040 in multiples of 8: larger frames need an RTP
+/// header extension, which these payloads cannot carry) and prepares its payloads;
 /// `*count` (if not NULL) receives their number. Payloads not yet taken from a previous frame are
 /// discarded. A file that is not a JPEG gives `RTSP_CORE_STATUS_MALFORMED`; a JPEG RFC 2435
 /// cannot carry gives `RTSP_CORE_STATUS_UNSUPPORTED`.
@@ -71,6 +72,9 @@ pub extern "C" fn rtsp_core_jpeg_packetizer_push_frame(
             Err(_) if !data.starts_with(&[0xFF, 0xD8]) => return rtsp_core_status::Malformed,
             Err(_) => return rtsp_core_status::Unsupported,
         };
+        if frame.needs_size_extension() {
+            return rtsp_core_status::Unsupported;
+        }
         p.payloads = p.packetizer.packetize_to_vec(&frame);
         // SAFETY: NULL or valid for a write.
         unsafe { write_opt(count, p.payloads.len()) };

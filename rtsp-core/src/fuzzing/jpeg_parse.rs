@@ -1,14 +1,22 @@
 //! Parses arbitrary bytes as a JPEG; whatever parses must survive packetization and
-//! depacketization unchanged and parse again.
-use crate::jpeg::{Depacketizer, Packetizer, ParsedJpeg, MIN_MAX_PAYLOAD};
+//! depacketization unchanged and parse again (frames above 2040 pixels through the ONVIF
+//! header extension the first fragment carries).
+use crate::jpeg::{
+    Depacketizer, Packetizer, ParsedJpeg, MAX_DIMENSION, MAX_EXTENDED_DIMENSION, MIN_MAX_PAYLOAD,
+    ONVIF_JPEG_PROFILE,
+};
+use crate::rtp::RtpExtension;
 
 /// The `jpeg_parse` fuzz target.
 pub fn jpeg_parse(data: &[u8]) {
     let Ok(frame) = ParsedJpeg::parse(data) else {
         return;
     };
-    assert!(frame.width() % 8 == 0 && frame.width() > 0 && frame.width() <= 2040);
-    assert!(frame.height() % 8 == 0 && frame.height() > 0 && frame.height() <= 2040);
+    for d in [frame.width(), frame.height()] {
+        assert!(d % 8 == 0 && d > 0 && d <= MAX_EXTENDED_DIMENSION);
+    }
+    let extended = frame.width() > MAX_DIMENSION || frame.height() > MAX_DIMENSION;
+    assert_eq!(frame.needs_size_extension(), extended);
     assert!(!frame.scan_data().is_empty());
 
     // Let the input pick the payload size so that fragmentation varies too.
@@ -24,7 +32,13 @@ pub fn jpeg_parse(data: &[u8]) {
         assert_eq!(fragment.fragment_offset() as usize, offset);
         offset += fragment.data().len();
         let payload = fragment.to_vec();
-        if let Some(out) = depacketizer.push(90_000, fragment.is_last(), &payload) {
+        assert_eq!(fragment.extension().is_some(), extended && i == 0);
+        let extension = fragment.extension().map(|data| RtpExtension {
+            profile: ONVIF_JPEG_PROFILE,
+            data,
+        });
+        let out = depacketizer.push_with_extension(90_000, fragment.is_last(), &payload, extension);
+        if let Some(out) = out {
             assert!(emitted.is_none());
             emitted = Some(out);
         }

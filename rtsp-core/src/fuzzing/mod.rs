@@ -8,6 +8,7 @@
 
 mod auth_header;
 mod jpeg_depacketizer;
+mod jpeg_extension;
 mod jpeg_parse;
 mod mjpeg_reader;
 mod proxy_header;
@@ -19,6 +20,7 @@ mod sdp;
 
 pub use auth_header::auth_header;
 pub use jpeg_depacketizer::jpeg_depacketizer;
+pub use jpeg_extension::jpeg_extension;
 pub use jpeg_parse::jpeg_parse;
 pub use mjpeg_reader::mjpeg_reader;
 pub use proxy_header::proxy_header;
@@ -65,6 +67,10 @@ pub fn targets() -> &'static [Target] {
         Target {
             name: "jpeg_depacketizer",
             run: jpeg_depacketizer,
+        },
+        Target {
+            name: "jpeg_extension",
+            run: jpeg_extension,
         },
         Target {
             name: "jpeg_parse",

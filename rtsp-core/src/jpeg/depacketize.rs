@@ -3,14 +3,17 @@
 use std::collections::HashMap;
 
 use super::entropy::{append_and_find_candidate, find_scan_end, scan, Progress};
+use super::extension::{usable_dimension, ExtensionError, FrameHeaderExtension};
 use super::header::{HeaderError, PayloadHeader};
 use super::jfif::{finish_with_eoi, HeaderCache, HeaderParams};
 use super::parse::Subsampling;
 use super::tables::{quant_tables_for_q, QuantTable};
 use super::MAX_SCAN_LEN;
+use crate::rtp::RtpExtension;
 
 /// Default limit on the size of a reassembled frame: 4 MiB, several times what a 2040x2040
-/// frame at high quality needs.
+/// frame at high quality needs, and what 3840x2160 frames of cameras and of usual qualities
+/// (1 to 3 MiB) need; larger ones need [`Depacketizer::with_max_frame_size`].
 pub const DEFAULT_MAX_FRAME_SIZE: usize = 4 << 20;
 
 /// Packets of a timestamp older than the newest one seen by at most this many 90 kHz ticks (1 s)
@@ -47,9 +50,15 @@ pub enum DropReason {
     /// Q 0 or 100 to 127, which RFC 2435 reserves.
     #[error("reserved Q value {0}")]
     ReservedQ(u8),
-    /// Width or height field 0.
-    #[error("zero width or height in the payload header")]
+    /// Width or height field 0 (a frame above 2040 pixels) and the size known neither from an
+    /// ONVIF header extension nor from the SDP ([`Depacketizer::set_stream_size`]).
+    #[error(
+        "zero width or height in the payload header and no size from the SDP or a header extension"
+    )]
     ZeroDimension,
+    /// An ONVIF JPEG header extension that cannot be read.
+    #[error("bad JPEG header extension: {0}")]
+    BadExtension(#[from] ExtensionError),
     /// In-band tables with 16-bit entries, which baseline JPEG cannot use.
     #[error("16-bit in-band quantization tables")]
     UnsupportedTablePrecision,
@@ -95,6 +104,16 @@ pub enum DropReason {
     CorruptScan,
 }
 
+/// What a frame's first packet says about the frame.
+struct FrameParams {
+    width: u16,
+    height: u16,
+    subsampling: Subsampling,
+    restart_interval: u16,
+    luma: QuantTable,
+    chroma: QuantTable,
+}
+
 /// Counters of a [`Depacketizer`].
 ///
 /// Every packet is eventually counted once in `packets_used` or `packets_discarded`;
@@ -121,6 +140,9 @@ struct Assembly {
     timestamp: u32,
     rtp_type: u8,
     q: u8,
+    /// The size fields of the payload header (0 for frames above 2040 pixels).
+    header_size: (u16, u16),
+    /// The frame's size.
     width: u16,
     height: u16,
     restart_interval: u16,
@@ -138,8 +160,7 @@ impl Assembly {
     fn matches(&self, h: &PayloadHeader<'_>) -> bool {
         h.rtp_type == self.rtp_type
             && h.q == self.q
-            && h.width == self.width
-            && h.height == self.height
+            && (h.width, h.height) == self.header_size
             && h.restart.map_or(0, |r| r.interval) == self.restart_interval
     }
 }
@@ -182,6 +203,8 @@ pub struct Depacketizer {
     headers: HeaderCache,
     /// Tables of the last Q from 1 to 99 seen, so that they are not scaled again every frame.
     scaled_tables: Option<(u8, QuantTable, QuantTable)>,
+    /// Size of frames whose header says 0 (`a=x-dimensions` of the SDP).
+    stream_size: Option<(u16, u16)>,
     stats: DepacketizerStats,
     last_drop: Option<DropReason>,
 }
@@ -210,6 +233,7 @@ impl Depacketizer {
             last_frame_len: 0,
             headers: HeaderCache::default(),
             scaled_tables: None,
+            stream_size: None,
             stats: DepacketizerStats::default(),
             last_drop: None,
         }
@@ -246,6 +270,15 @@ impl Depacketizer {
         self.newest = None;
     }
 
+    /// The size of the stream's frames as the SDP states it (`a=x-dimensions:W,H`), used for
+    /// frames whose payload header says 0 and whose first packet has no ONVIF header extension.
+    /// A size no RFC 2435 frame can have (zero, not a multiple of 8, above
+    /// [`MAX_EXTENDED_DIMENSION`](super::MAX_EXTENDED_DIMENSION)) is ignored.
+    pub fn set_stream_size(&mut self, size: Option<(u32, u32)>) {
+        let usable = |d: u32| u16::try_from(d).ok().filter(|_| usable_dimension(d));
+        self.stream_size = size.and_then(|(w, h)| Some((usable(w)?, usable(h)?)));
+    }
+
     /// Processes the payload of one RTP packet and returns the frame it completes, if any.
     ///
     /// `marker` is the RTP marker bit, which RFC 2435 sets on the last packet of a frame.
@@ -254,6 +287,19 @@ impl Depacketizer {
         timestamp: u32,
         marker: bool,
         payload: &[u8],
+    ) -> Option<DepacketizedFrame> {
+        self.push_with_extension(timestamp, marker, payload, None)
+    }
+
+    /// [`Depacketizer::push`] for a packet with its RTP header extension, if it has one: an
+    /// ONVIF JPEG header extension ([`FrameHeaderExtension`]) on a frame's first packet gives
+    /// the frame's size. Other extensions are ignored.
+    pub fn push_with_extension(
+        &mut self,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+        extension: Option<RtpExtension<'_>>,
     ) -> Option<DepacketizedFrame> {
         self.stats.packets_received += 1;
         let (header, data) = match PayloadHeader::parse(payload) {
@@ -283,7 +329,8 @@ impl Depacketizer {
             Some(_) => self.drop_current(DropReason::Incomplete),
             None => {}
         }
-        self.start_frame(timestamp, marker, &header, data)
+        let extension = extension.filter(|e| FrameHeaderExtension::is_jpeg_profile(e.profile));
+        self.start_frame(timestamp, marker, &header, data, extension.map(|e| e.data))
     }
 
     /// Whether `timestamp` is the newest finished one or slightly older: leftovers (duplicates,
@@ -299,9 +346,10 @@ impl Depacketizer {
         marker: bool,
         h: &PayloadHeader<'_>,
         data: &[u8],
+        extension: Option<&[u8]>,
     ) -> Option<DepacketizedFrame> {
         self.newest = Some(timestamp);
-        let params = match self.frame_params(h) {
+        let params = match self.frame_params(h, extension) {
             Ok(p) => p,
             Err(reason) => {
                 self.stats.packets_discarded += 1;
@@ -309,10 +357,17 @@ impl Depacketizer {
                 return None;
             }
         };
-        let (subsampling, restart_interval, luma, chroma) = params;
+        let FrameParams {
+            width,
+            height,
+            subsampling,
+            restart_interval,
+            luma,
+            chroma,
+        } = params;
         let params = HeaderParams {
-            width: h.width,
-            height: h.height,
+            width,
+            height,
             subsampling,
             restart_interval,
             luma_table: &luma,
@@ -331,8 +386,9 @@ impl Depacketizer {
             timestamp,
             rtp_type: h.rtp_type,
             q: h.q,
-            width: h.width,
-            height: h.height,
+            header_size: (h.width, h.height),
+            width,
+            height,
             restart_interval,
             data_start: self.buf.len(),
             validated: self.buf.len(),
@@ -345,22 +401,28 @@ impl Depacketizer {
     fn frame_params(
         &mut self,
         h: &PayloadHeader<'_>,
-    ) -> Result<(Subsampling, u16, QuantTable, QuantTable), DropReason> {
+        extension: Option<&[u8]>,
+    ) -> Result<FrameParams, DropReason> {
         if h.fragment_offset != 0 {
             return Err(DropReason::MissingStart);
         }
         let subsampling = Subsampling::from_rtp_type(h.rtp_type)
             .ok_or(DropReason::UnsupportedType(h.rtp_type))?;
-        if h.width == 0 || h.height == 0 {
-            return Err(DropReason::ZeroDimension);
-        }
+        // The encoder's own frame header, when sent, is the most precise source of the size.
+        let (width, height) = match extension.map(FrameHeaderExtension::parse).transpose()? {
+            Some(ext) => (ext.width, ext.height),
+            None if h.width != 0 && h.height != 0 => (h.width, h.height),
+            None => self.stream_size.ok_or(DropReason::ZeroDimension)?,
+        };
         let (luma, chroma) = self.tables(h)?;
-        Ok((
+        Ok(FrameParams {
+            width,
+            height,
             subsampling,
-            h.restart.map_or(0, |r| r.interval),
+            restart_interval: h.restart.map_or(0, |r| r.interval),
             luma,
             chroma,
-        ))
+        })
     }
 
     fn continue_frame(

@@ -118,8 +118,10 @@ fn split(data: &[u8], at: usize) -> Option<(&[u8], &[u8])> {
     (data.len() >= at).then(|| data.split_at(at))
 }
 
-/// Writes the main header into `out[..8]`. `width` and `height` must be multiples of 8 up to
-/// 2040, which [`ParsedJpeg`](super::ParsedJpeg) guarantees.
+/// Writes the main header into `out[..8]`. `width` and `height` are multiples of 8, which
+/// [`ParsedJpeg`](super::ParsedJpeg) guarantees; when either exceeds 2040 both size fields are
+/// 0, which tells receivers to take the size from elsewhere (SDP `a=x-dimensions`, the ONVIF
+/// header extension).
 pub(crate) fn write_main(
     out: &mut [u8; MAIN_HEADER_LEN],
     offset: u32,
@@ -129,16 +131,16 @@ pub(crate) fn write_main(
     height: u16,
 ) {
     let off = offset.to_be_bytes();
-    *out = [
-        0,
-        off[1],
-        off[2],
-        off[3],
-        rtp_type,
-        q,
-        (width / 8) as u8,
-        (height / 8) as u8,
-    ];
+    let (w, h) = blocks(width, height);
+    *out = [0, off[1], off[2], off[3], rtp_type, q, w, h];
+}
+
+/// The size fields: width/8 and height/8, or both 0 when either does not fit a byte.
+fn blocks(width: u16, height: u16) -> (u8, u8) {
+    match (u8::try_from(width / 8), u8::try_from(height / 8)) {
+        (Ok(w), Ok(h)) => (w, h),
+        _ => (0, 0),
+    }
 }
 
 #[cfg(test)]
@@ -199,5 +201,9 @@ mod tests {
         let (h, _) = PayloadHeader::parse(&out).unwrap();
         assert_eq!(h.fragment_offset, 0x00AB_CDEF);
         assert_eq!((h.width, h.height), (2040, 8));
+        write_main(&mut out, 0, 1, 255, 3840, 2160);
+        assert_eq!(out[6..], [0, 0]);
+        write_main(&mut out, 0, 1, 255, 640, 2048);
+        assert_eq!(out[6..], [0, 0]);
     }
 }

@@ -64,13 +64,7 @@ impl HeaderParams<'_> {
         out.push(0x01);
         out.extend_from_slice(self.chroma_table);
 
-        let (h, v) = self.subsampling.luma_factors();
-        out.extend_from_slice(&[0xFF, 0xC0]);
-        push_u16(out, Self::SOF_LEN - 2);
-        out.push(8);
-        out.extend_from_slice(&self.height.to_be_bytes());
-        out.extend_from_slice(&self.width.to_be_bytes());
-        out.extend_from_slice(&[3, 1, (h << 4) | v, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        write_sof0(out, self.width, self.height, self.subsampling);
 
         out.extend_from_slice(&[0xFF, 0xC4]);
         push_u16(out, Self::dht_len() - 2);
@@ -89,6 +83,18 @@ impl HeaderParams<'_> {
             0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0,
         ]);
     }
+}
+
+/// Appends the SOF0 segment of an RFC 2435 frame: 8-bit, three components (Y, Cb, Cr with
+/// identifiers 1 to 3), Y sampled per `subsampling` with table 0, Cb and Cr 1x1 with table 1.
+pub(crate) fn write_sof0(out: &mut Vec<u8>, width: u16, height: u16, subsampling: Subsampling) {
+    let (h, v) = subsampling.luma_factors();
+    out.extend_from_slice(&[0xFF, 0xC0]);
+    push_u16(out, HeaderParams::SOF_LEN - 2);
+    out.push(8);
+    out.extend_from_slice(&height.to_be_bytes());
+    out.extend_from_slice(&width.to_be_bytes());
+    out.extend_from_slice(&[3, 1, (h << 4) | v, 0, 2, 0x11, 1, 3, 0x11, 1]);
 }
 
 /// The headers of the last frame rebuilt, reused while its parameters stay the same: the frames of

@@ -1,5 +1,6 @@
 //! RFC 2435 packetizer: splits a [`ParsedJpeg`] into RTP payloads.
 
+use super::extension::WrittenExtension;
 use super::header::{write_main, MAIN_HEADER_LEN, QUANT_HEADER_LEN, RESTART_HEADER_LEN};
 use super::parse::ParsedJpeg;
 use super::tables::QuantTable;
@@ -37,7 +38,8 @@ pub struct PayloadSizeTooSmall {
 /// Splits JPEG frames into RFC 2435 payloads of at most [`Packetizer::max_payload`] bytes.
 ///
 /// Every payload starts with the 8-byte main header (type-specific 0, fragment offset, type, Q=255,
-/// width/8, height/8); types 64/65 add the Restart Marker header (interval, F=1, L=1, count
+/// width/8, height/8, both 0 above 2040 pixels, when the first fragment also has an
+/// [`extension`](Fragment::extension)); types 64/65 add the Restart Marker header (interval, F=1, L=1, count
 /// 0x3FFF: whole frames, not restart-aligned chunks); the first payload of a frame adds the
 /// Quantization Table header with both 8-bit tables. Only entropy-coded data follows.
 ///
@@ -195,6 +197,8 @@ impl<'a> Iterator for Fragments<'a> {
         let is_last = end >= scan.len();
         self.offset = end;
         self.finished = is_last;
+        let extension =
+            (first && frame.needs_size_extension()).then(|| WrittenExtension::for_frame(frame));
         Some(Fragment {
             fixed,
             fixed_len,
@@ -202,6 +206,7 @@ impl<'a> Iterator for Fragments<'a> {
             data,
             fragment_offset: offset,
             is_last,
+            extension,
         })
     }
 
@@ -228,9 +233,21 @@ pub struct Fragment<'a> {
     data: &'a [u8],
     fragment_offset: u32,
     is_last: bool,
+    /// The ONVIF header extension, first fragment of frames above 2040 pixels only.
+    extension: Option<WrittenExtension>,
 }
 
 impl<'a> Fragment<'a> {
+    /// The data of the ONVIF JPEG header extension (profile
+    /// [`ONVIF_JPEG_PROFILE`](super::ONVIF_JPEG_PROFILE)) this payload's RTP packet must carry,
+    /// X bit set: `Some` on the first fragment of a frame wider or taller than 2040 pixels
+    /// (see [`FrameHeaderExtension`](super::FrameHeaderExtension)), `None` otherwise. A whole
+    /// number of 32-bit words.
+    #[inline]
+    pub fn extension(&self) -> Option<&[u8]> {
+        self.extension.as_ref().map(WrittenExtension::as_slice)
+    }
+
     /// The payload in pieces, for vectored writes: the fixed headers, the two quantization tables
     /// (empty except in the first fragment) and the scan data. Concatenated, they are the payload.
     #[inline]
@@ -302,6 +319,7 @@ impl std::fmt::Debug for Fragment<'_> {
             .field("header_len", &self.header_len())
             .field("data_len", &self.data.len())
             .field("is_last", &self.is_last)
+            .field("extension", &self.extension())
             .finish()
     }
 }

@@ -3,7 +3,7 @@
 
 use super::entropy::find_scan_end;
 use super::tables::{HuffmanSpec, QuantTable, CHROMA_AC, CHROMA_DC, LUMA_AC, LUMA_DC};
-use super::{MAX_DIMENSION, MAX_SCAN_LEN};
+use super::{MAX_DIMENSION, MAX_EXTENDED_DIMENSION, MAX_SCAN_LEN};
 
 /// Chroma subsampling of a frame RFC 2435 can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,8 +119,9 @@ pub enum ParseError {
         /// Height in pixels.
         height: u16,
     },
-    /// Wider or taller than the 2040 pixels RFC 2435 can express.
-    #[error("JPEG size {width}x{height} exceeds the RFC 2435 limit of 2040x2040; scale it down")]
+    /// Wider or taller than [`MAX_EXTENDED_DIMENSION`](super::MAX_EXTENDED_DIMENSION): beyond
+    /// what JPEG decoders read, so no receiver could show it.
+    #[error("JPEG size {width}x{height} exceeds 65496x65496, beyond what JPEG decoders read (libjpeg stops at 65500); scale it down")]
     TooLarge {
         /// Width in pixels.
         width: u16,
@@ -211,8 +212,10 @@ fn sampling_name(y: (u8, u8), cb: (u8, u8), cr: (u8, u8)) -> String {
 /// A JPEG that RFC 2435 can carry, borrowed from the file it was parsed from.
 ///
 /// Only [`ParsedJpeg::parse`] creates it, so every value satisfies the RFC 2435 limits: a baseline
-/// 8-bit YCbCr 4:2:0 or 4:2:2 frame, at most 2040x2040 pixels in multiples of 8, coded with the
-/// standard Huffman tables, in one interleaved scan of at most 2^24 bytes.
+/// 8-bit YCbCr 4:2:0 or 4:2:2 frame, in multiples of 8 pixels up to
+/// [`MAX_EXTENDED_DIMENSION`](super::MAX_EXTENDED_DIMENSION) (above 2040, see
+/// [`ParsedJpeg::needs_size_extension`]), coded with the standard Huffman tables, in one
+/// interleaved scan of at most 2^24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParsedJpeg<'a> {
     width: u16,
@@ -237,14 +240,21 @@ impl<'a> ParsedJpeg<'a> {
         Parser::new(data).run()
     }
 
-    /// Width in pixels (a multiple of 8, at most 2040).
+    /// Width in pixels (a multiple of 8).
     pub fn width(&self) -> u16 {
         self.width
     }
 
-    /// Height in pixels (a multiple of 8, at most 2040).
+    /// Height in pixels (a multiple of 8).
     pub fn height(&self) -> u16 {
         self.height
+    }
+
+    /// Whether the frame is wider or taller than the RFC 2435 header can say (2040 pixels):
+    /// it then travels with size fields 0, `a=x-dimensions` in the SDP and the ONVIF header
+    /// extension.
+    pub fn needs_size_extension(&self) -> bool {
+        self.width > MAX_DIMENSION || self.height > MAX_DIMENSION
     }
 
     /// Chroma subsampling.
@@ -533,7 +543,7 @@ impl<'a> Parser<'a> {
         if width == 0 || height == 0 {
             return Err(ParseError::ZeroDimension { width, height });
         }
-        if width > MAX_DIMENSION || height > MAX_DIMENSION {
+        if width > MAX_EXTENDED_DIMENSION || height > MAX_EXTENDED_DIMENSION {
             return Err(ParseError::TooLarge { width, height });
         }
         if width % 8 != 0 || height % 8 != 0 {

@@ -4,8 +4,9 @@
 //! file, logs and shares the result between sessions.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 
-use crate::jpeg::{reencode_for_rtp, Packetizer, ParsedJpeg};
+use crate::jpeg::{reencode_for_rtp, Fragment, Packetizer, ParsedJpeg};
 
 /// JPEG quality used when re-encoding frames for RFC 2435.
 const TRANSCODE_QUALITY: u8 = 90;
@@ -14,12 +15,45 @@ const LAB_QUALITIES: [u8; 6] = [85, 70, 55, 40, 25, 10];
 /// Oversized frames named in a refusal (the count says how many there are in all).
 const NAMED_FRAMES: usize = 3;
 
+/// What follows the fixed RTP header of one packet of a frame: the RFC 2435 payload (which it
+/// derefs to) and, on the first packet of a frame above 2040 pixels, the data of the ONVIF JPEG
+/// header extension the packet carries (profile
+/// [`ONVIF_JPEG_PROFILE`](crate::jpeg::ONVIF_JPEG_PROFILE)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpPayload {
+    /// The RFC 2435 payload.
+    pub payload: Vec<u8>,
+    /// The header extension data, a whole number of 32-bit words.
+    pub extension: Option<Vec<u8>>,
+}
+
+impl From<Fragment<'_>> for RtpPayload {
+    fn from(fragment: Fragment<'_>) -> Self {
+        RtpPayload {
+            payload: fragment.to_vec(),
+            extension: fragment.extension().map(<[u8]>::to_vec),
+        }
+    }
+}
+
+impl Deref for RtpPayload {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
+/// The packets of one frame, in order.
+pub fn packetize(packetizer: &Packetizer, frame: &ParsedJpeg<'_>) -> Vec<RtpPayload> {
+    packetizer.fragments(frame).map(RtpPayload::from).collect()
+}
+
 /// Every frame of a file as RFC 2435 payloads.
 #[derive(Debug)]
 pub struct RtpFrames {
     /// Per frame, its payloads in packet order; `Err` (naming the frame) when RFC 2435 cannot
     /// carry the file and re-encoding was not allowed or failed.
-    pub payloads: Result<Vec<Vec<Vec<u8>>>, String>,
+    pub payloads: Result<Vec<Vec<RtpPayload>>, String>,
     /// Width of the first frame (0 when it was not usable).
     pub width: u16,
     /// Height of the first frame.
@@ -68,7 +102,7 @@ pub fn rtp_frames<'a>(frames: impl Iterator<Item = &'a [u8]>, transcode: bool) -
             out.width = parsed.width();
             out.height = parsed.height();
         }
-        list.push(packetizer.packetize_to_vec(&parsed));
+        list.push(packetize(&packetizer, &parsed));
     }
     out
 }

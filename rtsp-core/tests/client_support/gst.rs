@@ -12,12 +12,13 @@ gi.require_version('GstRtspServer', '1.0')
 from gi.repository import Gst, GstRtsp, GstRtspServer, GLib
 Gst.init(None)
 frames, tcp_only = int(sys.argv[1]), sys.argv[2] == 'tcp'
+width, height = int(sys.argv[3]), int(sys.argv[4])
 server = GstRtspServer.RTSPServer()
 server.set_address('127.0.0.1')
 server.set_service('0')
 factory = GstRtspServer.RTSPMediaFactory()
-factory.set_launch('( videotestsrc num-buffers=%d ! video/x-raw,format=I420,width=320,height=240,framerate=20/1 '
-                   '! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26 )' % frames)
+factory.set_launch('( videotestsrc num-buffers=%d ! video/x-raw,format=I420,width=%d,height=%d,framerate=20/1 '
+                   '! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26 )' % (frames, width, height))
 if tcp_only:
     factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
 server.get_mount_points().add_factory('/test', factory)
@@ -54,12 +55,20 @@ pub struct GstServer {
 impl GstServer {
     /// Serves `rtsp://127.0.0.1:PORT/test`: `frames` 320x240 JPEG test frames at 20 fps.
     pub fn start(frames: u32, tcp_only: bool) -> Self {
+        Self::start_sized(frames, tcp_only, 320, 240)
+    }
+
+    /// Same with frames of `width` x `height` (above 2040 pixels, rtpjpegpay sends size
+    /// fields 0 and gst-rtsp-server announces `a=x-dimensions`).
+    pub fn start_sized(frames: u32, tcp_only: bool, width: u16, height: u16) -> Self {
         let mut child = Command::new(python())
             .args([
                 "-c",
                 SCRIPT,
                 &frames.to_string(),
                 if tcp_only { "tcp" } else { "any" },
+                &width.to_string(),
+                &height.to_string(),
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -3,7 +3,10 @@
 #![allow(dead_code)]
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-use rtsp_core::jpeg::{Depacketizer, Packetizer, ParsedJpeg};
+use rtsp_core::jpeg::{
+    DepacketizedFrame, Depacketizer, Fragment, Packetizer, ParsedJpeg, ONVIF_JPEG_PROFILE,
+};
+use rtsp_core::rtp::RtpExtension;
 
 /// A deterministic RGB test picture: gradients, a hard edge and pseudo-random texture, so that
 /// every DCT coefficient range and every Huffman code length gets exercised.
@@ -86,6 +89,20 @@ pub fn decode(jpeg: &[u8]) -> (u32, u32, Vec<u8>) {
     (img.width(), img.height(), img.into_raw())
 }
 
+/// Pushes one fragment as its RTP packet carries it: the payload, and the ONVIF header
+/// extension of a first fragment above 2040 pixels.
+pub fn push_fragment(
+    depacketizer: &mut Depacketizer,
+    timestamp: u32,
+    fragment: &Fragment<'_>,
+) -> Option<DepacketizedFrame> {
+    let extension = fragment.extension().map(|data| RtpExtension {
+        profile: ONVIF_JPEG_PROFILE,
+        data,
+    });
+    depacketizer.push_with_extension(timestamp, fragment.is_last(), &fragment.to_vec(), extension)
+}
+
 /// JPEG -> RFC 2435 payloads -> JPEG, asserting the packet-level contract on the way.
 pub fn round_trip(jpeg: &[u8], max_payload: usize) -> Vec<u8> {
     let frame = ParsedJpeg::parse(jpeg).expect("parsable JPEG");
@@ -104,7 +121,15 @@ pub fn round_trip(jpeg: &[u8], max_payload: usize) -> Vec<u8> {
         assert_eq!(fragment.is_last(), i + 1 == fragments.len());
         assert_eq!(fragment.fragment_offset() as usize, expected_offset);
         expected_offset += fragment.data().len();
-        if let Some(f) = depacketizer.push(0x1234_5678, fragment.is_last(), &payload) {
+        // Frames above 2040 pixels: size fields 0, the size in the first packet's extension.
+        assert_eq!(
+            fragment.extension().is_some(),
+            i == 0 && frame.needs_size_extension()
+        );
+        if frame.needs_size_extension() {
+            assert_eq!(payload[6..8], [0, 0]);
+        }
+        if let Some(f) = push_fragment(&mut depacketizer, 0x1234_5678, fragment) {
             assert!(fragment.is_last(), "frame emitted before the marker packet");
             emitted.push(f);
         }

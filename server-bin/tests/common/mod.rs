@@ -19,6 +19,20 @@ pub fn movie() -> rtsp_core::media::MjpegFile {
     rtsp_core::media::MjpegFile::open(media_dir().join("movie.Mjpeg")).expect("media/movie.Mjpeg")
 }
 
+/// A media directory holding `uhd.mjpeg`: 8 frames of 3840x2160 made by the test pattern at
+/// run time (a 4K file is too large to check in). Such frames travel with size fields 0 in the
+/// RFC 2435 header, `a=x-dimensions` in the SDP and the ONVIF header extension.
+pub fn uhd_media(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("server_bin_uhd_{tag}_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = rtsp_core::media::TestPattern::new(3840, 2160, 20.0)
+        .unwrap()
+        .generate(8)
+        .unwrap();
+    std::fs::write(dir.join("uhd.mjpeg"), file.as_bytes()).unwrap();
+    dir
+}
+
 /// A running server process, killed on drop.
 pub struct Server {
     pub child: Child,

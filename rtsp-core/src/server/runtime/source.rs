@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::jpeg::{Packetizer, ParsedJpeg};
 use crate::media::{Frame, MediaError, MjpegFile, TestPattern};
 use crate::server::describe::Presentation;
-use crate::server::prepare;
+use crate::server::prepare::{self, RtpPayload};
 use crate::server::runtime::wire::LAB_MAX_JPEG;
 use parking_lot::Mutex;
 
@@ -30,12 +30,12 @@ const LIVE_CACHE: usize = 8;
 /// One frame's RFC 2435 payloads, in packet order.
 #[derive(Debug, Default)]
 pub struct Packetized {
-    payloads: Vec<Vec<u8>>,
+    payloads: Vec<RtpPayload>,
 }
 
 impl Deref for Packetized {
-    type Target = [Vec<u8>];
-    fn deref(&self) -> &[Vec<u8>] {
+    type Target = [RtpPayload];
+    fn deref(&self) -> &[RtpPayload] {
         &self.payloads
     }
 }
@@ -250,7 +250,7 @@ impl Source {
         let jpeg = pattern.frame(index).ok()?;
         let payloads = {
             let parsed = ParsedJpeg::parse(&jpeg).ok()?;
-            Packetizer::new().packetize_to_vec(&parsed)
+            prepare::packetize(&Packetizer::new(), &parsed)
         };
         let frame = Arc::new(LiveFrame {
             jpeg: Arc::new(jpeg),

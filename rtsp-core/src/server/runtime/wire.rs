@@ -3,14 +3,17 @@
 
 use std::time::SystemTime;
 
+use crate::jpeg::ONVIF_JPEG_PROFILE;
 use crate::rtp::ntp::NtpTimestamp;
 use crate::rtp::rtcp::{
     write_compound, Compound, Goodbye, ReceiverReport, ReportBlock, RtcpPacket, RtcpWriteError,
     SenderInfo, SenderReport, SourceDescription,
 };
-use crate::rtp::{RtpHeader, FIXED_HEADER_LEN, PAYLOAD_TYPE_JPEG};
+use crate::rtp::{RtpExtension, RtpHeader, FIXED_HEADER_LEN, PAYLOAD_TYPE_JPEG};
+use crate::server::prepare::RtpPayload;
 
-/// Length of the RTP header we write (no CSRCs, no extension).
+/// Length of the RTP header we write (no CSRCs; the extension of frames above 2040 pixels
+/// comes on top).
 pub const RTP_HEADER_LEN: usize = FIXED_HEADER_LEN;
 
 /// Largest UDP payload IPv4 can carry.
@@ -21,12 +24,54 @@ pub const LAB_MAX_JPEG: usize = MAX_DATAGRAM - RTP_HEADER_LEN;
 /// CNAME announced in RTCP (RFC 3550 6.5.1 wants one in every compound packet).
 const CNAME: &[u8] = b"rtsp-server";
 
-/// Append an RTP packet (PT 26) to `out`.
-pub fn rtp_packet(out: &mut Vec<u8>, marker: bool, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) {
+/// What goes after the fixed RTP header: a payload, and maybe header extension data.
+pub trait RtpBody {
+    /// The payload.
+    fn payload(&self) -> &[u8];
+    /// The ONVIF JPEG header extension data, if the packet carries it.
+    fn extension(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+impl RtpBody for [u8] {
+    fn payload(&self) -> &[u8] {
+        self
+    }
+}
+
+impl RtpBody for Vec<u8> {
+    fn payload(&self) -> &[u8] {
+        self
+    }
+}
+
+impl RtpBody for RtpPayload {
+    fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    fn extension(&self) -> Option<&[u8]> {
+        self.extension.as_deref()
+    }
+}
+
+/// Append an RTP packet (PT 26) to `out`, X bit and extension included when `body` has one.
+pub fn rtp_packet<B: RtpBody + ?Sized>(
+    out: &mut Vec<u8>,
+    marker: bool,
+    seq: u16,
+    ts: u32,
+    ssrc: u32,
+    body: &B,
+) {
     let mut header = RtpHeader::new(PAYLOAD_TYPE_JPEG, seq, ts, ssrc);
     header.marker = marker;
-    // Cannot fail: PT 26 is valid and there is no extension.
-    let _ = header.write_to_vec(payload, out);
+    header.extension = body.extension().map(|data| RtpExtension {
+        profile: ONVIF_JPEG_PROFILE,
+        data,
+    });
+    // Cannot fail: PT 26 is valid and the extension is whole words, far below 65535 of them.
+    let _ = header.write_to_vec(body.payload(), out);
 }
 
 /// Append `packet` as one `$` frame on `channel`.
