@@ -69,6 +69,10 @@ pub enum Request {
     LabBackward,
     /// The lab extension's RESTART.
     LabRestart,
+    /// ANNOUNCE of the stream a publishing session sends (its SDP is the body).
+    Announce,
+    /// RECORD: the publishing session starts sending.
+    Record,
 }
 
 impl Request {
@@ -85,6 +89,8 @@ impl Request {
             Request::LabForward => Method::Forward,
             Request::LabBackward => Method::Backward,
             Request::LabRestart => Method::Restart,
+            Request::Announce => Method::Announce,
+            Request::Record => Method::Record,
         }
     }
 
@@ -101,6 +107,8 @@ impl Request {
             Request::LabForward => "FORWARD",
             Request::LabBackward => "BACKWARD",
             Request::LabRestart => "RESTART",
+            Request::Announce => "ANNOUNCE",
+            Request::Record => "RECORD",
         }
     }
 }
@@ -134,6 +142,8 @@ pub enum SetupTransport {
 pub enum ServerTransport {
     /// RTP over UDP; RTCP receiver reports go to `server_rtcp_port` when the server named one.
     Udp {
+        /// The server's RTP port, if announced (`server_port=a-b`): where a publisher sends.
+        server_rtp_port: Option<u16>,
         /// The server's RTCP port, if announced (`server_port=a-b`).
         server_rtcp_port: Option<u16>,
     },
@@ -202,6 +212,10 @@ pub enum Outcome {
     /// The server asked for credentials (401) and the session can now answer: encode and send
     /// the same request again.
     RetryWithAuth,
+    /// ANNOUNCE accepted: the server knows the stream; SETUP comes next.
+    Announced,
+    /// RECORD accepted: state PLAYING, the publisher sends.
+    Recording,
 }
 
 /// What the receive thread hands the control thread.
@@ -341,6 +355,16 @@ pub struct Session {
     played_once: bool,
     auth: Option<crate::auth::ClientAuth>,
     auth_retries: u32,
+    /// A publishing session: what ANNOUNCE sends.
+    publish: Option<Announcement>,
+}
+
+/// The stream a publishing session announces.
+#[derive(Debug, Clone)]
+struct Announcement {
+    sdp: String,
+    /// The stream's `a=control`, which the SETUP URL is resolved from.
+    control: String,
 }
 
 /// `url` without its userinfo, and the userinfo's percent-decoded user and password.
@@ -390,6 +414,30 @@ impl Session {
         Ok(session)
     }
 
+    /// A standard-dialect session that publishes one RTP/JPEG video stream to `url`
+    /// (ANNOUNCE, SETUP with `mode=record`, RECORD) instead of playing one. Userinfo as in
+    /// [`Session::standard`].
+    pub fn publisher(url: &str, user_agent: &str) -> Result<Self, ClientError> {
+        let mut session = Self::standard(url, user_agent)?;
+        let mut description =
+            crate::sdp::SessionDescription::new(rand::random::<u32>().into(), "rtsp-core");
+        // ffmpeg's name for a published stream; servers resolve SETUP against it.
+        description.media_control = "streamid=0".to_owned();
+        let sdp = description
+            .to_sdp()
+            .map_err(|e| ClientError::BadUrl(format!("session description: {e}")))?;
+        session.publish = Some(Announcement {
+            sdp,
+            control: description.media_control,
+        });
+        Ok(session)
+    }
+
+    /// Whether this session publishes (see [`Session::publisher`]).
+    pub fn is_publisher(&self) -> bool {
+        self.publish.is_some()
+    }
+
     /// Credentials for servers that answer 401 (standard dialect); replaces any from the URL.
     pub fn set_credentials(&mut self, user: &str, password: &str) {
         self.auth = Some(crate::auth::ClientAuth::new(user, password));
@@ -420,6 +468,7 @@ impl Session {
             played_once: false,
             auth: None,
             auth_retries: 0,
+            publish: None,
         }
     }
 
@@ -510,13 +559,20 @@ impl Session {
 
     fn check_state(&self, request: &Request) -> Result<(), ClientError> {
         let lab = self.is_lab();
+        let publishing = self.is_publisher();
         let ok = match request {
             Request::Options => !lab,
-            Request::Describe => true,
+            Request::Describe => !publishing,
             Request::Setup(SetupTransport::Lab { .. }) => lab && self.state == State::Init,
-            Request::Setup(_) => !lab && self.state == State::Init,
+            // A publisher sets up the stream its ANNOUNCE described.
+            Request::Setup(_) => {
+                !lab && self.state == State::Init && (!publishing || self.setup_url.is_some())
+            }
+            Request::Announce => publishing && self.state == State::Init,
+            Request::Record => publishing && self.state == State::Ready,
             Request::Play(_) => {
-                self.state == State::Ready || (!lab && self.state == State::Playing)
+                !publishing
+                    && (self.state == State::Ready || (!lab && self.state == State::Playing))
             }
             // The lab server only pauses while playing.
             Request::Pause => self.state == State::Playing || (!lab && self.state == State::Ready),
@@ -614,7 +670,7 @@ impl Session {
         let build = |e: crate::rtsp::BuildError| ClientError::BadUrl(e.to_string());
         let aggregate = self.aggregate_url.as_deref().unwrap_or(&self.target);
         let uri = match request {
-            Request::Options | Request::Describe => self.target.as_str(),
+            Request::Options | Request::Describe | Request::Announce => self.target.as_str(),
             Request::Setup(_) => self.setup_url.as_deref().unwrap_or(&self.target),
             // ffmpeg's keepalive without GET_PARAMETER: `OPTIONS *` with the session.
             Request::KeepaliveOptions => "*",
@@ -660,7 +716,23 @@ impl Session {
                     }
                     SetupTransport::Lab { .. } => return Err(self.bad_state(request)),
                 };
+                let mut spec = spec;
+                if self.is_publisher() {
+                    spec.mode = Some("record".to_owned());
+                }
                 msg = msg.with_typed(&Transport::single(spec)).map_err(build)?;
+            }
+            Request::Announce => {
+                if let Some(a) = &self.publish {
+                    msg = msg
+                        .with_header("Content-Type", "application/sdp")
+                        .map_err(build)?
+                        .with_body(a.sdp.as_bytes());
+                }
+            }
+            Request::Record => {
+                let range = Range::starting_at(NptTime::At(Duration::ZERO));
+                msg = msg.with_typed(&range).map_err(build)?;
             }
             Request::Play(from) => {
                 let start = from
@@ -675,7 +747,7 @@ impl Session {
         }
         if !matches!(
             request,
-            Request::Options | Request::Describe | Request::Setup(_)
+            Request::Options | Request::Describe | Request::Announce | Request::Setup(_)
         ) {
             if let Some(s) = &self.session {
                 msg = msg.with_header("Session", s.id()).map_err(build)?;
@@ -759,6 +831,16 @@ impl Session {
                 Ok(Outcome::TornDown)
             }
             Request::GetParameter | Request::KeepaliveOptions => Ok(Outcome::Keepalive),
+            Request::Announce => {
+                let control = self.publish.as_ref().map_or("*", |a| a.control.as_str());
+                self.setup_url = Some(resolve_control_url(&self.target, control));
+                self.aggregate_url = Some(self.target.clone());
+                Ok(Outcome::Announced)
+            }
+            Request::Record => {
+                self.state = State::Playing;
+                Ok(Outcome::Recording)
+            }
             Request::LabForward | Request::LabBackward | Request::LabRestart => {
                 if let Some(total) = reply
                     .headers()
@@ -893,6 +975,7 @@ impl Session {
         };
         let transport = if self.is_lab() {
             ServerTransport::Udp {
+                server_rtp_port: None,
                 server_rtcp_port: None,
             }
         } else {
@@ -911,6 +994,7 @@ impl Session {
                     }
                 }
                 (Some(spec), _) => ServerTransport::Udp {
+                    server_rtp_port: spec.server_port.map(PortRange::first),
                     server_rtcp_port: spec.server_port.and_then(PortRange::rtcp),
                 },
                 // No Transport in the reply: assume the server took what was asked.
@@ -918,6 +1002,7 @@ impl Session {
                     ServerTransport::Interleaved { rtp, rtcp }
                 }
                 (None, _) => ServerTransport::Udp {
+                    server_rtp_port: None,
                     server_rtcp_port: None,
                 },
             }
@@ -994,6 +1079,7 @@ mod tests {
         assert_eq!(
             s.handle_reply(&r).unwrap(),
             Outcome::SetUp(ServerTransport::Udp {
+                server_rtp_port: None,
                 server_rtcp_port: None
             })
         );
@@ -1099,6 +1185,7 @@ mod tests {
         assert_eq!(
             s.handle_reply(&reply(false, GST_SETUP)).unwrap(),
             Outcome::SetUp(ServerTransport::Udp {
+                server_rtp_port: Some(32792),
                 server_rtcp_port: Some(32793)
             })
         );
