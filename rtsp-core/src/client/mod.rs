@@ -67,11 +67,13 @@ pub use event::{Description, Event, Frame, State};
 pub use media::MediaReceiver;
 pub use protocol_log::{MessageDirection, ProtocolMessage, REDACTED};
 #[cfg(feature = "runtime")]
-pub use publisher::{PublishError, Publisher, PublisherConfig, PublisherCounters};
+pub use publisher::{PublishError, Publisher, PublisherConfig};
 #[cfg(feature = "runtime")]
 pub use runtime::{ActiveTransport, Client, Position, Seek};
 pub use session::{
     MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session as ClientSession,
     SetupTransport, LAB_SKIP_FRAMES,
 };
-pub use stats::{PacketCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW};
+pub use stats::{
+    PacketCounters, PublisherCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW,
+};

@@ -24,6 +24,7 @@ use super::runtime::await_reply;
 use super::session::{
     Incoming, Outcome, ReplyReader, Request, ServerTransport, Session, SetupTransport,
 };
+use super::stats::PublisherCounters;
 use crate::jpeg::{reencode_for_rtp, Packetizer, ParseError, ParsedJpeg, ReencodeError};
 use crate::rtp::ntp::NtpTimestamp;
 use crate::rtp::rtcp::{
@@ -84,19 +85,6 @@ pub enum PublishError {
     /// Re-encoding was asked for and the frame could not be decoded or encoded.
     #[error("frame refused: {0}")]
     Reencode(#[from] ReencodeError),
-}
-
-/// What [`Publisher::counters`] reports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PublisherCounters {
-    /// Frames sent.
-    pub frames_sent: u64,
-    /// Frames that were re-encoded before sending.
-    pub frames_reencoded: u64,
-    /// RTP packets sent.
-    pub packets_sent: u64,
-    /// RTP payload bytes sent.
-    pub bytes_sent: u64,
 }
 
 /// Where RTP and RTCP go.

@@ -1270,6 +1270,87 @@ mod tests {
     }
 
     #[test]
+    fn publisher_announces_sets_up_for_record_and_records() {
+        let mut s = Session::publisher("rtsp://cam:pw@127.0.0.1:8554/live/cam", "t").unwrap();
+        assert!(s.is_publisher());
+        // A publisher neither describes nor plays.
+        assert!(s.encode(&Request::Describe).is_err());
+        assert!(s
+            .encode(&Request::Setup(SetupTransport::Interleaved {
+                rtp: 0,
+                rtcp: 1
+            }))
+            .is_err());
+        let announce = s.encode(&Request::Announce).unwrap();
+        let announce = text(&announce);
+        assert!(announce.starts_with("ANNOUNCE rtsp://127.0.0.1:8554/live/cam RTSP/1.0\r\n"));
+        assert!(
+            announce.contains("Content-Type: application/sdp\r\n"),
+            "{announce}"
+        );
+        let body = announce.split("\r\n\r\n").nth(1).unwrap();
+        let sdp = Sdp::parse(body).unwrap();
+        let video = sdp.video().unwrap();
+        assert_eq!(video.payload_type(), Some(26));
+        assert_eq!(video.rtpmap().unwrap().encoding, "JPEG");
+        assert_eq!(video.rtpmap().unwrap().clock_rate, 90_000);
+        assert!(!announce.contains("pw"), "{announce}");
+        let ok = |cseq: u32, extra: &str| {
+            reply(
+                false,
+                format!("RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{extra}\r\n").as_bytes(),
+            )
+        };
+        assert_eq!(s.handle_reply(&ok(1, "")).unwrap(), Outcome::Announced);
+        let setup = s
+            .encode(&Request::Setup(SetupTransport::Udp {
+                rtp_port: 5000,
+                rtcp_port: 5001,
+            }))
+            .unwrap();
+        let setup = text(&setup);
+        assert!(
+            setup.starts_with("SETUP rtsp://127.0.0.1:8554/live/cam/streamid=0 RTSP/1.0\r\n"),
+            "{setup}"
+        );
+        assert!(
+            setup.contains("client_port=5000-5001;mode=\"record\""),
+            "{setup}"
+        );
+        let setup_reply = ok(
+            2,
+            "Session: abc;timeout=10\r\nTransport: RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001;mode=record\r\n",
+        );
+        assert_eq!(
+            s.handle_reply(&setup_reply).unwrap(),
+            Outcome::SetUp(ServerTransport::Udp {
+                server_rtp_port: Some(6000),
+                server_rtcp_port: Some(6001)
+            })
+        );
+        assert!(s.encode(&Request::Play(None)).is_err());
+        let record = s.encode(&Request::Record).unwrap();
+        let record = text(&record);
+        assert!(
+            record.starts_with("RECORD rtsp://127.0.0.1:8554/live/cam RTSP/1.0\r\n"),
+            "{record}"
+        );
+        assert!(
+            record.contains("Session: abc\r\n") && record.contains("Range: npt=0"),
+            "{record}"
+        );
+        assert_eq!(
+            s.handle_reply(&ok(3, "Session: abc\r\n")).unwrap(),
+            Outcome::Recording
+        );
+        assert_eq!(s.state(), State::Playing);
+        assert_eq!(s.keepalive_interval(), Some(Duration::from_secs(5)));
+        // A player session never records.
+        let mut player = Session::standard("rtsp://127.0.0.1/x", "t").unwrap();
+        assert!(player.encode(&Request::Announce).is_err());
+    }
+
+    #[test]
     fn without_get_parameter_the_keepalive_is_options() {
         let mut s = Session::standard("rtsp://h/x", "ua").unwrap();
         s.encode(&Request::Options).unwrap();
