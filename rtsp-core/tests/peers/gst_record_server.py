@@ -47,7 +47,8 @@ def main():
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
     factory.set_launch(
-        "( rtpjpegdepay name=depay0 ! jpegparse ! jpegdec ! fakesink name=sink sync=false async=false )"
+        "( rtpjpegdepay name=depay0 ! jpegparse ! jpegdec"
+        " ! fakesink name=sink sync=false async=false )"
     )
     factory.set_latency(50)
     factory.connect("media-configure", on_configure)
