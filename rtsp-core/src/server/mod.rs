@@ -19,6 +19,8 @@
 //!   applies to.
 //! - [`transport`]: SETUP transport negotiation and the reply's Transport header.
 //! - [`reply`]: replies written in the client's dialect (RFC 2326, or the lab's fixed shape).
+//! - [`ingest`]: a published stream's RTP packets to whole JPEG frames, dropping and counting
+//!   garbage, other sources, oversized frames and floods.
 //!
 //! A server's request path is then: [`request::classify`] -> [`request::applies_to`] -> look
 //! up the session and media ->
@@ -27,6 +29,7 @@
 //! [`Reply::refusal`].
 
 pub mod describe;
+pub mod ingest;
 pub mod pacing;
 pub mod prepare;
 pub mod reply;
