@@ -19,6 +19,8 @@
 //!   applies to.
 //! - [`transport`]: SETUP transport negotiation and the reply's Transport header.
 //! - [`reply`]: replies written in the client's dialect (RFC 2326, or the lab's fixed shape).
+//! - [`publish`]: ANNOUNCE (the description checked), SETUP `mode=record` and RECORD, and the
+//!   publisher session's table; off unless [`publish::PublishConfig::publish`] is set.
 //! - [`ingest`]: a published stream's RTP packets to whole JPEG frames, dropping and counting
 //!   garbage, other sources, oversized frames and floods.
 //!
@@ -32,6 +34,7 @@ pub mod describe;
 pub mod ingest;
 pub mod pacing;
 pub mod prepare;
+pub mod publish;
 pub mod reply;
 pub mod request;
 #[cfg(feature = "runtime")]
