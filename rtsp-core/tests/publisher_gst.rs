@@ -120,6 +120,21 @@ fn send_until_decoded(server: &GstRecordServer, publisher: &Publisher, frame: &[
     assert!(decoded, "GStreamer decoded none of the frames sent");
 }
 
+#[test]
+fn keep_alive_runs_at_half_the_session_timeout() {
+    require_gst!();
+    // The server announces `timeout=2`: the publisher keeps its session alive every second,
+    // frames or not.
+    let server = GstRecordServer::with_session_timeout(2);
+    let publisher = Publisher::connect(config(server.url(), TransportPreference::Udp)).unwrap();
+    let before = server.keepalives();
+    // Five periods without a frame; at least two keep-alives must have come (generous: the
+    // machine may be loaded).
+    assert!(wait_until(Duration::from_secs(5), || server.keepalives() >= before + 2));
+    send_until_decoded(&server, &publisher, &jpeg(160, 120, 2));
+    publisher.close().unwrap();
+}
+
 /// A 4:4:4 JPEG: a real JPEG that RFC 2435 cannot describe.
 fn jpeg_444(w: u16, h: u16) -> Vec<u8> {
     let rgb = vec![128u8; usize::from(w) * usize::from(h) * 3];

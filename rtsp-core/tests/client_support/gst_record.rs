@@ -16,16 +16,27 @@ pub struct GstRecordServer {
     child: Child,
     pub port: u16,
     frames: Arc<Mutex<Vec<(u32, u32)>>>,
+    keepalives: Arc<Mutex<u32>>,
 }
 
 impl GstRecordServer {
     /// Starts the server; with `credentials` it requires them (Basic).
     pub fn start(credentials: Option<(&str, &str)>) -> Self {
-        let mut cmd = Command::new(super::gst::python());
-        cmd.arg(SCRIPT);
+        let mut args = Vec::new();
         if let Some((user, password)) = credentials {
-            cmd.args(["--user", user, "--password", password]);
+            args.extend(["--user", user, "--password", password]);
         }
+        Self::start_with(&args)
+    }
+
+    /// Starts the server with a session timeout of `seconds` (announced in its replies).
+    pub fn with_session_timeout(seconds: u32) -> Self {
+        Self::start_with(&["--session-timeout", &seconds.to_string()])
+    }
+
+    fn start_with(args: &[&str]) -> Self {
+        let mut cmd = Command::new(super::gst::python());
+        cmd.arg(SCRIPT).args(args);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -38,11 +49,17 @@ impl GstRecordServer {
             .and_then(|l| l.trim().parse().ok())
             .expect("gst_record_server.py port");
         let frames = Arc::new(Mutex::new(Vec::new()));
+        let keepalives = Arc::new(Mutex::new(0));
         let seen = Arc::clone(&frames);
+        let kept = Arc::clone(&keepalives);
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 let mut words = line.split_whitespace();
-                if words.next() == Some("frame") {
+                let word = words.next();
+                if word == Some("keepalive") {
+                    *kept.lock().unwrap() += 1;
+                }
+                if word == Some("frame") {
                     let w = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
                     let h = words.next().and_then(|h| h.parse().ok()).unwrap_or(0);
                     seen.lock().unwrap().push((w, h));
@@ -53,11 +70,17 @@ impl GstRecordServer {
             child,
             port,
             frames,
+            keepalives,
         }
     }
 
     pub fn url(&self) -> String {
         format!("rtsp://127.0.0.1:{}/live", self.port)
+    }
+
+    /// How many keep-alive requests (OPTIONS, GET_PARAMETER) the server received.
+    pub fn keepalives(&self) -> u32 {
+        *self.keepalives.lock().unwrap()
     }
 
     /// The sizes of the frames decoded so far.

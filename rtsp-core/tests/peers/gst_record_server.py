@@ -3,10 +3,12 @@
 
 Accepts one published RTP/JPEG stream on rtsp://127.0.0.1:PORT/live (ANNOUNCE, SETUP
 mode=record over UDP or TCP, RECORD), depayloads and decodes it, and prints one line per decoded
-frame: `frame WIDTH HEIGHT`. The first line is the port it listens on. With `--user U --password
-P` it requires those credentials (Basic, which is what gst-rtsp-server offers).
+frame: `frame WIDTH HEIGHT`, and one per keep-alive request (OPTIONS or GET_PARAMETER):
+`keepalive METHOD`. The first line is the port it listens on. With `--user U --password
+P` it requires those credentials (Basic, which is what gst-rtsp-server offers). With
+`--session-timeout S` sessions expire after S seconds without a request (the default is 60).
 
-Usage: gst_record_server.py [--user U --password P]
+Usage: gst_record_server.py [--user U --password P] [--session-timeout S]
 Needs Debian's gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good and python3-gi.
 """
 
@@ -39,6 +41,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--user")
     ap.add_argument("--password")
+    ap.add_argument("--session-timeout", type=int)
     args = ap.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -65,6 +68,16 @@ def main():
         ):
             permissions.add_permission_for_role("publisher", permission, True)
         factory.set_permissions(permissions)
+
+    def on_client(_server, client):
+        client.connect("options-request", lambda *_: print("keepalive OPTIONS", flush=True))
+        client.connect(
+            "get-parameter-request", lambda *_: print("keepalive GET_PARAMETER", flush=True)
+        )
+        if args.session_timeout:
+            client.connect("new-session", lambda _c, s: s.set_timeout(args.session_timeout))
+
+    server.connect("client-connected", on_client)
     server.get_mount_points().add_factory("/live", factory)
     server.attach(None)
     print(server.get_bound_port(), flush=True)
