@@ -5,8 +5,11 @@
  *
  *   test_ffi [--player PATH] [--media DIR] [--jpeg FILE] [--url URL]
  *            [--lab-port N --lab-file NAME] [--kill-url URL --kill-pid PID]
+ *            [--publish-url URL]
  *
  * --media starts the in-process server (rtsp_core_server_start) on DIR and plays from it.
+ * --publish-url publishes PUBLISH_FRAMES copies of --jpeg to URL (a recording server) over TCP,
+ * then as many over UDP; the harness checks that the server decoded them all.
  * --kill-url plays URL, then SIGKILLs the server process PID mid-stream: on_error must come
  * within 2 s (the measured latency is printed).
  */
@@ -211,6 +214,88 @@ static uint8_t *read_file(const char *path, size_t *len) {
   fclose(f);
   *len = data != NULL ? (size_t)size : 0;
   return data;
+}
+
+/* Frames test_publisher sends per transport (the harness expects twice as many decoded). */
+#define PUBLISH_FRAMES 10
+
+static void test_publisher_errors(void) {
+  struct rtsp_core_publisher_config config;
+  struct rtsp_core_publisher *pub = (struct rtsp_core_publisher *)&config; /* must be reset */
+  CHECK_STATUS(rtsp_core_publisher_config_default(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_publisher_config_default(&config), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_publisher_new(&config, &pub), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK(pub == NULL);
+  CHECK_STATUS(rtsp_core_publisher_new(NULL, &pub), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  config.url = "http://127.0.0.1/live";
+  CHECK_STATUS(rtsp_core_publisher_new(&config, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_publisher_new(&config, &pub), RTSP_CORE_STATUS_BAD_URL);
+  char url[128];
+  snprintf(url, sizeof url, "rtsp://127.0.0.1:%u/live", closed_port());
+  config.url = url;
+  CHECK_STATUS(rtsp_core_publisher_new(&config, &pub), RTSP_CORE_STATUS_CONNECTION_REFUSED);
+  CHECK(pub == NULL);
+  config.transport = 7;
+  CHECK_STATUS(rtsp_core_publisher_new(&config, &pub), RTSP_CORE_STATUS_INVALID_ARGUMENT);
+  const uint8_t frame[] = {0xff, 0xd8, 0xff, 0xd9};
+  CHECK_STATUS(rtsp_core_publisher_send(NULL, frame, sizeof frame, -1),
+               RTSP_CORE_STATUS_NULL_ARGUMENT);
+  struct rtsp_core_publisher_counters counters;
+  CHECK_STATUS(rtsp_core_publisher_get_counters(NULL, &counters), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(rtsp_core_publisher_close(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  rtsp_core_publisher_free(NULL);
+}
+
+/* Publishes PUBLISH_FRAMES copies of the JPEG at jpeg_path to url over `transport`. */
+static void publish(const char *url, const char *jpeg_path, uint32_t transport) {
+  size_t len = 0;
+  uint8_t *jpeg = read_file(jpeg_path, &len);
+  CHECK(jpeg != NULL);
+  if (jpeg == NULL) {
+    return;
+  }
+  struct rtsp_core_publisher_config config;
+  rtsp_core_publisher_config_default(&config);
+  config.url = url;
+  config.transport = transport;
+  struct rtsp_core_publisher *pub = NULL;
+  CHECK_STATUS(rtsp_core_publisher_new(&config, &pub), RTSP_CORE_STATUS_OK);
+  if (pub == NULL) {
+    free(jpeg);
+    return;
+  }
+  /* Bad input is refused with the parser's verdict and the stream goes on. */
+  const uint8_t not_jpeg[] = "definitely not a JPEG";
+  CHECK_STATUS(rtsp_core_publisher_send(pub, not_jpeg, sizeof not_jpeg, -1),
+               RTSP_CORE_STATUS_MALFORMED);
+  CHECK_STATUS(rtsp_core_publisher_send(pub, jpeg, len / 2, -1), RTSP_CORE_STATUS_UNSUPPORTED);
+  CHECK_STATUS(rtsp_core_publisher_send(pub, NULL, 4, -1), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  for (int i = 0; i < PUBLISH_FRAMES; i++) {
+    CHECK_STATUS(rtsp_core_publisher_send(pub, jpeg, len, (int64_t)i * 50000), RTSP_CORE_STATUS_OK);
+    sleep_ms(50);
+  }
+  struct rtsp_core_publisher_counters counters;
+  CHECK_STATUS(rtsp_core_publisher_get_counters(pub, &counters), RTSP_CORE_STATUS_OK);
+  CHECK(counters.frames_sent == PUBLISH_FRAMES && counters.frames_reencoded == 0);
+  CHECK(counters.packets_sent >= PUBLISH_FRAMES && counters.bytes_sent > 0);
+  /* The recording server's jitter buffer holds the newest frames a little: let them out
+   * before the TEARDOWN ends its pipeline. */
+  sleep_ms(1000);
+  CHECK_STATUS(rtsp_core_publisher_close(pub), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_publisher_close(pub), RTSP_CORE_STATUS_OK);
+  CHECK_STATUS(rtsp_core_publisher_send(pub, jpeg, len, -1), RTSP_CORE_STATUS_SHUTDOWN);
+  rtsp_core_publisher_free(pub);
+  free(jpeg);
+}
+
+static void test_publisher(const char *url, const char *jpeg_path) {
+  if (url == NULL || jpeg_path == NULL) {
+    fprintf(stderr, "test_ffi: no --publish-url and --jpeg, publishing skipped\n");
+    return;
+  }
+  publish(url, jpeg_path, RTSP_CORE_TRANSPORT_TCP);
+  publish(url, jpeg_path, RTSP_CORE_TRANSPORT_UDP);
+  printf("published %d frames over TCP and %d over UDP\n", PUBLISH_FRAMES, PUBLISH_FRAMES);
 }
 
 static void test_jpeg(const char *jpeg_path) {
@@ -668,12 +753,15 @@ int main(int argc, char **argv) {
   const char *lab_file = arg(argc, argv, "--lab-file");
   const char *kill_url = arg(argc, argv, "--kill-url");
   const char *kill_pid = arg(argc, argv, "--kill-pid");
+  const char *publish_url = arg(argc, argv, "--publish-url");
 
   test_status_and_version();
   test_client_null_paths();
   test_client_connect_errors();
   test_rtp();
   test_jpeg(jpeg);
+  test_publisher_errors();
+  test_publisher(publish_url, jpeg);
 
   struct rtsp_core_server *srv = test_server(media);
   if (srv != NULL) {

@@ -70,14 +70,14 @@ pub struct ClientCore {
     lab: bool,
 }
 
-fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+pub(crate) fn seconds(name: &str, value: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(value)
         .map_err(|_| value_error(format!("{name} = {value} is not a valid number of seconds")))
 }
 
 /// Runs `f` on a helper thread and waits for it without the GIL, in slices, so that Ctrl-C
 /// raises `KeyboardInterrupt` here. An interrupted operation finishes in the background.
-fn interruptible<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+pub(crate) fn interruptible<T, F>(py: Python<'_>, f: F) -> PyResult<T>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,

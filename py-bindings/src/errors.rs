@@ -20,6 +20,7 @@ pyo3::import_exception!(rtsp_core._errors, ProtocolError);
 pyo3::import_exception!(rtsp_core._errors, ClientClosedError);
 pyo3::import_exception!(rtsp_core._errors, MediaError);
 pyo3::import_exception!(rtsp_core._errors, AuthenticationError);
+pyo3::import_exception!(rtsp_core._errors, FrameError);
 
 /// The Python exception for a client error.
 pub fn client_error(err: ClientError) -> PyErr {

@@ -2,7 +2,8 @@
 //!
 //! It exposes the engine's lab RTP dialect (`RtpPacket`), the indexed MJPEG reader
 //! (`VideoStream`), the client runtime (`ClientCore`, wrapped by the pure-Python
-//! `rtsp_core.Client`) with the engine's `Stats`, and the in-process server (`Server`). The pure-Python parts of the
+//! `rtsp_core.Client`) with the engine's `Stats`, the in-process server (`Server`) and the
+//! publisher (`Publisher`). The pure-Python parts of the
 //! package (`python/rtsp_core/`) add the Pythonic client wrapper, the exceptions and the lab's
 //! Tk client; maturin puts both together into one wheel.
 //!
@@ -11,6 +12,7 @@
 
 mod client;
 mod errors;
+mod publisher;
 mod rtp;
 mod server;
 mod stats;
@@ -27,6 +29,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Frame>()?;
     m.add_class::<stats::Stats>()?;
     m.add_class::<server::Server>()?;
+    m.add_class::<publisher::Publisher>()?;
     m.add("ENGINE_VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

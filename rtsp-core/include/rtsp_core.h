@@ -129,6 +129,10 @@ typedef struct rtsp_core_jpeg_depacketizer rtsp_core_jpeg_depacketizer;
 // `rtsp_core_jpeg_packetizer_new`, release with `rtsp_core_jpeg_packetizer_free`.
 typedef struct rtsp_core_jpeg_packetizer rtsp_core_jpeg_packetizer;
 
+// A publisher (opaque). Create with `rtsp_core_publisher_new`, release with
+// `rtsp_core_publisher_free`.
+typedef struct rtsp_core_publisher rtsp_core_publisher;
+
 // A running RTSP server (opaque). Create with `rtsp_core_server_start`, release with
 // `rtsp_core_server_free`.
 typedef struct rtsp_core_server rtsp_core_server;
@@ -268,6 +272,38 @@ typedef struct rtsp_core_client_callbacks {
   // nothing. `message` is borrowed for the call only.
   void (*on_message)(void *userdata, const struct rtsp_core_message *message);
 } rtsp_core_client_callbacks;
+
+// Publisher settings. Fill it with `rtsp_core_publisher_config_default` first, then set `url`.
+typedef struct rtsp_core_publisher_config {
+  // `rtsp://[user:password@]host[:port]/path` of the stream to publish. Copied by
+  // `rtsp_core_publisher_new`.
+  const char *url;
+  // One of `rtsp_core_transport`: `RTSP_CORE_TRANSPORT_UDP`, or TCP interleaved for `_TCP`
+  // and `_AUTO` (a sender cannot tell whether its datagrams arrive).
+  uint32_t transport;
+  // Reply timeout in milliseconds (0 = the default, 5000).
+  uint32_t reply_timeout_ms;
+  // User name for servers that require authentication, or NULL (then the URL's userinfo is
+  // used, if any).
+  const char *username;
+  // Password going with `username` (NULL = empty).
+  const char *password;
+  // 0: frames RFC 2435 cannot carry are refused (`RTSP_CORE_STATUS_UNSUPPORTED`); 1-100:
+  // they are re-encoded at this JPEG quality.
+  uint8_t reencode_quality;
+} rtsp_core_publisher_config;
+
+// What a publisher has sent (`Publisher::counters`); `rtsp_core_publisher_counters` in C.
+typedef struct rtsp_core_publisher_counters {
+  // Frames sent.
+  uint64_t frames_sent;
+  // Frames that were re-encoded before sending.
+  uint64_t frames_reencoded;
+  // RTP packets sent.
+  uint64_t packets_sent;
+  // RTP payload bytes sent.
+  uint64_t bytes_sent;
+} rtsp_core_publisher_counters;
 
 // The fields of an RTP header, as the lab's `RtpPacket.encode(version, padding, extension, cc,
 // seqnum, marker, pt, ssrc, payload)` takes them (plus the timestamp, which the lab takes from
@@ -435,6 +471,38 @@ enum rtsp_core_status rtsp_core_jpeg_depacketizer_stats(const struct rtsp_core_j
 
 // Frees a depacketizer (and the frame it lent). NULL is ignored.
 void rtsp_core_jpeg_depacketizer_free(struct rtsp_core_jpeg_depacketizer *depacketizer);
+
+// Fills `config` with the defaults (no URL, TCP interleaved, 5 s reply timeout, no
+// re-encoding).
+enum rtsp_core_status rtsp_core_publisher_config_default(struct rtsp_core_publisher_config *config);
+
+// Connects, announces one RTP/JPEG video stream, sets it up for recording and starts it
+// (ANNOUNCE, SETUP `mode=record`, RECORD); stores the publisher in `*out`. On failure `*out`
+// is NULL and the status tells why (`RTSP_CORE_STATUS_CONNECTION_REFUSED`,
+// `RTSP_CORE_STATUS_UNAUTHORIZED`, `RTSP_CORE_STATUS_SERVER_ERROR`, ...).
+enum rtsp_core_status rtsp_core_publisher_new(const struct rtsp_core_publisher_config *config,
+                                              struct rtsp_core_publisher **out);
+
+// Sends one JPEG frame of `len` bytes. `timestamp_us` is its capture time in microseconds on
+// any clock the caller keeps (only differences matter), or negative for the time of the call.
+// Data that is not a JPEG gives `RTSP_CORE_STATUS_MALFORMED`, a JPEG RFC 2435 cannot carry
+// `RTSP_CORE_STATUS_UNSUPPORTED` (unless re-encoding is on); nothing is sent then and the
+// stream goes on. After `rtsp_core_publisher_close`: `RTSP_CORE_STATUS_SHUTDOWN`.
+enum rtsp_core_status rtsp_core_publisher_send(struct rtsp_core_publisher *publisher,
+                                               const uint8_t *jpeg,
+                                               size_t len,
+                                               int64_t timestamp_us);
+
+// Copies what the publisher has sent so far into `*out`.
+enum rtsp_core_status rtsp_core_publisher_get_counters(const struct rtsp_core_publisher *publisher,
+                                                       struct rtsp_core_publisher_counters *out);
+
+// Ends the stream (RTCP BYE, TEARDOWN) and closes the connection. Calling it again does
+// nothing. The handle must still be freed.
+enum rtsp_core_status rtsp_core_publisher_close(struct rtsp_core_publisher *publisher);
+
+// Closes the publisher if needed and releases it. NULL is accepted.
+void rtsp_core_publisher_free(struct rtsp_core_publisher *publisher);
 
 // Encodes a 12-byte RTP header followed by `payload` into `out` (capacity `out_cap`), the way
 // the lab's `RtpPacket.encode` does. `*out_len` (if not NULL) receives the packet length, also

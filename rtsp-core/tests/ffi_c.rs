@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use client_support::gst::{self, GstServer};
+use client_support::gst_record::GstRecordServer;
 use client_support::lab_server::LabServer;
 use client_support::server_process::ServerProcess;
 
@@ -67,6 +68,7 @@ fn c_test_program_and_player_under_address_sanitizer() {
         .arg("NO_CARGO=1")
         .arg(build.join("test_ffi_asan"))
         .arg(build.join("player"))
+        .arg(build.join("publisher"))
         .status()
         .unwrap();
     assert!(status.success(), "make failed");
@@ -76,6 +78,7 @@ fn c_test_program_and_player_under_address_sanitizer() {
     let lab = LabServer::start("movie.Mjpeg", frames);
     let gst = Some(GstServer::start(2000, false));
     let doomed = ServerProcess::start(&root().join("media"), &["--loop"]);
+    let recorder = GstRecordServer::start(None);
 
     let mut cmd = Command::new(build.join("test_ffi_asan"));
     cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
@@ -97,6 +100,7 @@ fn c_test_program_and_player_under_address_sanitizer() {
     if let Some(g) = &gst {
         cmd.args(["--url", &g.url()]);
     }
+    cmd.args(["--publish-url", &recorder.url()]);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -108,6 +112,47 @@ fn c_test_program_and_player_under_address_sanitizer() {
         "the kill test did not run"
     );
     assert!(!stderr.contains("LeakSanitizer"), "leaks reported");
+    // What the C program published (10 frames over TCP, 10 over UDP, each stream closed a
+    // second after its last frame), all decoded by GStreamer at the size of the file sent.
+    assert!(stdout.contains("published 10 frames over TCP and 10 over UDP"));
+    let all = client_support::wait_until(std::time::Duration::from_secs(20), || {
+        recorder.frames().len() >= 20
+    });
+    let decoded = recorder.frames();
+    assert!(
+        all,
+        "GStreamer decoded {} of 20 published frames",
+        decoded.len()
+    );
+    assert_eq!(decoded.len(), 20);
+    assert!(decoded.iter().all(|&f| f == (64, 48)), "{decoded:?}");
+    // The publisher example closes right after its last frame, which GStreamer may still hold
+    // in its jitter buffer then: all but that one must be decoded.
+    let example = Command::new(build.join("publisher"))
+        .arg(recorder.url())
+        .arg(build.join("frame.jpg"))
+        .args(["10", "20"])
+        .output()
+        .unwrap();
+    assert!(
+        example.status.success(),
+        "publisher example: {}",
+        String::from_utf8_lossy(&example.stderr)
+    );
+    assert!(String::from_utf8_lossy(&example.stdout).contains("sent 10 frames"));
+    let most = client_support::wait_until(std::time::Duration::from_secs(20), || {
+        recorder.frames().len() >= 29
+    });
+    let decoded = recorder.frames();
+    assert!(
+        most,
+        "GStreamer decoded {} of the example's 10 frames",
+        decoded.len() - 20
+    );
+    assert!(
+        decoded.len() <= 30 && decoded.iter().all(|&f| f == (64, 48)),
+        "{decoded:?}"
+    );
     // Each time the C program prints the statistics, it prints every field it knows:
     // exactly the engine's.
     let printed: Vec<&str> = stdout

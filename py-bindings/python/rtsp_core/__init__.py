@@ -15,6 +15,8 @@ A Pythonic API:
   with an iterator of frames, optional callbacks, :class:`Stats` and an optional protocol log
   (:class:`ProtocolMessage`).
 - :class:`Server`: the project's RTSP server running inside this process.
+- :class:`Publisher`: pushes JPEG frames (from OpenCV, Pillow, a camera) to an RTSP server
+  that records (ANNOUNCE/RECORD), as a live stream.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 from ._errors import (
     AuthenticationError,
     ClientClosedError,
+    FrameError,
     InvalidTarget,
     MediaError,
     ProtocolError,
@@ -32,7 +35,7 @@ from ._errors import (
     StateError,
     StatusError,
 )
-from ._native import ENGINE_VERSION, Frame, RtpPacket, Server, VideoStream
+from ._native import ENGINE_VERSION, Frame, Publisher, RtpPacket, Server, VideoStream
 from .client import (
     Client,
     Description,
@@ -55,10 +58,12 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "Frame",
+    "FrameError",
     "InvalidTarget",
     "MediaError",
     "ProtocolError",
     "ProtocolMessage",
+    "Publisher",
     "RtpPacket",
     "RtspConnectionError",
     "RtspConnectionRefusedError",

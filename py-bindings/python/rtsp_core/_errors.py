@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "ClientClosedError",
+    "FrameError",
     "InvalidTarget",
     "MediaError",
     "ProtocolError",
@@ -75,6 +76,12 @@ class ProtocolError(RtspError):
 
 class ClientClosedError(RtspError):
     """The client was closed."""
+
+
+class FrameError(RtspError, ValueError):
+    """A frame given to :class:`Publisher` cannot be sent: it is not a JPEG that RFC 2435 can
+    carry (progressive, 4:4:4, not a JPEG at all...), or re-encoding it failed. Nothing was
+    sent; the stream goes on."""
 
 
 class MediaError(OSError, ValueError):

@@ -195,3 +195,30 @@ class Server:
         exc: BaseException | None = None,
         tb: TracebackType | None = None,
     ) -> bool: ...
+
+class Publisher:
+    """Publishes one live RTP/JPEG stream to an RTSP server that records (ANNOUNCE/RECORD)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        transport: Literal["tcp", "udp"] = "tcp",
+        reply_timeout: float = 5.0,
+        username: str | None = None,
+        password: str | None = None,
+        reencode_quality: int | None = None,
+    ) -> None: ...
+    def send(self, jpeg: bytes, timestamp: float | None = None) -> None:
+        """Sends one JPEG frame; FrameError if RFC 2435 cannot carry it."""
+    def counters(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> Publisher: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> bool: ...

@@ -7,6 +7,8 @@
 //!   connection and the RTP/RTCP sockets, and a mailbox where newer frames push out the oldest of the few the
 //!   embedder has not taken yet.
 //!
+//! - [`Publisher`] goes the other way: it pushes JPEG frames to a server that records
+//!   (ANNOUNCE, SETUP `mode=record`, RECORD), over the same session code and authentication.
 //! - With [`ClientConfig::protocol_log`], every RTSP message sent and received is reported as
 //!   [`Event::Message`] (a [`ProtocolMessage`], credentials redacted), in order with the other
 //!   events.
@@ -50,6 +52,8 @@ mod media;
 mod net;
 #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod protocol_log;
+#[cfg(feature = "runtime")]
+mod publisher;
 mod rate;
 #[cfg(feature = "runtime")]
 mod runtime;
@@ -63,9 +67,13 @@ pub use event::{Description, Event, Frame, State};
 pub use media::MediaReceiver;
 pub use protocol_log::{MessageDirection, ProtocolMessage, REDACTED};
 #[cfg(feature = "runtime")]
+pub use publisher::{PublishError, Publisher, PublisherConfig};
+#[cfg(feature = "runtime")]
 pub use runtime::{ActiveTransport, Client, Position, Seek};
 pub use session::{
     MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session as ClientSession,
     SetupTransport, LAB_SKIP_FRAMES,
 };
-pub use stats::{PacketCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW};
+pub use stats::{
+    PacketCounters, PublisherCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW,
+};

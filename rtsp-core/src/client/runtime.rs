@@ -392,6 +392,40 @@ struct Connection {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Waits for the reply to the request `session` just encoded and applies it. The outer `Err` is
+/// the connection lost (the session is reset); the inner result is the reply's meaning, or a
+/// timeout (the request is abandoned).
+pub(super) fn await_reply(
+    session: &mut Session,
+    replies: &Receiver<Incoming>,
+    method: &str,
+    timeout: Duration,
+) -> Result<Result<Outcome, ClientError>, ClientError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match replies.recv_timeout(left) {
+            Ok(Incoming::Reply(reply)) => {
+                if session.is_reply_to_pending(&reply) {
+                    return Ok(session.handle_reply(&reply));
+                }
+            }
+            Ok(Incoming::Closed(e)) | Ok(Incoming::Failed(e)) => {
+                session.reset();
+                return Err(e);
+            }
+            Err(_) => {
+                session.abandon_pending();
+                return Ok(Err(ClientError::Timeout {
+                    method: method.to_owned(),
+                    timeout,
+                    lab: session.is_lab(),
+                }));
+            }
+        }
+    }
+}
+
 /// Where the receive thread finds RTP and RTCP.
 enum MediaPath {
     /// UDP sockets; RTCP receiver reports go to `server_rtcp` when known.
@@ -618,34 +652,22 @@ impl Control {
         // Before the bytes leave, so the request is always logged before its reply.
         self.shared.log_message(MessageDirection::Sent, &bytes);
         conn.send(&bytes)?;
-        let deadline = Instant::now() + self.config.reply_timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match conn.replies.recv_timeout(left) {
-                Ok(Incoming::Reply(reply)) => {
-                    if !self.session.is_reply_to_pending(&reply) {
-                        continue;
-                    }
-                    let outcome = self.session.handle_reply(&reply);
-                    if let Ok(o) = &outcome {
-                        self.after_outcome(o);
-                    }
-                    return outcome;
+        match await_reply(
+            &mut self.session,
+            &conn.replies,
+            method,
+            self.config.reply_timeout,
+        ) {
+            Ok(outcome) => {
+                if let Ok(o) = &outcome {
+                    self.after_outcome(o);
                 }
-                Ok(Incoming::Closed(e)) | Ok(Incoming::Failed(e)) => {
-                    self.conn = None;
-                    self.session.reset();
-                    self.shared.set_state(State::Init);
-                    return Err(e);
-                }
-                Err(_) => {
-                    self.session.abandon_pending();
-                    return Err(ClientError::Timeout {
-                        method: method.to_owned(),
-                        timeout: self.config.reply_timeout,
-                        lab: self.session.is_lab(),
-                    });
-                }
+                outcome
+            }
+            Err(lost) => {
+                self.conn = None;
+                self.shared.set_state(State::Init);
+                Err(lost)
             }
         }
     }
@@ -801,7 +823,9 @@ impl Control {
             rtcp_port: rtp_port + 1,
         }));
         match outcome {
-            Ok(Outcome::SetUp(ServerTransport::Udp { server_rtcp_port })) => {
+            Ok(Outcome::SetUp(ServerTransport::Udp {
+                server_rtcp_port, ..
+            })) => {
                 let server_rtcp = server_rtcp_port.map(|p| SocketAddr::new(self.server.ip(), p));
                 self.install_path(MediaPath::Udp {
                     rtp,

@@ -69,6 +69,10 @@ pub enum Request {
     LabBackward,
     /// The lab extension's RESTART.
     LabRestart,
+    /// ANNOUNCE of the stream a publishing session sends (its SDP is the body).
+    Announce,
+    /// RECORD: the publishing session starts sending.
+    Record,
 }
 
 impl Request {
@@ -85,6 +89,8 @@ impl Request {
             Request::LabForward => Method::Forward,
             Request::LabBackward => Method::Backward,
             Request::LabRestart => Method::Restart,
+            Request::Announce => Method::Announce,
+            Request::Record => Method::Record,
         }
     }
 
@@ -101,6 +107,8 @@ impl Request {
             Request::LabForward => "FORWARD",
             Request::LabBackward => "BACKWARD",
             Request::LabRestart => "RESTART",
+            Request::Announce => "ANNOUNCE",
+            Request::Record => "RECORD",
         }
     }
 }
@@ -134,6 +142,8 @@ pub enum SetupTransport {
 pub enum ServerTransport {
     /// RTP over UDP; RTCP receiver reports go to `server_rtcp_port` when the server named one.
     Udp {
+        /// The server's RTP port, if announced (`server_port=a-b`): where a publisher sends.
+        server_rtp_port: Option<u16>,
         /// The server's RTCP port, if announced (`server_port=a-b`).
         server_rtcp_port: Option<u16>,
     },
@@ -204,6 +214,10 @@ pub enum Outcome {
     /// The server asked for credentials (401) and the session can now answer: encode and send
     /// the same request again.
     RetryWithAuth,
+    /// ANNOUNCE accepted: the server knows the stream; SETUP comes next.
+    Announced,
+    /// RECORD accepted: state PLAYING, the publisher sends.
+    Recording,
 }
 
 /// What the receive thread hands the control thread.
@@ -343,6 +357,16 @@ pub struct Session {
     played_once: bool,
     auth: Option<crate::auth::ClientAuth>,
     auth_retries: u32,
+    /// A publishing session: what ANNOUNCE sends.
+    publish: Option<Announcement>,
+}
+
+/// The stream a publishing session announces.
+#[derive(Debug, Clone)]
+struct Announcement {
+    sdp: String,
+    /// The stream's `a=control`, which the SETUP URL is resolved from.
+    control: String,
 }
 
 /// `url` without its userinfo, and the userinfo's percent-decoded user and password.
@@ -392,6 +416,30 @@ impl Session {
         Ok(session)
     }
 
+    /// A standard-dialect session that publishes one RTP/JPEG video stream to `url`
+    /// (ANNOUNCE, SETUP with `mode=record`, RECORD) instead of playing one. Userinfo as in
+    /// [`Session::standard`].
+    pub fn publisher(url: &str, user_agent: &str) -> Result<Self, ClientError> {
+        let mut session = Self::standard(url, user_agent)?;
+        let mut description =
+            crate::sdp::SessionDescription::new(rand::random::<u32>().into(), "rtsp-core");
+        // ffmpeg's name for a published stream; servers resolve SETUP against it.
+        description.media_control = "streamid=0".to_owned();
+        let sdp = description
+            .to_sdp()
+            .map_err(|e| ClientError::BadUrl(format!("session description: {e}")))?;
+        session.publish = Some(Announcement {
+            sdp,
+            control: description.media_control,
+        });
+        Ok(session)
+    }
+
+    /// Whether this session publishes (see [`Session::publisher`]).
+    pub fn is_publisher(&self) -> bool {
+        self.publish.is_some()
+    }
+
     /// Credentials for servers that answer 401 (standard dialect); replaces any from the URL.
     pub fn set_credentials(&mut self, user: &str, password: &str) {
         self.auth = Some(crate::auth::ClientAuth::new(user, password));
@@ -422,6 +470,7 @@ impl Session {
             played_once: false,
             auth: None,
             auth_retries: 0,
+            publish: None,
         }
     }
 
@@ -512,13 +561,20 @@ impl Session {
 
     fn check_state(&self, request: &Request) -> Result<(), ClientError> {
         let lab = self.is_lab();
+        let publishing = self.is_publisher();
         let ok = match request {
             Request::Options => !lab,
-            Request::Describe => true,
+            Request::Describe => !publishing,
             Request::Setup(SetupTransport::Lab { .. }) => lab && self.state == State::Init,
-            Request::Setup(_) => !lab && self.state == State::Init,
+            // A publisher sets up the stream its ANNOUNCE described.
+            Request::Setup(_) => {
+                !lab && self.state == State::Init && (!publishing || self.setup_url.is_some())
+            }
+            Request::Announce => publishing && self.state == State::Init,
+            Request::Record => publishing && self.state == State::Ready,
             Request::Play(_) => {
-                self.state == State::Ready || (!lab && self.state == State::Playing)
+                !publishing
+                    && (self.state == State::Ready || (!lab && self.state == State::Playing))
             }
             // The lab server only pauses while playing.
             Request::Pause => self.state == State::Playing || (!lab && self.state == State::Ready),
@@ -616,7 +672,7 @@ impl Session {
         let build = |e: crate::rtsp::BuildError| ClientError::BadUrl(e.to_string());
         let aggregate = self.aggregate_url.as_deref().unwrap_or(&self.target);
         let uri = match request {
-            Request::Options | Request::Describe => self.target.as_str(),
+            Request::Options | Request::Describe | Request::Announce => self.target.as_str(),
             Request::Setup(_) => self.setup_url.as_deref().unwrap_or(&self.target),
             // ffmpeg's keepalive without GET_PARAMETER: `OPTIONS *` with the session.
             Request::KeepaliveOptions => "*",
@@ -662,7 +718,23 @@ impl Session {
                     }
                     SetupTransport::Lab { .. } => return Err(self.bad_state(request)),
                 };
+                let mut spec = spec;
+                if self.is_publisher() {
+                    spec.mode = Some("record".to_owned());
+                }
                 msg = msg.with_typed(&Transport::single(spec)).map_err(build)?;
+            }
+            Request::Announce => {
+                if let Some(a) = &self.publish {
+                    msg = msg
+                        .with_header("Content-Type", "application/sdp")
+                        .map_err(build)?
+                        .with_body(a.sdp.as_bytes());
+                }
+            }
+            Request::Record => {
+                let range = Range::starting_at(NptTime::At(Duration::ZERO));
+                msg = msg.with_typed(&range).map_err(build)?;
             }
             Request::Play(from) => {
                 let start = from
@@ -677,7 +749,7 @@ impl Session {
         }
         if !matches!(
             request,
-            Request::Options | Request::Describe | Request::Setup(_)
+            Request::Options | Request::Describe | Request::Announce | Request::Setup(_)
         ) {
             if let Some(s) = &self.session {
                 msg = msg.with_header("Session", s.id()).map_err(build)?;
@@ -761,6 +833,16 @@ impl Session {
                 Ok(Outcome::TornDown)
             }
             Request::GetParameter | Request::KeepaliveOptions => Ok(Outcome::Keepalive),
+            Request::Announce => {
+                let control = self.publish.as_ref().map_or("*", |a| a.control.as_str());
+                self.setup_url = Some(resolve_control_url(&self.target, control));
+                self.aggregate_url = Some(self.target.clone());
+                Ok(Outcome::Announced)
+            }
+            Request::Record => {
+                self.state = State::Playing;
+                Ok(Outcome::Recording)
+            }
             Request::LabForward | Request::LabBackward | Request::LabRestart => {
                 if let Some(total) = reply
                     .headers()
@@ -896,6 +978,7 @@ impl Session {
         };
         let transport = if self.is_lab() {
             ServerTransport::Udp {
+                server_rtp_port: None,
                 server_rtcp_port: None,
             }
         } else {
@@ -914,6 +997,7 @@ impl Session {
                     }
                 }
                 (Some(spec), _) => ServerTransport::Udp {
+                    server_rtp_port: spec.server_port.map(PortRange::first),
                     server_rtcp_port: spec.server_port.and_then(PortRange::rtcp),
                 },
                 // No Transport in the reply: assume the server took what was asked.
@@ -921,6 +1005,7 @@ impl Session {
                     ServerTransport::Interleaved { rtp, rtcp }
                 }
                 (None, _) => ServerTransport::Udp {
+                    server_rtp_port: None,
                     server_rtcp_port: None,
                 },
             }
@@ -997,6 +1082,7 @@ mod tests {
         assert_eq!(
             s.handle_reply(&r).unwrap(),
             Outcome::SetUp(ServerTransport::Udp {
+                server_rtp_port: None,
                 server_rtcp_port: None
             })
         );
@@ -1102,6 +1188,7 @@ mod tests {
         assert_eq!(
             s.handle_reply(&reply(false, GST_SETUP)).unwrap(),
             Outcome::SetUp(ServerTransport::Udp {
+                server_rtp_port: Some(32792),
                 server_rtcp_port: Some(32793)
             })
         );
@@ -1183,6 +1270,87 @@ mod tests {
         for bytes in [opts, setup, play] {
             assert!(!text(&bytes).contains('@'), "{}", text(&bytes));
         }
+    }
+
+    #[test]
+    fn publisher_announces_sets_up_for_record_and_records() {
+        let mut s = Session::publisher("rtsp://cam:pw@127.0.0.1:8554/live/cam", "t").unwrap();
+        assert!(s.is_publisher());
+        // A publisher neither describes nor plays.
+        assert!(s.encode(&Request::Describe).is_err());
+        assert!(s
+            .encode(&Request::Setup(SetupTransport::Interleaved {
+                rtp: 0,
+                rtcp: 1
+            }))
+            .is_err());
+        let announce = s.encode(&Request::Announce).unwrap();
+        let announce = text(&announce);
+        assert!(announce.starts_with("ANNOUNCE rtsp://127.0.0.1:8554/live/cam RTSP/1.0\r\n"));
+        assert!(
+            announce.contains("Content-Type: application/sdp\r\n"),
+            "{announce}"
+        );
+        let body = announce.split("\r\n\r\n").nth(1).unwrap();
+        let sdp = Sdp::parse(body).unwrap();
+        let video = sdp.video().unwrap();
+        assert_eq!(video.payload_type(), Some(26));
+        assert_eq!(video.rtpmap().unwrap().encoding, "JPEG");
+        assert_eq!(video.rtpmap().unwrap().clock_rate, 90_000);
+        assert!(!announce.contains("pw"), "{announce}");
+        let ok = |cseq: u32, extra: &str| {
+            reply(
+                false,
+                format!("RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{extra}\r\n").as_bytes(),
+            )
+        };
+        assert_eq!(s.handle_reply(&ok(1, "")).unwrap(), Outcome::Announced);
+        let setup = s
+            .encode(&Request::Setup(SetupTransport::Udp {
+                rtp_port: 5000,
+                rtcp_port: 5001,
+            }))
+            .unwrap();
+        let setup = text(&setup);
+        assert!(
+            setup.starts_with("SETUP rtsp://127.0.0.1:8554/live/cam/streamid=0 RTSP/1.0\r\n"),
+            "{setup}"
+        );
+        assert!(
+            setup.contains("client_port=5000-5001;mode=\"record\""),
+            "{setup}"
+        );
+        let setup_reply = ok(
+            2,
+            "Session: abc;timeout=10\r\nTransport: RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001;mode=record\r\n",
+        );
+        assert_eq!(
+            s.handle_reply(&setup_reply).unwrap(),
+            Outcome::SetUp(ServerTransport::Udp {
+                server_rtp_port: Some(6000),
+                server_rtcp_port: Some(6001)
+            })
+        );
+        assert!(s.encode(&Request::Play(None)).is_err());
+        let record = s.encode(&Request::Record).unwrap();
+        let record = text(&record);
+        assert!(
+            record.starts_with("RECORD rtsp://127.0.0.1:8554/live/cam RTSP/1.0\r\n"),
+            "{record}"
+        );
+        assert!(
+            record.contains("Session: abc\r\n") && record.contains("Range: npt=0"),
+            "{record}"
+        );
+        assert_eq!(
+            s.handle_reply(&ok(3, "Session: abc\r\n")).unwrap(),
+            Outcome::Recording
+        );
+        assert_eq!(s.state(), State::Playing);
+        assert_eq!(s.keepalive_interval(), Some(Duration::from_secs(5)));
+        // A player session never records.
+        let mut player = Session::standard("rtsp://127.0.0.1/x", "t").unwrap();
+        assert!(player.encode(&Request::Announce).is_err());
     }
 
     #[test]

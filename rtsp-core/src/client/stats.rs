@@ -311,6 +311,20 @@ impl StatsCollector {
     }
 }
 
+/// What a publisher has sent (`Publisher::counters`); `rtsp_core_publisher_counters` in C.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublisherCounters {
+    /// Frames sent.
+    pub frames_sent: u64,
+    /// Frames that were re-encoded before sending.
+    pub frames_reencoded: u64,
+    /// RTP packets sent.
+    pub packets_sent: u64,
+    /// RTP payload bytes sent.
+    pub bytes_sent: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::boundary::{arg_mut, arg_ref, guard, str_arg, try_status, write_opt};
 use super::status::rtsp_core_status;
 use crate::client::{
-    ActiveTransport, Client, ClientConfig, Event, MessageDirection, Position, ProtocolMessage,
-    Seek, State, Stats, TransportPreference,
+    ActiveTransport, Client, ClientConfig, ClientCredentials, Event, MessageDirection, Position,
+    ProtocolMessage, Seek, State, Stats, TransportPreference,
 };
 
 /// Session state, as the lab's state diagram names it.
@@ -318,18 +318,31 @@ fn config_from_c(c: &rtsp_core_client_config) -> Result<ClientConfig, rtsp_core_
     }
     config.stats_interval =
         (c.stats_interval_ms > 0).then(|| Duration::from_millis(c.stats_interval_ms.into()));
-    if !c.username.is_null() {
-        // SAFETY: as above.
-        let user = unsafe { str_arg(c.username) }?;
-        let password = if c.password.is_null() {
-            ""
-        } else {
-            // SAFETY: as above.
-            unsafe { str_arg(c.password) }?
-        };
-        config = config.credentials(user, password);
-    }
+    config.credentials = credentials_from_c(c.username, c.password)?;
     Ok(config)
+}
+
+/// The credentials in a C configuration: none when `username` is NULL; a NULL `password` is
+/// empty. Both must be NULL or NUL-terminated strings valid during the call.
+pub(super) fn credentials_from_c(
+    username: *const c_char,
+    password: *const c_char,
+) -> Result<Option<ClientCredentials>, rtsp_core_status> {
+    if username.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: as documented above.
+    let user = unsafe { str_arg(username) }?;
+    let password = if password.is_null() {
+        ""
+    } else {
+        // SAFETY: as above.
+        unsafe { str_arg(password) }?
+    };
+    Ok(Some(ClientCredentials {
+        user: user.to_owned(),
+        password: password.to_owned(),
+    }))
 }
 
 /// Connects to the server described by `config` and stores a new client in `*out`.

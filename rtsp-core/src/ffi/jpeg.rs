@@ -69,8 +69,7 @@ pub extern "C" fn rtsp_core_jpeg_packetizer_push_frame(
         p.next = 0;
         let frame = match ParsedJpeg::parse(data) {
             Ok(f) => f,
-            Err(_) if !data.starts_with(&[0xFF, 0xD8]) => return rtsp_core_status::Malformed,
-            Err(_) => return rtsp_core_status::Unsupported,
+            Err(e) => return (&e).into(),
         };
         if frame.needs_size_extension() {
             return rtsp_core_status::Unsupported;

@@ -14,12 +14,14 @@
 mod boundary;
 mod client;
 mod jpeg;
+mod publisher;
 mod rtp;
 mod server;
 mod status;
 
 pub use client::*;
 pub use jpeg::*;
+pub use publisher::*;
 pub use rtp::*;
 pub use server::{
     rtsp_core_server, rtsp_core_server_drain, rtsp_core_server_free, rtsp_core_server_port,

@@ -137,6 +137,17 @@ impl From<&ClientError> for rtsp_core_status {
     }
 }
 
+/// A frame the JPEG parser refused: not a JPEG at all is malformed input; a JPEG that RFC 2435
+/// cannot carry (progressive, 4:4:4, truncated...) is unsupported.
+impl From<&crate::jpeg::ParseError> for rtsp_core_status {
+    fn from(err: &crate::jpeg::ParseError) -> Self {
+        match err {
+            crate::jpeg::ParseError::NotJpeg => Self::Malformed,
+            _ => Self::Unsupported,
+        }
+    }
+}
+
 /// Returns a static, NUL-terminated English description of `status`. Never returns NULL: unknown
 /// values give "unknown status". The string must not be freed.
 #[no_mangle]

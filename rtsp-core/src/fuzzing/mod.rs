@@ -17,6 +17,7 @@ mod rtp_packet;
 mod rtsp_headers;
 pub mod rtsp_message;
 mod sdp;
+mod server_ingest;
 
 pub use auth_header::auth_header;
 pub use jpeg_depacketizer::jpeg_depacketizer;
@@ -29,6 +30,7 @@ pub use rtp_packet::rtp_packet;
 pub use rtsp_headers::rtsp_headers;
 pub use rtsp_message::rtsp_message;
 pub use sdp::sdp;
+pub use server_ingest::server_ingest;
 
 /// One fuzz target: its cargo-fuzz name (also the name of its `seeds/` and `corpus/` folders)
 /// and its body.
@@ -87,6 +89,10 @@ pub fn targets() -> &'static [Target] {
         Target {
             name: "proxy_header",
             run: proxy_header,
+        },
+        Target {
+            name: "server_ingest",
+            run: server_ingest,
         },
     ]
 }

@@ -19,6 +19,10 @@
 //!   applies to.
 //! - [`transport`]: SETUP transport negotiation and the reply's Transport header.
 //! - [`reply`]: replies written in the client's dialect (RFC 2326, or the lab's fixed shape).
+//! - [`publish`]: ANNOUNCE (the description checked), SETUP `mode=record` and RECORD, and the
+//!   publisher session's table; off unless [`publish::PublishConfig::publish`] is set.
+//! - [`ingest`]: a published stream's RTP packets to whole JPEG frames, dropping and counting
+//!   garbage, other sources, oversized frames and floods.
 //!
 //! A server's request path is then: [`request::classify`] -> [`request::applies_to`] -> look
 //! up the session and media ->
@@ -27,8 +31,10 @@
 //! [`Reply::refusal`].
 
 pub mod describe;
+pub mod ingest;
 pub mod pacing;
 pub mod prepare;
+pub mod publish;
 pub mod reply;
 pub mod request;
 #[cfg(feature = "runtime")]

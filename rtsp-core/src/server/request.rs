@@ -100,16 +100,7 @@ pub fn classify(req: &Request) -> Result<Incoming, Refusal> {
         Method::Extension(_) => return Err(Refusal::NotImplemented),
         m => m.clone(),
     };
-    let target = target::resolve(req.uri())?;
-    let session = match req.headers().typed::<SessionHeader>() {
-        None => None,
-        Some(Ok(h)) => match h.id_number() {
-            Some(number) => SessionId::new(number),
-            // We only hand out decimal ids: anything else names no session of ours.
-            None => return Err(Refusal::SessionNotFound),
-        },
-        Some(Err(_)) => return Err(Refusal::SessionNotFound),
-    };
+    let (target, session) = target_and_session(req)?;
     let intent = match intent_kind {
         Method::Options => Intent::Options,
         Method::Describe => {
@@ -152,6 +143,24 @@ pub fn classify(req: &Request) -> Result<Incoming, Refusal> {
         session,
         cseq,
     })
+}
+
+/// The presentation a request's URI names (`None` for `*`) and the session its Session header
+/// names: 404 for a URI outside the media root, 454 for an id we never hand out.
+pub(crate) fn target_and_session(
+    req: &Request,
+) -> Result<(Option<Target>, Option<SessionId>), Refusal> {
+    let target = target::resolve(req.uri())?;
+    let session = match req.headers().typed::<SessionHeader>() {
+        None => None,
+        Some(Ok(h)) => match h.id_number() {
+            Some(number) => SessionId::new(number),
+            // We only hand out decimal ids: anything else names no session of ours.
+            None => return Err(Refusal::SessionNotFound),
+        },
+        Some(Err(_)) => return Err(Refusal::SessionNotFound),
+    };
+    Ok((target, session))
 }
 
 /// Which session a classified request applies to, or 454 Session Not Found.

@@ -28,7 +28,7 @@ GLib.MainLoop().run()
 "#;
 
 /// The system Python that has the `gi` bindings (a pyenv shim on PATH may not).
-fn python() -> &'static str {
+pub fn python() -> &'static str {
     if std::path::Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
     } else {

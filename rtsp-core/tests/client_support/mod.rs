@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod gst;
+pub mod gst_record;
 pub mod lab_server;
 pub mod own_server;
 pub mod recorder;
