@@ -1,5 +1,10 @@
 //! One RTSP connection: inbound framing, dialect, outbound queue.
 //!
+//! The outbound queue holds whole units (a reply, a `$`-framed RTCP packet, a whole RTP frame)
+//! written in order with vectored writes, so a `$` frame is never torn by a reply: a unit
+//! partly written is finished before the next one starts. A frame unit is the media's shared
+//! RTP-JPEG payloads plus this session's own `$` and RTP headers, never a copy of the frame.
+//!
 //! Dialect detection is per connection and costs standard clients nothing: the core parser
 //! completes a message at its blank line as soon as the bytes are in, and only a bare-LF message
 //! without one is completed at the end of the read. A request completed that way, naming a
@@ -7,7 +12,7 @@
 //! connection, and replies are then written in the lab shape, errors included.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -20,7 +25,90 @@ use mio::{Interest, Registry, Token};
 use crate::server::runtime::shared::session::{Delivery, LiveSession, SessionId};
 use crate::server::runtime::shared::ConnLink;
 use crate::server::runtime::shared::Ctx;
+use crate::server::runtime::source::Packetized;
 use std::sync::Arc;
+
+/// Most pieces handed to one vectored write (Linux takes up to 1024).
+const MAX_IOV: usize = 128;
+
+/// An RTP frame for a TCP-interleaved session: packet `i` is `headers[i]` (the `$` header and
+/// the session's RTP header) followed by the shared payload `i`.
+#[derive(Debug)]
+pub struct InterleavedFrame {
+    headers: Vec<u8>,
+    header_len: usize,
+    payloads: Arc<Packetized>,
+    len: usize,
+}
+
+impl InterleavedFrame {
+    /// A frame from per-packet headers of `header_len` bytes each and the shared payloads.
+    pub fn new(headers: Vec<u8>, header_len: usize, payloads: Arc<Packetized>) -> Self {
+        let len = headers.len() + payloads.iter().map(Vec::len).sum::<usize>();
+        Self {
+            headers,
+            header_len,
+            payloads,
+            len,
+        }
+    }
+
+    /// Bytes on the wire.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Has no bytes?
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// One unit of the outbound queue.
+#[derive(Debug)]
+enum Outbound {
+    Bytes(Vec<u8>),
+    Frame(InterleavedFrame),
+}
+
+impl Outbound {
+    fn len(&self) -> usize {
+        match self {
+            Self::Bytes(b) => b.len(),
+            Self::Frame(f) => f.len,
+        }
+    }
+
+    /// Append the pieces after the first `skip` bytes to `out[*n..]`; false once `out` is full.
+    fn pieces<'a>(&'a self, mut skip: usize, out: &mut [IoSlice<'a>], n: &mut usize) -> bool {
+        let mut put = |piece: &'a [u8], skip: &mut usize| -> bool {
+            if *skip >= piece.len() {
+                *skip -= piece.len();
+                return true;
+            }
+            let Some(slot) = out.get_mut(*n) else {
+                return false;
+            };
+            *slot = IoSlice::new(piece.get(*skip..).unwrap_or_default());
+            *skip = 0;
+            *n += 1;
+            true
+        };
+        match self {
+            Self::Bytes(b) => put(b, &mut skip),
+            Self::Frame(f) => {
+                for (i, payload) in f.payloads.iter().enumerate() {
+                    let at = i * f.header_len;
+                    let header = f.headers.get(at..at + f.header_len).unwrap_or_default();
+                    if !put(header, &mut skip) || !put(payload, &mut skip) {
+                        return false;
+                    }
+                }
+                true
+            }
+        }
+    }
+}
 
 /// What the connection's input yields next.
 #[derive(Debug)]
@@ -51,7 +139,7 @@ pub struct ConnState {
     /// How to reach this connection from other threads.
     pub link: ConnLink,
     parser: MessageParser,
-    out: VecDeque<Vec<u8>>,
+    out: VecDeque<Outbound>,
     /// Bytes of the front buffer already written.
     out_pos: usize,
     out_len: usize,
@@ -185,7 +273,16 @@ impl ConnState {
             return;
         }
         self.out_len += data.len();
-        self.out.push_back(data);
+        self.out.push_back(Outbound::Bytes(data));
+    }
+
+    /// Queue an interleaved RTP frame.
+    pub fn queue_frame(&mut self, frame: InterleavedFrame) {
+        if frame.is_empty() {
+            return;
+        }
+        self.out_len += frame.len();
+        self.out.push_back(Outbound::Frame(frame));
     }
 
     /// Bytes waiting to be written.
@@ -195,19 +292,22 @@ impl ConnState {
 
     /// Write as much as the socket takes; ask for WRITABLE events while anything remains.
     pub fn flush(&mut self, registry: &Registry) -> io::Result<()> {
-        while let Some(front) = self.out.front() {
-            let rest = front.get(self.out_pos..).unwrap_or(&[]);
-            if rest.is_empty() {
-                self.out.pop_front();
-                self.out_pos = 0;
-                continue;
-            }
-            match self.stream.write(rest) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
-                    self.out_pos += n;
-                    self.out_len = self.out_len.saturating_sub(n);
+        while !self.out.is_empty() {
+            let mut pieces = [IoSlice::new(&[]); MAX_IOV];
+            let mut n = 0;
+            let mut skip = self.out_pos;
+            for unit in &self.out {
+                if !unit.pieces(skip, &mut pieces, &mut n) {
+                    break;
                 }
+                skip = 0;
+            }
+            match self
+                .stream
+                .write_vectored(pieces.get(..n).unwrap_or_default())
+            {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(written) => self.advance(written),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -224,6 +324,25 @@ impl ConnState {
             self.writable_interest = want;
         }
         Ok(())
+    }
+
+    /// Account for `n` bytes written from the front of the queue.
+    fn advance(&mut self, mut n: usize) {
+        self.out_len = self.out_len.saturating_sub(n);
+        while n > 0 {
+            let Some(front) = self.out.front() else {
+                break;
+            };
+            let rest = front.len().saturating_sub(self.out_pos);
+            if n >= rest {
+                n -= rest;
+                self.out.pop_front();
+                self.out_pos = 0;
+            } else {
+                self.out_pos += n;
+                n = 0;
+            }
+        }
     }
 
     /// The lab session set up on this connection, if it still exists: a lab connection owns

@@ -8,29 +8,34 @@
 //! The public surface is [`Server`] and its [`Config`]. Inside, dependencies point one way:
 //!
 //! ```text
-//! run (Server: starts and stops the threads)
-//!  ├─> acceptor ───────────────┐
-//!  ├─> worker ─> conn, handler, rtcp
-//!  ├─> scheduler ──────────────┤   (each thread module uses only `shared` and the data
-//!  └─> sender ─────────────────┤    modules below, never another thread module)
-//!                              v
-//!                    shared (Config, Ctx, live sessions, messages between threads)
-//!                              v
-//!     catalog (and its loader threads), source, udp, wire, clock (data and helpers)
+//! run (Server: starts and stops the threads; the reaper)
+//!  ├─> acceptor ─────────────────────────────┐  (a thread module uses only `shared` and
+//!  └─> worker ─> conn, handler, rtcp,        │   the modules below, never another
+//!                playout, send               │   thread module)
+//!                                            v
+//!                    shared (Config, Ctx, live sessions, messages to workers)
+//!                                            v
+//!     catalog (and its loader threads), source, udp, wire, clock, resources (data, helpers)
 //! ```
 //!
-//! Pure logic is on the sans-I/O side: pacing arithmetic in [`crate::server::pacing`], request
-//! rules and replies in [`crate::server`].
+//! A frame crosses no thread: the worker whose connection set a session up (its home) paces
+//! it ([`playout`], its poll timeout is the next deadline) and sends it ([`send`]): UDP from
+//! the worker's one RTP/RTCP port pair, many sessions per `sendmmsg`; TCP interleaved as
+//! vectored writes of the shared payloads behind per-session headers.
+//!
+//! Pure logic is on the sans-I/O side: pacing arithmetic and phases in
+//! [`crate::server::pacing`], request rules and replies in [`crate::server`].
 
 mod acceptor;
 mod catalog;
 mod clock;
 mod conn;
 mod handler;
+mod playout;
+mod resources;
 mod rtcp;
 mod run;
-mod scheduler;
-mod sender;
+mod send;
 mod shared;
 mod source;
 mod udp;

@@ -33,6 +33,12 @@ pub struct Packetized {
     payloads: Vec<Vec<u8>>,
 }
 
+impl From<Vec<Vec<u8>>> for Packetized {
+    fn from(payloads: Vec<Vec<u8>>) -> Self {
+        Self { payloads }
+    }
+}
+
 impl Deref for Packetized {
     type Target = [Vec<u8>];
     fn deref(&self) -> &[Vec<u8>] {

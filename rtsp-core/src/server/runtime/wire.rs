@@ -21,12 +21,30 @@ pub const LAB_MAX_JPEG: usize = MAX_DATAGRAM - RTP_HEADER_LEN;
 /// CNAME announced in RTCP (RFC 3550 6.5.1 wants one in every compound packet).
 const CNAME: &[u8] = b"rtsp-server";
 
-/// Append an RTP packet (PT 26) to `out`.
-pub fn rtp_packet(out: &mut Vec<u8>, marker: bool, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) {
+/// Append the 12-byte RTP header (PT 26) of a packet, without its payload.
+pub fn rtp_header(out: &mut Vec<u8>, marker: bool, seq: u16, ts: u32, ssrc: u32) {
     let mut header = RtpHeader::new(PAYLOAD_TYPE_JPEG, seq, ts, ssrc);
     header.marker = marker;
-    // Cannot fail: PT 26 is valid and there is no extension.
-    let _ = header.write_to_vec(payload, out);
+    let mut buf = [0u8; RTP_HEADER_LEN];
+    // Cannot fail: PT 26 is valid, there is no extension and the buffer fits the header.
+    if header.write_header(&mut buf).is_ok() {
+        out.extend_from_slice(&buf);
+    }
+}
+
+/// Length of a `$` frame header (RFC 2326 10.12): `$`, channel, 16-bit length.
+pub const INTERLEAVE_HEADER_LEN: usize = 4;
+
+/// Append the `$` header of a frame of `len` bytes on `channel`; false (nothing appended) if
+/// `len` does not fit the 16-bit length.
+pub fn interleave_header(out: &mut Vec<u8>, channel: u8, len: usize) -> bool {
+    let Ok(len) = u16::try_from(len) else {
+        return false;
+    };
+    out.push(b'$');
+    out.push(channel);
+    out.extend_from_slice(&len.to_be_bytes());
+    true
 }
 
 /// Append `packet` as one `$` frame on `channel`.
