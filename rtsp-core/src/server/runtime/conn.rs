@@ -52,16 +52,6 @@ impl InterleavedFrame {
             len,
         }
     }
-
-    /// Bytes on the wire.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Has no bytes?
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// One unit of the outbound queue.
@@ -128,6 +118,59 @@ pub enum Inbound {
     Malformed(Vec<u8>),
 }
 
+/// The outbound queue: whole units, the front one possibly partly written.
+#[derive(Debug, Default)]
+struct OutQueue {
+    units: VecDeque<Outbound>,
+    /// Bytes of the front unit already written.
+    pos: usize,
+    /// Bytes not written yet.
+    len: usize,
+}
+
+impl OutQueue {
+    fn push(&mut self, unit: Outbound) {
+        let n = unit.len();
+        if n > 0 {
+            self.len += n;
+            self.units.push_back(unit);
+        }
+    }
+
+    /// The unwritten bytes as pieces for one vectored write (as many as fit `out`); returns
+    /// how many were filled in.
+    fn pieces<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        let mut skip = self.pos;
+        for unit in &self.units {
+            if !unit.pieces(skip, out, &mut n) {
+                break;
+            }
+            skip = 0;
+        }
+        n
+    }
+
+    /// Account for `n` bytes written from the front.
+    fn advance(&mut self, mut n: usize) {
+        self.len = self.len.saturating_sub(n);
+        while n > 0 {
+            let Some(front) = self.units.front() else {
+                break;
+            };
+            let rest = front.len().saturating_sub(self.pos);
+            if n >= rest {
+                n -= rest;
+                self.units.pop_front();
+                self.pos = 0;
+            } else {
+                self.pos += n;
+                n = 0;
+            }
+        }
+    }
+}
+
 /// Connection state owned by its worker.
 pub struct ConnState {
     /// The socket.
@@ -139,10 +182,7 @@ pub struct ConnState {
     /// How to reach this connection from other threads.
     pub link: ConnLink,
     parser: MessageParser,
-    out: VecDeque<Outbound>,
-    /// Bytes of the front buffer already written.
-    out_pos: usize,
-    out_len: usize,
+    out: OutQueue,
     writable_interest: bool,
     /// Lab or standard, once known.
     pub dialect: Option<Dialect>,
@@ -179,9 +219,7 @@ impl ConnState {
             local,
             link,
             parser: MessageParser::new(),
-            out: VecDeque::new(),
-            out_pos: 0,
-            out_len: 0,
+            out: OutQueue::default(),
             writable_interest: false,
             dialect: None,
             sessions: Vec::new(),
@@ -269,51 +307,36 @@ impl ConnState {
 
     /// Queue bytes (a whole reply or whole `$` frames).
     pub fn queue(&mut self, data: Vec<u8>) {
-        if data.is_empty() {
-            return;
-        }
-        self.out_len += data.len();
-        self.out.push_back(Outbound::Bytes(data));
+        self.out.push(Outbound::Bytes(data));
     }
 
     /// Queue an interleaved RTP frame.
     pub fn queue_frame(&mut self, frame: InterleavedFrame) {
-        if frame.is_empty() {
-            return;
-        }
-        self.out_len += frame.len();
-        self.out.push_back(Outbound::Frame(frame));
+        self.out.push(Outbound::Frame(frame));
     }
 
     /// Bytes waiting to be written.
     pub fn outbound_len(&self) -> usize {
-        self.out_len
+        self.out.len
     }
 
     /// Write as much as the socket takes; ask for WRITABLE events while anything remains.
     pub fn flush(&mut self, registry: &Registry) -> io::Result<()> {
-        while !self.out.is_empty() {
+        while self.out.len > 0 {
             let mut pieces = [IoSlice::new(&[]); MAX_IOV];
-            let mut n = 0;
-            let mut skip = self.out_pos;
-            for unit in &self.out {
-                if !unit.pieces(skip, &mut pieces, &mut n) {
-                    break;
-                }
-                skip = 0;
-            }
+            let n = self.out.pieces(&mut pieces);
             match self
                 .stream
                 .write_vectored(pieces.get(..n).unwrap_or_default())
             {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.advance(written),
+                Ok(written) => self.out.advance(written),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         }
-        let want = !self.out.is_empty();
+        let want = self.out.len > 0;
         if want != self.writable_interest {
             let interest = if want {
                 Interest::READABLE | Interest::WRITABLE
@@ -324,25 +347,6 @@ impl ConnState {
             self.writable_interest = want;
         }
         Ok(())
-    }
-
-    /// Account for `n` bytes written from the front of the queue.
-    fn advance(&mut self, mut n: usize) {
-        self.out_len = self.out_len.saturating_sub(n);
-        while n > 0 {
-            let Some(front) = self.out.front() else {
-                break;
-            };
-            let rest = front.len().saturating_sub(self.out_pos);
-            if n >= rest {
-                n -= rest;
-                self.out.pop_front();
-                self.out_pos = 0;
-            } else {
-                self.out_pos += n;
-                n = 0;
-            }
-        }
     }
 
     /// The lab session set up on this connection, if it still exists: a lab connection owns
@@ -381,4 +385,63 @@ impl ConnState {
 /// A status code as the core writer's type.
 pub fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply, a three-packet frame and another reply, and the bytes they stand for.
+    fn queue() -> (OutQueue, Vec<u8>) {
+        let payloads: Vec<Vec<u8>> = vec![vec![1; 700], vec![2; 700], vec![3; 123]];
+        let mut headers = Vec::new();
+        for i in 0..3u8 {
+            headers.extend([b'$', 0, 0, i, 9, 9]);
+        }
+        let mut want = b"RTSP/1.0 200 OK\r\n\r\n".to_vec();
+        for (i, p) in payloads.iter().enumerate() {
+            want.extend(&headers[i * 6..i * 6 + 6]);
+            want.extend(p);
+        }
+        want.extend(b"RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n");
+        let mut q = OutQueue::default();
+        q.push(Outbound::Bytes(b"RTSP/1.0 200 OK\r\n\r\n".to_vec()));
+        q.push(Outbound::Bytes(Vec::new()));
+        let frame = InterleavedFrame::new(headers, 6, Arc::new(Packetized::from(payloads)));
+        q.push(Outbound::Frame(frame));
+        q.push(Outbound::Bytes(
+            b"RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n".to_vec(),
+        ));
+        (q, want)
+    }
+
+    #[test]
+    fn partial_writes_resume_where_they_stopped() {
+        // Every write size, with room for only a few pieces per write: the bytes come out
+        // exactly once and in order, so a frame is finished before the next unit starts.
+        for step in [1usize, 5, 6, 7, 700, 701, 4096] {
+            for room in [1usize, 2, 3, MAX_IOV] {
+                let (mut q, want) = queue();
+                assert_eq!(q.len, want.len());
+                let mut got: Vec<u8> = Vec::new();
+                while q.len > 0 {
+                    let mut pieces = vec![IoSlice::new(&[]); room];
+                    let n = q.pieces(&mut pieces);
+                    assert!(n > 0);
+                    let mut wrote = 0;
+                    for p in &pieces[..n] {
+                        let take = p.len().min(step - wrote);
+                        got.extend(&p[..take]);
+                        wrote += take;
+                        if wrote == step {
+                            break;
+                        }
+                    }
+                    q.advance(wrote);
+                }
+                assert_eq!(got, want, "step {step}, room {room}");
+                assert!(q.units.is_empty());
+            }
+        }
+    }
 }
