@@ -280,4 +280,48 @@ mod tests {
         // A rate of zero (no grid) starts at once.
         assert_eq!(phase_start(origin, origin, 0.0, 1), origin);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn a_phase_start_never_delays_the_first_frame_nor_shortens_later_intervals(
+                since_us in 0u64..1_000_000_000_000,
+                fps in 0.5f64..240.0,
+                phase in 0usize..PHASES_PER_FRAME,
+                slots in 1u64..10_000,
+            ) {
+                let origin = Instant::now();
+                let now = origin + Duration::from_micros(since_us);
+                let start = phase_start(origin, now, fps, phase);
+                let interval = Duration::from_secs_f64(1.0 / fps);
+                // Slot 0 is due at once, never a skip; slot 1 comes at most one interval on.
+                prop_assert!(start <= now);
+                prop_assert!(now - start <= interval + Duration::from_micros(1));
+                let mut p = Pacer::new(start, fps);
+                prop_assert_eq!(p.fire(now), Fire { slot: 0, skipped: 0 });
+                // Every later interval is exactly the frame interval (to float rounding).
+                let a = p.offset(slots);
+                let b = p.offset(slots + 1);
+                let d = (b - a).as_secs_f64() - 1.0 / fps;
+                prop_assert!(d.abs() < 1e-6, "{}", d);
+            }
+
+            #[test]
+            fn a_picked_phase_is_open_if_any_is_else_least_loaded(
+                loads in proptest::array::uniform10(0usize..200),
+            ) {
+                let p = pick_phase(&loads);
+                prop_assert!(p < PHASES_PER_FRAME);
+                if loads.iter().any(|&n| n < PHASE_GROUP) {
+                    prop_assert!(loads[p] < PHASE_GROUP);
+                    prop_assert!(loads[..p].iter().all(|&n| n >= PHASE_GROUP));
+                } else {
+                    prop_assert_eq!(loads[p], *loads.iter().min().unwrap());
+                }
+            }
+        }
+    }
 }
