@@ -87,11 +87,39 @@ fn out_of_resources(e: &io::Error) -> bool {
     crate::server::runtime::resources::exhausted(e) && e.kind() != io::ErrorKind::AddrInUse
 }
 
+/// Send buffer of a worker's UDP socket.
+const SEND_BUFFER: usize = 4 << 20;
+
+/// Raise the send buffer past net.core.wmem_max (needs CAP_NET_ADMIN; without it nothing
+/// changes, and a full buffer drops whole frames, counted).
+#[cfg(target_os = "linux")]
+fn force_send_buffer(socket: &Socket) {
+    use std::os::fd::AsRawFd;
+    let bytes = libc::c_int::try_from(SEND_BUFFER).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from a live c_int.
+    let _ = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUFFORCE,
+            (&bytes as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn force_send_buffer(_: &Socket) {}
+
 fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    // A generous send buffer absorbs the burst of a whole phase group's frames (the kernel
-    // caps it at net.core.wmem_max).
-    let _ = socket.set_send_buffer_size(4 << 20);
+    // A generous send buffer absorbs the burst of a whole phase group's frames, from every
+    // session of the worker. The kernel caps the ordinary request at net.core.wmem_max; a
+    // privileged server may exceed it.
+    let _ = socket.set_send_buffer_size(SEND_BUFFER);
+    if socket.send_buffer_size().is_ok_and(|n| n < SEND_BUFFER) {
+        force_send_buffer(&socket);
+    }
     socket.bind(&addr.into())?;
     socket.set_nonblocking(true)?;
     Ok(socket.into())
