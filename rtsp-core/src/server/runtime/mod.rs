@@ -11,7 +11,7 @@
 //! run (Server: starts and stops the threads; the reaper)
 //!  ├─> acceptor ─────────────────────────────┐  (a thread module uses only `shared` and
 //!  └─> worker ─> conn, handler, rtcp,        │   the modules below, never another
-//!                playout, send               │   thread module)
+//!                playout, send, timer        │   thread module)
 //!                                            v
 //!                    shared (Config, Ctx, live sessions, messages to workers)
 //!                                            v
@@ -19,9 +19,9 @@
 //! ```
 //!
 //! A frame crosses no thread: the worker whose connection set a session up (its home) paces
-//! it ([`playout`], its poll timeout is the next deadline) and sends it ([`send`]): UDP from
-//! the worker's one RTP/RTCP port pair, many sessions per `sendmmsg`; TCP interleaved as
-//! vectored writes of the shared payloads behind per-session headers.
+//! it ([`playout`]; the loop sleeps until the next deadline, woken by a [`timer`]) and sends
+//! it ([`send`]): UDP from the worker's one RTP/RTCP port pair, many sessions per `sendmmsg`;
+//! TCP interleaved as vectored writes of the shared payloads behind per-session headers.
 //!
 //! Pure logic is on the sans-I/O side: pacing arithmetic and phases in
 //! [`crate::server::pacing`], request rules and replies in [`crate::server`].
@@ -38,6 +38,7 @@ mod run;
 mod send;
 mod shared;
 mod source;
+mod timer;
 mod udp;
 mod wire;
 mod worker;

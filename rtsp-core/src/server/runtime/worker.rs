@@ -34,6 +34,7 @@ use crate::server::runtime::send::{Conns, Output, MAX_OUTBOUND};
 use crate::server::runtime::shared::session::{Delivery, EndReason, LiveSession, SessionId};
 use crate::server::runtime::shared::Ctx;
 use crate::server::runtime::shared::{ConnId, ConnLink, WorkerHandle, WorkerMsg, WorkerPorts};
+use crate::server::runtime::timer::DeadlineTimer;
 
 /// Token of the worker's waker.
 const WAKER: Token = Token(0);
@@ -41,6 +42,8 @@ const WAKER: Token = Token(0);
 const RTP: Token = Token(1);
 /// Token of the worker's RTCP socket.
 const RTCP: Token = Token(2);
+/// Token of the worker's frame-deadline timer.
+const TIMER: Token = Token(3);
 /// How often idle connections are checked.
 const TICK: Duration = Duration::from_millis(500);
 /// Most messages waiting in a worker's channel.
@@ -53,6 +56,7 @@ pub struct Worker {
     poll: Poll,
     rx: Receiver<WorkerMsg>,
     handle: WorkerHandle,
+    timer: DeadlineTimer,
 }
 
 impl Worker {
@@ -67,6 +71,11 @@ impl Worker {
                 Interest::READABLE,
             )?;
         }
+        let timer = DeadlineTimer::new()?;
+        if let Some(fd) = timer.raw_fd() {
+            poll.registry()
+                .register(&mut SourceFd(&fd), TIMER, Interest::READABLE)?;
+        }
         let (tx, rx) = crossbeam_channel::bounded(CHANNEL_DEPTH);
         let handle = WorkerHandle {
             index,
@@ -79,6 +88,7 @@ impl Worker {
                 poll,
                 rx,
                 handle: handle.clone(),
+                timer,
             },
             handle,
         ))
@@ -91,6 +101,7 @@ impl Worker {
             mut poll,
             rx,
             handle,
+            mut timer,
         } = self;
         let output = Output::new(Arc::clone(&handle.ports), handle.index, ctx.clock);
         let mut state = Loop {
@@ -102,17 +113,22 @@ impl Worker {
             rtcp_routes: HashMap::new(),
             output,
             due: Vec::new(),
-            next_token: 2,
+            next_token: TIMER.0,
             shutdown_at: None,
         };
         let mut events = Events::with_capacity(256);
         let mut last_tick = Instant::now();
         loop {
-            // Sleep until the next frame deadline or the next housekeeping tick.
+            // Sleep until the next frame deadline (the timer's, to the microsecond, where
+            // there is one) or the next housekeeping tick.
             let now = Instant::now();
             let mut timeout = (last_tick + TICK).saturating_duration_since(now);
             if let Some(at) = state.playout.next_deadline() {
-                timeout = timeout.min(at.saturating_duration_since(now));
+                if at <= now {
+                    timeout = Duration::ZERO;
+                } else if !timer.arm(at, now) {
+                    timeout = timeout.min(at - now);
+                }
             }
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
@@ -123,6 +139,10 @@ impl Worker {
             for event in events.iter() {
                 let token = event.token();
                 if token == WAKER {
+                    continue;
+                }
+                if token == TIMER {
+                    timer.expired();
                     continue;
                 }
                 if state.conns.contains_key(&token.0) {
@@ -191,8 +211,8 @@ struct Loop {
 
 impl Loop {
     fn token(&mut self) -> usize {
-        // Tokens 0 to 2 are the waker and the UDP pair; ids are never reused while the worker
-        // lives (usize will not wrap).
+        // Tokens 0 to 3 are the waker, the UDP pair and the timer; ids are never reused while
+        // the worker lives (usize will not wrap).
         self.next_token += 1;
         self.next_token
     }
