@@ -5,12 +5,14 @@
 #
 # Usage: bench/compare.sh            (from a clean checkout; installs what it needs)
 # Environment:
-#   SESSIONS="1 10 100 500 1000 2000 3000 4000 5000 6000"   session counts to try, ascending (each session
-#                      takes 3 descriptors on each side: mind the hard open-file limit)
+#   SESSIONS="1 10 100 500 1000 2000 3000 4000 5000 6000"   session counts to try, ascending (a
+#                      session takes a descriptor or three on each side: mind the open-file limit)
 #   DURATION=20        minimum run length per point (s); grows with the ramp
 #   RAMP=500           sessions started per second
-#   TRANSPORT=udp      udp or tcp
-#   SERVERS="rtsp-server gstreamer"
+#   TRANSPORT=udp      udp, tcp, or both ("udp tcp"): every server is measured on each
+#   BEFORE_BIN=        an earlier rtsp-server binary (built from another commit) to measure as
+#                      server "rtsp-server-before" in the same run; it joins the default SERVERS
+#   SERVERS="rtsp-server gstreamer"   (with BEFORE_BIN: "rtsp-server rtsp-server-before gstreamer")
 #   BENCH_ARGS=""     extra rtsp-bench options, e.g. "--no-gro" (receive datagram by datagram)
 #   PACING=1           also run the 60 s pacing measurement (1 session and largest N held)
 #   OUT=docs/benchmarks
@@ -23,14 +25,21 @@ ROOT=$(pwd)
 SESSIONS=${SESSIONS:-"1 10 100 500 1000 2000 3000 4000 5000 6000"}
 DURATION=${DURATION:-20}
 RAMP=${RAMP:-500}
-TRANSPORT=${TRANSPORT:-udp}
-SERVERS=${SERVERS:-"rtsp-server gstreamer"}
+TRANSPORTS=${TRANSPORT:-udp}
+BEFORE_BIN=${BEFORE_BIN:-}
+if [ -n "$BEFORE_BIN" ]; then
+    [ -x "$BEFORE_BIN" ] || { echo "[compare] BEFORE_BIN=$BEFORE_BIN is not an executable" >&2; exit 2; }
+    SERVERS=${SERVERS:-"rtsp-server rtsp-server-before gstreamer"}
+else
+    SERVERS=${SERVERS:-"rtsp-server gstreamer"}
+fi
 PACING=${PACING:-1}
 BENCH_ARGS=${BENCH_ARGS:-}
 OUT=${OUT:-docs/benchmarks}
 PY=/usr/bin/python3
 PORT_OURS=18554
 PORT_GST=18555
+PORT_BEFORE=18556
 MEDIA="$ROOT/media/movie.Mjpeg"
 
 log() { printf '[compare] %s\n' "$*" >&2; }
@@ -50,8 +59,9 @@ fi
 
 log "building release binaries"
 cargo build --release -q -p server-bin -p rtsp-bench
-BENCH="$ROOT/target/release/rtsp-bench"
-SERVER="$ROOT/target/release/rtsp-server"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BENCH="$TARGET/release/rtsp-bench"
+SERVER="$TARGET/release/rtsp-server"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 mkdir -p "$OUT"
@@ -70,11 +80,13 @@ trap stop_server EXIT
 
 start_server() { # name -> sets SRV_PID and URL
     case "$1" in
-    rtsp-server)
-        "$SERVER" --bind 127.0.0.1 --port "$PORT_OURS" --media "$ROOT/media" --loop \
+    rtsp-server | rtsp-server-before)
+        local bin="$SERVER" port="$PORT_OURS"
+        [ "$1" = rtsp-server ] || { bin="$BEFORE_BIN"; port="$PORT_BEFORE"; }
+        "$bin" --bind 127.0.0.1 --port "$port" --media "$ROOT/media" --loop \
             --max-sessions 100000 --max-connections 100000 --max-connections-per-address 100000 >/dev/null 2>&1 &
         SRV_PID=$!
-        URL="rtsp://127.0.0.1:$PORT_OURS/movie.Mjpeg"
+        URL="rtsp://127.0.0.1:$port/movie.Mjpeg"
         ;;
     gstreamer)
         "$PY" "$ROOT/bench/gst_rtsp_server.py" --port "$PORT_GST" --file "$MEDIA" >/dev/null 2>&1 &
@@ -92,8 +104,10 @@ start_server() { # name -> sets SRV_PID and URL
 }
 
 declare -A LARGEST_HELD
+for TRANSPORT in $TRANSPORTS; do
 for server in $SERVERS; do
-    LARGEST_HELD[$server]=0
+    key="$server/$TRANSPORT"
+    LARGEST_HELD[$key]=0
     for n in $SESSIONS; do
         dur=$(awk -v d="$DURATION" -v n="$n" -v r="$RAMP" 'BEGIN { x = n / r + 10; print (x > d ? x : d) }')
         start_server "$server"
@@ -103,14 +117,15 @@ for server in $SERVERS; do
             --server-pid "$SRV_PID" --json $BENCH_ARGS) || true
         stop_server
         [ -n "$line" ] || { log "no result"; break; }
-        echo "{\"server\":\"$server\",${line#\{}" >> "$RESULTS"
+        echo "{\"server\":\"$server\",\"transport\":\"$TRANSPORT\",${line#\{}" >> "$RESULTS"
         echo "$line" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print("[compare]   delivery %.4f%%  p99 interval %.1f ms  server cpu %.0f%%  bench cpu %.0f%%  %s" % (r["delivery"]*100, r["interval_p99_ms"], r["server_cpu_pct"], r["bench_cpu_pct"], "holds" if r["holds"] else "DOES NOT HOLD"))' >&2
         if echo "$line" | grep -q '"holds":true'; then
-            LARGEST_HELD[$server]=$n
+            LARGEST_HELD[$key]=$n
         else
             break
         fi
     done
+done
 done
 
 # --- table and plot -----------------------------------------------------------------------
@@ -118,23 +133,23 @@ done
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 out = sys.argv[2]
-hdr = ("| server | sessions | playing | delivered on time | loss | interval p50 / p99 / p99.9 (ms) "
+hdr = ("| server | transport | sessions | playing | delivered on time | loss | interval p50 / p99 / p99.9 (ms) "
        "| sched. error p99 (ms) | PLAY→1st p50 (ms) | fps min / p50 | Mbit/s | server CPU | server RSS Δ/session | bench CPU | load avg | holds |")
 lines = [hdr, "|" + "---|" * (hdr.count("|") - 1)]
 for r in rows:
     rss = ""
     if "server_rss_after_kib" in r:
         rss = "%.1f KiB" % ((r["server_rss_after_kib"] - r["server_rss_before_kib"]) / max(r["sessions"], 1))
-    lines.append("| %s | %d | %d | %.3f%% | %.3f%% | %.1f / %.1f / %.1f | %.1f | %.1f | %.2f / %.3f | %.1f | %.0f%% | %s | %.0f%% | %.1f | %s |" % (
-        r["server"], r["sessions"], r["playing"], r["delivery"] * 100, r["loss"] * 100,
+    lines.append("| %s | %s | %d | %d | %.3f%% | %.3f%% | %.1f / %.1f / %.1f | %.1f | %.1f | %.2f / %.3f | %.1f | %.0f%% | %s | %.0f%% | %.1f | %s |" % (
+        r["server"], r.get("transport", "udp"), r["sessions"], r["playing"], r["delivery"] * 100, r["loss"] * 100,
         r["interval_p50_ms"], r["interval_p99_ms"], r["interval_p999_ms"], r["sched_err_p99_ms"],
         r["first_packet_p50_ms"], r["fps_min"], r["fps_p50"], r["mbit_per_s"], r["server_cpu_pct"], rss,
         r["bench_cpu_pct"], r["load_average"], "yes" if r["holds"] else "**no**"))
 open(out + "/results.md", "w").write("\n".join(lines) + "\n")
-for server in sorted({r["server"] for r in rows}):
-    with open("%s/%s.dat" % (out, server), "w") as f:
+for server, transport in sorted({(r["server"], r.get("transport", "udp")) for r in rows}):
+    with open("%s/%s-%s.dat" % (out, server, transport), "w") as f:
         for r in rows:
-            if r["server"] == server:
+            if r["server"] == server and r.get("transport", "udp") == transport:
                 f.write("%d %f %f\n" % (r["sessions"], r["delivery"] * 100, r["server_cpu_pct"]))
 print("\n".join(lines))
 PYEOF
@@ -147,36 +162,39 @@ fi
 {
     echo "$plot_cmd"
     echo "set output '$OUT/sessions.png'"
-    echo "set multiplot layout 1,2 title 'rtsp-server vs GStreamer rtsp-server (loopback, $TRANSPORT, 20 fps MJPEG 640x480)'"
+    echo "set multiplot layout 1,2 title 'rtsp-server vs GStreamer rtsp-server (loopback, $TRANSPORTS, 20 fps MJPEG 640x480)'"
     echo "set logscale x; set grid; set key bottom left; set xlabel 'sessions'"
     echo "set ylabel 'frames delivered on time (%)'; set yrange [*:100.5]"
     printf "plot "
     sep=""
-    for server in $SERVERS; do
-        [ -f "$OUT/$server.dat" ] && printf "%s'%s' using 1:2 with linespoints lw 2 title '%s'" "$sep" "$OUT/$server.dat" "$server" && sep=", "
-    done
+    for t in $TRANSPORTS; do for server in $SERVERS; do
+        f="$OUT/$server-$t.dat"
+        [ -f "$f" ] && printf "%s'%s' using 1:2 with linespoints lw 2 title '%s %s'" "$sep" "$f" "$server" "$t" && sep=", "
+    done; done
     echo
     echo "set ylabel 'server CPU (% of one core)'; set yrange [0:*]; set key top left"
     printf "plot "
     sep=""
-    for server in $SERVERS; do
-        [ -f "$OUT/$server.dat" ] && printf "%s'%s' using 1:3 with linespoints lw 2 title '%s'" "$sep" "$OUT/$server.dat" "$server" && sep=", "
-    done
+    for t in $TRANSPORTS; do for server in $SERVERS; do
+        f="$OUT/$server-$t.dat"
+        [ -f "$f" ] && printf "%s'%s' using 1:3 with linespoints lw 2 title '%s %s'" "$sep" "$f" "$server" "$t" && sep=", "
+    done; done
     echo
     echo "unset multiplot"
 } | gnuplot
 rm -f "$OUT"/*.dat
 log "plot: $OUT/sessions.png"
-for server in $SERVERS; do log "$server held ${LARGEST_HELD[$server]} sessions"; done
+for key in "${!LARGEST_HELD[@]}"; do log "$key held ${LARGEST_HELD[$key]} sessions"; done
 
-# --- pacing: 60 s at 1 session and at the largest N held ------------------------------------
+# --- pacing: 60 s at 1 session and at the largest N held (first transport) ------------------
+TRANSPORT=${TRANSPORTS%% *}
 if [ "$PACING" = 1 ] && [[ " $SERVERS " == *" rtsp-server "* ]]; then
     PACE="$OUT/pacing.md"
     {
         echo "| sessions | duration (s) | session fps p50 (min..max) | rate error | sched. error p50 / p99 / p99.9 / max (ms) | interval p99 (ms) | PLAY→1st p50 / p99 (ms) |"
         echo "|---|---|---|---|---|---|---|"
     } > "$PACE"
-    for n in 1 "${LARGEST_HELD[rtsp-server]}"; do
+    for n in 1 "${LARGEST_HELD[rtsp-server/$TRANSPORT]}"; do
         [ "$n" -gt 0 ] || continue
         start_server rtsp-server
         sleep 1

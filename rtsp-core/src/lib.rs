@@ -17,7 +17,7 @@
 //! - [`media`]: MJPEG sources (lab `.Mjpeg`, raw concatenated JPEG, synthetic test pattern).
 //! - [`sdp`]: session descriptions.
 //! - [`server`]: sans-I/O server session state machine, and in [`server::runtime`] the threaded
-//!   server (acceptor, connection workers, pacing scheduler, senders) that the `rtsp-server`
+//!   server (an acceptor and connection workers that pace and send media) that the `rtsp-server`
 //!   binary, the C ABI and the Python bindings all run.
 //! - [`client`]: client state machine and the threaded client runtime.
 //! - [`ffi`]: the C ABI (`include/rtsp_core.h`).

@@ -47,8 +47,9 @@ pub struct Cli {
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
 
-    /// Threads sending RTP (sessions are spread over them).
-    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Ignored: connection workers send their sessions' RTP themselves. Accepted so that
+    /// existing command lines keep working.
+    #[arg(long, hide = true, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub senders: u16,
 
     /// Seconds without RTSP requests, RTCP reports or an open lab connection after which a

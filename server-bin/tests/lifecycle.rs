@@ -53,7 +53,8 @@ fn vanished_clients_are_reaped() {
         )
         .expect("session reaped after the timeout");
     assert!(line.contains("frames_sent="));
-    // Its resources are freed: no more RTP, and the server ports can be bound again.
+    // Its resources are freed: no more RTP. (The server ports are its connection worker's,
+    // shared by every UDP session of that worker, and stay bound.)
     // Drain what was sent before (the socket buffered it while the test waited).
     recv_for(&rtp_sock, Duration::from_millis(300), usize::MAX);
     let mut buf = [0u8; 2048];
@@ -67,9 +68,7 @@ fn vanished_clients_are_reaped() {
             server.log.lock().unwrap().join("\n")
         );
     }
-    std::thread::sleep(Duration::from_millis(200));
-    UdpSocket::bind(("127.0.0.1", c_rtp)).expect("RTP port released");
-    UdpSocket::bind(("127.0.0.1", c_rtcp)).expect("RTCP port released");
+    assert_eq!(c_rtcp, c_rtp + 1);
     // And its id is gone.
     let mut c = Rtsp::connect(server.addr);
     let r = c.request(
@@ -113,6 +112,56 @@ fn rtcp_receiver_reports_keep_a_session_alive() {
         );
         assert_eq!(r.status, 200);
     }
+}
+
+/// UDP sessions of one connection worker share its server ports; RTCP coming back is told
+/// apart by the client's address, so one session's receiver reports keep that session alone
+/// alive.
+#[test]
+fn rtcp_on_shared_server_ports_reaches_its_own_session() {
+    let server = Server::start(&["--session-timeout", "2"]);
+    let mut c = Rtsp::connect(server.addr);
+    let (kept, _rtp_a, rtcp_a, transport_a) = setup_play(&mut c, &server, "movie.Mjpeg");
+    let (reaped, _rtp_b, rtcp_b, transport_b) = setup_play(&mut c, &server, "movie.Mjpeg");
+    let (_, c_rtcp) = server_ports(&transport_a);
+    assert_eq!(server_ports(&transport_b), server_ports(&transport_a));
+    let rr = rtsp_core::rtp::rtcp::ReceiverReport {
+        ssrc: 5,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    rtsp_core::rtp::rtcp::write_compound(&[rr.into()], &mut out).unwrap();
+    // Only the first session's client reports, until the second one times out.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        rtcp_a.send_to(&out, ("127.0.0.1", c_rtcp)).unwrap();
+        if server
+            .wait_log(
+                &["session end", &reaped, "reason=\"timeout\""],
+                Duration::from_millis(400),
+            )
+            .is_some()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the silent session was never reaped"
+        );
+    }
+    let r = c.request(
+        "GET_PARAMETER",
+        &server.url("movie.Mjpeg/"),
+        &[("Session", &kept)],
+    );
+    assert_eq!(r.status, 200, "the reporting session is alive");
+    let r = c.request(
+        "GET_PARAMETER",
+        &server.url("movie.Mjpeg/"),
+        &[("Session", &reaped)],
+    );
+    assert_eq!(r.status, 454);
+    drop(rtcp_b);
 }
 
 #[test]
@@ -350,81 +399,122 @@ fn interleaved_frame_count(mut stream: std::net::TcpStream, dur: Duration) -> us
     frames
 }
 
-/// Out of file descriptors, a SETUP cannot open its UDP sockets: that is the server running out
-/// of a resource, 503 Service Unavailable (RFC 2326 7.1.1, "the server is currently unable to
-/// handle the request due to a temporary overloading"), not a 500 fault. Sessions already set
-/// up keep playing, and a freed session makes room again.
+/// A UDP session costs no descriptor of its own (it sends from its connection worker's port
+/// pair), so a low open-file limit bounds connections, not sessions: with 64 descriptors the
+/// server sets up more UDP sessions than it has descriptors, and they all play.
 #[test]
-fn setup_without_file_descriptors_is_503_and_others_keep_playing() {
+fn udp_sessions_take_no_descriptors_of_their_own() {
     let server = Server::start_with_open_files(&common::media_dir(), &[], 64);
-    // Connections first: accepting one needs a descriptor too. Fifteen sessions each keeps
-    // clear of the per-connection limit.
+    // Sixteen sessions per connection is the per-connection limit.
     let mut conns: Vec<Rtsp> = (0..5).map(|_| Rtsp::connect(server.addr)).collect();
     for c in conns.iter_mut() {
         assert_eq!(c.request("OPTIONS", "*", &[]).status, 200, "accepted");
     }
-    assert_eq!(
-        conns[0]
-            .request("DESCRIBE", &server.url("movie.Mjpeg"), &[])
-            .status,
-        200,
-        "the file is loaded while descriptors remain"
-    );
     let (playing, rtp0, _rtcp0, _) = setup_play(&mut conns[0], &server, "movie.Mjpeg");
-    let mut sessions: Vec<(usize, String, UdpSocket, UdpSocket)> = Vec::new();
-    let mut refused = None;
-    'fill: for (i, c) in conns.iter_mut().enumerate() {
-        for _ in 0..14 {
+    let mut sessions = Vec::new();
+    for (i, c) in conns.iter_mut().enumerate() {
+        let n = if i == 0 { 15 } else { 16 };
+        for _ in 0..n {
             let (rtp_sock, rtcp_sock) = udp_pair();
             let r = c.request(
                 "SETUP",
                 &server.url("movie.Mjpeg/track1"),
                 &[("Transport", &udp_transport(&rtp_sock))],
             );
-            if r.status != 200 {
-                refused = Some(r.status_line);
-                break 'fill;
-            }
-            sessions.push((i, r.session(), rtp_sock, rtcp_sock));
+            assert_eq!(r.status, 200, "session {}: {r:?}", sessions.len() + 2);
+            sessions.push((r.session(), rtp_sock, rtcp_sock));
         }
     }
-    assert_eq!(
-        refused.as_deref(),
-        Some("RTSP/1.0 503 Service Unavailable"),
-        "after {} sessions",
-        sessions.len() + 1
-    );
-    assert!(server
-        .wait_log(&["WARN", "Too many open files"], Duration::from_secs(2))
-        .is_some());
-    // The playing session is untouched.
-    assert!(frame_count(&rtp0, Duration::from_millis(500)) >= 5);
-    // A TEARDOWN frees two descriptors: the next SETUP succeeds.
-    let (i, s, ..) = sessions.pop().expect("some sessions were set up");
-    assert_eq!(
-        conns[i]
-            .request("TEARDOWN", &server.url("movie.Mjpeg/"), &[("Session", &s)])
-            .status,
-        200
-    );
-    // The sockets close once every thread has let go of the session (the pacing and sender
-    // threads learn of the TEARDOWN a moment later): poll.
-    let (rtp_sock, _rtcp) = udp_pair();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let r = conns[i].request(
-            "SETUP",
-            &server.url("movie.Mjpeg/track1"),
-            &[("Transport", &udp_transport(&rtp_sock))],
-        );
-        if r.status == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{r:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert_eq!(sessions.len() + 1, 80);
+    // The last one set up plays too, and so does the first.
+    let (last, rtp_last, _) = sessions.last().expect("sessions");
+    let r = conns[4].request("PLAY", &server.url("movie.Mjpeg/"), &[("Session", last)]);
+    assert_eq!(r.status, 200);
+    assert!(frame_count(rtp_last, Duration::from_millis(600)) >= 5);
     assert!(
         frame_count(&rtp0, Duration::from_millis(300)) >= 3,
         "{playing} still plays"
     );
+}
+
+/// Bytes a stalled TCP reader lets the server hold before frames must be dropped: the server's
+/// outbound queue (4 MiB) and the kernel's send buffer (at most `tcp_wmem`'s maximum).
+fn tcp_backlog_bytes() -> u64 {
+    let wmem_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2).and_then(|v| v.parse().ok()))
+        .unwrap_or(4 << 20);
+    (4 << 20) + wmem_max
+}
+
+/// A TCP-interleaved reader that stops reading (GStreamer does, for a moment, after its sink
+/// reached EOS) loses whole frames, counted, and keeps its connection: when it reads again it
+/// finds intact `$` frames, whose RTP sequence numbers run on without a gap (a dropped frame is
+/// never partly sent), then the reply to its TEARDOWN. A UDP session plays on meanwhile.
+#[test]
+fn a_stalled_tcp_reader_loses_whole_frames_and_keeps_its_connection() {
+    let fps = 240.0;
+    let server = Server::start(&["--fps", "240", "--loop"]);
+    let mut udp_client = Rtsp::connect(server.addr);
+    let (_, rtp_sock, _rtcp, _) = setup_play(&mut udp_client, &server, "movie.Mjpeg");
+
+    // A small receive buffer, set before connecting, keeps the kernel from absorbing the stall.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(8 * 1024).unwrap();
+    socket.connect(&server.addr.into()).unwrap();
+    let mut slow = Rtsp::from_stream(socket.into());
+    let r = common::setup_interleaved(&mut slow, &server, "movie.Mjpeg");
+    assert_eq!(r.status, 200, "{r:?}");
+    let session = r.session();
+    let r = slow.request(
+        "PLAY",
+        &server.url("movie.Mjpeg/"),
+        &[("Session", &session)],
+    );
+    assert_eq!(r.status, 200);
+
+    // Stall long enough for twice what the server can hold to come due.
+    let file_len = std::fs::metadata(common::media_dir().join("movie.Mjpeg"))
+        .unwrap()
+        .len();
+    let frame_bytes = file_len as f64 / common::movie().frame_count() as f64;
+    let stall = (2.0 * tcp_backlog_bytes() as f64 / (frame_bytes * fps)).clamp(2.0, 40.0);
+    // Meanwhile the UDP session plays (at least a fifth of its frames, on a loaded machine).
+    let received = frame_count(&rtp_sock, Duration::from_secs_f64(stall));
+    let due = (stall * fps) as usize;
+    assert!(
+        received >= due / 5,
+        "UDP session got {received} of {due} frames"
+    );
+
+    // Reading again: whole `$` frames, then the TEARDOWN reply on the same connection.
+    let r = slow.request(
+        "TEARDOWN",
+        &server.url("movie.Mjpeg/"),
+        &[("Session", &session)],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let seqs: Vec<u16> = slow
+        .interleaved
+        .iter()
+        .filter(|(channel, _)| *channel == 0)
+        .map(|(_, p)| rtp(p).seq)
+        .collect();
+    assert!(seqs.len() > 100, "{} packets", seqs.len());
+    for w in seqs.windows(2) {
+        assert_eq!(
+            w[1],
+            w[0].wrapping_add(1),
+            "sequence gap: a torn or partial frame"
+        );
+    }
+    let line = server
+        .wait_log(&["session end", &session], Duration::from_secs(10))
+        .expect("session end logged");
+    let dropped: u64 = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("frames_dropped="))
+        .and_then(|v| v.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
+        .expect("frames_dropped in the log line");
+    assert!(dropped > 0, "the stall dropped frames: {line}");
 }

@@ -2,7 +2,7 @@
 //!
 //! The machine knows three states and the commands a client can issue against a session. It is
 //! deliberately ignorant of time and of where the stream currently is: while a session plays,
-//! its position advances in the runtime's pacing scheduler, so the caller passes the current
+//! its position advances in the runtime's connection worker, so the caller passes the current
 //! position in a [`Playhead`] and gets back an [`Effect`] saying what the runtime must do (start
 //! pacing from frame N, stop, seek...). Every command in every state has exactly one outcome,
 //! which is what makes the table exhaustively testable.

@@ -28,8 +28,9 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::server::{Refusal, Target};
 use parking_lot::Mutex;
 
+use crate::media::MediaError;
 use crate::server::runtime::clock::Clock;
-use crate::server::runtime::source::Source;
+use crate::server::runtime::source::{LoadError, Source};
 
 /// How long a failed load is remembered for a file that has not changed.
 pub const RETRY_FAILED: Duration = Duration::from_secs(5);
@@ -240,6 +241,20 @@ impl Resolved {
     }
 }
 
+/// The answer to a file that could not be loaded: 503 when the server ran out of descriptors
+/// or memory opening it (a client may retry, and the file is not blamed), else the file is not
+/// one we can serve.
+fn load_refusal(e: &LoadError) -> Refusal {
+    match e {
+        LoadError::Media(MediaError::Io(io))
+            if crate::server::runtime::resources::exhausted(io) =>
+        {
+            Refusal::ServiceUnavailable
+        }
+        _ => Refusal::UnsupportedMedia("not a valid MJPEG file"),
+    }
+}
+
 /// A loader thread: load each file it is given, then wake the requests parked on it.
 fn loader(rx: &Receiver<Resolved>, transcode: bool) {
     while let Ok(file) = rx.recv() {
@@ -278,8 +293,13 @@ fn load(file: &Resolved, transcode: bool) -> Result<Arc<Source>, Refusal> {
             Ok(Arc::new(s))
         }
         Err(e) => {
+            let refusal = load_refusal(&e);
             tracing::warn!(file = %file.name, error = %e, "cannot serve file");
-            Err(Refusal::UnsupportedMedia("not a valid MJPEG file"))
+            if refusal == Refusal::ServiceUnavailable {
+                // Not the file's fault: the next request tries again.
+                return Err(refusal);
+            }
+            Err(refusal)
         }
     };
     *loaded = Some(Loaded {
@@ -288,4 +308,26 @@ fn load(file: &Resolved, transcode: bool) -> Result<Arc<Source>, Refusal> {
         result: result.clone(),
     });
     result
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    #[test]
+    fn running_out_of_descriptors_is_503_and_a_bad_file_is_not() {
+        for code in [libc::EMFILE, libc::ENFILE, libc::ENOMEM] {
+            let e = LoadError::Media(MediaError::Io(io::Error::from_raw_os_error(code)));
+            assert_eq!(load_refusal(&e), Refusal::ServiceUnavailable, "{code}");
+        }
+        let broken = LoadError::Media(MediaError::Io(io::Error::from_raw_os_error(libc::EIO)));
+        assert!(matches!(
+            load_refusal(&broken),
+            Refusal::UnsupportedMedia(_)
+        ));
+        assert!(matches!(
+            load_refusal(&LoadError::Empty),
+            Refusal::UnsupportedMedia(_)
+        ));
+    }
 }

@@ -1,5 +1,10 @@
 //! One RTSP connection: inbound framing, dialect, outbound queue.
 //!
+//! The outbound queue holds whole units (a reply, a `$`-framed RTCP packet, a whole RTP frame)
+//! written in order with vectored writes, so a `$` frame is never torn by a reply: a unit
+//! partly written is finished before the next one starts. A frame unit is the media's shared
+//! RTP-JPEG payloads plus this session's own `$` and RTP headers, never a copy of the frame.
+//!
 //! Dialect detection is per connection and costs standard clients nothing: the core parser
 //! completes a message at its blank line as soon as the bytes are in, and only a bare-LF message
 //! without one is completed at the end of the read. A request completed that way, naming a
@@ -7,7 +12,7 @@
 //! connection, and replies are then written in the lab shape, errors included.
 
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -20,7 +25,80 @@ use mio::{Interest, Registry, Token};
 use crate::server::runtime::shared::session::{Delivery, LiveSession, SessionId};
 use crate::server::runtime::shared::ConnLink;
 use crate::server::runtime::shared::Ctx;
+use crate::server::runtime::source::Packetized;
 use std::sync::Arc;
+
+/// Most pieces handed to one vectored write (Linux takes up to 1024).
+const MAX_IOV: usize = 128;
+
+/// An RTP frame for a TCP-interleaved session: packet `i` is `headers[i]` (the `$` header and
+/// the session's RTP header) followed by the shared payload `i`.
+#[derive(Debug)]
+pub struct InterleavedFrame {
+    headers: Vec<u8>,
+    header_len: usize,
+    payloads: Arc<Packetized>,
+    len: usize,
+}
+
+impl InterleavedFrame {
+    /// A frame from per-packet headers of `header_len` bytes each and the shared payloads.
+    pub fn new(headers: Vec<u8>, header_len: usize, payloads: Arc<Packetized>) -> Self {
+        let len = headers.len() + payloads.iter().map(Vec::len).sum::<usize>();
+        Self {
+            headers,
+            header_len,
+            payloads,
+            len,
+        }
+    }
+}
+
+/// One unit of the outbound queue.
+#[derive(Debug)]
+enum Outbound {
+    Bytes(Vec<u8>),
+    Frame(InterleavedFrame),
+}
+
+impl Outbound {
+    fn len(&self) -> usize {
+        match self {
+            Self::Bytes(b) => b.len(),
+            Self::Frame(f) => f.len,
+        }
+    }
+
+    /// Append the pieces after the first `skip` bytes to `out[*n..]`; false once `out` is full.
+    fn pieces<'a>(&'a self, mut skip: usize, out: &mut [IoSlice<'a>], n: &mut usize) -> bool {
+        let mut put = |piece: &'a [u8], skip: &mut usize| -> bool {
+            if *skip >= piece.len() {
+                *skip -= piece.len();
+                return true;
+            }
+            let Some(slot) = out.get_mut(*n) else {
+                return false;
+            };
+            *slot = IoSlice::new(piece.get(*skip..).unwrap_or_default());
+            *skip = 0;
+            *n += 1;
+            true
+        };
+        match self {
+            Self::Bytes(b) => put(b, &mut skip),
+            Self::Frame(f) => {
+                for (i, payload) in f.payloads.iter().enumerate() {
+                    let at = i * f.header_len;
+                    let header = f.headers.get(at..at + f.header_len).unwrap_or_default();
+                    if !put(header, &mut skip) || !put(payload, &mut skip) {
+                        return false;
+                    }
+                }
+                true
+            }
+        }
+    }
+}
 
 /// What the connection's input yields next.
 #[derive(Debug)]
@@ -40,6 +118,59 @@ pub enum Inbound {
     Malformed(Vec<u8>),
 }
 
+/// The outbound queue: whole units, the front one possibly partly written.
+#[derive(Debug, Default)]
+struct OutQueue {
+    units: VecDeque<Outbound>,
+    /// Bytes of the front unit already written.
+    pos: usize,
+    /// Bytes not written yet.
+    len: usize,
+}
+
+impl OutQueue {
+    fn push(&mut self, unit: Outbound) {
+        let n = unit.len();
+        if n > 0 {
+            self.len += n;
+            self.units.push_back(unit);
+        }
+    }
+
+    /// The unwritten bytes as pieces for one vectored write (as many as fit `out`); returns
+    /// how many were filled in.
+    fn pieces<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        let mut skip = self.pos;
+        for unit in &self.units {
+            if !unit.pieces(skip, out, &mut n) {
+                break;
+            }
+            skip = 0;
+        }
+        n
+    }
+
+    /// Account for `n` bytes written from the front.
+    fn advance(&mut self, mut n: usize) {
+        self.len = self.len.saturating_sub(n);
+        while n > 0 {
+            let Some(front) = self.units.front() else {
+                break;
+            };
+            let rest = front.len().saturating_sub(self.pos);
+            if n >= rest {
+                n -= rest;
+                self.units.pop_front();
+                self.pos = 0;
+            } else {
+                self.pos += n;
+                n = 0;
+            }
+        }
+    }
+}
+
 /// Connection state owned by its worker.
 pub struct ConnState {
     /// The socket.
@@ -51,10 +182,7 @@ pub struct ConnState {
     /// How to reach this connection from other threads.
     pub link: ConnLink,
     parser: MessageParser,
-    out: VecDeque<Vec<u8>>,
-    /// Bytes of the front buffer already written.
-    out_pos: usize,
-    out_len: usize,
+    out: OutQueue,
     writable_interest: bool,
     /// Lab or standard, once known.
     pub dialect: Option<Dialect>,
@@ -91,9 +219,7 @@ impl ConnState {
             local,
             link,
             parser: MessageParser::new(),
-            out: VecDeque::new(),
-            out_pos: 0,
-            out_len: 0,
+            out: OutQueue::default(),
             writable_interest: false,
             dialect: None,
             sessions: Vec::new(),
@@ -181,39 +307,36 @@ impl ConnState {
 
     /// Queue bytes (a whole reply or whole `$` frames).
     pub fn queue(&mut self, data: Vec<u8>) {
-        if data.is_empty() {
-            return;
-        }
-        self.out_len += data.len();
-        self.out.push_back(data);
+        self.out.push(Outbound::Bytes(data));
+    }
+
+    /// Queue an interleaved RTP frame.
+    pub fn queue_frame(&mut self, frame: InterleavedFrame) {
+        self.out.push(Outbound::Frame(frame));
     }
 
     /// Bytes waiting to be written.
     pub fn outbound_len(&self) -> usize {
-        self.out_len
+        self.out.len
     }
 
     /// Write as much as the socket takes; ask for WRITABLE events while anything remains.
     pub fn flush(&mut self, registry: &Registry) -> io::Result<()> {
-        while let Some(front) = self.out.front() {
-            let rest = front.get(self.out_pos..).unwrap_or(&[]);
-            if rest.is_empty() {
-                self.out.pop_front();
-                self.out_pos = 0;
-                continue;
-            }
-            match self.stream.write(rest) {
+        while self.out.len > 0 {
+            let mut pieces = [IoSlice::new(&[]); MAX_IOV];
+            let n = self.out.pieces(&mut pieces);
+            match self
+                .stream
+                .write_vectored(pieces.get(..n).unwrap_or_default())
+            {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
-                    self.out_pos += n;
-                    self.out_len = self.out_len.saturating_sub(n);
-                }
+                Ok(written) => self.out.advance(written),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         }
-        let want = !self.out.is_empty();
+        let want = self.out.len > 0;
         if want != self.writable_interest {
             let interest = if want {
                 Interest::READABLE | Interest::WRITABLE
@@ -262,4 +385,63 @@ impl ConnState {
 /// A status code as the core writer's type.
 pub fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply, a three-packet frame and another reply, and the bytes they stand for.
+    fn queue() -> (OutQueue, Vec<u8>) {
+        let payloads: Vec<Vec<u8>> = vec![vec![1; 700], vec![2; 700], vec![3; 123]];
+        let mut headers = Vec::new();
+        for i in 0..3u8 {
+            headers.extend([b'$', 0, 0, i, 9, 9]);
+        }
+        let mut want = b"RTSP/1.0 200 OK\r\n\r\n".to_vec();
+        for (i, p) in payloads.iter().enumerate() {
+            want.extend(&headers[i * 6..i * 6 + 6]);
+            want.extend(p);
+        }
+        want.extend(b"RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n");
+        let mut q = OutQueue::default();
+        q.push(Outbound::Bytes(b"RTSP/1.0 200 OK\r\n\r\n".to_vec()));
+        q.push(Outbound::Bytes(Vec::new()));
+        let frame = InterleavedFrame::new(headers, 6, Arc::new(Packetized::from(payloads)));
+        q.push(Outbound::Frame(frame));
+        q.push(Outbound::Bytes(
+            b"RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n".to_vec(),
+        ));
+        (q, want)
+    }
+
+    #[test]
+    fn partial_writes_resume_where_they_stopped() {
+        // Every write size, with room for only a few pieces per write: the bytes come out
+        // exactly once and in order, so a frame is finished before the next unit starts.
+        for step in [1usize, 5, 6, 7, 700, 701, 4096] {
+            for room in [1usize, 2, 3, MAX_IOV] {
+                let (mut q, want) = queue();
+                assert_eq!(q.len, want.len());
+                let mut got: Vec<u8> = Vec::new();
+                while q.len > 0 {
+                    let mut pieces = vec![IoSlice::new(&[]); room];
+                    let n = q.pieces(&mut pieces);
+                    assert!(n > 0);
+                    let mut wrote = 0;
+                    for p in &pieces[..n] {
+                        let take = p.len().min(step - wrote);
+                        got.extend(&p[..take]);
+                        wrote += take;
+                        if wrote == step {
+                            break;
+                        }
+                    }
+                    q.advance(wrote);
+                }
+                assert_eq!(got, want, "step {step}, room {room}");
+                assert!(q.units.is_empty());
+            }
+        }
+    }
 }

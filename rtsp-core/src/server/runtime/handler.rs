@@ -4,7 +4,7 @@
 //! the [`SessionMachine`](crate::server::SessionMachine) table says what a command does in
 //! the session's state, [`transport::choose`] picks the transport, [`Reply`] writes the answer
 //! in the client's dialect. This module does what needs the runtime: looking sessions and media
-//! up, binding ports, giving the scheduler its orders.
+//! up, routing media to the connection worker's ports, giving the session's worker its orders.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -25,9 +25,8 @@ use crate::server::runtime::shared::session::{
     Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
 };
 use crate::server::runtime::shared::Ctx;
-use crate::server::runtime::shared::{SchedMsg, WorkerMsg};
+use crate::server::runtime::shared::{ConnLink, WorkerMsg};
 use crate::server::runtime::source::Source;
-use crate::server::runtime::udp;
 
 /// Most sessions one connection may set up.
 const MAX_SESSIONS_PER_CONNECTION: usize = 16;
@@ -35,17 +34,10 @@ const MAX_SESSIONS_PER_CONNECTION: usize = 16;
 /// What the connection worker must do besides sending the reply.
 #[derive(Debug)]
 pub enum ConnEffect {
-    /// Watch a session's UDP socket (RTCP from the client; junk on the RTP port is drained).
-    Watch {
-        /// The session.
-        session: Arc<LiveSession>,
-        /// A clone of the socket.
-        socket: Arc<std::net::UdpSocket>,
-        /// Whether it is the RTCP socket.
-        rtcp: bool,
-    },
-    /// Stop watching a session's sockets.
-    Forget(SessionId),
+    /// Route the session's incoming RTCP (its transport is set).
+    Watch(Arc<LiveSession>),
+    /// Stop routing the session's incoming RTCP (its transport is about to change).
+    Forget(Arc<LiveSession>),
 }
 
 /// Handle one request from `conn`: queue the reply on the connection, return the side effects.
@@ -237,7 +229,7 @@ fn dispatch(
             setup(ctx, conn, req, &target, &t, dialect, session, effects)
         }
         Intent::Control(command) => match session {
-            Some(s) => control(ctx, conn, inc.target.as_ref(), s, command, effects),
+            Some(s) => control(ctx, conn, inc.target.as_ref(), s, command),
             None => {
                 // No session, which only a request that needs none gets this far with (a
                 // GET_PARAMETER / SET_PARAMETER liveness test): the INIT row of the table.
@@ -357,7 +349,6 @@ fn control(
     target: Option<&Target>,
     session: Arc<LiveSession>,
     command: Command,
-    effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
     if let Some(t) = target {
         if t.presentation != session.presentation {
@@ -370,17 +361,17 @@ fn control(
         // RTP-Info is read before pacing starts: the first frame may leave at once.
         Effect::StartPlaying { from, until } => {
             reply = play_headers(reply, &session, from, until);
-            start_pacing(ctx, &session, from, until);
+            start_pacing(&session, from, until);
         }
         // A lab skip while playing keeps the PLAY's end.
         Effect::Seek { to } if transition.to == SessionState::Playing => {
-            start_pacing(ctx, &session, to, session.until());
+            start_pacing(&session, to, session.until());
         }
         // Not playing: just move the position for the next PLAY.
         Effect::Seek { to } => session.position.store(to, Ordering::Release),
         Effect::Pause => {
             session.next_epoch();
-            let _ = ctx.scheduler.send(SchedMsg::Stop(session.id));
+            let _ = session.home.worker.send(WorkerMsg::Stop(session.id));
             tracing::debug!(
                 session = session.id.get(),
                 at = session.position.load(Ordering::Relaxed),
@@ -390,7 +381,6 @@ fn control(
         Effect::Teardown => {
             ctx.end_session(&session, EndReason::Teardown);
             conn.sessions.retain(|id| *id != session.id);
-            effects.push(ConnEffect::Forget(session.id));
         }
         Effect::None if matches!(command, Command::Play { .. }) => {
             let at = session.position.load(Ordering::Acquire);
@@ -401,13 +391,15 @@ fn control(
     Ok(reply)
 }
 
-fn start_pacing(ctx: &Ctx, session: &Arc<LiveSession>, from: u64, until: Option<u64>) {
+/// Give the session's home worker its order; on this connection's own worker it is carried out
+/// in the same loop turn, so the first frame leaves right after the reply.
+fn start_pacing(session: &Arc<LiveSession>, from: u64, until: Option<u64>) {
     let epoch = session.next_epoch();
     session.position.store(from, Ordering::Release);
     session
         .play_until
         .store(until.unwrap_or(NO_END), Ordering::Release);
-    let _ = ctx.scheduler.send(SchedMsg::Play {
+    let _ = session.home.worker.send(WorkerMsg::Play {
         session: Arc::clone(session),
         from,
         until,
@@ -462,11 +454,16 @@ fn setup(
         if transition.effect != Effect::ChangeTransport {
             return Ok(with_session(ctx, Reply::ok(), &existing));
         }
-        let (delivery, reply_transport, watch) =
-            open_route(ctx, conn, &chosen, existing.dialect, existing.ssrc)?;
-        effects.push(ConnEffect::Forget(existing.id));
+        let (delivery, reply_transport) = open_route(
+            conn,
+            &existing.home,
+            &chosen,
+            existing.dialect,
+            existing.ssrc,
+        );
+        effects.push(ConnEffect::Forget(Arc::clone(&existing)));
         *existing.delivery.write() = Some(delivery);
-        watch_sockets(effects, &existing, watch);
+        effects.push(ConnEffect::Watch(Arc::clone(&existing)));
         let mut reply = with_session(ctx, Reply::ok(), &existing);
         if let Some(t) = reply_transport {
             reply = reply.header("Transport", t);
@@ -483,7 +480,7 @@ fn setup(
     }
     let chosen = transport::choose(transports, dialect == Dialect::Lab)?;
     let ssrc: u32 = rand::random();
-    let (delivery, reply_transport, watch) = open_route(ctx, conn, &chosen, dialect, ssrc)?;
+    let (delivery, reply_transport) = open_route(conn, &conn.link, &chosen, dialect, ssrc);
     let session = LiveSession::new(
         SessionInit {
             id: ctx.registry.fresh_id(),
@@ -513,7 +510,7 @@ fn setup(
         return Err(Refusal::ServiceUnavailable);
     }
     conn.sessions.push(session.id);
-    watch_sockets(effects, &session, watch);
+    effects.push(ConnEffect::Watch(Arc::clone(&session)));
     tracing::info!(
         session = session.id.get(),
         peer = %conn.peer,
@@ -535,79 +532,44 @@ fn setup(
     Ok(reply)
 }
 
-/// Sockets to watch for incoming packets: shared with the delivery rather than duplicated, so a
-/// session costs no extra file descriptors for being watched.
-type Watch = Vec<(Arc<std::net::UdpSocket>, bool)>;
-
-fn watch_sockets(effects: &mut Vec<ConnEffect>, session: &Arc<LiveSession>, watch: Watch) {
-    for (socket, rtcp) in watch {
-        effects.push(ConnEffect::Watch {
-            session: Arc::clone(session),
-            socket,
-            rtcp,
-        });
-    }
-}
-
-/// Open what the chosen route needs. RTP only ever goes to the RTSP peer's own address.
+/// Where the chosen route sends: UDP from the home worker's port pair (a session opens no
+/// socket of its own, so SETUP cannot run out of descriptors or ports), interleaved on this
+/// connection. RTP only ever goes to the RTSP peer's own address.
 fn open_route(
-    ctx: &Ctx,
     conn: &ConnState,
+    home: &ConnLink,
     chosen: &transport::Chosen,
     dialect: Dialect,
     ssrc: u32,
-) -> Result<(Delivery, Option<String>, Watch), Refusal> {
+) -> (Delivery, Option<String>) {
     let peer_ip = conn.peer.ip();
     match chosen.route {
-        Route::Interleaved { rtp_channel } => Ok((
+        Route::Interleaved { rtp_channel } => (
             Delivery::Interleaved {
                 link: conn.link.clone(),
                 rtp_channel,
             },
             Some(transport::reply(chosen, None, ssrc).to_string()),
-            Vec::new(),
-        )),
-        Route::Udp { rtp_port, .. } if dialect == Dialect::Lab => {
-            let socket = ctx.ports.single().map_err(|e| udp_refusal(conn, &e))?;
-            let socket = Arc::new(socket);
-            let watch = vec![(Arc::clone(&socket), false)];
-            let delivery = Delivery::Udp(UdpDelivery {
-                rtp: socket,
-                rtcp: None,
+        ),
+        // The lab reply has no Transport line: the lab client reads lines by position.
+        Route::Udp { rtp_port, .. } if dialect == Dialect::Lab => (
+            Delivery::Udp(UdpDelivery {
                 rtp_dest: SocketAddr::new(peer_ip, rtp_port),
                 rtcp_dest: None,
-            });
-            // The lab reply has no Transport line: the lab client reads lines by position.
-            Ok((delivery, None, watch))
-        }
+            }),
+            None,
+        ),
         Route::Udp {
             rtp_port,
             rtcp_port,
         } => {
-            let pair = ctx.ports.allocate().map_err(|e| udp_refusal(conn, &e))?;
-            let reply = transport::reply(chosen, Some(pair.rtp_port()), ssrc).to_string();
-            let (rtp, rtcp) = (Arc::new(pair.rtp), Arc::new(pair.rtcp));
-            let watch = vec![(Arc::clone(&rtp), false), (Arc::clone(&rtcp), true)];
+            let server_port = home.worker.ports.rtp_port();
+            let reply = transport::reply(chosen, Some(server_port), ssrc).to_string();
             let delivery = Delivery::Udp(UdpDelivery {
-                rtp,
-                rtcp: Some(rtcp),
                 rtp_dest: SocketAddr::new(peer_ip, rtp_port),
                 rtcp_dest: rtcp_port.map(|p| SocketAddr::new(peer_ip, p)),
             });
-            Ok((delivery, Some(reply), watch))
+            (delivery, Some(reply))
         }
-    }
-}
-
-/// A SETUP that could not open its UDP sockets: 503 when the server ran out of descriptors,
-/// buffers or ports (the client may try again later; the sessions already set up go on), 500
-/// for anything else.
-fn udp_refusal(conn: &ConnState, e: &std::io::Error) -> Refusal {
-    if udp::is_exhaustion(e) {
-        tracing::warn!(peer = %conn.peer, error = %e, "cannot open UDP sockets for a session: out of resources");
-        Refusal::ServiceUnavailable
-    } else {
-        tracing::warn!(peer = %conn.peer, error = %e, "cannot open UDP sockets for a session");
-        Refusal::Internal("cannot open UDP sockets")
     }
 }

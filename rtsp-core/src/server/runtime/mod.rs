@@ -8,20 +8,24 @@
 //! The public surface is [`Server`] and its [`Config`]. Inside, dependencies point one way:
 //!
 //! ```text
-//! run (Server: starts and stops the threads)
-//!  ├─> acceptor ─> proxied ────┐   (PROXY protocol headers, in the acceptor's own poll)
-//!  ├─> worker ─> conn, handler, rtcp
-//!  ├─> scheduler ──────────────┤   (each thread module uses only `shared` and the data
-//!  ├─> sender ─────────────────┤    modules below, never another thread module)
-//!  └─> http ───────────────────┤   (`--metrics`: /metrics and /healthz)
-//!                              v
-//!                    shared (Config, Ctx, live sessions, messages between threads)
-//!                              v
-//!     catalog (and its loader threads), source, udp, wire, clock, metrics (data and helpers)
+//! run (Server: starts and stops the threads; the reaper)
+//!  ├─> acceptor ─> proxied ──────────────────┐  (PROXY protocol headers, in the acceptor's poll)
+//!  ├─> worker ─> conn, handler, rtcp,        │  (a thread module uses only `shared` and
+//!  │             playout, send, timer        │   the modules below, never another
+//!  └─> http ─────────────────────────────────┤   thread module; http: /metrics, /healthz)
+//!                                            v
+//!                    shared (Config, Ctx, live sessions, messages to workers)
+//!                                            v
+//!     catalog (and its loader threads), source, udp, wire, clock, resources, metrics
 //! ```
 //!
-//! Pure logic is on the sans-I/O side: pacing arithmetic in [`crate::server::pacing`], request
-//! rules and replies in [`crate::server`].
+//! A frame crosses no thread: the worker whose connection set a session up (its home) paces
+//! it ([`playout`]; the loop sleeps until the next deadline, woken by a [`timer`]) and sends
+//! it ([`send`]): UDP from the worker's one RTP/RTCP port pair, many sessions per `sendmmsg`;
+//! TCP interleaved as vectored writes of the shared payloads behind per-session headers.
+//!
+//! Pure logic is on the sans-I/O side: pacing arithmetic and phases in
+//! [`crate::server::pacing`], request rules and replies in [`crate::server`].
 
 mod acceptor;
 mod catalog;
@@ -30,13 +34,15 @@ mod conn;
 mod handler;
 mod http;
 mod metrics;
+mod playout;
 mod proxied;
+mod resources;
 mod rtcp;
 mod run;
-mod scheduler;
-mod sender;
+mod send;
 mod shared;
 mod source;
+mod timer;
 mod udp;
 mod wire;
 mod worker;

@@ -1,11 +1,10 @@
 //! Wiring: thread start-up and orderly shutdown (the shared context is in
 //! [`crate::server::runtime::shared`]).
 //!
-//! Threads (none per session or per connection):
-//! - the acceptor, which hands each new connection to the least-loaded connection worker;
-//! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops for RTSP and RTCP;
-//! - one pacing scheduler ([`crate::server::runtime::scheduler`]) with a heap of per-session deadlines;
-//! - `--senders` sender workers ([`crate::server::runtime::sender`]) that put frames on the wire;
+//! Threads (none per session or per connection, none per stage of a frame):
+//! - the acceptor, which hands each new connection to a connection worker, once;
+//! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops that
+//!   own their connections and sessions and pace and send their media (RTSP, RTP, RTCP);
 //! - one reaper that ends sessions without a sign of life for the session timeout;
 //! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests.
 
@@ -22,15 +21,10 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::auth::{Authenticator, LogLimiter};
 use crate::server::runtime::catalog::Catalog;
 use crate::server::runtime::clock::Clock;
-use crate::server::runtime::scheduler;
-use crate::server::runtime::sender;
 use crate::server::runtime::shared::session::{EndReason, Registry};
-use crate::server::runtime::shared::{Config, Ctx, SchedMsg, WorkerMsg, LOG_INTERVAL};
+use crate::server::runtime::shared::{Config, Ctx, WorkerMsg, WorkerPorts, LOG_INTERVAL};
 use crate::server::runtime::udp::PortAllocator;
 use crate::server::runtime::worker::Worker;
-
-/// Queue depth of each sender worker, in batches (one per pacing wake-up, plus control jobs).
-const SENDER_QUEUE: usize = 4096;
 
 /// A running server: its threads, listening socket and shared state; stopped on drop.
 pub struct Server {
@@ -38,8 +32,6 @@ pub struct Server {
     local_addr: SocketAddr,
     stop_acceptor: Arc<mio::Waker>,
     threads: Vec<JoinHandle<()>>,
-    scheduler_thread: Option<JoinHandle<()>>,
-    sender_threads: Vec<JoinHandle<()>>,
     reaper_stop: Sender<()>,
     metrics_addr: Option<SocketAddr>,
 }
@@ -57,27 +49,24 @@ impl Server {
         let clock = Clock::new();
         let catalog = Catalog::new(&config.media, config.fps, config.transcode, clock)?;
 
-        let (sched_tx, sched_rx) = crossbeam_channel::unbounded();
-        let mut sender_txs = Vec::new();
-        let mut sender_rxs = Vec::new();
-        for _ in 0..config.senders.max(1) {
-            let (tx, rx) = crossbeam_channel::bounded(SENDER_QUEUE);
-            sender_txs.push(tx);
-            sender_rxs.push(rx);
-        }
+        // Each worker's RTP/RTCP pair is bound once, here: SETUP then opens no socket.
+        let ports = PortAllocator::new(local_addr.ip(), config.rtp_port_base);
         let mut workers = Vec::new();
         let mut handles = Vec::new();
         for i in 0..config.workers.max(1) {
-            let (w, h) = Worker::new(i)?;
+            let pair = ports.allocate()?;
+            tracing::debug!(worker = i, rtp_port = pair.rtp_port(), "worker UDP ports");
+            let pair = WorkerPorts {
+                rtp: Arc::new(pair.rtp),
+                rtcp: Arc::new(pair.rtcp),
+            };
+            let (w, h) = Worker::new(i, pair)?;
             workers.push(w);
             handles.push(h);
         }
         let ctx = Arc::new(Ctx {
-            ports: PortAllocator::new(local_addr.ip(), config.rtp_port_base),
             registry: Registry::new(config.max_sessions),
             catalog,
-            scheduler: sched_tx,
-            senders: sender_txs.clone(),
             workers: handles,
             connections: AtomicUsize::new(0),
             per_address: parking_lot::Mutex::new(HashMap::new()),
@@ -103,15 +92,6 @@ impl Server {
             let ctx = Arc::clone(&ctx);
             threads.push(spawn(&format!("rtsp-worker-{i}"), move || w.run(ctx))?);
         }
-        let scheduler_thread = Some(spawn("pacing", move || {
-            scheduler::run(sched_rx, sender_txs)
-        })?);
-        let mut sender_threads = Vec::new();
-        for (i, rx) in sender_rxs.into_iter().enumerate() {
-            sender_threads.push(spawn(&format!("rtp-sender-{i}"), move || {
-                sender::run(rx, clock)
-            })?);
-        }
         let (reaper_stop, reaper_rx) = crossbeam_channel::bounded(1);
         {
             let ctx = Arc::clone(&ctx);
@@ -135,7 +115,6 @@ impl Server {
             media = %ctx.config.media.display(),
             fps = ctx.config.fps,
             workers = ctx.workers.len(),
-            senders = ctx.senders.len(),
             auth = ctx.config.auth.as_ref().map(|a| a.config.realm.as_str()),
             "rtsp-server listening"
         );
@@ -144,8 +123,6 @@ impl Server {
             local_addr,
             stop_acceptor,
             threads,
-            scheduler_thread,
-            sender_threads,
             reaper_stop,
             metrics_addr,
         })
@@ -194,17 +171,7 @@ impl Server {
         for session in ctx.registry.all() {
             ctx.end_session(&session, EndReason::Shutdown);
         }
-        let _ = ctx.scheduler.send(SchedMsg::Shutdown);
-        if let Some(t) = self.scheduler_thread.take() {
-            let _ = t.join();
-        }
-        // Senders drain their queues (the BYEs) and stop at the marker.
-        for tx in &ctx.senders {
-            let _ = tx.send(None);
-        }
-        for t in self.sender_threads.drain(..) {
-            let _ = t.join();
-        }
+        // Each worker says the BYEs queued above before it sees this.
         for w in &ctx.workers {
             let _ = w.send(WorkerMsg::Shutdown);
         }

@@ -17,7 +17,7 @@ use crate::jpeg::{Packetizer, ParsedJpeg};
 use crate::media::{Frame, MediaError, MjpegFile, TestPattern};
 use crate::server::describe::Presentation;
 use crate::server::prepare::{self, RtpPayload};
-use crate::server::runtime::wire::LAB_MAX_JPEG;
+use crate::server::runtime::wire::{self, LAB_MAX_JPEG};
 use parking_lot::Mutex;
 
 /// Size of the live test pattern.
@@ -27,15 +27,44 @@ pub const TEST_HEIGHT: u16 = 240;
 /// Live frames kept for sharing between sessions.
 const LIVE_CACHE: usize = 8;
 
-/// One frame's RFC 2435 payloads, in packet order.
+/// One frame's packets as sent after each session's own fixed RTP header, in packet order: the
+/// RFC 2435 payloads, the first preceded by its header extension when the frame needs one
+/// ([`wire::after_fixed_header`]).
 #[derive(Debug, Default)]
 pub struct Packetized {
-    payloads: Vec<RtpPayload>,
+    payloads: Vec<Vec<u8>>,
+    extended: bool,
+}
+
+impl Packetized {
+    /// Whether the first packet carries the ONVIF JPEG header extension (its RTP header then
+    /// needs the X bit).
+    pub fn extended(&self) -> bool {
+        self.extended
+    }
+}
+
+impl From<Vec<Vec<u8>>> for Packetized {
+    fn from(payloads: Vec<Vec<u8>>) -> Self {
+        Self {
+            payloads,
+            extended: false,
+        }
+    }
+}
+
+impl From<Vec<RtpPayload>> for Packetized {
+    fn from(packets: Vec<RtpPayload>) -> Self {
+        Self {
+            extended: packets.first().is_some_and(|p| p.extension.is_some()),
+            payloads: packets.iter().map(wire::after_fixed_header).collect(),
+        }
+    }
 }
 
 impl Deref for Packetized {
-    type Target = [RtpPayload];
-    fn deref(&self) -> &[RtpPayload] {
+    type Target = [Vec<u8>];
+    fn deref(&self) -> &[Vec<u8>] {
         &self.payloads
     }
 }
@@ -121,7 +150,7 @@ impl Source {
         let packets = prepared.payloads.map(|frames| {
             frames
                 .into_iter()
-                .map(|payloads| Arc::new(Packetized { payloads }))
+                .map(|payloads| Arc::new(Packetized::from(payloads)))
                 .collect::<Vec<_>>()
         });
         if transcoded > 0 {
@@ -254,7 +283,7 @@ impl Source {
         };
         let frame = Arc::new(LiveFrame {
             jpeg: Arc::new(jpeg),
-            payloads: Arc::new(Packetized { payloads }),
+            payloads: Arc::new(Packetized::from(payloads)),
         });
         let mut cache = cache.lock();
         cache.push_back((index, Arc::clone(&frame)));

@@ -1,4 +1,5 @@
-//! Server-side UDP ports for RTP/RTCP pairs.
+//! Server-side UDP: the RTP/RTCP port pairs of the connection workers, and [`UdpBatch`], which
+//! sends many sessions' frames from one socket in few system calls.
 //!
 //! RFC 3550 wants RTP on an even port and RTCP on the next odd one. Pairs are taken from a range
 //! starting at `--rtp-port-base`, walking a shared cursor so that a port freed a moment ago (a
@@ -7,6 +8,9 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use crate::server::runtime::source::{Jpeg, Packetized};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -77,38 +81,52 @@ impl PortAllocator {
             "no free RTP/RTCP port pair",
         ))
     }
-
-    /// One nonblocking socket on any port (the lab dialect needs no pair).
-    pub fn single(&self) -> io::Result<UdpSocket> {
-        bind(SocketAddr::new(self.ip, 0))
-    }
-}
-
-/// Whether a failure to open UDP sockets means the machine ran out of something (descriptors,
-/// buffer memory, free ports) rather than that something is broken: a client may retry later
-/// (503 Service Unavailable), nothing to repair (500).
-pub fn is_exhaustion(e: &io::Error) -> bool {
-    out_of_resources(e) || e.kind() == io::ErrorKind::AddrInUse
 }
 
 fn out_of_resources(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
+    crate::server::runtime::resources::exhausted(e) && e.kind() != io::ErrorKind::AddrInUse
 }
+
+/// Send buffer of a worker's UDP socket.
+const SEND_BUFFER: usize = 4 << 20;
+
+/// Raise the send buffer past net.core.wmem_max (needs CAP_NET_ADMIN; without it nothing
+/// changes, and a full buffer drops whole frames, counted).
+#[cfg(target_os = "linux")]
+fn force_send_buffer(socket: &Socket) {
+    use std::os::fd::AsRawFd;
+    let bytes = libc::c_int::try_from(SEND_BUFFER).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from a live c_int.
+    let _ = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUFFORCE,
+            (&bytes as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn force_send_buffer(_: &Socket) {}
 
 fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    // A generous send buffer absorbs a whole frame's burst of packets.
-    let _ = socket.set_send_buffer_size(1 << 20);
+    // A generous send buffer absorbs the burst of a whole phase group's frames, from every
+    // session of the worker. The kernel caps the ordinary request at net.core.wmem_max; a
+    // privileged server may exceed it.
+    let _ = socket.set_send_buffer_size(SEND_BUFFER);
+    if socket.send_buffer_size().is_ok_and(|n| n < SEND_BUFFER) {
+        force_send_buffer(&socket);
+    }
     socket.bind(&addr.into())?;
     socket.set_nonblocking(true)?;
     Ok(socket.into())
 }
 
-/// Most datagrams handed to the kernel in one `sendmmsg` call.
-pub const BATCH: usize = 32;
+/// Most messages handed to the kernel in one `sendmmsg` call (its limit is 1024).
+pub const BATCH: usize = 256;
 
 /// Most datagrams in one segmentation-offload send: the kernel caps a train at 64 segments and
 /// at one IP datagram's length (64 KiB) in total.
@@ -116,164 +134,334 @@ pub const GSO_SEGMENTS: usize = 40;
 
 /// Set once the kernel has refused UDP segmentation offload (old kernel, or a route whose device
 /// cannot do it): every later train goes out as separate datagrams.
-#[cfg(target_os = "linux")]
 static GSO_REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Sends the datagrams laid out back to back in `buf` (datagram `i` ends at `ends[i]`) to `dest`
-/// in as few system calls and as little kernel work as the platform allows.
-///
-/// On Linux, runs of equal-sized datagrams (an RTP-JPEG frame's fragments are all full-sized but
-/// the last) leave as one generic-segmentation-offload train (`UDP_SEGMENT`): the kernel builds,
-/// routes and queues one buffer and cuts it into datagrams at the end, which costs a fraction of
-/// sending them one by one. Where that is refused, or sizes differ, `sendmmsg` batches are used.
-/// The receiver sees ordinary datagrams either way.
-pub fn send_packets(
-    socket: &UdpSocket,
-    buf: &[u8],
-    ends: &[usize],
-    dest: SocketAddr,
-) -> io::Result<()> {
-    let mut start = 0usize;
-    let mut i = 0usize;
-    while i < ends.len() {
-        let group_end = (i + GSO_SEGMENTS).min(ends.len());
-        let group = ends.get(i..group_end).unwrap_or_default();
-        let first_len = group.first().map_or(0, |&e| e.saturating_sub(start));
-        // A train needs every datagram but its last to be exactly the segment size.
-        let mut prev = start;
-        let mut uniform = first_len > 0;
-        for (k, &end) in group.iter().enumerate() {
-            let len = end.saturating_sub(prev);
-            if (k + 1 < group.len() && len != first_len) || len > first_len || len == 0 {
-                uniform = false;
-                break;
-            }
-            prev = end;
-        }
-        let group_bytes_end = group.last().copied().unwrap_or(start);
-        let bytes = buf.get(start..group_bytes_end).unwrap_or_default();
-        if group.len() > 1 && uniform && send_gso(socket, bytes, first_len, dest)? {
-            // Sent as one train.
-        } else {
-            let mut packets: [&[u8]; GSO_SEGMENTS] = [&[]; GSO_SEGMENTS];
-            let mut s = start;
-            for (slot, &end) in packets.iter_mut().zip(group) {
-                *slot = buf.get(s..end).unwrap_or_default();
-                s = end;
-            }
-            send_batch(socket, packets.get(..group.len()).unwrap_or_default(), dest)?;
-        }
-        start = group_bytes_end;
-        i = group_end;
-    }
-    Ok(())
+/// The payloads of one frame's datagrams, shared with the media source (never copied).
+#[derive(Clone)]
+pub enum Body {
+    /// RFC 2435 payloads, one per datagram.
+    Packets(Arc<Packetized>),
+    /// One whole JPEG in one datagram (the lab dialect).
+    Whole(Jpeg),
 }
 
-/// One segmentation-offload send. `Ok(false)`: offload is not available, send another way.
-#[cfg(target_os = "linux")]
-fn send_gso(
-    socket: &UdpSocket,
-    train: &[u8],
-    segment: usize,
-    dest: SocketAddr,
-) -> io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    use std::sync::atomic::Ordering;
-
-    if GSO_REFUSED.load(Ordering::Relaxed) {
-        return Ok(false);
-    }
-    let Ok(segment) = u16::try_from(segment) else {
-        return Ok(false);
-    };
-    let addr = socket2::SockAddr::from(dest);
-    let mut iov = libc::iovec {
-        iov_base: train.as_ptr() as *mut libc::c_void,
-        iov_len: train.len(),
-    };
-    // Room for one cmsg carrying a u16, aligned like cmsghdr.
-    let mut control = [0u64; 4];
-    // SAFETY: msghdr is a plain C struct for which all-zero is valid.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_name = addr.as_ptr() as *mut libc::c_void;
-    msg.msg_namelen = addr.len();
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-    // SAFETY: CMSG_SPACE only computes a size.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) } as usize;
-    if space > std::mem::size_of_val(&control) {
-        return Ok(false);
-    }
-    msg.msg_controllen = space as _;
-    // SAFETY: msg_control points at `control`, which is large enough (checked above) and aligned
-    // for cmsghdr (u64); CMSG_FIRSTHDR/CMSG_DATA stay inside it.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() {
-            return Ok(false);
+impl Body {
+    fn count(&self) -> usize {
+        match self {
+            Self::Packets(p) => p.len(),
+            Self::Whole(_) => 1,
         }
-        (*cmsg).cmsg_level = libc::SOL_UDP;
-        (*cmsg).cmsg_type = libc::UDP_SEGMENT;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<u16>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
     }
+
+    fn part(&self, i: usize) -> &[u8] {
+        match self {
+            Self::Packets(p) => p.get(i).map_or(&[][..], Vec::as_slice),
+            Self::Whole(j) if i == 0 => j.as_ref(),
+            Self::Whole(_) => &[],
+        }
+    }
+}
+
+/// Identifies a frame pushed into a [`UdpBatch`], to read its result after [`UdpBatch::send`].
+pub type FrameId = usize;
+
+struct Frame {
+    dest: SocketAddr,
+    body: Body,
+    /// Start of its headers in `UdpBatch::headers`; each is `header_len` bytes.
+    headers: usize,
+    header_len: usize,
+    /// Its messages in `UdpBatch::messages`.
+    messages: std::ops::Range<usize>,
+    sent: bool,
+}
+
+/// One `msghdr`: a whole offload train or one datagram.
+struct Message {
+    frame: usize,
+    first: usize,
+    count: usize,
+    /// Segment size of an offload train.
+    segment: Option<u16>,
+    sent: bool,
+}
+
+/// The frames one wake-up of a worker sends over UDP, from all its sessions.
+///
+/// Each datagram is gathered from two pieces, the session's own RTP header (written into the
+/// batch's header buffer) and the payload shared by every session of the media, so no frame is
+/// copied per session. A frame whose datagrams are all full-sized but the last (every RTP-JPEG
+/// frame) leaves as one generic-segmentation-offload train (`UDP_SEGMENT`, Linux): the kernel
+/// routes and queues one buffer and cuts it into datagrams at the end. Every train or datagram
+/// of every session then goes to the kernel in `sendmmsg` calls of up to [`BATCH`] messages.
+/// Where offload is refused, datagrams go one message each; off Linux, one `send_to` each.
+#[derive(Default)]
+pub struct UdpBatch {
+    headers: Vec<u8>,
+    frames: Vec<Frame>,
+    messages: Vec<Message>,
+}
+
+impl UdpBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Nothing queued?
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// Queue a frame for `dest`: datagram `i` is `headers[i * header_len..][..header_len]`
+    /// followed by `body`'s part `i`.
+    pub fn push(
+        &mut self,
+        dest: SocketAddr,
+        body: Body,
+        headers: &[u8],
+        header_len: usize,
+    ) -> FrameId {
+        let start = self.headers.len();
+        self.headers.extend_from_slice(headers);
+        let id = self.frames.len();
+        let count = body.count();
+        let first_msg = self.messages.len();
+        let size = |i: usize| header_len + body.part(i).len();
+        // A train needs every datagram but its last to be exactly the segment size.
+        let mut i = 0;
+        while i < count {
+            let end = (i + GSO_SEGMENTS).min(count);
+            let segment = size(i);
+            let uniform = end - i > 1
+                && (i..end).all(|k| {
+                    let len = size(k);
+                    len > 0 && (len == segment || (k + 1 == end && len < segment))
+                });
+            match u16::try_from(segment) {
+                Ok(seg) if uniform && cfg!(target_os = "linux") && !gso_refused() => {
+                    self.messages.push(Message {
+                        frame: id,
+                        first: i,
+                        count: end - i,
+                        segment: Some(seg),
+                        sent: false,
+                    });
+                }
+                _ => {
+                    for k in i..end {
+                        self.messages.push(Message {
+                            frame: id,
+                            first: k,
+                            count: 1,
+                            segment: None,
+                            sent: false,
+                        });
+                    }
+                }
+            }
+            i = end;
+        }
+        self.frames.push(Frame {
+            dest,
+            body,
+            headers: start,
+            header_len,
+            messages: first_msg..self.messages.len(),
+            sent: false,
+        });
+        id
+    }
+
+    /// Send everything from `socket`. A refused destination (an earlier ICMP port unreachable)
+    /// counts as sent: the client may be about to bind. A datagram the socket will not take
+    /// now (full buffer) fails its frame only; the others go on.
+    pub fn send(&mut self, socket: &UdpSocket) {
+        send_all(self, socket);
+        for f in &mut self.frames {
+            f.sent = self
+                .messages
+                .get(f.messages.clone())
+                .is_some_and(|m| m.iter().all(|m| m.sent));
+        }
+    }
+
+    /// Whether frame `id` left whole (after [`UdpBatch::send`]).
+    pub fn sent(&self, id: FrameId) -> bool {
+        self.frames.get(id).is_some_and(|f| f.sent)
+    }
+
+    /// Empty the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.headers.clear();
+        self.frames.clear();
+        self.messages.clear();
+    }
+
+    fn header(&self, frame: &Frame, i: usize) -> &[u8] {
+        let at = frame.headers + i * frame.header_len;
+        self.headers
+            .get(at..at + frame.header_len)
+            .unwrap_or_default()
+    }
+}
+
+fn gso_refused() -> bool {
+    GSO_REFUSED.load(Ordering::Relaxed)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_all(batch: &mut UdpBatch, socket: &UdpSocket) {
+    for m in 0..batch.messages.len() {
+        let ok = send_split(batch, m, socket);
+        if let Some(msg) = batch.messages.get_mut(m) {
+            msg.sent = ok;
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn send_all(batch: &mut UdpBatch, socket: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+
     let fd = socket.as_raw_fd();
-    loop {
-        // SAFETY: `msg` and everything it points to (addr, iov -> train, control) outlive the
-        // call; the kernel only reads them.
-        let rc = unsafe { libc::sendmsg(fd, &msg, 0) };
-        if rc >= 0 {
-            return Ok(true);
+    let addrs: Vec<socket2::SockAddr> = batch
+        .frames
+        .iter()
+        .map(|f| socket2::SockAddr::from(f.dest))
+        .collect();
+    // Two pieces per datagram; laid out completely before any pointer into it is taken.
+    let mut iovs: Vec<libc::iovec> = Vec::new();
+    let mut iov_start = Vec::with_capacity(batch.messages.len());
+    for msg in &batch.messages {
+        iov_start.push(iovs.len());
+        let Some(frame) = batch.frames.get(msg.frame) else {
+            continue;
+        };
+        for i in msg.first..msg.first + msg.count {
+            for piece in [batch.header(frame, i), frame.body.part(i)] {
+                iovs.push(libc::iovec {
+                    iov_base: piece.as_ptr() as *mut libc::c_void,
+                    iov_len: piece.len(),
+                });
+            }
+        }
+    }
+    // Room for one cmsg carrying a u16 per message, aligned like cmsghdr.
+    let mut controls: Vec<[u64; 4]> = vec![[0; 4]; batch.messages.len()];
+    // SAFETY: CMSG_SPACE and CMSG_LEN only compute sizes.
+    let (space, cmsg_len) = unsafe {
+        let n = std::mem::size_of::<u16>() as u32;
+        (libc::CMSG_SPACE(n) as usize, libc::CMSG_LEN(n) as usize)
+    };
+    // SAFETY: mmsghdr is a plain C struct for which all-zero is a valid value.
+    let mut msgs: Vec<libc::mmsghdr> = (0..batch.messages.len())
+        .map(|_| unsafe { std::mem::zeroed() })
+        .collect();
+    for (k, msg) in batch.messages.iter().enumerate() {
+        let (Some(hdr), Some(addr), Some(&start), Some(control)) = (
+            msgs.get_mut(k),
+            addrs.get(msg.frame),
+            iov_start.get(k),
+            controls.get_mut(k),
+        ) else {
+            continue;
+        };
+        let h = &mut hdr.msg_hdr;
+        h.msg_name = addr.as_ptr() as *mut libc::c_void;
+        h.msg_namelen = addr.len();
+        h.msg_iov = iovs.as_mut_ptr().wrapping_add(start);
+        h.msg_iovlen = (2 * msg.count) as _;
+        if let Some(segment) = msg.segment {
+            if space > std::mem::size_of_val(control) {
+                continue;
+            }
+            h.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+            h.msg_controllen = space as _;
+            // SAFETY: msg_control points at `control`, large enough (checked above) and aligned
+            // for cmsghdr (u64); CMSG_FIRSTHDR/CMSG_DATA stay inside it.
+            unsafe {
+                let cmsg = libc::CMSG_FIRSTHDR(h);
+                if !cmsg.is_null() {
+                    (*cmsg).cmsg_level = libc::SOL_UDP;
+                    (*cmsg).cmsg_type = libc::UDP_SEGMENT;
+                    (*cmsg).cmsg_len = cmsg_len as _;
+                    std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
+                }
+            }
+        }
+    }
+    let total = msgs.len();
+    let mut done = 0usize;
+    while done < total {
+        let Some(rest) = msgs.get_mut(done..) else {
+            break;
+        };
+        let count = rest.len().min(BATCH) as u32;
+        // SAFETY: `rest` holds at least `count` initialized mmsghdrs whose name, iovec and
+        // control pointers borrow `addrs`, `iovs`, `controls` and the batch's buffers, all alive
+        // and unmoved for the duration of the call; the kernel only reads them (and msg_len).
+        let rc = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), count, 0) };
+        if rc > 0 {
+            let n = rc as usize;
+            for m in batch.messages.iter_mut().skip(done).take(n) {
+                m.sent = true;
+            }
+            done += n;
+            continue;
         }
         let e = io::Error::last_os_error();
-        match e.raw_os_error() {
+        let code = if rc == 0 { None } else { e.raw_os_error() };
+        match code {
             Some(libc::EINTR) => continue,
-            // An earlier ICMP port unreachable: the client is not listening (yet).
+            // An earlier ICMP port unreachable, consumed by this call: retry.
             Some(libc::ECONNREFUSED) => continue,
-            Some(libc::EIO)
-            | Some(libc::EINVAL)
-            | Some(libc::ENOPROTOOPT)
-            | Some(libc::EOPNOTSUPP) => {
+            Some(libc::EIO | libc::EINVAL | libc::ENOPROTOOPT | libc::EOPNOTSUPP)
+                if batch
+                    .messages
+                    .get(done)
+                    .is_some_and(|m| m.segment.is_some()) =>
+            {
                 if !GSO_REFUSED.swap(true, Ordering::Relaxed) {
                     tracing::info!(
                         "UDP segmentation offload refused ({e}); sending datagrams one by one"
                     );
                 }
-                return Ok(false);
+                let ok = send_split(batch, done, socket);
+                if let Some(m) = batch.messages.get_mut(done) {
+                    m.sent = ok;
+                }
+                done += 1;
             }
-            _ => return Err(e),
+            // The socket's buffer is full (or the message is refused): this message fails,
+            // the rest still gets its chance.
+            _ => done += 1,
         }
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn send_gso(_: &UdpSocket, _: &[u8], _: usize, _: SocketAddr) -> io::Result<bool> {
-    Ok(false)
+/// Message `m` as separate datagrams, one `send_to` each (a train the kernel refused, or a
+/// platform without `sendmmsg`).
+fn send_split(batch: &UdpBatch, m: usize, socket: &UdpSocket) -> bool {
+    let Some(msg) = batch.messages.get(m) else {
+        return false;
+    };
+    let Some(frame) = batch.frames.get(msg.frame) else {
+        return false;
+    };
+    let mut datagram = Vec::new();
+    let mut ok = true;
+    for i in msg.first..msg.first + msg.count {
+        datagram.clear();
+        datagram.extend_from_slice(batch.header(frame, i));
+        datagram.extend_from_slice(frame.body.part(i));
+        ok &= send_one(socket, &datagram, frame.dest).is_ok();
+    }
+    ok
 }
 
-/// Sends each of `packets` as one datagram to `dest`, batching them into as few system calls as
-/// the platform allows (`sendmmsg` on Linux, one `send_to` each elsewhere).
-///
-/// A refused destination (an ICMP port unreachable reported on this socket) counts as sent: the
-/// client may be about to bind. Returns the first other error.
-pub fn send_batch(socket: &UdpSocket, packets: &[&[u8]], dest: SocketAddr) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        send_batch_mmsg(socket, packets, dest)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        for p in packets {
-            send_one(socket, p, dest)?;
-        }
-        Ok(())
-    }
-}
-
-/// Sends one datagram with the same error policy as [`send_batch`].
-// Linux sends every batch with sendmmsg; elsewhere this is the path.
-#[cfg_attr(target_os = "linux", allow(dead_code))]
+/// Sends one datagram to `dest`. A refused destination (an ICMP port unreachable reported on
+/// this socket) counts as sent: the client may be about to bind.
 pub fn send_one(socket: &UdpSocket, packet: &[u8], dest: SocketAddr) -> io::Result<()> {
     loop {
         match socket.send_to(packet, dest) {
@@ -283,53 +471,6 @@ pub fn send_one(socket: &UdpSocket, packet: &[u8], dest: SocketAddr) -> io::Resu
             Err(e) => return Err(e),
         }
     }
-}
-
-#[cfg(target_os = "linux")]
-fn send_batch_mmsg(socket: &UdpSocket, packets: &[&[u8]], dest: SocketAddr) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-
-    let addr = socket2::SockAddr::from(dest);
-    let fd = socket.as_raw_fd();
-    for chunk in packets.chunks(BATCH) {
-        // SAFETY: iovec and mmsghdr are plain C structs for which all-zero is a valid value.
-        let mut iovs: [libc::iovec; BATCH] = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
-        for (iov, p) in iovs.iter_mut().zip(chunk) {
-            iov.iov_base = p.as_ptr() as *mut libc::c_void;
-            iov.iov_len = p.len();
-        }
-        for (msg, iov) in msgs.iter_mut().zip(iovs.iter_mut()).take(chunk.len()) {
-            msg.msg_hdr.msg_name = addr.as_ptr() as *mut libc::c_void;
-            msg.msg_hdr.msg_namelen = addr.len();
-            msg.msg_hdr.msg_iov = iov;
-            msg.msg_hdr.msg_iovlen = 1;
-        }
-        let mut done = 0usize;
-        while done < chunk.len() {
-            let Some(rest) = msgs.get_mut(done..chunk.len()) else {
-                break;
-            };
-            let count = u32::try_from(rest.len()).unwrap_or(0);
-            // SAFETY: `rest` points at `count` initialized mmsghdrs whose name and iovec pointers
-            // borrow `addr`, `iovs` and `packets`, all alive for the duration of the call; the
-            // kernel only reads them (and writes msg_len).
-            let rc = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), count, 0) };
-            if rc < 0 {
-                let e = io::Error::last_os_error();
-                match e.kind() {
-                    io::ErrorKind::Interrupted => continue,
-                    // The pending error was consumed by this call; the datagram was not sent,
-                    // retry it like `send_one` does.
-                    io::ErrorKind::ConnectionRefused => continue,
-                    _ => return Err(e),
-                }
-            }
-            done += usize::try_from(rc).unwrap_or(0).max(1);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -354,42 +495,40 @@ mod tests {
         assert_ne!(alloc2.allocate().unwrap().rtp_port(), taken);
     }
 
-    #[test]
-    fn running_out_is_told_from_failing() {
-        for code in [
-            libc::EMFILE,
-            libc::ENFILE,
-            libc::ENOBUFS,
-            libc::ENOMEM,
-            libc::EADDRINUSE,
-        ] {
-            assert!(is_exhaustion(&io::Error::from_raw_os_error(code)), "{code}");
-        }
-        for code in [libc::EACCES, libc::EINVAL, libc::EADDRNOTAVAIL] {
-            assert!(
-                !is_exhaustion(&io::Error::from_raw_os_error(code)),
-                "{code}"
-            );
-        }
-    }
-
-    /// Lays `sizes` out back to back, each datagram filled with its index.
-    fn train(sizes: &[usize]) -> (Vec<u8>, Vec<usize>) {
-        let mut buf = Vec::new();
-        let mut ends = Vec::new();
+    /// A frame of datagrams of `sizes` (headers of 4 bytes included), each filled with its
+    /// index plus `tag`: the 4-byte header is the index, the payload repeats it.
+    fn frame(sizes: &[usize], tag: u8) -> (Vec<u8>, Body) {
+        let mut headers = Vec::new();
+        let mut payloads = Vec::new();
         for (i, &n) in sizes.iter().enumerate() {
-            buf.extend(std::iter::repeat_n(i as u8, n));
-            ends.push(buf.len());
+            let b = (i as u8).wrapping_add(tag);
+            headers.extend([b; 4]);
+            payloads.push(vec![b; n - 4]);
         }
-        (buf, ends)
+        (headers, Body::Packets(Arc::new(Packetized::from(payloads))))
     }
 
-    #[test]
-    fn trains_arrive_as_the_same_datagrams() {
+    fn receiver() -> UdpSocket {
         let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
             .unwrap();
         let _ = socket2::SockRef::from(&rx).set_recv_buffer_size(4 << 20);
+        rx
+    }
+
+    fn expect(rx: &UdpSocket, sizes: &[usize], tag: u8, what: &str) {
+        let mut got = vec![0u8; 65536];
+        for (i, &n) in sizes.iter().enumerate() {
+            let len = rx.recv(&mut got).unwrap();
+            let b = (i as u8).wrapping_add(tag);
+            assert_eq!(len, n, "datagram {i} of {what}");
+            assert!(got[..len].iter().all(|&x| x == b), "datagram {i} of {what}");
+        }
+    }
+
+    #[test]
+    fn trains_arrive_as_the_same_datagrams() {
+        let rx = receiver();
         let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let mut cases: Vec<Vec<usize>> = vec![
             // An RTP-JPEG frame: full fragments, a short last one (one offload train).
@@ -405,18 +544,14 @@ mod tests {
             vec![500, 500],
         ];
         cases.push(vec![1472; 3]);
+        let mut batch = UdpBatch::new();
         for sizes in cases {
-            let (buf, ends) = train(&sizes);
-            send_packets(&tx, &buf, &ends, rx.local_addr().unwrap()).unwrap();
-            let mut got = vec![0u8; 65536];
-            for (i, &n) in sizes.iter().enumerate() {
-                let len = rx.recv(&mut got).unwrap();
-                assert_eq!(len, n, "datagram {i} of {sizes:?}");
-                assert!(
-                    got[..len].iter().all(|&b| b == i as u8),
-                    "datagram {i} of {sizes:?}"
-                );
-            }
+            let (headers, body) = frame(&sizes, 0);
+            let id = batch.push(rx.local_addr().unwrap(), body, &headers, 4);
+            batch.send(&tx);
+            assert!(batch.sent(id));
+            batch.clear();
+            expect(&rx, &sizes, 0, &format!("{sizes:?}"));
         }
         // Loopback has taken offload trains since Linux 4.18: the fast path really ran.
         #[cfg(target_os = "linux")]
@@ -424,27 +559,47 @@ mod tests {
     }
 
     #[test]
-    fn batches_arrive_whole_and_in_order() {
-        let rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
-            .unwrap();
+    fn one_batch_serves_many_destinations_whole_and_in_order() {
         let tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        // More than one batch, with distinct sizes and contents.
-        let packets: Vec<Vec<u8>> = (0..BATCH + 9).map(|i| vec![i as u8; 100 + i]).collect();
-        let refs: Vec<&[u8]> = packets.iter().map(Vec::as_slice).collect();
-        send_batch(&tx, &refs, rx.local_addr().unwrap()).unwrap();
-        let mut buf = [0u8; 2048];
-        for p in &packets {
-            let (n, from) = rx.recv_from(&mut buf).unwrap();
-            assert_eq!(from, tx.local_addr().unwrap());
-            assert_eq!(&buf[..n], p.as_slice());
+        // More messages than one sendmmsg call takes, over several receivers.
+        let receivers: Vec<UdpSocket> = (0..5).map(|_| receiver()).collect();
+        let sizes = [1400, 1400, 1400, 300];
+        let frames = BATCH / 2 + 3;
+        let mut batch = UdpBatch::new();
+        let mut ids = Vec::new();
+        for f in 0..frames {
+            let rx = &receivers[f % receivers.len()];
+            let (headers, body) = frame(&sizes, f as u8);
+            ids.push(batch.push(rx.local_addr().unwrap(), body, &headers, 4));
         }
+        // A whole JPEG in one datagram goes in the same batch.
+        let jpeg = Jpeg::Owned(Arc::new(vec![7u8; 9000]));
+        let lab = batch.push(
+            receivers[0].local_addr().unwrap(),
+            Body::Whole(jpeg),
+            &[7; 4],
+            4,
+        );
         // A destination nobody listens on is not an error (the client may bind later).
         let gone = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let dead = gone.local_addr().unwrap();
         drop(gone);
-        for _ in 0..3 {
-            send_batch(&tx, &refs[..2], dead).unwrap();
+        let (headers, body) = frame(&sizes, 0);
+        let to_dead = batch.push(dead, body, &headers, 4);
+        batch.send(&tx);
+        assert!(ids.iter().all(|&id| batch.sent(id)));
+        assert!(batch.sent(lab) && batch.sent(to_dead));
+        for f in 0..frames {
+            expect(
+                &receivers[f % receivers.len()],
+                &sizes,
+                f as u8,
+                &format!("frame {f}"),
+            );
         }
+        let mut got = vec![0u8; 65536];
+        let n = receivers[0].recv(&mut got).unwrap();
+        assert_eq!(n, 9004);
+        assert!(got[..n].iter().all(|&b| b == 7));
     }
 }

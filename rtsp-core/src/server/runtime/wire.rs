@@ -24,54 +24,55 @@ pub const LAB_MAX_JPEG: usize = MAX_DATAGRAM - RTP_HEADER_LEN;
 /// CNAME announced in RTCP (RFC 3550 6.5.1 wants one in every compound packet).
 const CNAME: &[u8] = b"rtsp-server";
 
-/// What goes after the fixed RTP header: a payload, and maybe header extension data.
-pub trait RtpBody {
-    /// The payload.
-    fn payload(&self) -> &[u8];
-    /// The ONVIF JPEG header extension data, if the packet carries it.
-    fn extension(&self) -> Option<&[u8]> {
-        None
-    }
-}
-
-impl RtpBody for [u8] {
-    fn payload(&self) -> &[u8] {
-        self
-    }
-}
-
-impl RtpBody for Vec<u8> {
-    fn payload(&self) -> &[u8] {
-        self
-    }
-}
-
-impl RtpBody for RtpPayload {
-    fn payload(&self) -> &[u8] {
-        &self.payload
-    }
-    fn extension(&self) -> Option<&[u8]> {
-        self.extension.as_deref()
-    }
-}
-
-/// Append an RTP packet (PT 26) to `out`, X bit and extension included when `body` has one.
-pub fn rtp_packet<B: RtpBody + ?Sized>(
-    out: &mut Vec<u8>,
-    marker: bool,
-    seq: u16,
-    ts: u32,
-    ssrc: u32,
-    body: &B,
-) {
-    let mut header = RtpHeader::new(PAYLOAD_TYPE_JPEG, seq, ts, ssrc);
-    header.marker = marker;
-    header.extension = body.extension().map(|data| RtpExtension {
+/// The bytes that follow the fixed RTP header of one packet: the payload, preceded by the ONVIF
+/// JPEG header extension (profile, length, data) on the first packet of a frame above 2040
+/// pixels. Built once per frame at load, so every session shares them; such a packet's header
+/// is written with [`rtp_header`]'s `extended` set.
+pub fn after_fixed_header(packet: &RtpPayload) -> Vec<u8> {
+    let Some(data) = packet.extension.as_deref() else {
+        return packet.payload.clone();
+    };
+    let mut header = RtpHeader::new(PAYLOAD_TYPE_JPEG, 0, 0, 0);
+    header.extension = Some(RtpExtension {
         profile: ONVIF_JPEG_PROFILE,
         data,
     });
+    let mut out = Vec::with_capacity(header.packet_len(packet.payload.len()));
     // Cannot fail: PT 26 is valid and the extension is whole words, far below 65535 of them.
-    let _ = header.write_to_vec(body.payload(), out);
+    let _ = header.write_to_vec(&packet.payload, &mut out);
+    out.split_off(RTP_HEADER_LEN.min(out.len()))
+}
+
+/// Append the 12-byte RTP header (PT 26) of a packet, without what follows it; `extended` sets
+/// the X bit for a packet whose shared bytes begin with a header extension
+/// ([`after_fixed_header`]).
+pub fn rtp_header(out: &mut Vec<u8>, marker: bool, extended: bool, seq: u16, ts: u32, ssrc: u32) {
+    let mut header = RtpHeader::new(PAYLOAD_TYPE_JPEG, seq, ts, ssrc);
+    header.marker = marker;
+    let mut buf = [0u8; RTP_HEADER_LEN];
+    // Cannot fail: PT 26 is valid, there is no extension here and the buffer fits the header.
+    if header.write_header(&mut buf).is_ok() {
+        if extended {
+            // RFC 3550 5.1: X is bit 4 of the first octet; the extension itself is shared.
+            buf[0] |= 0x10;
+        }
+        out.extend_from_slice(&buf);
+    }
+}
+
+/// Length of a `$` frame header (RFC 2326 10.12): `$`, channel, 16-bit length.
+pub const INTERLEAVE_HEADER_LEN: usize = 4;
+
+/// Append the `$` header of a frame of `len` bytes on `channel`; false (nothing appended) if
+/// `len` does not fit the 16-bit length.
+pub fn interleave_header(out: &mut Vec<u8>, channel: u8, len: usize) -> bool {
+    let Ok(len) = u16::try_from(len) else {
+        return false;
+    };
+    out.push(b'$');
+    out.push(channel);
+    out.extend_from_slice(&len.to_be_bytes());
+    true
 }
 
 /// Append `packet` as one `$` frame on `channel`.

@@ -1,15 +1,18 @@
 //! Connection workers: a fixed number of threads, each running a mio event loop over many RTSP
-//! connections and the UDP sockets of the sessions set up on them.
+//! connections, the sessions set up on them and one RTP/RTCP socket pair.
 //!
 //! Why an event loop per worker rather than a thread per connection: a client that opens a
 //! connection and goes quiet (every standard client between requests, every vanished client
 //! until its timeout) costs a table entry, not a thread stack.
 //!
-//! Each worker owns, for each connection, one outbound byte queue. RTSP replies and, for TCP
-//! interleaved sessions, whole `$`-framed RTP frames (handed over by sender workers through the
-//! worker's channel, with a mio `Waker`) are appended to it as complete units and written in
-//! order, so a `$` frame can never be torn by a reply and replies slot in between frames. The
-//! queue is bounded: a frame that does not fit is dropped whole and counted.
+//! A worker also paces and sends its sessions' media itself, so a frame crosses no thread: the
+//! poll timeout is the next frame deadline of its [`Playout`], and each wake-up sends every due
+//! frame, UDP ones in one [`crate::server::runtime::udp::UdpBatch`], TCP-interleaved ones as
+//! whole units on their connection's outbound queue (written in order, so a `$` frame can never
+//! be torn by a reply and replies slot in between frames). The queue is bounded: a frame that
+//! does not fit is dropped whole and counted, and the connection stays open. Threads are thus
+//! spread by connection, not by stage; other threads reach a worker only with control messages
+//! (a new connection, PLAY or PAUSE from another worker's connection, the end of a session).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
@@ -26,16 +29,23 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::server::runtime::conn::{ConnState, Inbound};
-use crate::server::runtime::shared::session::{EndReason, LiveSession};
+use crate::server::runtime::playout::Playout;
+use crate::server::runtime::send::{Conns, Output, MAX_OUTBOUND};
+use crate::server::runtime::shared::session::{Delivery, EndReason, LiveSession, SessionId};
 use crate::server::runtime::shared::Ctx;
-use crate::server::runtime::shared::{ConnId, ConnLink, WorkerHandle, WorkerMsg};
+use crate::server::runtime::shared::{ConnId, ConnLink, WorkerHandle, WorkerMsg, WorkerPorts};
+use crate::server::runtime::timer::DeadlineTimer;
 
 /// Token of the worker's waker.
 const WAKER: Token = Token(0);
+/// Token of the worker's RTP socket (NAT-opening junk from clients is drained there).
+const RTP: Token = Token(1);
+/// Token of the worker's RTCP socket.
+const RTCP: Token = Token(2);
+/// Token of the worker's frame-deadline timer.
+const TIMER: Token = Token(3);
 /// How often idle connections are checked.
 const TICK: Duration = Duration::from_millis(500);
-/// Most bytes queued for one connection; interleaved frames beyond it are dropped.
-pub const MAX_OUTBOUND: usize = 4 << 20;
 /// Most messages waiting in a worker's channel.
 const CHANNEL_DEPTH: usize = 4096;
 /// How long a shutting-down worker keeps flushing replies and BYEs.
@@ -46,20 +56,39 @@ pub struct Worker {
     poll: Poll,
     rx: Receiver<WorkerMsg>,
     handle: WorkerHandle,
+    timer: DeadlineTimer,
 }
 
 impl Worker {
-    /// A worker and its handle.
-    pub fn new(index: usize) -> io::Result<(Self, WorkerHandle)> {
+    /// A worker sending UDP from `ports`, and its handle.
+    pub fn new(index: usize, ports: WorkerPorts) -> io::Result<(Self, WorkerHandle)> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        for (socket, token) in [(&ports.rtp, RTP), (&ports.rtcp, RTCP)] {
+            poll.registry().register(
+                &mut SourceFd(&socket.as_raw_fd()),
+                token,
+                Interest::READABLE,
+            )?;
+        }
+        let timer = DeadlineTimer::new()?;
+        if let Some(fd) = timer.raw_fd() {
+            poll.registry()
+                .register(&mut SourceFd(&fd), TIMER, Interest::READABLE)?;
+        }
         let (tx, rx) = crossbeam_channel::bounded(CHANNEL_DEPTH);
-        let handle = WorkerHandle { index, tx, waker };
+        let handle = WorkerHandle {
+            index,
+            ports: Arc::new(ports),
+            tx,
+            waker,
+        };
         Ok((
             Self {
                 poll,
                 rx,
                 handle: handle.clone(),
+                timer,
             },
             handle,
         ))
@@ -67,24 +96,41 @@ impl Worker {
 
     /// The event loop; returns after [`WorkerMsg::Shutdown`].
     pub fn run(self, ctx: Arc<Ctx>) {
+        raise_priority(self.handle.index);
         let Worker {
             mut poll,
             rx,
             handle,
+            mut timer,
         } = self;
+        let output = Output::new(Arc::clone(&handle.ports), handle.index, ctx.clock);
         let mut state = Loop {
+            playout: Playout::new(ctx.clock.origin()),
             ctx,
             handle,
             conns: HashMap::new(),
             pending: HashSet::new(),
-            udp: HashMap::new(),
-            next_token: 1,
+            rtcp_routes: HashMap::new(),
+            output,
+            due: Vec::new(),
+            next_token: TIMER.0,
             shutdown_at: None,
         };
         let mut events = Events::with_capacity(256);
         let mut last_tick = Instant::now();
         loop {
-            if let Err(e) = poll.poll(&mut events, Some(TICK)) {
+            // Sleep until the next frame deadline (the timer's, to the microsecond, where
+            // there is one) or the next housekeeping tick.
+            let now = Instant::now();
+            let mut timeout = (last_tick + TICK).saturating_duration_since(now);
+            if let Some(at) = state.playout.next_deadline() {
+                if at <= now {
+                    timeout = Duration::ZERO;
+                } else if !timer.arm(at, now) {
+                    timeout = timeout.min(at - now);
+                }
+            }
+            if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!(worker = state.handle.index, error = %e, "poll failed");
                     break;
@@ -95,6 +141,10 @@ impl Worker {
                 if token == WAKER {
                     continue;
                 }
+                if token == TIMER {
+                    timer.expired();
+                    continue;
+                }
                 if state.conns.contains_key(&token.0) {
                     state.conn_event(
                         poll.registry(),
@@ -102,15 +152,16 @@ impl Worker {
                         event.is_readable(),
                         event.is_writable(),
                     );
-                } else if state.udp.contains_key(&token) {
-                    state.udp_readable(token);
+                } else if token == RTP || token == RTCP {
+                    state.udp_readable(token == RTCP);
                 }
             }
-            // Drain the channel after socket events, so that a reply and the frames queued
-            // meanwhile go out in one write.
+            // Drain the channel after socket events: a PLAY handled above queued its order
+            // here, so its first frame leaves in this same turn.
             while let Ok(msg) = rx.try_recv() {
                 state.message(poll.registry(), msg);
             }
+            state.send_due(Instant::now());
             state.flush_all(poll.registry());
             if last_tick.elapsed() >= TICK {
                 last_tick = Instant::now();
@@ -130,28 +181,38 @@ impl Worker {
     }
 }
 
-/// A session UDP socket watched for incoming packets.
-struct WatchedUdp {
-    /// The session's own socket (shared with its delivery, not a duplicate descriptor).
-    socket: Arc<std::net::UdpSocket>,
-    session: Arc<LiveSession>,
-    rtcp: bool,
+/// Ask the OS to run the calling thread ahead of ordinary threads (nice -10): a worker's
+/// wake-ups are frame deadlines, and on a loaded machine this keeps them on time. Without the
+/// privilege (CAP_SYS_NICE) the call fails and nothing changes.
+fn raise_priority(worker: usize) {
+    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+    let ok = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid);
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, -10) == 0
+    };
+    tracing::debug!(worker, raised = ok, "connection worker priority");
 }
 
 struct Loop {
     ctx: Arc<Ctx>,
     handle: WorkerHandle,
     conns: HashMap<ConnId, ConnState>,
-    /// Connections that were handed data from other threads since the last flush.
+    /// Connections with new output since the last flush.
     pending: HashSet<ConnId>,
-    udp: HashMap<Token, WatchedUdp>,
+    /// UDP sessions by the address their RTCP comes from (the client's RTCP port).
+    rtcp_routes: HashMap<SocketAddr, Arc<LiveSession>>,
+    playout: Playout,
+    output: Output,
+    /// Scratch list of what is due in one wake-up.
+    due: Vec<(Arc<LiveSession>, crate::server::runtime::playout::Action)>,
     next_token: usize,
     shutdown_at: Option<Instant>,
 }
 
 impl Loop {
     fn token(&mut self) -> usize {
-        // Token 0 is the waker; ids are never reused while the worker lives (usize will not wrap).
+        // Tokens 0 to 3 are the waker, the UDP pair and the timer; ids are never reused while
+        // the worker lives (usize will not wrap).
         self.next_token += 1;
         self.next_token
     }
@@ -176,18 +237,32 @@ impl Loop {
                     }
                 }
             },
-            WorkerMsg::Forget(id) => {
-                let tokens: Vec<Token> = self
-                    .udp
-                    .iter()
-                    .filter(|(_, w)| w.session.id == id)
-                    .map(|(t, _)| *t)
-                    .collect();
-                for t in tokens {
-                    if let Some(w) = self.udp.remove(&t) {
-                        let _ = registry.deregister(&mut SourceFd(&w.socket.as_raw_fd()));
+            WorkerMsg::Play {
+                session,
+                from,
+                until,
+                epoch,
+            } => self
+                .playout
+                .play(session, from, until, epoch, Instant::now()),
+            WorkerMsg::Stop(id) => self.playout.stop(id),
+            WorkerMsg::Watch(session) => {
+                if let Some(Delivery::Udp(u)) = &*session.delivery.read() {
+                    if let Some(from) = u.rtcp_dest {
+                        self.rtcp_routes.insert(from, Arc::clone(&session));
                     }
                 }
+            }
+            WorkerMsg::Forget(session) => self.forget(session.id),
+            WorkerMsg::End(session) => {
+                self.playout.stop(session.id);
+                self.forget(session.id);
+                let mut conns = Conns {
+                    map: &mut self.conns,
+                    pending: &mut self.pending,
+                };
+                // Frames of earlier wake-ups are out already: the BYE comes after the last.
+                self.output.bye(&session, &mut conns);
             }
             WorkerMsg::Shutdown => {
                 self.shutdown_at = Some(Instant::now());
@@ -197,6 +272,26 @@ impl Loop {
                 }
             }
         }
+    }
+
+    /// Stop routing RTCP to a session.
+    fn forget(&mut self, id: SessionId) {
+        self.rtcp_routes.retain(|_, s| s.id != id);
+    }
+
+    /// Send every frame that is due.
+    fn send_due(&mut self, now: Instant) {
+        let mut due = std::mem::take(&mut self.due);
+        self.playout.due(now, &mut due);
+        let mut conns = Conns {
+            map: &mut self.conns,
+            pending: &mut self.pending,
+        };
+        for (session, action) in due.drain(..) {
+            self.output.act(&session, action, &mut conns);
+        }
+        self.output.finish(&mut conns);
+        self.due = due;
     }
 
     fn accept(&mut self, registry: &Registry, stream: std::net::TcpStream, peer: SocketAddr) {
@@ -339,29 +434,16 @@ impl Loop {
     ) {
         use crate::server::runtime::handler::ConnEffect;
         for effect in effects {
-            match effect {
-                ConnEffect::Watch {
-                    session,
-                    socket,
-                    rtcp,
-                } => {
-                    let token = Token(self.token());
-                    let fd = socket.as_raw_fd();
-                    if registry
-                        .register(&mut SourceFd(&fd), token, Interest::READABLE)
-                        .is_ok()
-                    {
-                        self.udp.insert(
-                            token,
-                            WatchedUdp {
-                                socket,
-                                session,
-                                rtcp,
-                            },
-                        );
-                    }
-                }
-                ConnEffect::Forget(sid) => self.message(registry, WorkerMsg::Forget(sid)),
+            // Routing belongs to the session's home worker, which may be another one (a
+            // transport changed from another worker's connection).
+            let (session, msg) = match effect {
+                ConnEffect::Watch(session) => (Arc::clone(&session), WorkerMsg::Watch(session)),
+                ConnEffect::Forget(session) => (Arc::clone(&session), WorkerMsg::Forget(session)),
+            };
+            if session.home.worker.index == self.handle.index {
+                self.message(registry, msg);
+            } else {
+                let _ = session.home.worker.send(msg);
             }
         }
     }
@@ -379,30 +461,45 @@ impl Loop {
         }
     }
 
-    fn udp_readable(&mut self, token: Token) {
-        let Some(w) = self.udp.get_mut(&token) else {
-            return;
-        };
+    /// Datagrams on the worker's pair: RTCP goes to the session whose client it comes from;
+    /// NAT-opening junk on the RTP port (ffmpeg, GStreamer, live555 all send some) is drained.
+    fn udp_readable(&mut self, rtcp: bool) {
+        let ports = Arc::clone(&self.handle.ports);
+        let socket = if rtcp { &ports.rtcp } else { &ports.rtp };
         let mut buf = [0u8; 2048];
         // Bounded: a flood cannot keep the worker here forever.
-        for _ in 0..64 {
-            match w.socket.recv_from(&mut buf) {
+        for _ in 0..256 {
+            match socket.recv_from(&mut buf) {
                 Ok((n, from)) => {
-                    // Only the RTSP peer may speak for its session; NAT-opening junk on the RTP
-                    // port (ffmpeg, GStreamer, live555 all send some) is ignored.
-                    if w.rtcp && from.ip() == w.session.peer.ip() {
+                    if rtcp {
                         if let Some(data) = buf.get(..n) {
-                            crate::server::runtime::rtcp::receive(
-                                &w.session,
-                                data,
-                                &self.ctx.metrics,
-                            );
+                            self.route_rtcp(from, data);
                         }
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             }
+        }
+    }
+
+    /// Hand an RTCP packet to its session: the one whose client RTCP address sent it, or else
+    /// the one of the sender's host that the packet reports on (a client sending from another
+    /// port than it announced). Only a session's RTSP peer may speak for it.
+    fn route_rtcp(&self, from: SocketAddr, data: &[u8]) {
+        if let Some(session) = self.rtcp_routes.get(&from) {
+            crate::server::runtime::rtcp::receive(session, data, &self.ctx.metrics);
+            return;
+        }
+        let about = self.rtcp_routes.values().find(|s| {
+            s.peer.ip() == from.ip()
+                && matches!(
+                    crate::server::runtime::wire::report_about(data, s.ssrc),
+                    Some(Some(_))
+                )
+        });
+        if let Some(session) = about {
+            crate::server::runtime::rtcp::receive(session, data, &self.ctx.metrics);
         }
     }
 
@@ -466,7 +563,6 @@ impl Loop {
             );
             if on_this_conn || session.dialect == crate::rtsp::Dialect::Lab {
                 self.ctx.end_session(&session, reason);
-                self.message(registry, WorkerMsg::Forget(sid));
             }
         }
     }

@@ -1,10 +1,11 @@
-//! The messages threads send each other, and the handles they send them through.
+//! The messages threads send connection workers, and the handles they send them through.
 //!
-//! Kept apart from the threads so that no thread module needs another's: the acceptor and the
-//! senders reach connection workers through a [`WorkerHandle`], connection workers reach the
-//! pacing scheduler with a [`SchedMsg`], the scheduler hands [`Batch`]es to senders.
+//! Kept apart from the threads so that no thread module needs another's: the acceptor, the
+//! reaper and other connection workers reach a connection worker through a [`WorkerHandle`].
+//! None of these messages is sent per frame: a worker paces and sends its sessions' media
+//! itself, so messages carry only control (new connections, PLAY, PAUSE, the end of a session).
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 
 use crossbeam_channel::{Sender, TrySendError};
@@ -20,7 +21,8 @@ pub type ConnId = usize;
 pub enum WorkerMsg {
     /// A freshly accepted connection.
     Accept(std::net::TcpStream, SocketAddr),
-    /// Bytes for an interleaved session: one or more whole `$` frames.
+    /// Bytes for an interleaved session whose connection lives on another worker (a transport
+    /// changed from a connection of another worker; rare): one or more whole `$` frames.
     Interleaved {
         /// Target connection.
         conn: ConnId,
@@ -31,12 +33,47 @@ pub enum WorkerMsg {
         /// Counts as a media frame (dropped whole if the queue is full); RTCP is not counted.
         frame: bool,
     },
-    /// Stop watching a session's UDP sockets.
-    Forget(SessionId),
+    /// Start (or restart after a seek) pacing `session` from frame `from`.
+    Play {
+        /// The session.
+        session: Arc<LiveSession>,
+        /// First frame index.
+        from: u64,
+        /// First frame index not to send (the end of the PLAY's range); `None`: the end of
+        /// the file.
+        until: Option<u64>,
+        /// The session's epoch when the order was given; older orders are ignored.
+        epoch: u64,
+    },
+    /// Stop pacing a session (PAUSE).
+    Stop(SessionId),
+    /// Route the session's incoming RTCP (its transport was set up or changed).
+    Watch(Arc<LiveSession>),
+    /// Stop routing a session's incoming RTCP (its transport is about to change).
+    Forget(Arc<LiveSession>),
+    /// The session ended: stop pacing it, say RTCP BYE after its last frame, forget it.
+    End(Arc<LiveSession>),
     /// The media a connection's parked request waits for is loaded: handle it.
     Resume(ConnId),
     /// Flush and close everything, then exit.
     Shutdown,
+}
+
+/// A worker's RTP/RTCP socket pair: every UDP session of the worker sends from it, so a
+/// session costs no descriptor of its own.
+#[derive(Debug)]
+pub struct WorkerPorts {
+    /// Even port: RTP (and the lab dialect's whole-JPEG datagrams).
+    pub rtp: Arc<UdpSocket>,
+    /// Odd port: RTCP.
+    pub rtcp: Arc<UdpSocket>,
+}
+
+impl WorkerPorts {
+    /// The RTP port (the RTCP port is one more).
+    pub fn rtp_port(&self) -> u16 {
+        self.rtp.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
 }
 
 /// A way to reach a worker from any thread.
@@ -44,6 +81,8 @@ pub enum WorkerMsg {
 pub struct WorkerHandle {
     /// Index of the worker.
     pub index: usize,
+    /// The worker's UDP ports.
+    pub ports: Arc<WorkerPorts>,
     pub(in crate::server::runtime) tx: Sender<WorkerMsg>,
     pub(in crate::server::runtime) waker: Arc<Waker>,
 }
@@ -69,61 +108,3 @@ pub struct ConnLink {
     /// The connection inside it.
     pub conn: ConnId,
 }
-
-/// Control messages.
-#[derive(Debug)]
-pub enum SchedMsg {
-    /// Start (or restart after a seek) pacing `session` from frame `from`.
-    Play {
-        /// The session.
-        session: Arc<LiveSession>,
-        /// First frame index.
-        from: u64,
-        /// First frame index not to send (the end of the PLAY's range); `None`: the end of
-        /// the file.
-        until: Option<u64>,
-        /// The session's epoch when the order was given; older orders are ignored.
-        epoch: u64,
-    },
-    /// Stop pacing a session (PAUSE, TEARDOWN, reaping).
-    Stop(SessionId),
-    /// Exit.
-    Shutdown,
-}
-
-/// Picks the sender worker of a session: always the same one, so that its packets leave in order.
-pub fn sender_for(id: SessionId, senders: usize) -> usize {
-    // Ids are random, so their low bits spread evenly.
-    (id.get() % senders.max(1) as u64) as usize
-}
-
-/// Work for a sender.
-#[derive(Debug)]
-pub struct Job {
-    /// The session.
-    pub session: Arc<LiveSession>,
-    /// What to do.
-    pub kind: JobKind,
-}
-
-/// Kinds of work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Send frame `index` with this RTP timestamp.
-    Frame {
-        /// Frame index in the source.
-        index: u64,
-        /// RTP timestamp (90 kHz) of every packet of the frame.
-        rtp_timestamp: u32,
-    },
-    /// The file ran out: RTCP BYE (standard sessions).
-    EndOfStream,
-    /// The PLAY's range ended before the file: RTCP BYE (standard sessions).
-    EndOfRange,
-    /// The session is closing: RTCP BYE (standard sessions).
-    Bye,
-}
-
-/// Jobs handed to a sender in one message: the pacing thread gathers every frame that falls due
-/// in one wake-up, so a sender wakes once per tick rather than once per session and frame.
-pub type Batch = Vec<Job>;

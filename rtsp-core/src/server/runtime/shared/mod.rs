@@ -1,6 +1,6 @@
 //! What every runtime thread shares: the settings, the context, the live sessions and the
-//! messages between threads. The thread modules (acceptor, connection workers, scheduler,
-//! senders) depend on this module and never on each other.
+//! messages between threads. The thread modules (acceptor, connection workers, reaper) depend
+//! on this module and never on each other.
 
 mod messages;
 pub mod session;
@@ -12,17 +12,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
-
 use crate::auth::{Authenticator, LogLimiter, ServerAuth};
 use crate::server::runtime::catalog::Catalog;
 use crate::server::runtime::clock::Clock;
 use crate::server::runtime::metrics::Metrics;
-use crate::server::runtime::udp::PortAllocator;
 
-pub use messages::{
-    sender_for, Batch, ConnId, ConnLink, Job, JobKind, SchedMsg, WorkerHandle, WorkerMsg,
-};
+pub use messages::{ConnId, ConnLink, WorkerHandle, WorkerMsg, WorkerPorts};
 use session::{EndReason, LiveSession, Registry};
 
 /// Default of [`Config::max_connections_per_address`]: a quarter of the default connection
@@ -42,9 +37,11 @@ pub struct Config {
     pub media: PathBuf,
     /// Frames per second.
     pub fps: f64,
-    /// Connection workers.
+    /// Connection workers: each owns its connections and their sessions, and paces and sends
+    /// their media itself.
     pub workers: usize,
-    /// Sender workers.
+    /// No longer used: media is sent by the connection workers (there is no sender pool any
+    /// more). Kept so that existing configurations still build.
     pub senders: usize,
     /// Session timeout.
     pub session_timeout: Duration,
@@ -74,7 +71,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// The `rtsp-server` defaults (20 fps, 2 workers, 2 senders, 60 s session timeout, 256
+    /// The `rtsp-server` defaults (20 fps, 2 workers, 60 s session timeout, 256
     /// sessions, 1024 connections of which 256 per client address, RTP ports from 6970, no
     /// authentication) for `media` served on `bind`.
     pub fn new(bind: SocketAddr, media: impl Into<PathBuf>) -> Self {
@@ -109,12 +106,6 @@ pub struct Ctx {
     pub registry: Registry,
     /// Media files and the test source.
     pub catalog: Catalog,
-    /// UDP port pairs.
-    pub ports: PortAllocator,
-    /// Control channel of the pacing scheduler.
-    pub scheduler: Sender<SchedMsg>,
-    /// Sender worker queues.
-    pub senders: Vec<Sender<Option<Batch>>>,
     /// Connection workers.
     pub workers: Vec<WorkerHandle>,
     /// Open connections.
@@ -174,30 +165,22 @@ impl Ctx {
         self.log_limiter.lock().admit(ip, now)
     }
 
-    /// Queue a job on the session's own sender worker.
-    pub fn send_job(&self, session: &Arc<LiveSession>, kind: JobKind) {
-        let i = sender_for(session.id, self.senders.len());
-        if let Some(tx) = self.senders.get(i) {
-            let _ = tx.try_send(Some(vec![Job {
-                session: Arc::clone(session),
-                kind,
-            }]));
-        }
-    }
-
-    /// End a session: stop pacing, say RTCP BYE, free its sockets, log its statistics. Safe to
-    /// call from several places: only the first call does anything.
+    /// End a session: its worker stops pacing it and says RTCP BYE after its last frame; log
+    /// its statistics. Safe to call from several places and threads: only the first call does
+    /// anything.
     pub fn end_session(&self, session: &Arc<LiveSession>, reason: EndReason) {
         if self.registry.remove(session.id).is_none() {
             return;
         }
         self.metrics.retire(&session.stats);
         session.next_epoch();
-        let _ = self.scheduler.send(SchedMsg::Stop(session.id));
-        // BYE goes through the session's sender so it leaves after any frame already queued.
-        self.send_job(session, JobKind::Bye);
         session.closed.store(true, Ordering::Release);
-        let _ = session.home.worker.send(WorkerMsg::Forget(session.id));
+        // Even if the worker's queue is full the session stops: its worker checks `closed`
+        // before each frame. Only the BYE would be lost.
+        let _ = session
+            .home
+            .worker
+            .send(WorkerMsg::End(Arc::clone(session)));
         tracing::info!(
             session = session.id.get(),
             peer = %session.peer,

@@ -1,15 +1,15 @@
 //! Live sessions: what every thread needs to know about one client stream, and the registry
 //! that owns them.
 //!
-//! A session is shared (`Arc`) by the connection worker that handles its RTSP requests, the
-//! pacing scheduler, one sender worker and the reaper. Fields that more than one thread writes
-//! are atomics or behind short locks; the scheduler and the sender each own the part of the
-//! state only they change (the pacing grid lives in the scheduler, the RTP sequence counter in
-//! the session but is only ever advanced by its one sender worker).
+//! A session is shared (`Arc`) by its home connection worker (the one whose connection set it
+//! up: it paces and sends the session's media), any worker whose connection controls it, and
+//! the reaper. Fields that more than one thread writes are atomics or behind short locks; the
+//! pacing grid lives in the home worker, and the RTP sequence counter, in the session, is only
+//! ever advanced by the home worker.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,16 +39,12 @@ pub enum Delivery {
     },
 }
 
-/// UDP sockets and destinations of a session.
+/// UDP destinations of a session (it sends from its home worker's socket pair).
 #[derive(Debug)]
 pub struct UdpDelivery {
-    /// Socket RTP is sent from (server_port C).
-    pub rtp: Arc<UdpSocket>,
-    /// Socket RTCP is sent from (C + 1); the lab dialect has none.
-    pub rtcp: Option<Arc<UdpSocket>>,
     /// The client's RTP address: always the RTSP peer's IP.
     pub rtp_dest: SocketAddr,
-    /// The client's RTCP address.
+    /// The client's RTCP address; the lab dialect has none.
     pub rtcp_dest: Option<SocketAddr>,
 }
 
@@ -61,9 +57,9 @@ pub struct SessionStats {
     pub packets_sent: AtomicU64,
     /// RTP payload bytes sent (the RTCP SR octet count).
     pub octets_sent: AtomicU64,
-    /// Frames dropped because the session's queue was full or a socket refused them.
+    /// Frames dropped because the connection's queue was full or a socket refused them.
     pub frames_dropped: AtomicU64,
-    /// Frame slots skipped after a scheduler stall.
+    /// Frame slots skipped after a stalled worker woke up late.
     pub frames_skipped: AtomicU64,
     /// RTCP receiver reports received.
     pub rr_received: AtomicU64,
@@ -100,11 +96,12 @@ pub struct LiveSession {
     pub machine: Mutex<SessionMachine>,
     /// Transport; replaced by a SETUP in READY.
     pub delivery: RwLock<Option<Delivery>>,
-    /// The connection worker whose poll owns the session's UDP sockets (for RTCP reception).
+    /// The connection worker that paces and sends the session's media and receives its RTCP
+    /// (the connection that set it up).
     pub home: ConnLink,
-    /// Bumped on every PLAY / PAUSE / seek / teardown; scheduler entries of an older epoch die.
+    /// Bumped on every PLAY / PAUSE / seek / teardown; pacing entries of an older epoch die.
     pub epoch: AtomicU64,
-    /// Next frame index to send (written by the scheduler while playing).
+    /// Next frame index to send (written by the home worker while playing).
     pub position: AtomicU64,
     /// First frame the current PLAY's range leaves out ([`NO_END`]: none); lab seeks while
     /// playing keep it.
@@ -113,12 +110,10 @@ pub struct LiveSession {
     pub ssrc: u32,
     /// Random RTP timestamp origin.
     pub rtp_ts_base: u32,
-    /// Next RTP sequence number (advanced only by the session's sender worker).
+    /// Next RTP sequence number (advanced only by the home worker).
     pub rtp_seq: AtomicU32,
     /// RTP clock ticks (90 kHz, relative to `rtp_ts_base`) the next frame will carry.
     pub next_ticks: AtomicU64,
-    /// Frames queued for the sender but not sent yet.
-    pub in_flight: AtomicUsize,
     /// Milliseconds since server start of the last sign of life.
     last_seen_ms: AtomicU64,
     /// While true the reaper leaves the session alone (a lab client's RTSP connection is open:
@@ -186,7 +181,6 @@ impl LiveSession {
             // The lab's sequence number is the frame number; standard sessions start at random.
             rtp_seq: AtomicU32::new(u32::from(rand::random::<u16>())),
             next_ticks: AtomicU64::new(0),
-            in_flight: AtomicUsize::new(0),
             last_seen_ms: AtomicU64::new(now),
             pinned: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -215,7 +209,7 @@ impl LiveSession {
         Some(self.play_until.load(Ordering::Acquire)).filter(|u| *u != NO_END)
     }
 
-    /// Start a new epoch (invalidating everything the scheduler holds for the session).
+    /// Start a new epoch (invalidating the pacing entry the home worker holds for the session).
     pub fn next_epoch(&self) -> u64 {
         self.epoch.fetch_add(1, Ordering::AcqRel) + 1
     }
