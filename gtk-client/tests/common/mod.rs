@@ -80,22 +80,13 @@ impl Server {
 
     /// Same, requiring the credentials of `auth`.
     pub fn start_with(media: &Path, auth: Option<rtsp_core::auth::ServerAuth>) -> Self {
-        let config = rtsp_core::server::runtime::Config {
-            bind: ([127, 0, 0, 1], 0).into(),
-            media: media.to_path_buf(),
-            fps: 20.0,
-            workers: 2,
-            senders: 1,
-            session_timeout: Duration::from_secs(60),
-            max_sessions: 64,
-            max_connections: 64,
-            looping: false,
-            transcode: false,
-            // Apart from other test binaries' servers running at the same time.
-            rtp_port_base: 40_000 + (std::process::id() % 4_000) as u16 * 2,
-            max_connections_per_address: 64,
-            auth,
-        };
+        let mut config = rtsp_core::server::runtime::Config::new(([127, 0, 0, 1], 0).into(), media);
+        config.max_sessions = 64;
+        config.max_connections = 64;
+        // Apart from other test binaries' servers running at the same time.
+        config.rtp_port_base = 40_000 + (std::process::id() % 4_000) as u16 * 2;
+        config.max_connections_per_address = 64;
+        config.auth = auth;
         let server = rtsp_core::server::runtime::Server::start(config).expect("start rtsp-server");
         let port = server.local_addr().port();
         Self {
