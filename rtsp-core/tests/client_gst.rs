@@ -22,17 +22,6 @@ fn decode(frame: &Frame) -> (u32, u32) {
     (img.width(), img.height())
 }
 
-macro_rules! require_gst {
-    () => {
-        if client_support::peer_missing(
-            gst::available(),
-            "gst-rtsp-server (gir1.2-gst-rtsp-server-1.0, python3-gi)",
-        ) {
-            return;
-        }
-    };
-}
-
 fn play_and_check(server: &GstServer, url: &str, transport: TransportPreference) -> Client {
     let _ = server;
     let mut config = ClientConfig::url(url);
@@ -58,7 +47,9 @@ fn play_and_check(server: &GstServer, url: &str, transport: TransportPreference)
 
 #[test]
 fn gstreamer_over_udp() {
-    require_gst!();
+    if gst::missing() {
+        return;
+    }
     let server = GstServer::start(400, false);
     let client = play_and_check(&server, &server.url(), TransportPreference::Udp);
     assert!(matches!(
@@ -88,7 +79,9 @@ fn gstreamer_over_udp() {
 
 #[test]
 fn gstreamer_over_tcp_interleaved() {
-    require_gst!();
+    if gst::missing() {
+        return;
+    }
     let server = GstServer::start(400, false);
     let client = play_and_check(&server, &server.url(), TransportPreference::Tcp);
     assert!(matches!(
@@ -101,7 +94,9 @@ fn gstreamer_over_tcp_interleaved() {
 
 #[test]
 fn tcp_only_server_is_followed_after_461() {
-    require_gst!();
+    if gst::missing() {
+        return;
+    }
     let server = GstServer::start(400, true);
     let client = play_and_check(&server, &server.url(), TransportPreference::Auto);
     assert!(matches!(
@@ -112,7 +107,9 @@ fn tcp_only_server_is_followed_after_461() {
 
 #[test]
 fn falls_back_to_tcp_when_no_udp_arrives() {
-    require_gst!();
+    if gst::missing() {
+        return;
+    }
     let server = GstServer::start(1000, false);
     // The relay discards every UDP packet, as a firewall would.
     let relay = LossyProxy::start(([127, 0, 0, 1], server.port).into(), 1000);
@@ -138,7 +135,9 @@ fn falls_back_to_tcp_when_no_udp_arrives() {
 
 #[test]
 fn end_of_stream_from_rtcp_bye() {
-    require_gst!();
+    if gst::missing() {
+        return;
+    }
     let server = GstServer::start(30, false);
     let mut config = ClientConfig::url(server.url());
     config.transport = TransportPreference::Udp;
@@ -160,7 +159,9 @@ fn end_of_stream_from_rtcp_bye() {
 
 #[test]
 fn loss_statistic_matches_the_relay_and_no_broken_frame_is_delivered() {
-    require_gst!();
+    if gst::missing() {
+        return;
+    }
     let server = GstServer::start(2000, false);
     let relay = LossyProxy::start(([127, 0, 0, 1], server.port).into(), 50);
     let mut config = ClientConfig::url(format!("rtsp://127.0.0.1:{}/test", relay.port));

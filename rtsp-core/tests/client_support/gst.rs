@@ -36,6 +36,15 @@ pub fn python() -> &'static str {
     }
 }
 
+/// True (after saying so loudly) when gst-rtsp-server cannot be started here and the test
+/// should skip; a missing peer fails the test in CI (see `peer_missing`).
+pub fn missing() -> bool {
+    super::peer_missing(
+        available(),
+        "gst-rtsp-server (gir1.2-gst-rtsp-server-1.0, python3-gi)",
+    )
+}
+
 /// Whether gst-rtsp-server can be started here.
 pub fn available() -> bool {
     Command::new(python())
