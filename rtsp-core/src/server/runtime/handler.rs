@@ -626,8 +626,8 @@ fn publish_request(
                     "files and the test source cannot be published to",
                 ));
             }
-            let source = ctx.published.get_or_create(&target.presentation);
-            if is_published(ctx, &source) {
+            let busy = ctx.published.get(&target.presentation);
+            if busy.is_some_and(|source| is_published(ctx, &source)) {
                 return Ok(refuse_publisher("this path already has a publisher"));
             }
             conn.announced = Some((target.presentation.clone(), announcement.control));
@@ -648,7 +648,10 @@ fn publish_request(
                 return Err(not_announced);
             }
             let chosen = transport::choose(&transports, false)?;
-            let source = ctx.published.get_or_create(&path);
+            let source = ctx
+                .published
+                .get_or_create(&path)
+                .ok_or(Refusal::ServiceUnavailable)?;
             let Some(feed) = source.feed().cloned() else {
                 return Err(Refusal::Internal("a published path without a feed"));
             };

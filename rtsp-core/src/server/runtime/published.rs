@@ -32,6 +32,10 @@ use crate::server::runtime::source::{Packetized, Source};
 /// publisher is likely to send, so no frame is skipped.
 pub const READER_POLL_FPS: f64 = 100.0;
 
+/// Most paths a server keeps (a path stays once published, for its readers): the bound on what
+/// publishers can make it hold.
+pub const MAX_PATHS: usize = 1024;
+
 /// The latest whole frame of a published path.
 #[derive(Debug, Clone)]
 pub struct LatestFrame {
@@ -139,13 +143,17 @@ impl Paths {
         self.map.lock().get(path).cloned()
     }
 
-    /// The source of `path`, created on first use.
-    pub fn get_or_create(&self, path: &str) -> Arc<Source> {
-        Arc::clone(
-            self.map
-                .lock()
-                .entry(path.to_owned())
-                .or_insert_with(|| Arc::new(Source::published(path))),
-        )
+    /// The source of `path`, created on first use; `None` when [`MAX_PATHS`] are taken.
+    pub fn get_or_create(&self, path: &str) -> Option<Arc<Source>> {
+        let mut map = self.map.lock();
+        if let Some(source) = map.get(path) {
+            return Some(Arc::clone(source));
+        }
+        if map.len() >= MAX_PATHS {
+            return None;
+        }
+        let source = Arc::new(Source::published(path));
+        map.insert(path.to_owned(), Arc::clone(&source));
+        Some(source)
     }
 }
