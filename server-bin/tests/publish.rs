@@ -1,5 +1,5 @@
-//! Publishing into the server (`--publish`): ffmpeg and the engine's `Publisher` send, readers
-//! (ffprobe, raw RTSP over TCP) play the published path.
+//! Publishing into the server (`--publish`): ffmpeg, GStreamer's rtspclientsink and the
+//! engine's `Publisher` send, readers (ffprobe, raw RTSP over TCP) play the published path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -147,6 +147,51 @@ fn ffmpeg_publishes_over_tcp_and_readers_play_it() {
 #[test]
 fn ffmpeg_publishes_over_udp_and_readers_play_it() {
     ffmpeg_publishes("udp");
+}
+
+#[test]
+fn gstreamer_rtspclientsink_publishes_and_a_reader_plays_it() {
+    if !(have("gst-launch-1.0")
+        && missing_is_a_skip(
+            gst_element("rtspclientsink"),
+            "gstreamer1.0-rtsp (rtspclientsink)",
+        ))
+    {
+        return;
+    }
+    let server = Server::start(&["--publish"]);
+    let publisher = Command::new("gst-launch-1.0")
+        .args(["-q", "videotestsrc", "num-buffers=240", "!"])
+        .args([
+            "video/x-raw,format=I420,width=320,height=240,framerate=20/1",
+            "!",
+        ])
+        .args(["jpegenc", "!", "rtspclientsink"])
+        .arg(format!("location={}", server.url(PATH)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gst-launch-1.0");
+    let (mut c, _) = reader(&server, PATH);
+    let got = collect_frames(&mut c, 0, 20);
+    assert!(got >= 20, "reader got {got} frames");
+    for f in frames(&c) {
+        let parsed = ParsedJpeg::parse(&f).expect("a whole JPEG");
+        assert_eq!((parsed.width(), parsed.height()), (320, 240));
+    }
+    let status = wait_exit(publisher, Duration::from_secs(60));
+    assert!(status.success(), "gst-launch-1.0 failed: {status}");
+}
+
+/// Whether GStreamer has `element`.
+fn gst_element(element: &str) -> bool {
+    Command::new("gst-inspect-1.0")
+        .arg(element)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Frames of the test movie, their RFC 2435 renderings by index.
