@@ -70,6 +70,7 @@ pub fn handle_authenticated(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Ve
                 tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), "refused: {refusal}");
                 Reply::refusal(&refusal)
             });
+            tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), status = reply.status_code().as_u16(), "request");
             conn.queue(reply.to_bytes(&req, dialect));
             return effects;
         }

@@ -575,12 +575,15 @@ impl Loop {
             session.pinned.store(false, Ordering::Relaxed);
             // Lab and interleaved sessions cannot reach their client any more; UDP sessions of
             // standard clients may be controlled from a new connection, so they live on until
-            // their timeout (RFC 2326 sessions are not tied to a connection).
+            // their timeout (RFC 2326 sessions are not tied to a connection). A publisher's
+            // session ends with its connection too: until it did, nobody else could publish on
+            // its path, and a publisher that lost its connection has stopped.
             let on_this_conn = matches!(
                 &*session.delivery.read(),
                 Some(crate::server::runtime::shared::session::Delivery::Interleaved { link, .. }) if link.conn == id
             );
-            if on_this_conn || session.dialect == crate::rtsp::Dialect::Lab {
+            let publishing = session.source.feed().and_then(|f| f.publisher()) == Some(session.id);
+            if on_this_conn || publishing || session.dialect == crate::rtsp::Dialect::Lab {
                 self.ctx.end_session(&session, reason);
             }
         }
