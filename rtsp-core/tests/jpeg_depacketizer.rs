@@ -363,10 +363,6 @@ fn bad_headers_are_dropped_with_reasons() {
             DropReason::UnsupportedTablePrecision,
         ),
         (
-            raw_payload(1, 255, Some((0, &tables[..64])), &data),
-            DropReason::BadQuantTableLength(64),
-        ),
-        (
             raw_payload(1, 255, Some((0, &tables[..100])), &data),
             DropReason::BadQuantTableLength(100),
         ),

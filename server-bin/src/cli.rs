@@ -115,6 +115,13 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
 
+    /// Accept publishers: a client may ANNOUNCE, SETUP (`mode=record`) and RECORD an RTP/JPEG
+    /// stream (interleaved on its RTSP connection or over UDP) on any path that is not a file, for example
+    /// `rtsp://HOST:PORT/live/cam`, which readers then play; one publisher per path. With
+    /// `--credentials`, publishing needs an authenticated user. Off: ANNOUNCE and RECORD get 405.
+    #[arg(long)]
+    pub publish: bool,
+
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,

@@ -62,8 +62,8 @@ pub enum DropReason {
     /// In-band tables with 16-bit entries, which baseline JPEG cannot use.
     #[error("16-bit in-band quantization tables")]
     UnsupportedTablePrecision,
-    /// An in-band table length other than 0 or a multiple of 64 of at least 128.
-    #[error("in-band quantization table length {0} is not two or more 64-byte tables")]
+    /// An in-band table length that is not a multiple of 64.
+    #[error("in-band quantization table length {0} is not a whole number of 64-byte tables")]
     BadQuantTableLength(usize),
     /// No in-band tables and none cached for this Q (always the case for Q=255 with length 0).
     #[error("no quantization tables for Q={0}")]
@@ -551,14 +551,22 @@ impl Depacketizer {
                     };
                 }
                 // Types 0/1 use two tables (Y, then Cb and Cr); a sender listing more (one per
-                // component) still puts them in that order.
-                if len < 128 || len % 64 != 0 {
+                // component) still puts them in that order. One table serves every component:
+                // ffmpeg's MJPEG encoder writes one when luma and chroma share it, and its RTP
+                // sender passes that on.
+                if len % 64 != 0 || len == 0 {
                     return Err(DropReason::BadQuantTableLength(len));
                 }
+                let chroma_at = if len == 64 { 0 } else { 64 };
                 let mut luma = [0u8; 64];
                 let mut chroma = [0u8; 64];
                 luma.copy_from_slice(quant.tables.get(..64).unwrap_or(&[0; 64]));
-                chroma.copy_from_slice(quant.tables.get(64..128).unwrap_or(&[0; 64]));
+                chroma.copy_from_slice(
+                    quant
+                        .tables
+                        .get(chroma_at..chroma_at + 64)
+                        .unwrap_or(&[0; 64]),
+                );
                 if q != 255 {
                     self.cached_tables.insert(q, (luma, chroma));
                 }

@@ -203,6 +203,9 @@ pub struct ConnState {
     /// A request waiting for its media to load; nothing more is read from the connection
     /// until it is answered, so replies keep the order of requests.
     pub parked: Option<Box<crate::rtsp::Request>>,
+    /// The path this connection ANNOUNCEd and the stream control its description named (the
+    /// publisher's SETUP URL is the path or the path with that control appended).
+    pub announced: Option<(String, Option<String>)>,
 }
 
 impl ConnState {
@@ -229,6 +232,7 @@ impl ConnState {
             partial_since: None,
             user: None,
             parked: None,
+            announced: None,
         }
     }
 

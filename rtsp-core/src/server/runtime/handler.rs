@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
 use crate::rtsp::{Dialect, Method, Request};
 use crate::server::describe;
+use crate::server::publish::{self, Classified, PublishConfig, PublishIntent, PublishRequest};
 use crate::server::request::{applies_to, public_methods};
 use crate::server::{
     classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
@@ -21,6 +22,7 @@ use crate::server::{
 
 use crate::server::runtime::conn::ConnState;
 use crate::server::runtime::metrics::{RefusedSession, TransportLabel};
+use crate::server::runtime::published::READER_POLL_FPS;
 use crate::server::runtime::shared::session::{
     Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
 };
@@ -56,6 +58,23 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
 pub fn handle_authenticated(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
     let mut effects = Vec::new();
     let dialect = conn.dialect.unwrap_or(req.dialect());
+    if ctx.config.publish {
+        let config = PublishConfig { publish: true };
+        let reply = match publish::classify(&req, &config) {
+            Ok(Classified::Read(_)) => None,
+            Ok(Classified::Publish(p)) => Some(publish_request(ctx, conn, &req, p, &mut effects)),
+            Err(refusal) => Some(Err(refusal)),
+        };
+        if let Some(reply) = reply {
+            let reply = reply.unwrap_or_else(|refusal| {
+                tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), "refused: {refusal}");
+                Reply::refusal(&refusal)
+            });
+            tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), status = reply.status_code().as_u16(), "request");
+            conn.queue(reply.to_bytes(&req, dialect));
+            return effects;
+        }
+    }
     if must_wait_for_media(ctx, conn, &req) {
         conn.parked = Some(Box::new(req));
         return effects;
@@ -97,6 +116,9 @@ fn must_wait_for_media(ctx: &Ctx, conn: &ConnState, req: &Request) -> bool {
     let (Intent::Describe | Intent::Setup(_), Some(target)) = (&inc.intent, &inc.target) else {
         return false;
     };
+    if ctx.published.get(&target.presentation).is_some() {
+        return false;
+    }
     let link = conn.link.clone();
     !ctx.catalog.prefetch(
         target,
@@ -310,7 +332,7 @@ fn describe(
     session: Option<&Arc<LiveSession>>,
     requested: Option<SessionId>,
 ) -> Result<Reply, Refusal> {
-    let source = ctx.catalog.open(target)?;
+    let source = reader_source(ctx, target)?;
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
     }
@@ -470,27 +492,59 @@ fn setup(
         }
         return Ok(reply);
     }
-    let source = ctx.catalog.open(target)?;
+    let source = reader_source(ctx, target)?;
     match dialect {
         Dialect::Standard => rtp_capable(&source)?,
         Dialect::Lab => lab_capable(&source, conn)?,
     }
+    let chosen = transport::choose(transports, dialect == Dialect::Lab)?;
+    // Readers of a published path poll for its latest frame (see `published`).
+    let fps = match source.feed() {
+        Some(_) => READER_POLL_FPS,
+        None => ctx.config.fps,
+    };
+    let (_, reply) = new_session(
+        ctx,
+        conn,
+        req,
+        &target.presentation,
+        source,
+        &chosen,
+        fps,
+        effects,
+    )?;
+    Ok(reply)
+}
+
+/// Create a session on this connection for `presentation`, with its route opened: the session
+/// and the SETUP reply.
+#[allow(clippy::too_many_arguments)]
+fn new_session(
+    ctx: &Ctx,
+    conn: &mut ConnState,
+    req: &Request,
+    presentation: &str,
+    source: Arc<Source>,
+    chosen: &transport::Chosen,
+    fps: f64,
+    effects: &mut Vec<ConnEffect>,
+) -> Result<(Arc<LiveSession>, Reply), Refusal> {
+    let dialect = conn.dialect.unwrap_or(req.dialect());
     if !ctx.registry.has_room() || conn.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
         return Err(Refusal::ServiceUnavailable);
     }
-    let chosen = transport::choose(transports, dialect == Dialect::Lab)?;
     let ssrc: u32 = rand::random();
-    let (delivery, reply_transport) = open_route(conn, &conn.link, &chosen, dialect, ssrc);
+    let (delivery, reply_transport) = open_route(conn, &conn.link, chosen, dialect, ssrc);
     let session = LiveSession::new(
         SessionInit {
             id: ctx.registry.fresh_id(),
             peer: conn.peer,
             dialect,
-            presentation: target.presentation.clone(),
+            presentation: presentation.to_owned(),
             control_url: req.uri().to_owned(),
             ssrc,
             source: Arc::clone(&source),
-            fps: ctx.config.fps,
+            fps,
             looping: ctx.config.looping,
             home: conn.link.clone(),
         },
@@ -529,7 +583,116 @@ fn setup(
     if let Some(t) = reply_transport {
         reply = reply.header("Transport", t);
     }
-    Ok(reply)
+    Ok((session, reply))
+}
+
+/// What a reader of `target` gets: the path's published stream while it has a publisher (or
+/// once had one: its readers stay), otherwise the file.
+fn reader_source(ctx: &Ctx, target: &Target) -> Result<Arc<Source>, Refusal> {
+    match ctx.published.get(&target.presentation) {
+        Some(source) if is_published(ctx, &source) => Ok(source),
+        Some(_) => Err(Refusal::NotFound),
+        None => ctx.catalog.open(target),
+    }
+}
+
+/// Whether a publisher is sending to `source` now.
+fn is_published(ctx: &Ctx, source: &Source) -> bool {
+    source
+        .feed()
+        .and_then(|f| f.publisher())
+        .is_some_and(|id| ctx.registry.get(id).is_some())
+}
+
+/// The reply refusing a second publisher (or a publisher of a file): 455 with the reason in a
+/// text body, which the generic refusal does not carry.
+fn refuse_publisher(why: &'static str) -> Reply {
+    Reply::status(crate::server::runtime::conn::status(455)).content("text/plain", why)
+}
+
+/// ANNOUNCE, SETUP `mode=record` and RECORD (with `Config::publish`).
+fn publish_request(
+    ctx: &Ctx,
+    conn: &mut ConnState,
+    req: &Request,
+    p: PublishRequest,
+    effects: &mut Vec<ConnEffect>,
+) -> Result<Reply, Refusal> {
+    let target = p.target.as_ref();
+    match p.intent {
+        PublishIntent::Announce(announcement) => {
+            let target = target.ok_or(Refusal::NotFound)?;
+            if target.is_test_source() || target.has_mjpeg_extension() {
+                return Ok(refuse_publisher(
+                    "files and the test source cannot be published to",
+                ));
+            }
+            let busy = ctx.published.get(&target.presentation);
+            if busy.is_some_and(|source| is_published(ctx, &source)) {
+                return Ok(refuse_publisher("this path already has a publisher"));
+            }
+            conn.announced = Some((target.presentation.clone(), announcement.control));
+            Ok(Reply::ok())
+        }
+        PublishIntent::Setup(transports) => {
+            let target = target.ok_or(Refusal::NotFound)?;
+            if p.session.is_some() {
+                return Err(Refusal::AggregateNotAllowed);
+            }
+            let not_announced = Refusal::MethodNotValidInState {
+                method: "SETUP",
+                state: SessionState::Init,
+            };
+            let (path, control) = conn.announced.clone().ok_or(not_announced)?;
+            let stream_url = control.map(|c| format!("{path}/{c}"));
+            if target.presentation != path && Some(&target.presentation) != stream_url.as_ref() {
+                return Err(not_announced);
+            }
+            let chosen = transport::choose(&transports, false)?;
+            let source = ctx
+                .published
+                .get_or_create(&path)
+                .ok_or(Refusal::ServiceUnavailable)?;
+            let Some(feed) = source.feed().cloned() else {
+                return Err(Refusal::Internal("a published path without a feed"));
+            };
+            if is_published(ctx, &source) {
+                return Ok(refuse_publisher("this path already has a publisher"));
+            }
+            let fps = ctx.config.fps;
+            let (session, reply) =
+                new_session(ctx, conn, req, &path, source, &chosen, fps, effects)?;
+            if !feed.claim(session.id, |id| ctx.registry.get(id).is_some()) {
+                ctx.end_session(&session, EndReason::Teardown);
+                conn.sessions.retain(|id| *id != session.id);
+                return Ok(refuse_publisher("this path already has a publisher"));
+            }
+            tracing::info!(session = session.id.get(), media = %path, "publisher set up");
+            Ok(reply)
+        }
+        PublishIntent::Record => {
+            let id = p.session.ok_or(Refusal::SessionNotFound)?;
+            let session = find_session(ctx, conn, id)?;
+            session.touch();
+            let publishing = session
+                .source
+                .feed()
+                .and_then(|f| f.publisher())
+                .is_some_and(|p| p == session.id);
+            if !publishing {
+                return Err(Refusal::MethodNotValidInState {
+                    method: "RECORD",
+                    state: session.machine.lock().state(),
+                });
+            }
+            session
+                .machine
+                .lock()
+                .apply(Command::Play { range: None }, playhead(&session))?;
+            tracing::info!(session = session.id.get(), media = %session.presentation, "recording");
+            Ok(with_session(ctx, Reply::ok(), &session))
+        }
+    }
 }
 
 /// Where the chosen route sends: UDP from the home worker's port pair (a session opens no

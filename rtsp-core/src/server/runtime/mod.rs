@@ -16,7 +16,8 @@
 //!                                            v
 //!                    shared (Config, Ctx, live sessions, messages to workers)
 //!                                            v
-//!     catalog (and its loader threads), source, udp, wire, clock, resources, metrics
+//!     catalog (and its loader threads), published, source, udp, wire, clock, resources,
+//!     metrics
 //! ```
 //!
 //! A frame crosses no thread: the worker whose connection set a session up (its home) paces
@@ -36,6 +37,7 @@ mod http;
 mod metrics;
 mod playout;
 mod proxied;
+mod published;
 mod resources;
 mod rtcp;
 mod run;

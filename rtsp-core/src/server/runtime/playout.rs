@@ -33,6 +33,8 @@ pub enum Action {
     EndOfStream,
     /// The PLAY's range ended before the file: RTCP BYE (standard sessions).
     EndOfRange,
+    /// A published path has no frame newer than the last one sent: nothing this slot.
+    Idle,
 }
 
 struct Segment {
@@ -44,6 +46,8 @@ struct Segment {
     /// RTP ticks of slot 0 of this segment.
     ticks_origin: u64,
     phase: usize,
+    /// The last frame of a published path this segment sent (0: none).
+    last_published: u64,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -106,6 +110,7 @@ impl Playout {
             until,
             ticks_origin,
             phase,
+            last_published: 0,
         };
         self.heap.push(Reverse(Due {
             at: segment.pacer.deadline(),
@@ -180,7 +185,8 @@ impl Playout {
 
 /// The action of the slot that is due, and whether the segment goes on.
 fn fire(segment: &mut Segment, now: Instant) -> (Action, bool) {
-    let session = &segment.session;
+    let session = Arc::clone(&segment.session);
+    let session = &session;
     let fire = segment.pacer.fire(now);
     if fire.skipped > 0 {
         session
@@ -200,6 +206,15 @@ fn fire(segment: &mut Segment, now: Instant) -> (Action, bool) {
         Ordering::Release,
     );
     let index = match session.source.total_frames() {
+        // A published path: its latest frame, once (readers poll; see `published`).
+        None if session.source.feed().is_some() => {
+            let latest = session.source.live_index(now);
+            if latest == 0 || latest == segment.last_published {
+                return (Action::Idle, true);
+            }
+            segment.last_published = latest;
+            latest
+        }
         None => session.source.live_index(now),
         Some(total) => {
             let raw = segment.from + fire.slot;

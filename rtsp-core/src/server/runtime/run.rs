@@ -83,6 +83,7 @@ impl Server {
             )
             .seconds()
             .into(),
+            published: crate::server::runtime::published::Paths::default(),
             clock,
             config,
         });

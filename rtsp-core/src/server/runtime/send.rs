@@ -87,6 +87,7 @@ impl Output {
                     self.account(session, sent, rtp_timestamp, conns);
                 }
             }
+            Action::Idle => {}
             Action::EndOfStream => {
                 tracing::info!(session = session.id.get(), "end of stream");
                 self.bye(session, conns);

@@ -17,6 +17,7 @@ use crate::jpeg::{Packetizer, ParsedJpeg};
 use crate::media::{Frame, MediaError, MjpegFile, TestPattern};
 use crate::server::describe::Presentation;
 use crate::server::prepare::{self, RtpPayload};
+use crate::server::runtime::published::Feed;
 use crate::server::runtime::wire::{self, LAB_MAX_JPEG};
 use parking_lot::Mutex;
 
@@ -107,6 +108,8 @@ enum Kind {
         fps: f64,
         cache: Mutex<VecDeque<(u64, Arc<LiveFrame>)>>,
     },
+    /// What a publisher sends (see [`crate::server::runtime::published`]).
+    Published(Arc<Feed>),
 }
 
 /// A servable source.
@@ -191,6 +194,24 @@ impl Source {
         })
     }
 
+    /// A published path, with no publisher and no frame yet.
+    pub fn published(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            width: 0,
+            height: 0,
+            kind: Kind::Published(Arc::default()),
+        }
+    }
+
+    /// The publishing state, for a published path.
+    pub fn feed(&self) -> Option<&Arc<Feed>> {
+        match &self.kind {
+            Kind::Published(feed) => Some(feed),
+            _ => None,
+        }
+    }
+
     /// Name (relative path or `testsrc`).
     pub fn name(&self) -> &str {
         &self.name
@@ -198,19 +219,25 @@ impl Source {
 
     /// Frame width of the first frame (0 if RFC 2435 cannot carry the file).
     pub fn width(&self) -> u16 {
-        self.width
+        match &self.kind {
+            Kind::Published(feed) => feed.latest().map_or(0, |l| l.width),
+            _ => self.width,
+        }
     }
 
     /// Frame height of the first frame.
     pub fn height(&self) -> u16 {
-        self.height
+        match &self.kind {
+            Kind::Published(feed) => feed.latest().map_or(0, |l| l.height),
+            _ => self.height,
+        }
     }
 
     /// Number of frames; `None` for the live source.
     pub fn total_frames(&self) -> Option<u64> {
         match &self.kind {
             Kind::File { file, .. } => Some(file.frame_count() as u64),
-            Kind::Live { .. } => None,
+            Kind::Live { .. } | Kind::Published(_) => None,
         }
     }
 
@@ -229,6 +256,7 @@ impl Source {
     pub fn lab_error(&self) -> Option<&str> {
         match &self.kind {
             Kind::File { lab: Err(why), .. } => Some(why),
+            Kind::Published(_) => Some("a published path carries RFC 2435 RTP only"),
             _ => None,
         }
     }
@@ -239,6 +267,7 @@ impl Source {
             Kind::Live { origin, fps, .. } => {
                 (now.saturating_duration_since(*origin).as_secs_f64() * fps).floor() as u64
             }
+            Kind::Published(feed) => feed.latest().map_or(0, |l| l.index),
             Kind::File { .. } => 0,
         }
     }
@@ -254,6 +283,7 @@ impl Source {
                 }
             }
             Kind::Live { .. } => self.live(index).map(|f| Jpeg::Owned(Arc::clone(&f.jpeg))),
+            Kind::Published(_) => None,
         }
     }
 
@@ -265,6 +295,10 @@ impl Source {
             } => list.get(usize::try_from(index).ok()?).cloned(),
             Kind::File { .. } => None,
             Kind::Live { .. } => self.live(index).map(|f| Arc::clone(&f.payloads)),
+            Kind::Published(feed) => feed
+                .latest()
+                .filter(|l| l.index == index)
+                .map(|l| l.payloads),
         }
     }
 
@@ -297,8 +331,8 @@ impl Source {
     pub fn presentation(&self, fps: f64) -> Presentation<'_> {
         Presentation {
             name: &self.name,
-            width: self.width,
-            height: self.height,
+            width: self.width(),
+            height: self.height(),
             duration: self.duration(fps),
         }
     }

@@ -111,6 +111,7 @@ impl Worker {
             conns: HashMap::new(),
             pending: HashSet::new(),
             rtcp_routes: HashMap::new(),
+            publisher_routes: HashMap::new(),
             output,
             due: Vec::new(),
             next_token: TIMER.0,
@@ -201,6 +202,8 @@ struct Loop {
     pending: HashSet<ConnId>,
     /// UDP sessions by the address their RTCP comes from (the client's RTCP port).
     rtcp_routes: HashMap<SocketAddr, Arc<LiveSession>>,
+    /// Publishers sending RTP over UDP to this worker's RTP port, by their source address.
+    publisher_routes: HashMap<SocketAddr, Arc<LiveSession>>,
     playout: Playout,
     output: Output,
     /// Scratch list of what is due in one wake-up.
@@ -251,6 +254,11 @@ impl Loop {
                     if let Some(from) = u.rtcp_dest {
                         self.rtcp_routes.insert(from, Arc::clone(&session));
                     }
+                    let publishing = session.source.feed().and_then(|f| f.publisher());
+                    if publishing == Some(session.id) {
+                        self.publisher_routes
+                            .insert(u.rtp_dest, Arc::clone(&session));
+                    }
                 }
             }
             WorkerMsg::Forget(session) => self.forget(session.id),
@@ -277,6 +285,7 @@ impl Loop {
     /// Stop routing RTCP to a session.
     fn forget(&mut self, id: SessionId) {
         self.rtcp_routes.retain(|_, s| s.id != id);
+        self.publisher_routes.retain(|_, s| s.id != id);
     }
 
     /// Send every frame that is due.
@@ -458,11 +467,15 @@ impl Loop {
         };
         if channel % 2 == 1 {
             crate::server::runtime::rtcp::receive(&session, payload, &self.ctx.metrics);
+        } else if let Some(feed) = session.source.feed() {
+            session.touch();
+            feed.receive(session.id, payload, self.ctx.clock.origin().elapsed());
         }
     }
 
     /// Datagrams on the worker's pair: RTCP goes to the session whose client it comes from;
-    /// NAT-opening junk on the RTP port (ffmpeg, GStreamer, live555 all send some) is drained.
+    /// RTP from a publisher's announced port to its path; anything else on the RTP port
+    /// (NAT-opening junk: ffmpeg, GStreamer, live555 all send some) is drained.
     fn udp_readable(&mut self, rtcp: bool) {
         let ports = Arc::clone(&self.handle.ports);
         let socket = if rtcp { &ports.rtcp } else { &ports.rtp };
@@ -471,9 +484,15 @@ impl Loop {
         for _ in 0..256 {
             match socket.recv_from(&mut buf) {
                 Ok((n, from)) => {
+                    let Some(data) = buf.get(..n) else {
+                        continue;
+                    };
                     if rtcp {
-                        if let Some(data) = buf.get(..n) {
-                            self.route_rtcp(from, data);
+                        self.route_rtcp(from, data);
+                    } else if let Some(session) = self.publisher_routes.get(&from) {
+                        if let Some(feed) = session.source.feed() {
+                            session.touch();
+                            feed.receive(session.id, data, self.ctx.clock.origin().elapsed());
                         }
                     }
                 }
@@ -556,12 +575,15 @@ impl Loop {
             session.pinned.store(false, Ordering::Relaxed);
             // Lab and interleaved sessions cannot reach their client any more; UDP sessions of
             // standard clients may be controlled from a new connection, so they live on until
-            // their timeout (RFC 2326 sessions are not tied to a connection).
+            // their timeout (RFC 2326 sessions are not tied to a connection). A publisher's
+            // session ends with its connection too: until it did, nobody else could publish on
+            // its path, and a publisher that lost its connection has stopped.
             let on_this_conn = matches!(
                 &*session.delivery.read(),
                 Some(crate::server::runtime::shared::session::Delivery::Interleaved { link, .. }) if link.conn == id
             );
-            if on_this_conn || session.dialect == crate::rtsp::Dialect::Lab {
+            let publishing = session.source.feed().and_then(|f| f.publisher()) == Some(session.id);
+            if on_this_conn || publishing || session.dialect == crate::rtsp::Dialect::Lab {
                 self.ctx.end_session(&session, reason);
             }
         }

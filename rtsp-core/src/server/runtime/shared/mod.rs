@@ -68,6 +68,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where to serve Prometheus metrics and the health check over HTTP; `None`: nowhere.
     pub metrics: Option<SocketAddr>,
+    /// Accept publishers (ANNOUNCE, SETUP `mode=record`, RECORD) on any path that is not a
+    /// file; off: ANNOUNCE and RECORD get 405.
+    pub publish: bool,
 }
 
 impl Config {
@@ -92,6 +95,7 @@ impl Config {
             proxy_protocol: false,
             trusted_proxies: Vec::new(),
             metrics: None,
+            publish: false,
         }
     }
 }
@@ -126,6 +130,8 @@ pub struct Ctx {
     /// SDP `o=` session id: the server's start time in NTP seconds (RFC 4566's suggestion),
     /// fixed for the server's life because a file's description does not change while it runs.
     pub sdp_session_id: u64,
+    /// Paths publishers have sent to (with `Config::publish`).
+    pub published: crate::server::runtime::published::Paths,
 }
 
 impl Ctx {
@@ -189,5 +195,21 @@ impl Ctx {
             "session end: {}",
             session.summary()
         );
+        if let Some(c) = session.source.feed().and_then(|f| f.release(session.id)) {
+            tracing::info!(
+                session = session.id.get(),
+                media = %session.presentation,
+                packets = c.packets_received,
+                bytes = c.bytes_received,
+                frames = c.frames,
+                dropped_not_rtp = c.dropped_not_rtp,
+                dropped_payload_type = c.dropped_payload_type,
+                dropped_foreign_source = c.dropped_foreign_source,
+                dropped_flood = c.dropped_flood,
+                frames_damaged = c.frames_damaged,
+                frames_oversized = c.frames_oversized,
+                "publisher left"
+            );
+        }
     }
 }

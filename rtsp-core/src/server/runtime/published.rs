@@ -1,0 +1,159 @@
+//! Published paths: what a publisher sends (ANNOUNCE, SETUP `mode=record`, RECORD, then RTP)
+//! becomes a live [`Source`] that readers DESCRIBE, SETUP and PLAY like any other path.
+//!
+//! The publisher's RTP (interleaved on its RTSP connection, or UDP datagrams to its worker's
+//! RTP port, told apart by their source address) goes through the sans-I/O
+//! [`Ingest`] on the publisher's worker; each whole frame is packetized once there and becomes
+//! the path's latest frame, an `Arc<Packetized>` every reader shares.
+//!
+//! Readers poll: a reader of a published path is paced at [`READER_POLL_FPS`] and, at each
+//! slot, sends the latest frame if it has not sent it yet (see `playout`). This needs no new
+//! message between workers and no list of readers per path: a reader on any worker sees a new
+//! frame within one poll period, and a publisher never waits for its readers. The price is a
+//! wake-up per reader per poll slot, which the worker's phase grouping batches.
+//!
+//! A path outlives its publishers: when one leaves (TEARDOWN, closed connection, session
+//! timeout) its readers stay in PLAYING, get nothing until a publisher comes back, then get
+//! its frames. DESCRIBE and SETUP of a path nobody publishes get 404.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::jpeg::{Packetizer, ParsedJpeg};
+use crate::server::ingest::{Ingest, IngestConfig, IngestCounters};
+use crate::server::prepare;
+use crate::server::runtime::shared::session::SessionId;
+use crate::server::runtime::source::{Packetized, Source};
+
+/// How often readers of a published path look for a new frame: above any frame rate a
+/// publisher is likely to send, so no frame is skipped.
+pub const READER_POLL_FPS: f64 = 100.0;
+
+/// Most paths a server keeps (a path stays once published, for its readers): the bound on what
+/// publishers can make it hold.
+pub const MAX_PATHS: usize = 1024;
+
+/// The latest whole frame of a published path.
+#[derive(Debug, Clone)]
+pub struct LatestFrame {
+    /// 1 for the first frame ever received on the path, then counting up (0: none yet).
+    pub index: u64,
+    /// The frame, packetized once.
+    pub payloads: Arc<Packetized>,
+    /// Width in pixels.
+    pub width: u16,
+    /// Height in pixels.
+    pub height: u16,
+}
+
+#[derive(Debug)]
+struct Publisher {
+    session: SessionId,
+    ingest: Ingest,
+}
+
+/// One published path's state: the current publisher, if any, and the latest frame.
+#[derive(Debug, Default)]
+pub struct Feed {
+    publisher: Mutex<Option<Publisher>>,
+    latest: Mutex<Option<LatestFrame>>,
+}
+
+impl Feed {
+    /// The latest frame, if any arrived yet.
+    pub fn latest(&self) -> Option<LatestFrame> {
+        self.latest.lock().clone()
+    }
+
+    /// The publishing session, if the path has one.
+    pub fn publisher(&self) -> Option<SessionId> {
+        self.publisher.lock().as_ref().map(|p| p.session)
+    }
+
+    /// Make `session` the path's publisher, unless another one (for which `alive` says yes)
+    /// holds it.
+    pub fn claim(&self, session: SessionId, alive: impl Fn(SessionId) -> bool) -> bool {
+        let mut slot = self.publisher.lock();
+        if let Some(p) = slot.as_ref() {
+            if p.session != session && alive(p.session) {
+                return false;
+            }
+        }
+        *slot = Some(Publisher {
+            session,
+            ingest: Ingest::new(IngestConfig::default()),
+        });
+        true
+    }
+
+    /// The publisher `session` is gone: free the path, returning what its ingest counted.
+    pub fn release(&self, session: SessionId) -> Option<IngestCounters> {
+        let mut slot = self.publisher.lock();
+        match slot.as_ref() {
+            Some(p) if p.session == session => slot.take().map(|p| p.ingest.counters()),
+            _ => None,
+        }
+    }
+
+    /// One RTP packet from the publisher `session`, arrived at `arrival` since the server
+    /// started. A packet of anyone else is ignored; a bad packet is counted by the ingest.
+    pub fn receive(&self, session: SessionId, packet: &[u8], arrival: Duration) {
+        let frame = {
+            let mut slot = self.publisher.lock();
+            let Some(p) = slot.as_mut().filter(|p| p.session == session) else {
+                return;
+            };
+            match p.ingest.push(packet, arrival) {
+                Ok(Some(frame)) => frame,
+                Ok(None) | Err(_) => return,
+            }
+        };
+        // Packetized outside the publisher lock; a frame the depacketizer rebuilt always
+        // parses, but a failure only loses this frame.
+        let Ok(parsed) = ParsedJpeg::parse(&frame.jpeg) else {
+            return;
+        };
+        let payloads = Arc::new(Packetized::from(prepare::packetize(
+            &Packetizer::new(),
+            &parsed,
+        )));
+        let mut latest = self.latest.lock();
+        let index = latest.as_ref().map_or(1, |l| l.index + 1);
+        *latest = Some(LatestFrame {
+            index,
+            payloads,
+            width: frame.width,
+            height: frame.height,
+        });
+    }
+}
+
+/// Every path that has been published, by presentation name.
+#[derive(Debug, Default)]
+pub struct Paths {
+    map: Mutex<HashMap<String, Arc<Source>>>,
+}
+
+impl Paths {
+    /// The source of `path`, if it was ever published.
+    pub fn get(&self, path: &str) -> Option<Arc<Source>> {
+        self.map.lock().get(path).cloned()
+    }
+
+    /// The source of `path`, created on first use; `None` when [`MAX_PATHS`] are taken.
+    pub fn get_or_create(&self, path: &str) -> Option<Arc<Source>> {
+        let mut map = self.map.lock();
+        if let Some(source) = map.get(path) {
+            return Some(Arc::clone(source));
+        }
+        if map.len() >= MAX_PATHS {
+            return None;
+        }
+        let source = Arc::new(Source::published(path));
+        map.insert(path.to_owned(), Arc::clone(&source));
+        Some(source)
+    }
+}
