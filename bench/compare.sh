@@ -146,10 +146,12 @@ for r in rows:
         r["first_packet_p50_ms"], r["fps_min"], r["fps_p50"], r["mbit_per_s"], r["server_cpu_pct"], rss,
         r["bench_cpu_pct"], r["load_average"], "yes" if r["holds"] else "**no**"))
 open(out + "/results.md", "w").write("\n".join(lines) + "\n")
-for server, transport in sorted({(r["server"], r.get("transport", "udp")) for r in rows}):
+# rtsp-bench reports the transport as "Udp"/"Tcp"; the plot below names files by TRANSPORT's
+# lower-case words.
+for server, transport in sorted({(r["server"], r.get("transport", "udp").lower()) for r in rows}):
     with open("%s/%s-%s.dat" % (out, server, transport), "w") as f:
         for r in rows:
-            if r["server"] == server and r.get("transport", "udp") == transport:
+            if r["server"] == server and r.get("transport", "udp").lower() == transport:
                 f.write("%d %f %f\n" % (r["sessions"], r["delivery"] * 100, r["server_cpu_pct"]))
 print("\n".join(lines))
 PYEOF
