@@ -11,6 +11,10 @@ export CARGO_INCREMENTAL=0
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Disk is the resource a CI machine runs short of first; say how much there was.
+disk() { df -h . | awk 'NR == 2 {print "disk: " $4 " free of " $2}'; }
+disk
+
 step "system packages"
 bash scripts/deps.sh
 
@@ -35,6 +39,7 @@ passed=$(grep -E '^test result:' target/cargo-test.log | awk '{s+=$4} END {print
 failed=$(grep -E '^test result:' target/cargo-test.log | awk '{s+=$6} END {print s+0}')
 
 printf '\nRust tests: %s passed, %s failed\n' "$passed" "$failed"
+disk; du -sh target 2>/dev/null || true
 
 step "Python bindings (pip install ./py-bindings, ruff, mypy, pytest)"
 bash scripts/test-python.sh 2>&1 | tee target/pytest.log
