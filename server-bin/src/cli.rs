@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
+use rtsp_core::server::relay::{RelayMode, RelaySpec};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,6 +123,24 @@ pub struct Cli {
     #[arg(long)]
     pub publish: bool,
 
+    /// Relay PATH from an upstream RTSP server or camera (repeatable): readers of
+    /// rtsp://HOST:PORT/PATH get the upstream's RTP/JPEG video, pulled once whatever their
+    /// number (UDP with fallback to TCP; Digest credentials from the URL's user:password,
+    /// never logged). `PATH:always=URL` or `PATH:on-demand=URL` overrides --relay-mode for
+    /// that path. Example: `--relay cam1=rtsp://user:pw@192.0.2.10:554/stream`.
+    #[arg(long, value_name = "PATH[:MODE]=URL", value_parser = parse_relay)]
+    pub relay: Vec<RelaySpec>,
+
+    /// When relayed paths connect to their upstream: `on-demand` (at the first reader's
+    /// DESCRIBE or SETUP, until --relay-linger after the last reader left) or `always` (from
+    /// the start).
+    #[arg(long, default_value = "on-demand", value_name = "MODE", value_parser = parse_relay_mode)]
+    pub relay_mode: RelayMode,
+
+    /// On demand: seconds a relayed path's upstream stays connected after its last reader left.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = parse_linger)]
+    pub relay_linger: f64,
+
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -158,6 +177,23 @@ fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
     s.parse::<ipnet::IpNet>()
         .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("`{s}` is neither an address nor a CIDR block (like 10.0.0.0/8)"))
+}
+
+fn parse_relay(s: &str) -> Result<RelaySpec, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_relay_mode(s: &str) -> Result<RelayMode, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_linger(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if v.is_finite() && (0.0..=86400.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the linger must be between 0 and 86400 seconds".to_owned())
+    }
 }
 
 fn parse_fps(s: &str) -> Result<f64, String> {
@@ -239,6 +275,36 @@ mod tests {
     }
 
     #[test]
+    fn relay_options() {
+        let cli = Cli::try_parse_from([
+            "rtsp-server",
+            "--relay",
+            "cam1=rtsp://user:pw@127.0.0.1:8554/test",
+            "--relay",
+            "site/cam2:always=rtsp://127.0.0.1/x",
+            "--relay-linger",
+            "0.5",
+        ])
+        .unwrap();
+        let relays: Vec<_> = cli
+            .relay
+            .iter()
+            .map(|r| (r.path.as_str(), r.mode))
+            .collect();
+        assert_eq!(
+            relays,
+            [("cam1", None), ("site/cam2", Some(RelayMode::Always))]
+        );
+        assert_eq!(cli.relay_mode, RelayMode::OnDemand);
+        assert_eq!(cli.relay_linger, 0.5);
+        let plain = Cli::try_parse_from(["rtsp-server", "--relay-mode", "always"]).unwrap();
+        assert_eq!(
+            (plain.relay_mode, plain.relay_linger, plain.relay.len()),
+            (RelayMode::Always, 10.0, 0)
+        );
+    }
+
+    #[test]
     fn rejects_nonsense() {
         for args in [
             &["rtsp-server", "--fps", "0"][..],
@@ -262,6 +328,11 @@ mod tests {
                 "balancer",
             ],
             &["rtsp-server", "--metrics", "9554"],
+            &["rtsp-server", "--relay", "cam1"],
+            &["rtsp-server", "--relay", "cam1=http://h/x"],
+            &["rtsp-server", "--relay", "cam1:never=rtsp://h/x"],
+            &["rtsp-server", "--relay-mode", "sometimes"],
+            &["rtsp-server", "--relay-linger", "-1"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use rtsp_core::auth::credentials::{loose_permissions, write_entry};
 use rtsp_core::auth::{ServerAuth, UserEntry};
+use rtsp_core::server::relay::RelayPolicy;
 use rtsp_core::server::runtime::{Config, Server};
 use server_bin::cli::{Cli, PasswdCli};
 use server_bin::logging;
@@ -67,6 +68,12 @@ fn main() -> ExitCode {
         trusted_proxies: cli.trusted_proxy.clone(),
         metrics: cli.metrics,
         publish: cli.publish,
+        relays: cli.relay.clone(),
+        relay: RelayPolicy {
+            mode: cli.relay_mode,
+            linger: Duration::from_secs_f64(cli.relay_linger),
+            ..RelayPolicy::default()
+        },
     };
     let server = match Server::start(config) {
         Ok(s) => s,

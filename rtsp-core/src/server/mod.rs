@@ -19,10 +19,12 @@
 //!   applies to.
 //! - [`transport`]: SETUP transport negotiation and the reply's Transport header.
 //! - [`reply`]: replies written in the client's dialect (RFC 2326, or the lab's fixed shape).
-//! - [`publish`]: ANNOUNCE (the description checked), SETUP `mode=record` and RECORD, and the
-//!   publisher session's table; off unless [`publish::PublishConfig::publish`] is set.
+//! - [`publish`]: ANNOUNCE (the description checked), SETUP `mode=record` and RECORD; off
+//!   unless [`publish::PublishConfig::publish`] is set.
 //! - [`ingest`]: a published stream's RTP packets to whole JPEG frames, dropping and counting
 //!   garbage, other sources, oversized frames and floods.
+//! - [`relay`]: when a relayed path's upstream is connected, let go and retried, and how long
+//!   a reader waits for its first frame.
 //!
 //! A server's request path is then: [`request::classify`] -> [`request::applies_to`] -> look
 //! up the session and media ->
@@ -35,6 +37,7 @@ pub mod ingest;
 pub mod pacing;
 pub mod prepare;
 pub mod publish;
+pub mod relay;
 pub mod reply;
 pub mod request;
 #[cfg(feature = "runtime")]

@@ -1,6 +1,6 @@
 //! The server side of publishing (RFC 2326 ANNOUNCE, SETUP with `mode=record`, RECORD),
-//! sans-I/O: which requests publish, whether their description can be received, and the
-//! publisher session's state table. [`super::ingest`] then turns the publisher's RTP into frames.
+//! sans-I/O: which requests publish and whether their description can be received.
+//! [`super::ingest`] then turns the publisher's RTP into frames.
 //!
 //! Publishing is off unless [`PublishConfig::publish`] is set: then ANNOUNCE and RECORD get
 //! 405 as they always did, and a SETUP is classified as a reader's whatever its mode.
@@ -8,10 +8,11 @@
 //! A publisher's life: ANNOUNCE on a path (the runtime keeps the [`Announcement`] for it; it
 //! creates no session), SETUP with `mode=record` on the announced stream (creates the session:
 //! INIT to READY), RECORD (READY to PLAYING, which for a publisher means the server receives),
-//! PAUSE back to READY, TEARDOWN. Keep-alives are accepted in every state.
+//! PAUSE back to READY, TEARDOWN. Keep-alives are accepted in every state. The session's states
+//! are a reader's ([`super::SessionMachine`], RECORD taking PLAY's row), so one table serves
+//! both.
 
 use super::request::{self, target_and_session, Incoming, Intent};
-use super::state::SessionState;
 use super::{Refusal, SessionId, Target};
 use crate::rtsp::headers::{ContentType, Transport};
 use crate::rtsp::{Method, Request};
@@ -165,137 +166,6 @@ pub fn announcement(req: &Request) -> Result<Announcement, Refusal> {
         control: media.control().map(str::to_owned),
         frame_rate: media.framerate(),
     })
-}
-
-/// A request against a publisher's session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PublishCommand {
-    /// SETUP `mode=record`; `announced`: whether the path has an [`Announcement`] from this
-    /// publisher (a SETUP before ANNOUNCE describes nothing to receive).
-    Setup {
-        /// Whether ANNOUNCE came first.
-        announced: bool,
-    },
-    /// RECORD.
-    Record,
-    /// PAUSE: stop receiving, keep the session.
-    Pause,
-    /// TEARDOWN.
-    Teardown,
-    /// GET_PARAMETER / SET_PARAMETER / OPTIONS with the session.
-    KeepAlive,
-}
-
-impl PublishCommand {
-    /// The RTSP method name.
-    pub fn method_name(&self) -> &'static str {
-        match self {
-            Self::Setup { .. } => "SETUP",
-            Self::Record => "RECORD",
-            Self::Pause => "PAUSE",
-            Self::Teardown => "TEARDOWN",
-            Self::KeepAlive => "GET_PARAMETER",
-        }
-    }
-}
-
-/// What the runtime must do after an accepted publisher command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PublishEffect {
-    /// Nothing beyond refreshing the session's liveness.
-    None,
-    /// The session exists: allocate the transport the publisher sends on.
-    Establish,
-    /// Replace the transport (SETUP again before RECORD).
-    ChangeTransport,
-    /// Start taking the publisher's RTP into an [`super::ingest::Ingest`].
-    StartReceiving,
-    /// Stop taking it; keep the session.
-    StopReceiving,
-    /// End the session (readers of the path keep theirs).
-    Teardown,
-}
-
-/// The outcome of an accepted publisher command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PublishTransition {
-    /// State before.
-    pub from: SessionState,
-    /// State after (PLAYING: receiving).
-    pub to: SessionState,
-    /// What the runtime must do.
-    pub effect: PublishEffect,
-}
-
-/// The publisher's table: the outcome of `command` in `state`, without changing anything.
-pub fn outcome(state: SessionState, command: PublishCommand) -> Result<PublishTransition, Refusal> {
-    use SessionState::{Init, Playing, Ready};
-    let go = |to, effect| {
-        Ok(PublishTransition {
-            from: state,
-            to,
-            effect,
-        })
-    };
-    let not_valid = || {
-        Err(Refusal::MethodNotValidInState {
-            method: command.method_name(),
-            state,
-        })
-    };
-    match (state, command) {
-        (_, PublishCommand::Setup { announced: false }) => not_valid(),
-        (Init, PublishCommand::Setup { .. }) => go(Ready, PublishEffect::Establish),
-        (Ready, PublishCommand::Setup { .. }) => go(Ready, PublishEffect::ChangeTransport),
-        (Playing, PublishCommand::Setup { .. }) => not_valid(),
-
-        (Init, PublishCommand::Record) => not_valid(),
-        (Ready, PublishCommand::Record) => go(Playing, PublishEffect::StartReceiving),
-        // Like PLAY while playing: a liveness test that changes nothing.
-        (Playing, PublishCommand::Record) => go(Playing, PublishEffect::None),
-
-        (Init, PublishCommand::Pause) => not_valid(),
-        (Ready, PublishCommand::Pause) => go(Ready, PublishEffect::None),
-        (Playing, PublishCommand::Pause) => go(Ready, PublishEffect::StopReceiving),
-
-        (Init, PublishCommand::Teardown) => go(Init, PublishEffect::None),
-        (Ready | Playing, PublishCommand::Teardown) => go(Init, PublishEffect::Teardown),
-
-        (_, PublishCommand::KeepAlive) => go(state, PublishEffect::None),
-    }
-}
-
-/// One publisher session's state machine (see [`outcome`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PublishMachine {
-    state: SessionState,
-}
-
-impl Default for PublishMachine {
-    fn default() -> Self {
-        Self {
-            state: SessionState::Init,
-        }
-    }
-}
-
-impl PublishMachine {
-    /// A machine in INIT.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The current state (PLAYING: receiving).
-    pub fn state(&self) -> SessionState {
-        self.state
-    }
-
-    /// Applies `command`; a refused command changes nothing.
-    pub fn apply(&mut self, command: PublishCommand) -> Result<PublishTransition, Refusal> {
-        let t = outcome(self.state, command)?;
-        self.state = t.to;
-        Ok(t)
-    }
 }
 
 #[cfg(test)]
@@ -455,57 +325,5 @@ mod tests {
         let bad_session =
             parse(b"RECORD rtsp://h/live/cam RTSP/1.0\r\nCSeq: 4\r\nSession: xyz\r\n\r\n");
         assert_eq!(status(&bad_session), 454);
-    }
-
-    #[test]
-    fn full_table() {
-        use PublishCommand::{KeepAlive, Pause, Record, Setup, Teardown};
-        use PublishEffect as E;
-        use SessionState::{Init, Playing, Ready};
-        let setup = Setup { announced: true };
-        let unannounced = Setup { announced: false };
-        let table = [
-            (Init, setup, Some((Ready, E::Establish))),
-            (Ready, setup, Some((Ready, E::ChangeTransport))),
-            (Playing, setup, None),
-            (Init, unannounced, None),
-            (Ready, unannounced, None),
-            (Playing, unannounced, None),
-            (Init, Record, None),
-            (Ready, Record, Some((Playing, E::StartReceiving))),
-            (Playing, Record, Some((Playing, E::None))),
-            (Init, Pause, None),
-            (Ready, Pause, Some((Ready, E::None))),
-            (Playing, Pause, Some((Ready, E::StopReceiving))),
-            (Init, Teardown, Some((Init, E::None))),
-            (Ready, Teardown, Some((Init, E::Teardown))),
-            (Playing, Teardown, Some((Init, E::Teardown))),
-            (Init, KeepAlive, Some((Init, E::None))),
-            (Ready, KeepAlive, Some((Ready, E::None))),
-            (Playing, KeepAlive, Some((Playing, E::None))),
-        ];
-        for (state, command, want) in table {
-            let got = outcome(state, command);
-            match want {
-                Some((to, effect)) => assert_eq!(
-                    got,
-                    Ok(PublishTransition {
-                        from: state,
-                        to,
-                        effect
-                    }),
-                    "{state} {command:?}"
-                ),
-                None => assert_eq!(got.unwrap_err().status(), 455, "{state} {command:?}"),
-            }
-        }
-        let mut m = PublishMachine::new();
-        assert!(m.apply(Record).is_err());
-        assert_eq!(m.state(), Init);
-        m.apply(setup).unwrap();
-        m.apply(Record).unwrap();
-        assert_eq!(m.state(), Playing);
-        m.apply(Teardown).unwrap();
-        assert_eq!(m.state(), Init);
     }
 }

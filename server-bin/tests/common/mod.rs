@@ -48,13 +48,18 @@ impl Server {
 
     /// Same, with another media directory.
     pub fn start_in(media: &Path, args: &[&str]) -> Server {
-        Self::start_with(media, args, |_| {})
+        Self::start_with(media, 0, args, |_| {})
+    }
+
+    /// Same on a given RTSP port (a server restarted where its clients expect it).
+    pub fn start_on_port(port: u16, args: &[&str]) -> Server {
+        Self::start_with(&media_dir(), port, args, |_| {})
     }
 
     /// Same, with the open-file limit (soft and hard) of the server process set to `limit`
     /// before it starts (the server raises its soft limit to the hard one, so both are set).
     pub fn start_with_open_files(media: &Path, args: &[&str], limit: u64) -> Server {
-        Self::start_with(media, args, |cmd| {
+        Self::start_with(media, 0, args, |cmd| {
             use std::os::unix::process::CommandExt;
             // SAFETY: the closure runs in the forked child before exec and only calls
             // setrlimit(2), which is async-signal-safe.
@@ -74,18 +79,29 @@ impl Server {
         })
     }
 
-    fn start_with(media: &Path, args: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
+    fn start_with(
+        media: &Path,
+        port: u16,
+        args: &[&str],
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
         // Spread the RTP port ranges of servers running in parallel.
         let base = 20000 + (std::process::id() % 200) as u16 * 100 + (rand_u16() % 50) * 2;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"));
-        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--media"])
-            .arg(media)
-            .args(["--rtp-port-base", &base.to_string()])
-            .args(args)
-            .env("RUST_LOG", "debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--media",
+        ])
+        .arg(media)
+        .args(["--rtp-port-base", &base.to_string()])
+        .args(args)
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
         configure(&mut cmd);
         let mut child = cmd.spawn().expect("spawn rtsp-server");
         let stderr = child.stderr.take().expect("stderr");

@@ -106,9 +106,10 @@ fn logged_uri(req: &Request) -> std::borrow::Cow<'_, str> {
     crate::rtsp::url::without_userinfo(req.uri())
 }
 
-/// Whether `req` needs a file that is not loaded yet. A loader then loads it and resumes the
-/// connection ([`WorkerMsg::Resume`]), so the worker never reads and packetizes a file while
-/// its other connections wait.
+/// Whether `req` needs a file that is not loaded yet, or a relayed path's upstream that has
+/// not sent a frame yet. A loader (or the relay) then resumes the connection
+/// ([`WorkerMsg::Resume`]), so the worker never reads and packetizes a file, or waits for an
+/// upstream, while its other connections wait.
 fn must_wait_for_media(ctx: &Ctx, conn: &ConnState, req: &Request) -> bool {
     let Ok(inc) = classify(req) else {
         return false;
@@ -116,17 +117,18 @@ fn must_wait_for_media(ctx: &Ctx, conn: &ConnState, req: &Request) -> bool {
     let (Intent::Describe | Intent::Setup(_), Some(target)) = (&inc.intent, &inc.target) else {
         return false;
     };
+    let link = conn.link.clone();
+    let resume = Box::new(move || {
+        // A full queue leaves the request parked; the idle-connection check closes it.
+        let _ = link.worker.send(WorkerMsg::Resume(link.conn));
+    });
+    if let Some(relay) = ctx.relays.get(&target.presentation) {
+        return relay.must_wait(ctx.clock.origin().elapsed(), resume);
+    }
     if ctx.published.get(&target.presentation).is_some() {
         return false;
     }
-    let link = conn.link.clone();
-    !ctx.catalog.prefetch(
-        target,
-        Box::new(move || {
-            // A full queue leaves the request parked; the idle-connection check closes it.
-            let _ = link.worker.send(WorkerMsg::Resume(link.conn));
-        }),
-    )
+    !ctx.catalog.prefetch(target, resume)
 }
 
 fn echoed_session(req: &Request) -> u64 {
@@ -332,6 +334,9 @@ fn describe(
     session: Option<&Arc<LiveSession>>,
     requested: Option<SessionId>,
 ) -> Result<Reply, Refusal> {
+    if let Some(refused) = relay_unavailable(ctx, conn, target) {
+        return Ok(refused);
+    }
     let source = reader_source(ctx, target)?;
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
@@ -492,6 +497,9 @@ fn setup(
         }
         return Ok(reply);
     }
+    if let Some(refused) = relay_unavailable(ctx, conn, target) {
+        return Ok(refused);
+    }
     let source = reader_source(ctx, target)?;
     match dialect {
         Dialect::Standard => rtp_capable(&source)?,
@@ -586,9 +594,20 @@ fn new_session(
     Ok((session, reply))
 }
 
-/// What a reader of `target` gets: the path's published stream while it has a publisher (or
-/// once had one: its readers stay), otherwise the file.
+/// For a relayed path whose upstream sends nothing now: 503 with the reason in a text body.
+/// Readers set up earlier keep their sessions; new ones are told to come back.
+fn relay_unavailable(ctx: &Ctx, conn: &ConnState, target: &Target) -> Option<Reply> {
+    let why = ctx.relays.get(&target.presentation)?.available().err()?;
+    tracing::info!(peer = %conn.peer, media = %target.presentation, "refused: {why}");
+    Some(Reply::status(crate::server::runtime::conn::status(503)).content("text/plain", why))
+}
+
+/// What a reader of `target` gets: a relayed path's stream, the path's published stream while
+/// it has a publisher (or once had one: its readers stay), otherwise the file.
 fn reader_source(ctx: &Ctx, target: &Target) -> Result<Arc<Source>, Refusal> {
+    if let Some(relay) = ctx.relays.get(&target.presentation) {
+        return Ok(Arc::clone(relay.source()));
+    }
     match ctx.published.get(&target.presentation) {
         Some(source) if is_published(ctx, &source) => Ok(source),
         Some(_) => Err(Refusal::NotFound),
@@ -625,6 +644,11 @@ fn publish_request(
             if target.is_test_source() || target.has_mjpeg_extension() {
                 return Ok(refuse_publisher(
                     "files and the test source cannot be published to",
+                ));
+            }
+            if ctx.relays.get(&target.presentation).is_some() {
+                return Ok(refuse_publisher(
+                    "this path is relayed from an upstream server",
                 ));
             }
             let busy = ctx.published.get(&target.presentation);

@@ -125,6 +125,11 @@ struct RefusedSessionLabels {
     reason: RefusedSession,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PathLabels {
+    path: String,
+}
+
 /// What ended sessions sent, carried into the totals.
 #[derive(Debug, Default, Clone, Copy)]
 struct Totals {
@@ -161,6 +166,8 @@ pub struct Metrics {
     auth_failures: Counter,
     connections_refused: Family<RefusedLabels, Counter>,
     draining: Gauge,
+    relay_state: Family<PathLabels, Gauge>,
+    relay_reconnects: Family<PathLabels, Counter>,
     retired: Mutex<Totals>,
 }
 
@@ -197,6 +204,8 @@ impl Metrics {
             auth_failures: Counter::default(),
             connections_refused: Family::default(),
             draining: Gauge::default(),
+            relay_state: Family::default(),
+            relay_reconnects: Family::default(),
             retired: Mutex::new(Totals::default()),
             registry: Registry::default(),
         };
@@ -257,7 +266,35 @@ impl Metrics {
             "1 while the server is draining (no new sessions), else 0",
             m.draining.clone(),
         );
+        registry.register(
+            "relay_upstream_state",
+            "A relayed path's upstream: 0 idle, 1 connecting, 2 streaming, 3 waiting to reconnect",
+            m.relay_state.clone(),
+        );
+        registry.register(
+            "relay_reconnects",
+            "Attempts to reach a relayed path's upstream again after a failure",
+            m.relay_reconnects.clone(),
+        );
         Self { registry, ..m }
+    }
+
+    /// A relayed path's upstream is now in `state`.
+    pub fn relay_state(&self, path: &str, state: crate::server::relay::UpstreamState) {
+        self.relay_state
+            .get_or_create(&PathLabels {
+                path: path.to_owned(),
+            })
+            .set(state.code());
+    }
+
+    /// A relayed path's upstream was tried again `n` more times after failures.
+    pub fn relay_reconnects(&self, path: &str, n: u64) {
+        self.relay_reconnects
+            .get_or_create(&PathLabels {
+                path: path.to_owned(),
+            })
+            .inc_by(n);
     }
 
     /// A session was set up.

@@ -10,6 +10,7 @@
 //! ```text
 //! run (Server: starts and stops the threads; the reaper)
 //!  ├─> acceptor ─> proxied ──────────────────┐  (PROXY protocol headers, in the acceptor's poll)
+//!  ├─> relay (one thread per relayed path) ──┤
 //!  ├─> worker ─> conn, handler, rtcp,        │  (a thread module uses only `shared` and
 //!  │             playout, send, timer        │   the modules below, never another
 //!  └─> http ─────────────────────────────────┤   thread module; http: /metrics, /healthz)
@@ -38,6 +39,7 @@ mod metrics;
 mod playout;
 mod proxied;
 mod published;
+mod relay;
 mod resources;
 mod rtcp;
 mod run;

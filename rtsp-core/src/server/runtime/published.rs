@@ -113,9 +113,14 @@ impl Feed {
         };
         // Packetized outside the publisher lock; a frame the depacketizer rebuilt always
         // parses, but a failure only loses this frame.
-        let Ok(parsed) = ParsedJpeg::parse(&frame.jpeg) else {
-            return;
-        };
+        let _ = self.put_frame(&frame.jpeg);
+    }
+
+    /// A whole JPEG frame becomes the path's latest, packetized once for every reader (what a
+    /// relay's upstream sends arrives here).
+    pub fn put_frame(&self, jpeg: &[u8]) -> Result<(), crate::jpeg::ParseError> {
+        let parsed = ParsedJpeg::parse(jpeg)?;
+        let (width, height) = (parsed.width(), parsed.height());
         let payloads = Arc::new(Packetized::from(prepare::packetize(
             &Packetizer::new(),
             &parsed,
@@ -125,9 +130,10 @@ impl Feed {
         *latest = Some(LatestFrame {
             index,
             payloads,
-            width: frame.width,
-            height: frame.height,
+            width,
+            height,
         });
+        Ok(())
     }
 }
 

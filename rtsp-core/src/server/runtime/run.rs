@@ -6,7 +6,9 @@
 //! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops that
 //!   own their connections and sessions and pace and send their media (RTSP, RTP, RTCP);
 //! - one reaper that ends sessions without a sign of life for the session timeout;
-//! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests.
+//! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests;
+//! - one thread per relayed path ([`crate::server::runtime::relay`]), which runs the engine's
+//!   client against its upstream.
 
 use std::collections::HashMap;
 use std::io;
@@ -64,6 +66,9 @@ impl Server {
             workers.push(w);
             handles.push(h);
         }
+        let published = crate::server::runtime::published::Paths::default();
+        let relays =
+            crate::server::runtime::relay::Relays::new(&config.relays, config.relay, &published);
         let ctx = Arc::new(Ctx {
             registry: Registry::new(config.max_sessions),
             catalog,
@@ -83,7 +88,8 @@ impl Server {
             )
             .seconds()
             .into(),
-            published: crate::server::runtime::published::Paths::default(),
+            published,
+            relays,
             clock,
             config,
         });
@@ -97,6 +103,12 @@ impl Server {
         {
             let ctx = Arc::clone(&ctx);
             threads.push(spawn("reaper", move || reaper(ctx, reaper_rx))?);
+        }
+        for relay in ctx.relays.all() {
+            let (relay, ctx) = (Arc::clone(relay), Arc::clone(&ctx));
+            threads.push(spawn("rtsp-relay", move || {
+                crate::server::runtime::relay::run(relay, ctx)
+            })?);
         }
         if let (Some(listener), Some(addr)) = (metrics_listener, metrics_addr) {
             let ctx = Arc::clone(&ctx);
@@ -172,6 +184,7 @@ impl Server {
         for session in ctx.registry.all() {
             ctx.end_session(&session, EndReason::Shutdown);
         }
+        ctx.relays.wake_all();
         // Each worker says the BYEs queued above before it sees this.
         for w in &ctx.workers {
             let _ = w.send(WorkerMsg::Shutdown);

@@ -71,6 +71,10 @@ pub struct Config {
     /// Accept publishers (ANNOUNCE, SETUP `mode=record`, RECORD) on any path that is not a
     /// file; off: ANNOUNCE and RECORD get 405.
     pub publish: bool,
+    /// Paths relayed from upstream RTSP servers or cameras.
+    pub relays: Vec<crate::server::relay::RelaySpec>,
+    /// How relays connect, let go and retry (its mode: the default of relays that name none).
+    pub relay: crate::server::relay::RelayPolicy,
 }
 
 impl Config {
@@ -96,6 +100,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             metrics: None,
             publish: false,
+            relays: Vec::new(),
+            relay: crate::server::relay::RelayPolicy::default(),
         }
     }
 }
@@ -132,6 +138,8 @@ pub struct Ctx {
     pub sdp_session_id: u64,
     /// Paths publishers have sent to (with `Config::publish`).
     pub published: crate::server::runtime::published::Paths,
+    /// Paths relayed from upstream servers (their sources are in `published`).
+    pub relays: crate::server::runtime::relay::Relays,
 }
 
 impl Ctx {

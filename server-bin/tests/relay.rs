@@ -1,0 +1,339 @@
+//! Relayed paths (`--relay PATH=URL`): the server pulls an upstream RTSP server with the
+//! engine's client and its readers (ffprobe, ffmpeg, the engine's client) play the path.
+//! Upstreams: GStreamer's rtsp-server standing for a camera, and a second `rtsp-server`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use rtsp_core::client::{Client, ClientConfig, Event, State};
+use rtsp_core::jpeg::ParsedJpeg;
+
+/// GStreamer's rtsp-server serving a live 320x240 JPEG picture on `/test`.
+struct Camera {
+    child: Child,
+    port: u16,
+}
+
+impl Camera {
+    fn start() -> Camera {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/gst_camera.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the GStreamer camera");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the camera's port");
+        let port = line.trim().parse().expect("a port number");
+        Camera { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("rtsp://127.0.0.1:{}/test", self.port)
+    }
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The system Python that has the `gi` bindings.
+fn python() -> &'static str {
+    if std::path::Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+fn gst_rtsp_server() -> bool {
+    let ok = Command::new(python())
+        .args([
+            "-c",
+            "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    missing_is_a_skip(
+        ok,
+        "gst-rtsp-server (gir1.2-gst-rtsp-server-1.0, python3-gi)",
+    )
+}
+
+/// The engine's client playing `url` (its DESCRIBE may wait for the relay's upstream).
+fn reader(url: &str) -> Client {
+    let mut config = ClientConfig::url(url);
+    config.reply_timeout = Duration::from_secs(20);
+    // An upstream outage is silence for the reader: it keeps its session and waits.
+    config.media_timeout = None;
+    config.stats_interval = None;
+    let client = Client::connect(config).expect("connect to the relay");
+    client.player_play().expect("play the relayed path");
+    client
+}
+
+/// Up to `n` frames from `client` within 60 s.
+fn frames(client: &Client, n: usize) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(Event::Frame(f)) = client.next_event(Duration::from_millis(200)) {
+            out.push(f.jpeg.to_vec());
+        }
+    }
+    out
+}
+
+fn size(jpeg: &[u8]) -> (u16, u16) {
+    let parsed = ParsedJpeg::parse(jpeg).expect("a JPEG");
+    (parsed.width(), parsed.height())
+}
+
+/// A metric's value in `/metrics` (its first line starting with `series`).
+fn metric(server: &Server, series: &str) -> Option<f64> {
+    let (status, body) = http_get(server.metrics_addr(), "/metrics");
+    assert_eq!(status, 200);
+    body.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Poll until `series` is `want` (60 s).
+fn wait_metric(server: &Server, series: &str, want: f64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = metric(server, series);
+        if got == Some(want) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{series} is {got:?}, not {want}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const STATE: &str = "rtsp_relay_upstream_state{path=\"cam\"}";
+const RECONNECTS: &str = "rtsp_relay_reconnects_total{path=\"cam\"}";
+
+#[test]
+fn gstreamer_camera_relayed_to_ffprobe_ffmpeg_and_the_engine() {
+    if !gst_rtsp_server() || !have("ffprobe") || !have("ffmpeg") {
+        return;
+    }
+    let camera = Camera::start();
+    let relay_arg = format!("cam={}", camera.url());
+    let server = Server::start(&["--relay", &relay_arg]);
+    let url = server.url("cam");
+
+    let probe = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "default=noprint_wrappers=1",
+            &url,
+        ]
+        .map(String::from),
+        Duration::from_secs(60),
+    );
+    let out = text(&probe);
+    assert!(probe.status.success(), "{out}");
+    for want in ["codec_name=mjpeg", "width=320", "height=240"] {
+        assert!(out.contains(want), "{want} in {out}");
+    }
+
+    for transport in ["udp", "tcp"] {
+        let md5 = run(
+            "ffmpeg",
+            &[
+                "-nostdin",
+                "-v",
+                "error",
+                "-rtsp_transport",
+                transport,
+                "-i",
+                &url,
+                "-frames:v",
+                "20",
+                "-f",
+                "framemd5",
+                "-",
+            ]
+            .map(String::from),
+            Duration::from_secs(60),
+        );
+        let out = text(&md5);
+        assert!(md5.status.success(), "{transport}: {out}");
+        let decoded = out.lines().filter(|l| l.starts_with("0,")).count();
+        assert_eq!(decoded, 20, "{transport}: {out}");
+    }
+
+    let client = reader(&url);
+    let got = frames(&client, 20);
+    assert_eq!(got.len(), 20);
+    assert!(got.iter().all(|f| size(f) == (320, 240)));
+    drop(client);
+    // One upstream for every reader: a single connection served the three players.
+    assert!(server
+        .wait_log(&["relay upstream streaming"], Duration::from_secs(5))
+        .is_some());
+}
+
+#[test]
+fn on_demand_relay_of_a_second_server_with_credentials_and_linger() {
+    let dir = scratch("relay-users");
+    let users = dir.join("users.txt");
+    let mut passwd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"))
+        .arg("passwd")
+        .arg(&users)
+        .arg("alice")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(passwd.stdin.take().unwrap(), "s3cret-pw").unwrap();
+    }
+    assert!(passwd.wait().unwrap().success());
+    let upstream = Server::start(&["--loop", "--credentials", users.to_str().unwrap()]);
+    let relay_arg = format!("cam=rtsp://alice:s3cret-pw@{}/movie.Mjpeg", upstream.addr);
+    let server = Server::start(&[
+        "--relay",
+        &relay_arg,
+        "--relay-linger",
+        "1",
+        "--metrics",
+        "127.0.0.1:0",
+    ]);
+    assert!(server
+        .wait_log(&["relayed path", "path=cam"], Duration::from_secs(20))
+        .is_some());
+    wait_metric(&server, STATE, 0.0);
+    // Nobody reads: the upstream has not been asked for anything.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(upstream
+        .wait_log(&["session start"], Duration::ZERO)
+        .is_none());
+
+    let client = reader(&server.url("cam"));
+    let got = frames(&client, 20);
+    assert_eq!(got.len(), 20);
+    assert!(got.iter().all(|f| size(f) == (640, 480)));
+    assert!(upstream
+        .wait_log(&["session start", "alice"], Duration::from_secs(5))
+        .is_some());
+    wait_metric(&server, STATE, 2.0);
+
+    // The last reader leaves: after the linger the upstream's session ends.
+    drop(client);
+    assert!(
+        upstream
+            .wait_log(&["session end", "teardown"], Duration::from_secs(30))
+            .is_some(),
+        "the relay let its upstream go"
+    );
+    assert!(server
+        .wait_log(&["relay upstream idle"], Duration::from_secs(5))
+        .is_some());
+    wait_metric(&server, STATE, 0.0);
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(!log.contains("s3cret-pw"), "the password reached the log");
+    assert!(log.contains("upstream=rtsp://127.0.0.1:"));
+}
+
+#[test]
+fn readers_keep_their_session_while_the_upstream_restarts() {
+    let port = free_port("127.0.0.1".parse().unwrap());
+    let upstream = Server::start_on_port(port, &["--loop"]);
+    let relay_arg = format!("cam:always=rtsp://127.0.0.1:{port}/movie.Mjpeg");
+    let server = Server::start(&["--relay", &relay_arg, "--metrics", "127.0.0.1:0"]);
+    let client = reader(&server.url("cam"));
+    assert_eq!(frames(&client, 10).len(), 10);
+
+    drop(upstream);
+    assert!(server
+        .wait_log(&["relay upstream backoff"], Duration::from_secs(30))
+        .is_some());
+    // Drain what arrived before the upstream went away.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.next_event(Duration::from_millis(500)).is_some() && Instant::now() < deadline {}
+    let upstream = Server::start_on_port(port, &["--loop"]);
+    let got = frames(&client, 20);
+    assert_eq!(got.len(), 20, "frames resumed after the upstream came back");
+    assert!(got.iter().all(|f| size(f) == (640, 480)));
+    assert_eq!(client.state(), State::Playing);
+    assert!(upstream
+        .wait_log(&["session start"], Duration::from_secs(5))
+        .is_some());
+    assert!(metric(&server, RECONNECTS).is_some_and(|n| n >= 1.0));
+    wait_metric(&server, STATE, 2.0);
+}
+
+#[test]
+fn unreachable_upstreams_get_503_and_other_paths_play_on() {
+    let refused = free_port("127.0.0.1".parse().unwrap());
+    // Accepts connections (the kernel does) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let dead = format!("dead=rtsp://127.0.0.1:{refused}/x");
+    let mute = format!("mute=rtsp://127.0.0.1:{silent_port}/x");
+    let server = Server::start(&["--relay", &dead, "--relay", &mute]);
+
+    let mut c = Rtsp::connect(server.addr);
+    let reply = c.request("DESCRIBE", &server.url("dead"), &[]);
+    assert_eq!(reply.status, 503, "{}", reply.status_line);
+    assert!(String::from_utf8_lossy(&reply.body).contains("upstream"));
+
+    // While a DESCRIBE of the silent upstream waits, another path is served at once.
+    let mut waiting = Rtsp::connect(server.addr);
+    waiting
+        .stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let uri = server.url("mute");
+    let waiter = std::thread::spawn(move || waiting.request("DESCRIBE", &uri, &[]));
+    let mut other = Rtsp::connect(server.addr);
+    let reply = other.request("DESCRIBE", &server.url("movie.Mjpeg"), &[]);
+    assert_eq!(reply.status, 200);
+    let reply = waiter.join().unwrap();
+    assert_eq!(reply.status, 503, "{}", reply.status_line);
+    assert!(String::from_utf8_lossy(&reply.body).contains("upstream"));
+
+    // The server is healthy: a file plays.
+    let s = setup_interleaved(&mut other, &server, "movie.Mjpeg");
+    assert_eq!(s.status, 200);
+    let p = other.request(
+        "PLAY",
+        &server.url("movie.Mjpeg"),
+        &[("Session", &s.session())],
+    );
+    assert_eq!(p.status, 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while other.interleaved.len() < 20 && Instant::now() < deadline {
+        other.collect_interleaved(Duration::from_millis(200));
+    }
+    assert!(other.interleaved.len() >= 20);
+    drop(silent);
+}
