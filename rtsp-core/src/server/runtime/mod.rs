@@ -17,8 +17,8 @@
 //!                                            v
 //!                    shared (Config, Ctx, live sessions, messages to workers)
 //!                                            v
-//!     catalog (and its loader threads), published, source, udp, wire, clock, resources,
-//!     metrics
+//!     catalog (and its loader threads), published, relayed, source, udp, wire, clock,
+//!     resources, metrics
 //! ```
 //!
 //! A frame crosses no thread: the worker whose connection set a session up (its home) paces
@@ -40,6 +40,7 @@ mod playout;
 mod proxied;
 mod published;
 mod relay;
+mod relayed;
 mod resources;
 mod rtcp;
 mod run;

@@ -1,159 +1,24 @@
-//! Relayed paths: a path whose frames come from an upstream RTSP server or camera, pulled with
-//! the engine's own [`Client`] (UDP with fallback to TCP, keep-alives, Digest credentials from
-//! the URL) on one thread per upstream, whatever the number of readers.
-//!
-//! A relayed path is a published path whose publisher is the relay: each upstream frame goes
-//! through [`Feed::put_frame`] and becomes the path's latest frame, which readers on every
-//! worker poll exactly as they poll a publisher's (see `published`). The upstream's decisions
-//! (connect, let go, back off, how long a reader waits) are the sans-I/O
-//! [`RelayMachine`]; this module carries them out and reports what happened back to it.
-//!
-//! A reader's DESCRIBE or SETUP before the upstream sent a frame is parked on its connection
-//! like a request for a file being loaded, and resumed when the first frame arrives, the
-//! upstream fails, or the wait is over: then it is served, or answered 503 with the reason.
-//! When the upstream fails, readers keep their sessions and receive again once it is back.
+//! The relay thread of a relayed path (see [`super::relayed`]): it runs the engine's own
+//! [`Client`] against the path's upstream (UDP with fallback to TCP, keep-alives, Digest
+//! credentials from the URL), one thread per upstream whatever the number of readers, carries
+//! out what the sans-I/O [`RelayMachine`](crate::server::relay::RelayMachine) decides and
+//! reports back what happened. When the upstream fails, readers keep their sessions and
+//! receive again once it is back.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::Mutex;
+use crossbeam_channel::Receiver;
 
 use crate::client::{Client, ClientConfig, ClientError, Event};
-use crate::server::relay::{RelayAction, RelayMachine, RelayPolicy, RelaySpec, UpstreamState};
+use crate::server::relay::{RelayAction, UpstreamState};
 use crate::server::runtime::metrics::Metrics;
-use crate::server::runtime::published::{Feed, Paths};
+use crate::server::runtime::relayed::Relay;
 use crate::server::runtime::shared::Ctx;
-use crate::server::runtime::source::Source;
 
 /// How often the relay thread looks at its readers and timers when nothing happens.
 const TICK: Duration = Duration::from_millis(100);
-
-/// A request waiting for the upstream, resumed once (see [`Relay::wait`]).
-type Waiter = Box<dyn FnOnce() + Send>;
-
-struct Inner {
-    machine: RelayMachine,
-    waiters: Vec<Waiter>,
-}
-
-/// One relayed path, shared by the workers (which ask it) and its thread (which runs it).
-pub struct Relay {
-    path: String,
-    /// The upstream URL, userinfo included: for the client only, never logged.
-    url: String,
-    /// The URL as logged.
-    shown: String,
-    source: Arc<Source>,
-    inner: Mutex<Inner>,
-    wake: Sender<()>,
-    woken: Receiver<()>,
-}
-
-impl std::fmt::Debug for Relay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Relay")
-            .field("path", &self.path)
-            .field("upstream", &self.shown)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Relay {
-    /// The path's source, shared with readers.
-    pub fn source(&self) -> &Arc<Source> {
-        &self.source
-    }
-
-    /// A reader's DESCRIBE or SETUP at `now` (since the server started): whether it must
-    /// wait for the upstream, in which case `resume` is kept, to be called once when it may be
-    /// tried again.
-    pub fn must_wait(&self, now: Duration, resume: Waiter) -> bool {
-        let mut inner = self.inner.lock();
-        let wait = inner.machine.demand(now);
-        if wait {
-            inner.waiters.push(resume);
-        }
-        drop(inner);
-        // The thread looks at the new demand now rather than at its next tick.
-        let _ = self.wake.try_send(());
-        wait
-    }
-
-    /// Whether readers can be served; `Err` with the reason for the 503 otherwise.
-    pub fn available(&self) -> Result<(), &'static str> {
-        let inner = self.inner.lock();
-        if inner.machine.serving() {
-            return Ok(());
-        }
-        Err(match inner.machine.state() {
-            UpstreamState::Backoff => "the upstream of this relayed path is unavailable; retrying",
-            _ => "the upstream of this relayed path sent no video in time",
-        })
-    }
-
-    fn feed(&self) -> Option<&Arc<Feed>> {
-        self.source.feed()
-    }
-}
-
-/// Every relayed path, by path.
-#[derive(Debug, Default)]
-pub struct Relays {
-    map: HashMap<String, Arc<Relay>>,
-}
-
-impl Relays {
-    /// A relay for each of `specs` (the last one wins for a path named twice), its source
-    /// registered in `paths`; `policy.mode` is the default of specs that name none.
-    pub fn new(specs: &[RelaySpec], policy: RelayPolicy, paths: &Paths) -> Self {
-        let mut map = HashMap::new();
-        for spec in specs {
-            let Some(source) = paths.get_or_create(&spec.path) else {
-                tracing::warn!(path = %spec.path, "too many paths: relay not set up");
-                continue;
-            };
-            let policy = RelayPolicy {
-                mode: spec.mode.unwrap_or(policy.mode),
-                ..policy
-            };
-            let (wake, woken) = crossbeam_channel::bounded(1);
-            let relay = Relay {
-                path: spec.path.clone(),
-                url: spec.url.clone(),
-                shown: crate::rtsp::url::without_userinfo(&spec.url).into_owned(),
-                source,
-                inner: Mutex::new(Inner {
-                    machine: RelayMachine::new(policy),
-                    waiters: Vec::new(),
-                }),
-                wake,
-                woken,
-            };
-            map.insert(spec.path.clone(), Arc::new(relay));
-        }
-        Self { map }
-    }
-
-    /// The relay of `path`, if it is relayed.
-    pub fn get(&self, path: &str) -> Option<&Arc<Relay>> {
-        self.map.get(path)
-    }
-
-    /// Every relay.
-    pub fn all(&self) -> impl Iterator<Item = &Arc<Relay>> {
-        self.map.values()
-    }
-
-    /// Wake every relay thread (at shutdown).
-    pub fn wake_all(&self) {
-        for relay in self.map.values() {
-            let _ = relay.wake.try_send(());
-        }
-    }
-}
 
 /// The relay thread's side of the upstream.
 enum Upstream {
@@ -181,7 +46,7 @@ pub fn run(relay: Arc<Relay>, ctx: Arc<Ctx>) {
             .registry
             .all()
             .iter()
-            .filter(|s| Arc::ptr_eq(&s.source, &relay.source))
+            .filter(|s| Arc::ptr_eq(&s.source, relay.source()))
             .count();
         let actions = {
             let mut inner = relay.inner.lock();

@@ -68,7 +68,7 @@ impl Server {
         }
         let published = crate::server::runtime::published::Paths::default();
         let relays =
-            crate::server::runtime::relay::Relays::new(&config.relays, config.relay, &published);
+            crate::server::runtime::relayed::Relays::new(&config.relays, config.relay, &published);
         let ctx = Arc::new(Ctx {
             registry: Registry::new(config.max_sessions),
             catalog,

@@ -139,7 +139,7 @@ pub struct Ctx {
     /// Paths publishers have sent to (with `Config::publish`).
     pub published: crate::server::runtime::published::Paths,
     /// Paths relayed from upstream servers (their sources are in `published`).
-    pub relays: crate::server::runtime::relay::Relays,
+    pub relays: crate::server::runtime::relayed::Relays,
 }
 
 impl Ctx {
