@@ -71,6 +71,17 @@ pub struct Config {
     /// Accept publishers (ANNOUNCE, SETUP `mode=record`, RECORD) on any path that is not a
     /// file; off: ANNOUNCE and RECORD get 405.
     pub publish: bool,
+    /// Also serve `rtsps://` (RTSP over TLS) on a second listener; `None`: plain RTSP only.
+    pub tls: Option<TlsListener>,
+}
+
+/// The `rtsps://` listener: where it binds and the identity it presents.
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    /// Address the TLS listener binds (port 322 by default, 0 for any free one).
+    pub bind: SocketAddr,
+    /// Certificate chain and private key.
+    pub identity: crate::tls::ServerIdentity,
 }
 
 impl Config {
@@ -96,6 +107,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             metrics: None,
             publish: false,
+            tls: None,
         }
     }
 }
