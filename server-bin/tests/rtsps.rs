@@ -336,3 +336,161 @@ fn bad_certificate_files_stop_the_server_with_a_clear_error() {
         assert!(!t.contains("PRIVATE KEY"), "{t}");
     }
 }
+
+/// Bytes a stalled TLS reader lets the server hold before frames must be dropped: the outbound
+/// queue (4 MiB), rustls's buffer (64 KiB) and the kernel's send buffer (`tcp_wmem`'s maximum).
+fn tls_backlog_bytes() -> u64 {
+    let wmem_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2).and_then(|v| v.parse().ok()))
+        .unwrap_or(4 << 20);
+    (4 << 20) + (64 << 10) + wmem_max
+}
+
+/// A blocking TLS connection to the server, trusting `ca`.
+fn tls_connect(
+    addr: SocketAddr,
+    ca: &Path,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // A small receive buffer, set before connecting, keeps the kernel from absorbing a stall.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(8 * 1024).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let tcp: TcpStream = socket.into();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    rustls::StreamOwned::new(conn, tcp)
+}
+
+/// What a TLS RTSP connection carries after a stall: `$` frames, then a reply.
+#[derive(Default)]
+struct Inbound {
+    buf: Vec<u8>,
+    rtp_seqs: Vec<u16>,
+}
+
+impl Inbound {
+    /// Reads until a whole reply arrived (taking the `$` frames before it); returns its status
+    /// line and headers.
+    fn reply(&mut self, stream: &mut impl Read) -> String {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            while self.buf.first() == Some(&b'$') && self.buf.len() >= 4 {
+                let len = usize::from(u16::from_be_bytes([self.buf[2], self.buf[3]]));
+                if self.buf.len() < 4 + len {
+                    break;
+                }
+                let channel = self.buf[1];
+                let packet: Vec<u8> = self.buf.drain(..4 + len).skip(4).collect();
+                if channel == 0 {
+                    self.rtp_seqs
+                        .push(u16::from_be_bytes([packet[2], packet[3]]));
+                }
+            }
+            if self.buf.first().is_some_and(|b| *b != b'$') {
+                if let Some(end) = common::find(&self.buf, b"\r\n\r\n") {
+                    let head: Vec<u8> = self.buf.drain(..end + 4).collect();
+                    return String::from_utf8_lossy(&head).into_owned();
+                }
+            }
+            let n = stream.read(&mut chunk).expect("reading the TLS connection");
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Over TLS too, a reader that stops reading loses whole frames, counted, and keeps its
+/// connection: reading again, it finds intact `$` frames whose RTP sequence numbers run on
+/// without a gap, then the reply to its TEARDOWN. Another session plays on meanwhile.
+#[test]
+fn a_stalled_tls_reader_loses_whole_frames_and_keeps_its_connection() {
+    let id = identity("stall");
+    let fps = 240.0;
+    let (server, addr) = tls_server(&id, &["--fps", "240", "--loop"]);
+    let url = rtsps_url(addr, "movie.Mjpeg");
+    let mut slow = tls_connect(addr, &id.ca);
+    let mut inbound = Inbound::default();
+    let setup = format!(
+        "SETUP {url}/track1 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
+    );
+    slow.write_all(setup.as_bytes()).unwrap();
+    let reply = inbound.reply(&mut slow);
+    assert!(reply.starts_with("RTSP/1.0 200"), "{reply}");
+    let session = reply
+        .lines()
+        .find_map(|l| l.strip_prefix("Session: "))
+        .and_then(|v| v.split(';').next())
+        .expect("Session header")
+        .trim()
+        .to_owned();
+    let play = format!("PLAY {url}/ RTSP/1.0\r\nCSeq: 2\r\nSession: {session}\r\n\r\n");
+    slow.write_all(play.as_bytes()).unwrap();
+    let reply = inbound.reply(&mut slow);
+    assert!(reply.starts_with("RTSP/1.0 200"), "{reply}");
+
+    // Stall long enough for twice what the server can hold to come due, while another TLS
+    // session plays (at least a fifth of its frames, on a loaded machine).
+    let file_len = std::fs::metadata(common::media_dir().join("movie.Mjpeg"))
+        .unwrap()
+        .len();
+    let frame_bytes = file_len as f64 / common::movie().frame_count() as f64;
+    let stall = (2.0 * tls_backlog_bytes() as f64 / (frame_bytes * fps)).clamp(2.0, 40.0);
+    let due = (stall * fps) as usize;
+    let other = Client::connect(with_ca(&url, &id.ca, TransportPreference::Tcp)).unwrap();
+    other.setup().unwrap();
+    other.play().unwrap();
+    let until = Instant::now() + Duration::from_secs_f64(stall);
+    let mut received = 0;
+    while Instant::now() < until {
+        if let Some(Event::Frame(_)) = other.next_event(Duration::from_millis(100)) {
+            received += 1;
+        }
+    }
+    assert!(
+        received >= due / 5,
+        "the other session got {received} of {due} frames"
+    );
+
+    // Reading again: whole frames, then the TEARDOWN reply on the same connection.
+    let teardown = format!("TEARDOWN {url}/ RTSP/1.0\r\nCSeq: 3\r\nSession: {session}\r\n\r\n");
+    slow.write_all(teardown.as_bytes()).unwrap();
+    let reply = inbound.reply(&mut slow);
+    assert!(reply.starts_with("RTSP/1.0 200"), "{reply}");
+    assert!(reply.contains("CSeq: 3"), "{reply}");
+    assert!(
+        inbound.rtp_seqs.len() > 100,
+        "{} packets",
+        inbound.rtp_seqs.len()
+    );
+    for w in inbound.rtp_seqs.windows(2) {
+        assert_eq!(
+            w[1],
+            w[0].wrapping_add(1),
+            "sequence gap: a torn or partial frame"
+        );
+    }
+    let line = server
+        .wait_log(&["session end", &session], Duration::from_secs(10))
+        .expect("session end logged");
+    let dropped: u64 = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("frames_dropped="))
+        .and_then(|v| v.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
+        .expect("frames_dropped in the log line");
+    assert!(dropped > 0, "the stall dropped frames: {line}");
+    let _ = other.teardown();
+}
