@@ -281,32 +281,13 @@ fn gstreamer_plays_over_rtsps() {
     }
     let id = identity("gst");
     let (_server, addr) = tls_server(&id, &[]);
-    let location = format!("location={}", rtsps_url(addr, "movie.Mjpeg"));
-    let out = run(
-        "gst-launch-1.0",
-        &args(&[
-            "rtspsrc",
-            &location,
-            // GStreamer has no option for a CA file on the command line: 0 skips the checks.
-            "tls-validation-flags=0",
-            "protocols=tcp",
-            "latency=100",
-            "!",
-            "rtpjpegdepay",
-            "!",
-            "jpegdec",
-            "!",
-            "fakesink",
-            "num-buffers=40",
-            "silent=false",
-            "-v",
-        ]),
-        Duration::from_secs(60),
+    // GStreamer has no option for a CA file on the command line: 0 skips the checks.
+    let t = common::gst_decode(
+        &rtsps_url(addr, "movie.Mjpeg"),
+        "tcp",
+        &["tls-validation-flags=0"],
+        40,
     );
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    assert!(t.contains("Got EOS"), "{t}");
-    assert!(!t.contains("ERROR"), "{t}");
     let decoded = t.lines().filter(|l| l.contains("chain")).count();
     assert!(decoded >= 40, "{decoded} frames decoded\n{t}");
 }
@@ -340,11 +321,7 @@ fn bad_certificate_files_stop_the_server_with_a_clear_error() {
 /// Bytes a stalled TLS reader lets the server hold before frames must be dropped: the outbound
 /// queue (4 MiB), rustls's buffer (64 KiB) and the kernel's send buffer (`tcp_wmem`'s maximum).
 fn tls_backlog_bytes() -> u64 {
-    let wmem_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(2).and_then(|v| v.parse().ok()))
-        .unwrap_or(4 << 20);
-    (4 << 20) + (64 << 10) + wmem_max
+    (4 << 20) + (64 << 10) + common::tcp_wmem_max()
 }
 
 /// A blocking TLS connection to the server, trusting `ca`.
@@ -486,11 +463,7 @@ fn a_stalled_tls_reader_loses_whole_frames_and_keeps_its_connection() {
     let line = server
         .wait_log(&["session end", &session], Duration::from_secs(10))
         .expect("session end logged");
-    let dropped: u64 = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("frames_dropped="))
-        .and_then(|v| v.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
-        .expect("frames_dropped in the log line");
+    let dropped = common::frames_dropped(&line);
     assert!(dropped > 0, "the stall dropped frames: {line}");
     let _ = other.teardown();
 }
