@@ -557,6 +557,24 @@ pub fn tcp_wmem_max() -> u64 {
         .unwrap_or(4 << 20)
 }
 
+/// After a reader's stall: the RTP sequence numbers it then read run on without a gap (a frame
+/// is dropped whole or sent whole, never torn), and the session's end line counts drops.
+pub fn assert_stall_dropped_whole_frames(server: &Server, session: &str, seqs: &[u16]) {
+    assert!(seqs.len() > 100, "{} packets", seqs.len());
+    for w in seqs.windows(2) {
+        assert_eq!(
+            w[1],
+            w[0].wrapping_add(1),
+            "sequence gap: a torn or partial frame"
+        );
+    }
+    let line = server
+        .wait_log(&["session end", session], Duration::from_secs(10))
+        .expect("session end logged");
+    let dropped = frames_dropped(&line);
+    assert!(dropped > 0, "the stall dropped frames: {line}");
+}
+
 /// The `frames_dropped=N` of a session's end line.
 pub fn frames_dropped(line: &str) -> u64 {
     line.split_whitespace()
