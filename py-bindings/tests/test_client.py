@@ -284,7 +284,7 @@ def test_rtsps_to_a_server_without_tls_is_a_tls_error(server, tmp_path):
     assert not isinstance(info.value, rtsp_core.CertificateError)
     # A CA file that does not exist is named in the error.
     missing = tmp_path / "no-such-ca.pem"
-    with pytest.raises(rtsp_core.TlsError, match="no-such-ca.pem"):
+    with pytest.raises(rtsp_core.TlsError, match=r"no-such-ca\.pem"):
         rtsp_core.Client(url, reply_timeout=2.0, tls_ca_file=missing)
     with pytest.raises(ValueError, match="contradict"):
         rtsp_core.Client(url, tls_ca_file=missing, tls_insecure_accept_any=True)
