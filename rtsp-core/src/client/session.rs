@@ -1408,12 +1408,37 @@ mod tests {
             s.handle_reply(&reply(false, h264)),
             Err(ClientError::Unsupported(_))
         ));
-        for bad in ["http://h/x", "rtsp://", "rtsp://h:99999/x", "nothing"] {
+        for bad in [
+            "http://h/x",
+            "rtsp://",
+            "rtsp://h:99999/x",
+            "nothing",
+            "rtspu://h/x",
+        ] {
             assert!(
                 matches!(Session::standard(bad, "ua"), Err(ClientError::BadUrl(_))),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn rtsps_urls_are_tls_on_port_322() {
+        let s = Session::standard("rtsps://cam.example/live", "ua").unwrap();
+        assert!(s.is_tls());
+        assert_eq!(s.host_port(), ("cam.example".to_owned(), 322));
+        let s = Session::standard("RTSPS://cam.example:8322/live", "ua").unwrap();
+        assert!(s.is_tls());
+        assert_eq!(s.host_port().1, 8322);
+        assert!(!Session::standard("rtsp://cam.example/live", "ua")
+            .unwrap()
+            .is_tls());
+        assert!(!Session::lab("rtsps://x").is_tls());
+        // Publishing has no TLS yet: refused rather than sent in clear to a TLS port.
+        assert!(matches!(
+            Session::publisher("rtsps://cam.example/live", "ua"),
+            Err(ClientError::BadUrl(_))
+        ));
     }
 
     #[test]
