@@ -12,6 +12,8 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-good         # rtspsrc, rtpjpegdepay, jpegdec
   gstreamer1.0-plugins-bad          # jpegparse: the recording server of the publisher tests
   gstreamer1.0-rtsp                 # rtspclientsink: a publisher for rtsp-server --publish
+  glib-networking                   # GIO's TLS backend: rtspsrc and gst-rtsp-server speak rtsps://
+  ca-certificates                   # the system's trusted roots the client checks rtsps:// servers against
   gir1.2-gst-rtsp-server-1.0        # GStreamer's RTSP server: third-party server for tests/benchmarks
   python3-gi
   python3-venv python3-tk            # Python bindings: venv for the test, tkinter for the lab client

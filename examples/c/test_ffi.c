@@ -163,6 +163,27 @@ static void test_client_connect_errors(void) {
 
 /* ---- RTP packets ---------------------------------------------------------------------- */
 
+/* rtsps:// to a server that speaks plain RTSP: a TLS error whatever the certificate check; an
+   unreadable CA file is one too. */
+static void test_client_tls_errors(uint16_t plain_port) {
+  struct rtsp_core_client_config config;
+  struct rtsp_core_client *client = NULL;
+  rtsp_core_client_config_default(&config);
+  CHECK(config.tls_ca_file == NULL && !config.tls_insecure_accept_any);
+  char url[128];
+  snprintf(url, sizeof url, "rtsps://127.0.0.1:%u/movie.Mjpeg", plain_port);
+  config.url = url;
+  config.reply_timeout_ms = 2000;
+  config.tls_insecure_accept_any = true;
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_TLS);
+  CHECK(client == NULL);
+  config.tls_insecure_accept_any = false;
+  config.tls_ca_file = "no-such-dir/ca.pem";
+  CHECK_STATUS(rtsp_core_client_new(&config, NULL, &client), RTSP_CORE_STATUS_TLS);
+  CHECK(client == NULL);
+  CHECK(strlen(rtsp_core_status_str(RTSP_CORE_STATUS_UNTRUSTED_CERTIFICATE)) > 0);
+}
+
 static void test_rtp(void) {
   struct rtsp_core_rtp_header h = {.version = 2, .payload_type = 26, .sequence = 7,
                                    .timestamp = 1700000000u, .ssrc = 0xdeadbeefu};
@@ -770,6 +791,7 @@ int main(int argc, char **argv) {
     char own[256];
     snprintf(own, sizeof own, "rtsp://127.0.0.1:%u/%s", port, lab_file ? lab_file : "movie.Mjpeg");
     test_client_standard(own, 1);
+    test_client_tls_errors(port);
     test_client_lab(port, lab_file ? lab_file : "movie.Mjpeg");
     if (player != NULL) {
       run_player(player, own);

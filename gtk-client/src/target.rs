@@ -8,7 +8,7 @@ use rtsp_core::rtsp::url::{self, AbsoluteUrl};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
     /// Not a URL the engine can play.
-    #[error("“{0}” is not an rtsp:// address")]
+    #[error("“{0}” is not an rtsp:// or rtsps:// address")]
     NotRtsp(String),
     /// The URL is malformed.
     #[error("“{url}” cannot be read: {reason}")]
@@ -78,7 +78,8 @@ impl StreamTarget {
         // Error messages are shown and printed: they quote the URL without its password.
         let shown = || url::without_password(url).into_owned();
         let lower = url.to_ascii_lowercase();
-        if !lower.starts_with("rtsp://") {
+        // rtsps:// plays over TLS, the server's certificate checked against the system's roots.
+        if !lower.starts_with("rtsp://") && !lower.starts_with("rtsps://") {
             return Err(TargetError::NotRtsp(shown()));
         }
         let parsed = AbsoluteUrl::parse(url).map_err(|e| TargetError::BadUrl {
@@ -258,6 +259,7 @@ mod tests {
         for text in [
             "rtsp://example.org/live/cam1",
             "rtsp://[::1]:8554/movie.Mjpeg",
+            "rtsps://cam.example:322/live",
             "server 1300 5008 movie.Mjpeg",
         ] {
             let t = StreamTarget::parse_entry(text).unwrap();

@@ -170,7 +170,9 @@ fn failures_are_explained() {
 
     let out = run_player(None, &["--no-gui", "http://example.invalid/"], LIMIT);
     assert_eq!(out.status.code(), Some(2));
-    assert!(texts(&out).1.contains("is not an rtsp:// address"));
+    assert!(texts(&out)
+        .1
+        .contains("is not an rtsp:// or rtsps:// address"));
 }
 
 #[test]

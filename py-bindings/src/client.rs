@@ -14,8 +14,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use rtsp_core::client::{
-    ActiveTransport, Client, ClientConfig, ClientError, Event, MessageDirection, Position, Seek,
-    TransportPreference,
+    ActiveTransport, CertificateCheck, Client, ClientConfig, ClientError, Event, MessageDirection,
+    Position, Seek, TransportPreference,
 };
 
 use crate::errors::{client_error, value_error, ClientClosedError};
@@ -190,7 +190,7 @@ impl ClientCore {
     /// Connects: `url` for the standard dialect, or `lab=(host, server_port, rtp_port, file)`
     /// for the lab's. With `protocol_log`, every RTSP message is an event too.
     #[new]
-    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, media_timeout=Some(5.0), lab_frame_interval=0.05, lab_end_silence=2.0, username=None, password=None, protocol_log=false))]
+    #[pyo3(signature = (url=None, *, lab=None, transport="auto", reply_timeout=5.0, stats_interval=Some(1.0), udp_fallback_after=3.0, media_timeout=Some(5.0), lab_frame_interval=0.05, lab_end_silence=2.0, username=None, password=None, protocol_log=false, tls_ca_file=None, tls_insecure_accept_any=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -206,6 +206,8 @@ impl ClientCore {
         username: Option<String>,
         password: Option<String>,
         protocol_log: bool,
+        tls_ca_file: Option<std::path::PathBuf>,
+        tls_insecure_accept_any: bool,
     ) -> PyResult<Self> {
         let mut config = match (url, lab) {
             (Some(url), None) => ClientConfig::url(url),
@@ -251,6 +253,16 @@ impl ClientCore {
             (None, None) => {}
         }
         config.protocol_log = protocol_log;
+        config.certificate_check = match (tls_ca_file, tls_insecure_accept_any) {
+            (None, false) => CertificateCheck::SystemRoots,
+            (Some(path), false) => CertificateCheck::CaFile(path),
+            (None, true) => CertificateCheck::InsecureAcceptAny,
+            (Some(_), true) => {
+                return Err(value_error(
+                    "tls_ca_file and tls_insecure_accept_any contradict each other",
+                ))
+            }
+        };
         let lab = config.is_lab();
         let client = interruptible(py, move || Client::connect(config))?.map_err(client_error)?;
         Ok(Self {

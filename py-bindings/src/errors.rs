@@ -21,6 +21,8 @@ pyo3::import_exception!(rtsp_core._errors, ClientClosedError);
 pyo3::import_exception!(rtsp_core._errors, MediaError);
 pyo3::import_exception!(rtsp_core._errors, AuthenticationError);
 pyo3::import_exception!(rtsp_core._errors, FrameError);
+pyo3::import_exception!(rtsp_core._errors, CertificateError);
+pyo3::import_exception!(rtsp_core._errors, TlsError);
 
 /// The Python exception for a client error.
 pub fn client_error(err: ClientError) -> PyErr {
@@ -43,6 +45,8 @@ pub fn client_error(err: ClientError) -> PyErr {
         ClientError::BadState { .. } => StateError::new_err(message),
         ClientError::Shutdown => ClientClosedError::new_err(message),
         ClientError::Unauthorized { realm, .. } => AuthenticationError::new_err((message, realm)),
+        ClientError::UntrustedCertificate(_) => CertificateError::new_err(message),
+        ClientError::Tls(_) => TlsError::new_err(message),
         // The engine's error is non-exhaustive: anything new is still an RTSP error.
         _ => RtspError::new_err(message),
     }

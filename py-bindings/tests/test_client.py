@@ -276,6 +276,21 @@ def test_bad_targets():
         rtsp_core.Client.lab("127.0.0.1", "not a port", 0, "movie.Mjpeg")
 
 
+def test_rtsps_to_a_server_without_tls_is_a_tls_error(server, tmp_path):
+    url = server.url("movie.Mjpeg").replace("rtsp://", "rtsps://")
+    with pytest.raises(rtsp_core.TlsError) as info:
+        rtsp_core.Client(url, reply_timeout=2.0, tls_insecure_accept_any=True)
+    assert isinstance(info.value, ConnectionError)
+    assert not isinstance(info.value, rtsp_core.CertificateError)
+    # A CA file that does not exist is named in the error.
+    missing = tmp_path / "no-such-ca.pem"
+    with pytest.raises(rtsp_core.TlsError, match=r"no-such-ca\.pem"):
+        rtsp_core.Client(url, reply_timeout=2.0, tls_ca_file=missing)
+    with pytest.raises(ValueError, match="contradict"):
+        rtsp_core.Client(url, tls_ca_file=missing, tls_insecure_accept_any=True)
+    assert issubclass(rtsp_core.CertificateError, rtsp_core.TlsError)
+
+
 def test_state_errors_and_closed_client(server):
     c = rtsp_core.Client(server.url("movie.Mjpeg"))
     with pytest.raises(rtsp_core.StateError):

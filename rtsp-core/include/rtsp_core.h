@@ -87,6 +87,12 @@ typedef enum rtsp_core_status {
   RTSP_CORE_STATUS_PANIC = 15,
   // The server requires authentication and refused the credentials (or none were given).
   RTSP_CORE_STATUS_UNAUTHORIZED = 16,
+  // `rtsps://`: the server's TLS certificate is not trusted (unknown CA, expired, another
+  // name); `tls_ca_file` names a CA to trust.
+  RTSP_CORE_STATUS_UNTRUSTED_CERTIFICATE = 64,
+  // `rtsps://`: TLS failed otherwise (no common version or cipher, an unreadable CA file,
+  // no TLS on the port).
+  RTSP_CORE_STATUS_TLS = 65,
 } rtsp_core_status;
 
 // Session state, as the lab's state diagram names it.
@@ -169,6 +175,12 @@ typedef struct rtsp_core_client_config {
   // `RTSP_CORE_STATUS_TIMEOUT` (the server froze or vanished without closing the connection;
   // the session is kept). 0 disables the watchdog; the default is 5000.
   uint32_t media_timeout_ms;
+  // `rtsps://`: a PEM file of CA certificates to check the server's certificate against
+  // instead of the system's trusted roots (NULL = the system's roots).
+  const char *tls_ca_file;
+  // `rtsps://`: true accepts any server certificate, unchecked: anyone between client and
+  // server can then read and change the stream. For tests and self-made certificates only.
+  bool tls_insecure_accept_any;
 } rtsp_core_client_config;
 
 // One complete JPEG frame, borrowed for the duration of the `on_frame` callback only: copy

@@ -40,3 +40,5 @@ pub mod rtp;
 pub mod rtsp;
 pub mod sdp;
 pub mod server;
+#[cfg(feature = "runtime")]
+pub mod tls;

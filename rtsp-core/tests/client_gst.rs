@@ -196,3 +196,59 @@ fn loss_statistic_matches_the_relay_and_no_broken_frame_is_delivered() {
         stats.frames_broken
     );
 }
+
+/// A CA and a leaf for 127.0.0.1 signed by it, as PEM files: (CA, leaf, leaf key).
+fn tls_identity(tag: &str) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let dir = std::env::temp_dir().join(format!("client_gst_tls_{tag}_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "rtsp-core test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, leaf.pem()).unwrap();
+    std::fs::write(&paths.2, leaf_key.serialize_pem()).unwrap();
+    paths
+}
+
+/// GStreamer's RTSP server over TLS (GstRTSPAuth's certificate): the client plays it with the
+/// CA file, over TCP interleaved and UDP, and refuses it with the system's roots.
+#[test]
+fn gstreamer_over_rtsps() {
+    if gst::missing() {
+        return;
+    }
+    let (ca, cert, key) = tls_identity("play");
+    let server = GstServer::start_tls(2000, &cert, &key);
+    assert!(server.url().starts_with("rtsps://"));
+    let err = Client::connect(ClientConfig::url(server.url())).unwrap_err();
+    assert!(
+        matches!(err, rtsp_core::client::ClientError::UntrustedCertificate(_)),
+        "{err:?}"
+    );
+    for transport in [TransportPreference::Tcp, TransportPreference::Udp] {
+        let mut config = ClientConfig::url(server.url()).ca_file(&ca);
+        config.transport = transport;
+        let client = Client::connect(config).unwrap();
+        client.player_play().unwrap();
+        let frames = take_frames(&client, 10, Duration::from_secs(20));
+        for f in &frames {
+            assert_eq!(decode(f), (320, 240));
+        }
+        client.teardown().unwrap();
+    }
+}

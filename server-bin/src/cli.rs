@@ -140,6 +140,18 @@ pub struct Cli {
     /// On demand: seconds a relayed path's upstream stays connected after its last reader left.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = parse_linger)]
     pub relay_linger: f64,
+    /// Also serve rtsps:// (RTSP over TLS) with the certificate chain in this PEM file (leaf
+    /// first). Control and TCP-interleaved media travel inside TLS; UDP media as negotiated.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Port of the rtsps:// listener, on the --bind address.
+    #[arg(long, default_value_t = rtsp_core::tls::DEFAULT_TLS_PORT, value_name = "PORT", requires = "tls_cert")]
+    pub tls_port: u16,
 
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]

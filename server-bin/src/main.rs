@@ -8,7 +8,8 @@ use clap::Parser;
 use rtsp_core::auth::credentials::{loose_permissions, write_entry};
 use rtsp_core::auth::{ServerAuth, UserEntry};
 use rtsp_core::server::relay::RelayPolicy;
-use rtsp_core::server::runtime::{Config, Server};
+use rtsp_core::server::runtime::{Config, Server, TlsListener};
+use rtsp_core::tls::ServerIdentity;
 use server_bin::cli::{Cli, PasswdCli};
 use server_bin::logging;
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
@@ -40,6 +41,19 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
+    };
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => match ServerIdentity::from_pem_files(cert, key) {
+            Ok(identity) => Some(TlsListener {
+                bind: SocketAddr::new(cli.bind, cli.tls_port),
+                identity,
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot load the TLS certificate and key");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
     };
     // Handlers go in before anything starts, so an early Ctrl-C still shuts down cleanly.
     let mut signals = match Signals::new([SIGINT, SIGTERM, SIGUSR1]) {
@@ -74,6 +88,7 @@ fn main() -> ExitCode {
             linger: Duration::from_secs_f64(cli.relay_linger),
             ..RelayPolicy::default()
         },
+        tls,
     };
     let server = match Server::start(config) {
         Ok(s) => s,

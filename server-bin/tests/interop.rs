@@ -10,7 +10,7 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{have, run, text, uhd_media, Server};
+use common::{gst_decode, have, run, text, uhd_media, Server};
 
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
@@ -93,45 +93,12 @@ fn ffmpeg_over_tcp_decodes_60_frames() {
     ffmpeg_decodes("tcp");
 }
 
-/// `gst-launch-1.0 -v rtspsrc location=URL protocols=P ! rtpjpegdepay ! jpegdec ! fakesink
-/// num-buffers=N silent=false`: asserts that it ended at EOS without errors, returns its output.
-fn gst_decode(url: &str, protocol: &str, buffers: u32) -> String {
-    let location = format!("location={url}");
-    let protocols = format!("protocols={protocol}");
-    let num_buffers = format!("num-buffers={buffers}");
-    let out = run(
-        "gst-launch-1.0",
-        &args(&[
-            "rtspsrc",
-            &location,
-            &protocols,
-            "latency=100",
-            "!",
-            "rtpjpegdepay",
-            "!",
-            "jpegdec",
-            "!",
-            "fakesink",
-            &num_buffers,
-            "silent=false",
-            "-v",
-        ]),
-        Duration::from_secs(60),
-    );
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    // num-buffers makes the sink post EOS once that many decoded frames reached it.
-    assert!(t.contains("Got EOS"), "{t}");
-    assert!(!t.contains("ERROR"), "{t}");
-    t
-}
-
 fn gstreamer_decodes(protocol: &str, path: &str) {
     if !have("gst-launch-1.0") {
         return;
     }
     let server = Server::start(&[]);
-    let t = gst_decode(&server.url(path), protocol, 40);
+    let t = gst_decode(&server.url(path), protocol, &[], 40);
     // fakesink -v prints one "chain" line per decoded frame.
     let decoded = t.lines().filter(|l| l.contains("chain")).count();
     assert!(decoded >= 40, "{decoded} frames decoded\n{t}");
@@ -261,7 +228,7 @@ fn gstreamer_decodes_3840x2160() {
     let dir = uhd_media("gst");
     let server = Server::start_in(&dir, &[]);
     // TCP: hundreds of packets per frame are more than a loaded machine's UDP buffers may hold.
-    let t = gst_decode(&server.url("uhd.mjpeg"), "tcp", 3);
+    let t = gst_decode(&server.url("uhd.mjpeg"), "tcp", &[], 3);
     let decoded = t
         .lines()
         .find(|l| l.contains("GstJpegDec") && l.contains("src: caps = video/x-raw"))

@@ -440,11 +440,7 @@ fn udp_sessions_take_no_descriptors_of_their_own() {
 /// Bytes a stalled TCP reader lets the server hold before frames must be dropped: the server's
 /// outbound queue (4 MiB) and the kernel's send buffer (at most `tcp_wmem`'s maximum).
 fn tcp_backlog_bytes() -> u64 {
-    let wmem_max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(2).and_then(|v| v.parse().ok()))
-        .unwrap_or(4 << 20);
-    (4 << 20) + wmem_max
+    (4 << 20) + common::tcp_wmem_max()
 }
 
 /// A TCP-interleaved reader that stops reading (GStreamer does, for a moment, after its sink
@@ -500,21 +496,5 @@ fn a_stalled_tcp_reader_loses_whole_frames_and_keeps_its_connection() {
         .filter(|(channel, _)| *channel == 0)
         .map(|(_, p)| rtp(p).seq)
         .collect();
-    assert!(seqs.len() > 100, "{} packets", seqs.len());
-    for w in seqs.windows(2) {
-        assert_eq!(
-            w[1],
-            w[0].wrapping_add(1),
-            "sequence gap: a torn or partial frame"
-        );
-    }
-    let line = server
-        .wait_log(&["session end", &session], Duration::from_secs(10))
-        .expect("session end logged");
-    let dropped: u64 = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("frames_dropped="))
-        .and_then(|v| v.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
-        .expect("frames_dropped in the log line");
-    assert!(dropped > 0, "the stall dropped frames: {line}");
+    common::assert_stall_dropped_whole_frames(&server, &session, &seqs);
 }

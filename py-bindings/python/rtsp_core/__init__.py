@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from ._errors import (
     AuthenticationError,
+    CertificateError,
     ClientClosedError,
     FrameError,
     InvalidTarget,
@@ -34,6 +35,7 @@ from ._errors import (
     RtspTimeoutError,
     StateError,
     StatusError,
+    TlsError,
 )
 from ._native import ENGINE_VERSION, Frame, Publisher, RtpPacket, Server, VideoStream
 from .client import (
@@ -51,6 +53,7 @@ __version__ = ENGINE_VERSION
 
 __all__ = [
     "AuthenticationError",
+    "CertificateError",
     "Client",
     "ClientClosedError",
     "Description",
@@ -74,5 +77,6 @@ __all__ = [
     "StateError",
     "Stats",
     "StatusError",
+    "TlsError",
     "VideoStream",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "CertificateError",
     "ClientClosedError",
     "FrameError",
     "InvalidTarget",
@@ -22,6 +23,7 @@ __all__ = [
     "RtspTimeoutError",
     "StateError",
     "StatusError",
+    "TlsError",
 ]
 
 
@@ -99,3 +101,14 @@ class AuthenticationError(RtspError, PermissionError):
     def __init__(self, message: str, realm: str = "") -> None:
         super().__init__(message)
         self.realm = realm
+
+
+class TlsError(RtspConnectionError):
+    """``rtsps://``: TLS failed (no common version or cipher, an unreadable CA file, no TLS on
+    the port)."""
+
+
+class CertificateError(TlsError):
+    """``rtsps://``: the server's certificate is not trusted (unknown CA, expired, another
+    name). ``tls_ca_file`` names a CA to trust; ``tls_insecure_accept_any=True`` skips the
+    check (anyone on the path can then read and change the stream)."""

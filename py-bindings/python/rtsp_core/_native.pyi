@@ -127,6 +127,8 @@ class ClientCore:
         username: str | None = None,
         password: str | None = None,
         protocol_log: bool = False,
+        tls_ca_file: str | PathLike[str] | None = None,
+        tls_insecure_accept_any: bool = False,
     ) -> None: ...
     @property
     def is_lab(self) -> bool: ...

@@ -13,6 +13,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from os import PathLike
 from typing import Any, Literal
 
 from . import _native
@@ -142,6 +143,11 @@ class Client:
     :class:`RtspTimeoutError`; the session is kept, so media that resumes plays on. ``None``
     disables that watchdog.
 
+    ``rtsps://`` URLs play over TLS. The server's certificate is checked against the system's
+    trusted roots, or against the CA certificates of the PEM file ``tls_ca_file``; a refused
+    one raises :class:`CertificateError`. ``tls_insecure_accept_any=True`` takes any
+    certificate unchecked (tests, self-made certificates on a trusted network).
+
     ``protocol_log=True`` adds every RTSP message sent and received to the events, as a
     :class:`ProtocolMessage` (credentials redacted), in order with the others.
 
@@ -164,6 +170,8 @@ class Client:
         username: str | None = None,
         password: str | None = None,
         protocol_log: bool = False,
+        tls_ca_file: str | PathLike[str] | None = None,
+        tls_insecure_accept_any: bool = False,
         on_frame: Callable[[Frame], object] | None = None,
         on_event: Callable[[Event], object] | None = None,
         on_stats: Callable[[Stats], object] | None = None,
@@ -181,6 +189,8 @@ class Client:
             username=username,
             password=password,
             protocol_log=protocol_log or on_message is not None,
+            tls_ca_file=tls_ca_file,
+            tls_insecure_accept_any=tls_insecure_accept_any,
         )
         self._start(core, url, on_frame, on_event, on_stats, on_error, on_end, on_message)
 

@@ -66,6 +66,21 @@ impl std::fmt::Debug for ClientCredentials {
     }
 }
 
+/// How the client checks the server's certificate on `rtsps://` (plain `rtsp://` has none).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CertificateCheck {
+    /// Against the system's trusted roots (Debian's `/etc/ssl/certs`) and the URL's host name.
+    #[default]
+    SystemRoots,
+    /// Against the CA certificates in this PEM file only (a private CA, or the server's own
+    /// self-signed certificate) and the URL's host name.
+    CaFile(std::path::PathBuf),
+    /// Not at all: any certificate is taken, so whoever sits between client and server can read
+    /// and change everything, credentials included. Only for tests and self-made certificates
+    /// on a network you trust.
+    InsecureAcceptAny,
+}
+
 /// Client settings. Build one with [`ClientConfig::url`] or [`ClientConfig::lab`] and adjust the
 /// public fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +117,9 @@ pub struct ClientConfig {
     /// Report every RTSP message sent and received as [`super::Event::Message`] (off by
     /// default: nothing is copied or formatted then).
     pub protocol_log: bool,
+    /// `rtsps://` only: how the server's certificate is checked (a refused one is
+    /// [`super::ClientError::UntrustedCertificate`]).
+    pub certificate_check: CertificateCheck,
 }
 
 impl ClientConfig {
@@ -120,6 +138,7 @@ impl ClientConfig {
             user_agent: concat!("rtsp-core/", env!("CARGO_PKG_VERSION")).to_owned(),
             credentials: None,
             protocol_log: false,
+            certificate_check: CertificateCheck::SystemRoots,
         }
     }
 
@@ -132,7 +151,14 @@ impl ClientConfig {
         self
     }
 
-    /// Standard dialect, to an `rtsp://host[:port]/path` URL.
+    /// The same configuration checking the server's certificate against the CA certificates
+    /// of a PEM file (`rtsps://`).
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.certificate_check = CertificateCheck::CaFile(path.into());
+        self
+    }
+
+    /// Standard dialect, to an `rtsp://host[:port]/path` (or `rtsps://`, TLS) URL.
     pub fn url(url: impl Into<String>) -> Self {
         Self::with_target(Target::Url(url.into()))
     }

@@ -78,6 +78,14 @@ pub enum ClientError {
     /// The server offers nothing this client can play (no JPEG video track, unknown transport...).
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// `rtsps://`: the server's certificate was refused (not signed by a trusted CA, expired,
+    /// for another name...). [`super::ClientConfig::certificate_check`] says what is trusted.
+    #[error("the server's TLS certificate is not trusted: {0}")]
+    UntrustedCertificate(String),
+    /// `rtsps://`: TLS failed otherwise (no common protocol version or cipher, a CA file that
+    /// cannot be read, the server does not speak TLS...).
+    #[error("TLS failed: {0}")]
+    Tls(String),
     /// The client was shut down (freed or torn down) while the operation was pending.
     #[error("the client has shut down")]
     Shutdown,

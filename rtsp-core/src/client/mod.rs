@@ -60,8 +60,12 @@ mod runtime;
 #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod session;
 mod stats;
+#[cfg(feature = "runtime")]
+mod stream;
 
-pub use config::{ClientConfig, ClientCredentials, LabTarget, Target, TransportPreference};
+pub use config::{
+    CertificateCheck, ClientConfig, ClientCredentials, LabTarget, Target, TransportPreference,
+};
 pub use error::ClientError;
 pub use event::{Description, Event, Frame, State};
 pub use media::MediaReceiver;

@@ -12,8 +12,7 @@
 //! [`MediaReceiver`] (packets to frames and statistics); this module only moves bytes, keeps
 //! time and owns the threads.
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,6 +33,7 @@ use super::session::{
     Incoming, MediaInfo, Outcome, ReplyReader, Request, ServerTransport, Session, SetupTransport,
 };
 use super::stats::Stats;
+use super::stream::ControlStream;
 
 /// A position in the media.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -195,7 +195,8 @@ impl Client {
                 (Session::lab(&lab.file), lab.host.clone(), lab.server_port)
             }
         };
-        let stream = net::connect(&host, port, config.reply_timeout)?;
+        let tls = session.is_tls().then_some(&config.certificate_check);
+        let stream = ControlStream::connect(&host, port, config.reply_timeout, tls)?;
         let server = stream
             .peer_addr()
             .map_err(|e| ClientError::from_io(&e, &host))?;
@@ -385,7 +386,7 @@ impl Drop for Client {
 
 /// One RTSP connection and its receive thread.
 struct Connection {
-    writer: Arc<Mutex<TcpStream>>,
+    writer: Arc<Mutex<ControlStream>>,
     replies: Receiver<Incoming>,
     media_path: Sender<MediaPath>,
     stop: Arc<AtomicBool>,
@@ -441,7 +442,7 @@ enum MediaPath {
 }
 
 impl Connection {
-    fn open(stream: TcpStream, shared: Arc<Shared>, lab: bool) -> Result<Self, ClientError> {
+    fn open(stream: ControlStream, shared: Arc<Shared>, lab: bool) -> Result<Self, ClientError> {
         let reader = stream
             .try_clone()
             .map_err(|e| ClientError::Io(format!("cannot clone the RTSP socket: {e}")))?;
@@ -475,10 +476,10 @@ impl Connection {
     }
 
     fn send(&self, bytes: &[u8]) -> Result<(), ClientError> {
-        let mut w = self.writer.lock();
         // One write per request: the lab server reads each request with a single recv().
-        w.write_all(bytes)
-            .and_then(|()| w.flush())
+        self.writer
+            .lock()
+            .write_all(bytes)
             .map_err(|e| ClientError::from_io(&e, "server"))
     }
 }
@@ -486,7 +487,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = self.writer.lock().shutdown(Shutdown::Both);
+        self.writer.lock().shutdown();
         if let Some(h) = self.thread.take() {
             let _ = h.join();
         }
@@ -729,7 +730,11 @@ impl Control {
     }
 
     fn reconnect(&mut self) -> Result<(), ClientError> {
-        let stream = net::connect(&self.host, self.port, self.config.reply_timeout)?;
+        let tls = self
+            .session
+            .is_tls()
+            .then_some(&self.config.certificate_check);
+        let stream = ControlStream::connect(&self.host, self.port, self.config.reply_timeout, tls)?;
         self.server = stream
             .peer_addr()
             .map_err(|e| ClientError::from_io(&e, &self.host))?;
@@ -992,8 +997,8 @@ impl Control {
 /// The receive thread's state.
 struct Receive {
     shared: Arc<Shared>,
-    tcp: TcpStream,
-    writer: Arc<Mutex<TcpStream>>,
+    tcp: ControlStream,
+    writer: Arc<Mutex<ControlStream>>,
     reader: ReplyReader,
     replies: Sender<Incoming>,
     paths: Receiver<MediaPath>,
@@ -1036,6 +1041,11 @@ impl Receive {
             let now = Instant::now();
             if ready[0] {
                 tcp_open = self.read_tcp(&mut buf, now);
+                // A TLS read may decrypt more than one buffer holds; the socket will not
+                // say so again.
+                while tcp_open && self.tcp.has_buffered() {
+                    tcp_open = self.read_tcp(&mut buf, now);
+                }
             }
             if ready[1] {
                 if let MediaPath::Udp { rtp, .. } = &self.path {

@@ -395,9 +395,12 @@ impl Session {
         let url = url.as_str();
         let parsed =
             AbsoluteUrl::parse(url).map_err(|e| ClientError::BadUrl(format!("{url:?}: {e}")))?;
-        if !url.starts_with("rtsp://") && !url.starts_with("RTSP://") {
+        if !matches!(
+            parsed.scheme,
+            crate::rtsp::url::Scheme::Rtsp | crate::rtsp::url::Scheme::Rtsps
+        ) {
             return Err(ClientError::BadUrl(format!(
-                "{url:?}: only rtsp:// URLs are supported"
+                "{url:?}: only rtsp:// and rtsps:// URLs are supported"
             )));
         }
         if parsed.host.is_empty() {
@@ -421,6 +424,11 @@ impl Session {
     /// [`Session::standard`].
     pub fn publisher(url: &str, user_agent: &str) -> Result<Self, ClientError> {
         let mut session = Self::standard(url, user_agent)?;
+        if session.is_tls() {
+            return Err(ClientError::BadUrl(format!(
+                "{url:?}: publishing over rtsps:// is not supported"
+            )));
+        }
         let mut description =
             crate::sdp::SessionDescription::new(rand::random::<u32>().into(), "rtsp-core");
         // ffmpeg's name for a published stream; servers resolve SETUP against it.
@@ -477,6 +485,15 @@ impl Session {
     /// The server host and port from the URL (standard dialect).
     pub fn host_port(&self) -> (String, u16) {
         (self.host.clone(), self.port)
+    }
+
+    /// Whether the URL is `rtsps://`: the RTSP connection is TLS.
+    pub fn is_tls(&self) -> bool {
+        self.dialect == Dialect::Standard
+            && self
+                .target
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("rtsps://"))
     }
 
     /// Whether this session speaks the lab dialect.
@@ -1391,12 +1408,37 @@ mod tests {
             s.handle_reply(&reply(false, h264)),
             Err(ClientError::Unsupported(_))
         ));
-        for bad in ["http://h/x", "rtsp://", "rtsp://h:99999/x", "nothing"] {
+        for bad in [
+            "http://h/x",
+            "rtsp://",
+            "rtsp://h:99999/x",
+            "nothing",
+            "rtspu://h/x",
+        ] {
             assert!(
                 matches!(Session::standard(bad, "ua"), Err(ClientError::BadUrl(_))),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn rtsps_urls_are_tls_on_port_322() {
+        let s = Session::standard("rtsps://cam.example/live", "ua").unwrap();
+        assert!(s.is_tls());
+        assert_eq!(s.host_port(), ("cam.example".to_owned(), 322));
+        let s = Session::standard("RTSPS://cam.example:8322/live", "ua").unwrap();
+        assert!(s.is_tls());
+        assert_eq!(s.host_port().1, 8322);
+        assert!(!Session::standard("rtsp://cam.example/live", "ua")
+            .unwrap()
+            .is_tls());
+        assert!(!Session::lab("rtsps://x").is_tls());
+        // Publishing has no TLS yet: refused rather than sent in clear to a TLS port.
+        assert!(matches!(
+            Session::publisher("rtsps://cam.example/live", "ua"),
+            Err(ClientError::BadUrl(_))
+        ));
     }
 
     #[test]

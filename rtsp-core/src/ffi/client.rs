@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::boundary::{arg_mut, arg_ref, guard, str_arg, try_status, write_opt};
 use super::status::rtsp_core_status;
 use crate::client::{
-    ActiveTransport, Client, ClientConfig, ClientCredentials, Event, MessageDirection, Position,
-    ProtocolMessage, Seek, State, Stats, TransportPreference,
+    ActiveTransport, CertificateCheck, Client, ClientConfig, ClientCredentials, Event,
+    MessageDirection, Position, ProtocolMessage, Seek, State, Stats, TransportPreference,
 };
 
 /// Session state, as the lab's state diagram names it.
@@ -78,6 +78,12 @@ pub struct rtsp_core_client_config {
     /// `RTSP_CORE_STATUS_TIMEOUT` (the server froze or vanished without closing the connection;
     /// the session is kept). 0 disables the watchdog; the default is 5000.
     pub media_timeout_ms: u32,
+    /// `rtsps://`: a PEM file of CA certificates to check the server's certificate against
+    /// instead of the system's trusted roots (NULL = the system's roots).
+    pub tls_ca_file: *const c_char,
+    /// `rtsps://`: true accepts any server certificate, unchecked: anyone between client and
+    /// server can then read and change the stream. For tests and self-made certificates only.
+    pub tls_insecure_accept_any: bool,
 }
 
 /// One complete JPEG frame, borrowed for the duration of the `on_frame` callback only: copy
@@ -283,6 +289,8 @@ pub extern "C" fn rtsp_core_client_config_default(
             username: std::ptr::null(),
             password: std::ptr::null(),
             media_timeout_ms: 5000,
+            tls_ca_file: std::ptr::null(),
+            tls_insecure_accept_any: false,
         };
         rtsp_core_status::Ok
     })
@@ -319,6 +327,14 @@ fn config_from_c(c: &rtsp_core_client_config) -> Result<ClientConfig, rtsp_core_
     config.stats_interval =
         (c.stats_interval_ms > 0).then(|| Duration::from_millis(c.stats_interval_ms.into()));
     config.credentials = credentials_from_c(c.username, c.password)?;
+    config.certificate_check = if c.tls_insecure_accept_any {
+        CertificateCheck::InsecureAcceptAny
+    } else if c.tls_ca_file.is_null() {
+        CertificateCheck::SystemRoots
+    } else {
+        // SAFETY: as above.
+        CertificateCheck::CaFile(unsafe { str_arg(c.tls_ca_file) }?.into())
+    };
     Ok(config)
 }
 

@@ -63,6 +63,12 @@ pub enum rtsp_core_status {
     Panic = 15,
     /// The server requires authentication and refused the credentials (or none were given).
     Unauthorized = 16,
+    /// `rtsps://`: the server's TLS certificate is not trusted (unknown CA, expired, another
+    /// name); `tls_ca_file` names a CA to trust.
+    UntrustedCertificate = 64,
+    /// `rtsps://`: TLS failed otherwise (no common version or cipher, an unreadable CA file,
+    /// no TLS on the port).
+    Tls = 65,
 }
 
 impl rtsp_core_status {
@@ -88,11 +94,13 @@ impl rtsp_core_status {
             Self::Shutdown => c"the handle has shut down",
             Self::Panic => c"internal error (caught panic)",
             Self::Unauthorized => c"the server requires authentication and refused the credentials",
+            Self::UntrustedCertificate => c"the server's TLS certificate is not trusted",
+            Self::Tls => c"TLS failed",
         }
     }
 
     /// All codes, in numeric order (used to map integers back to codes without transmuting).
-    const ALL: [rtsp_core_status; 17] = [
+    const ALL: [rtsp_core_status; 19] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -110,6 +118,8 @@ impl rtsp_core_status {
         Self::Shutdown,
         Self::Panic,
         Self::Unauthorized,
+        Self::UntrustedCertificate,
+        Self::Tls,
     ];
 
     /// The code with numeric value `n`, if there is one.
@@ -133,6 +143,8 @@ impl From<&ClientError> for rtsp_core_status {
             ClientError::Unsupported(_) => Self::Unsupported,
             ClientError::Shutdown => Self::Shutdown,
             ClientError::Unauthorized { .. } => Self::Unauthorized,
+            ClientError::UntrustedCertificate(_) => Self::UntrustedCertificate,
+            ClientError::Tls(_) => Self::Tls,
         }
     }
 }
@@ -178,7 +190,9 @@ mod tests {
             | S::Timeout
             | S::ServerError
             | S::Closed
-            | S::Unauthorized => StatusGroup::Peer,
+            | S::Unauthorized
+            | S::UntrustedCertificate
+            | S::Tls => StatusGroup::Peer,
             S::Malformed | S::Unsupported => StatusGroup::Data,
             S::Shutdown | S::Panic => StatusGroup::Library,
         }
@@ -217,7 +231,7 @@ mod tests {
 
     /// Every published value, as C programs compiled against the header have them. A change
     /// here breaks those programs: append, never edit.
-    const PUBLISHED: [(rtsp_core_status, i32); 17] = [
+    const PUBLISHED: [(rtsp_core_status, i32); 19] = [
         (rtsp_core_status::Ok, 0),
         (rtsp_core_status::NullArgument, 1),
         (rtsp_core_status::InvalidArgument, 2),
@@ -235,6 +249,8 @@ mod tests {
         (rtsp_core_status::Shutdown, 14),
         (rtsp_core_status::Panic, 15),
         (rtsp_core_status::Unauthorized, 16),
+        (rtsp_core_status::UntrustedCertificate, 64),
+        (rtsp_core_status::Tls, 65),
     ];
 
     #[test]

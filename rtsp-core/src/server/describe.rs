@@ -37,10 +37,15 @@ pub fn sdp(p: &Presentation<'_>, origin: Option<IpAddr>, fps: f64, session_id: u
     desc.to_sdp().unwrap_or_default()
 }
 
-/// `rtsp://host:port/<presentation>/`, with the host the client used when it sent a URL (a
-/// client behind NAT or using a name must get back what it can reach), else the address it
-/// connected to.
-pub fn content_base(request_uri: &str, local: Option<SocketAddr>, presentation: &str) -> String {
+/// `rtsp://host:port/<presentation>/` (`rtsps://` on a TLS connection, `secure`), with the host
+/// the client used when it sent a URL (a client behind NAT or using a name must get back what it
+/// can reach), else the address it connected to.
+pub fn content_base(
+    request_uri: &str,
+    local: Option<SocketAddr>,
+    presentation: &str,
+    secure: bool,
+) -> String {
     let authority = match RequestUri::parse(request_uri) {
         Ok(RequestUri::Absolute(url)) if url.host.contains(':') => {
             format!("[{}]:{}", url.host, url.port)
@@ -52,7 +57,8 @@ pub fn content_base(request_uri: &str, local: Option<SocketAddr>, presentation: 
             None => "127.0.0.1".to_owned(),
         },
     };
-    format!("rtsp://{authority}/{presentation}/")
+    let scheme = if secure { "rtsps" } else { "rtsp" };
+    format!("{scheme}://{authority}/{presentation}/")
 }
 
 #[cfg(test)]
@@ -63,25 +69,35 @@ mod tests {
     fn content_base_keeps_the_clients_host_else_the_local_address() {
         let local: Option<SocketAddr> = "192.0.2.1:8554".parse().ok();
         assert_eq!(
-            content_base("rtsp://cam.example:554/m.mjpg", local, "m.mjpg"),
+            content_base("rtsp://cam.example:554/m.mjpg", local, "m.mjpg", false),
             "rtsp://cam.example:554/m.mjpg/"
         );
         assert_eq!(
-            content_base("rtsp://[::1]:8554/a/b.mjpg", local, "a/b.mjpg"),
+            content_base("rtsp://[::1]:8554/a/b.mjpg", local, "a/b.mjpg", false),
             "rtsp://[::1]:8554/a/b.mjpg/"
         );
         // A lab request names only the file.
         assert_eq!(
-            content_base("movie.Mjpeg", local, "movie.Mjpeg"),
+            content_base("movie.Mjpeg", local, "movie.Mjpeg", false),
             "rtsp://192.0.2.1:8554/movie.Mjpeg/"
         );
         assert_eq!(
-            content_base("movie.Mjpeg", "[::1]:9000".parse().ok(), "movie.Mjpeg"),
+            content_base(
+                "movie.Mjpeg",
+                "[::1]:9000".parse().ok(),
+                "movie.Mjpeg",
+                false
+            ),
             "rtsp://[::1]:9000/movie.Mjpeg/"
         );
         assert_eq!(
-            content_base("movie.Mjpeg", None, "movie.Mjpeg"),
+            content_base("movie.Mjpeg", None, "movie.Mjpeg", false),
             "rtsp://127.0.0.1/movie.Mjpeg/"
+        );
+        // Over TLS the base stays on TLS.
+        assert_eq!(
+            content_base("rtsps://cam.example:322/m.mjpg", local, "m.mjpg", true),
+            "rtsps://cam.example:322/m.mjpg/"
         );
     }
 

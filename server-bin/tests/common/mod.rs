@@ -534,6 +534,71 @@ pub fn run(program: &str, args: &[String], limit: Duration) -> std::process::Out
     }
 }
 
+/// `gst-launch-1.0 -v rtspsrc location=URL protocols=P <properties> ! rtpjpegdepay ! jpegdec !
+/// fakesink num-buffers=N silent=false`: asserts that it ended at EOS without errors, returns
+/// its output.
+pub fn gst_decode(url: &str, protocol: &str, properties: &[&str], buffers: u32) -> String {
+    let location = format!("location={url}");
+    let protocols = format!("protocols={protocol}");
+    let num_buffers = format!("num-buffers={buffers}");
+    let mut list = vec!["rtspsrc", &location, &protocols, "latency=100"];
+    list.extend_from_slice(properties);
+    list.extend_from_slice(&[
+        "!",
+        "rtpjpegdepay",
+        "!",
+        "jpegdec",
+        "!",
+        "fakesink",
+        &num_buffers,
+        "silent=false",
+        "-v",
+    ]);
+    let list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+    let out = run("gst-launch-1.0", &list, Duration::from_secs(60));
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    // num-buffers makes the sink post EOS once that many decoded frames reached it.
+    assert!(t.contains("Got EOS"), "{t}");
+    assert!(!t.contains("ERROR"), "{t}");
+    t
+}
+
+/// The largest send buffer the kernel gives a TCP socket (`tcp_wmem`'s maximum): what a
+/// stalled reader's connection absorbs besides the server's own queue.
+pub fn tcp_wmem_max() -> u64 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(2).and_then(|v| v.parse().ok()))
+        .unwrap_or(4 << 20)
+}
+
+/// After a reader's stall: the RTP sequence numbers it then read run on without a gap (a frame
+/// is dropped whole or sent whole, never torn), and the session's end line counts drops.
+pub fn assert_stall_dropped_whole_frames(server: &Server, session: &str, seqs: &[u16]) {
+    assert!(seqs.len() > 100, "{} packets", seqs.len());
+    for w in seqs.windows(2) {
+        assert_eq!(
+            w[1],
+            w[0].wrapping_add(1),
+            "sequence gap: a torn or partial frame"
+        );
+    }
+    let line = server
+        .wait_log(&["session end", session], Duration::from_secs(10))
+        .expect("session end logged");
+    let dropped = frames_dropped(&line);
+    assert!(dropped > 0, "the stall dropped frames: {line}");
+}
+
+/// The `frames_dropped=N` of a session's end line.
+pub fn frames_dropped(line: &str) -> u64 {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("frames_dropped="))
+        .and_then(|v| v.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok())
+        .expect("frames_dropped in the log line")
+}
+
 pub fn text(out: &std::process::Output) -> String {
     format!(
         "{}{}",

@@ -24,11 +24,13 @@ pub struct Acceptor {
     listener: mio::net::TcpListener,
     /// With the PROXY protocol on, connections waiting for their header.
     pending: Option<PendingHeaders>,
+    /// The `rtsps://` listener: its connections speak TLS.
+    secure: bool,
 }
 
 impl Acceptor {
-    /// An acceptor for `listener` and the waker that stops it.
-    pub fn new(listener: TcpListener, ctx: &Ctx) -> io::Result<(Self, Arc<Waker>)> {
+    /// An acceptor for `listener` (`secure`: the TLS one) and the waker that stops it.
+    pub fn new(listener: TcpListener, secure: bool, ctx: &Ctx) -> io::Result<(Self, Arc<Waker>)> {
         listener.set_nonblocking(true)?;
         let poll = Poll::new()?;
         let mut listener = mio::net::TcpListener::from_std(listener);
@@ -44,6 +46,7 @@ impl Acceptor {
                 poll,
                 listener,
                 pending,
+                secure,
             },
             waker,
         ))
@@ -83,7 +86,7 @@ impl Acceptor {
                                     tracing::warn!(%peer, "too many connections waiting for a PROXY header; closing new connection");
                                 }
                             }
-                            None => admit(&ctx, stream, peer, &mut next),
+                            None => admit(&ctx, stream, peer, self.secure, &mut next),
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -112,7 +115,7 @@ impl Acceptor {
             }
             match pending.readable(registry, token) {
                 Outcome::Waiting => {}
-                Outcome::Ready(stream, client) => admit(ctx, stream, client, next),
+                Outcome::Ready(stream, client) => admit(ctx, stream, client, self.secure, next),
                 Outcome::Refused(peer, why) => refuse_untrusted(ctx, peer, &why),
             }
         }
@@ -124,7 +127,13 @@ impl Acceptor {
 
 /// Count the connection from `peer` (the client, behind a balancer) against the limits and
 /// hand it to a connection worker.
-fn admit(ctx: &Ctx, stream: std::net::TcpStream, peer: std::net::SocketAddr, next: &mut usize) {
+fn admit(
+    ctx: &Ctx,
+    stream: std::net::TcpStream,
+    peer: std::net::SocketAddr,
+    secure: bool,
+    next: &mut usize,
+) {
     if ctx.connections.load(Ordering::Acquire) >= ctx.config.max_connections {
         tracing::warn!(%peer, "connection limit reached; closing new connection");
         ctx.metrics
@@ -142,7 +151,10 @@ fn admit(ctx: &Ctx, stream: std::net::TcpStream, peer: std::net::SocketAddr, nex
         return;
     };
     *next = next.wrapping_add(1);
-    if worker.send(WorkerMsg::Accept(stream, peer)).is_err() {
+    if worker
+        .send(WorkerMsg::Accept(stream, peer, secure))
+        .is_err()
+    {
         ctx.connection_closed(peer.ip());
         tracing::warn!(%peer, "connection worker busy; closing new connection");
     }

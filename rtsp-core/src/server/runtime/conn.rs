@@ -12,7 +12,7 @@
 //! connection, and replies are then written in the lab shape, errors included.
 
 use std::collections::VecDeque;
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -206,6 +206,9 @@ pub struct ConnState {
     /// The path this connection ANNOUNCEd and the stream control its description named (the
     /// publisher's SETUP URL is the path or the path with that control appended).
     pub announced: Option<(String, Option<String>)>,
+    /// The TLS layer of an `rtsps://` connection: what the socket carries is its records, and
+    /// the parser and the outbound queue see the plaintext inside.
+    tls: Option<Box<rustls::ServerConnection>>,
 }
 
 impl ConnState {
@@ -215,8 +218,10 @@ impl ConnState {
         peer: SocketAddr,
         local: Option<SocketAddr>,
         link: ConnLink,
+        tls: Option<rustls::ServerConnection>,
     ) -> Self {
         Self {
+            tls: tls.map(Box::new),
             stream,
             peer,
             local,
@@ -234,6 +239,52 @@ impl ConnState {
             parked: None,
             announced: None,
         }
+    }
+
+    /// Whether this is an `rtsps://` connection.
+    pub fn secure(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Read what the peer sent (the plaintext of a TLS connection) into `buf`, like
+    /// [`Read::read`] on the socket: `Ok(0)` at the end, `WouldBlock` once everything available
+    /// is taken. A TLS failure (a bad handshake, garbage instead of records) is an
+    /// `InvalidData` error, after the alert that tells the peer was sent.
+    pub fn read_input(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return self.stream.read(buf);
+        };
+        loop {
+            // Plaintext already decrypted comes first: the socket may be drained while
+            // rustls still holds some, and no readiness event would announce it.
+            match tls.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            match tls.read_tls(&mut self.stream) {
+                Ok(0) => return Ok(0),
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+            if let Err(e) = tls.process_new_packets() {
+                // Best effort: the alert rustls queued, then the caller closes.
+                let _ = tls.write_tls(&mut self.stream);
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+        }
+    }
+
+    /// Queue a TLS close_notify (sent by the next flush); nothing for plain TCP.
+    pub fn close_notify(&mut self) {
+        if let Some(tls) = self.tls.as_deref_mut() {
+            tls.send_close_notify();
+        }
+    }
+
+    /// Nothing is left to write, in the queue or in the TLS layer.
+    pub fn is_flushed(&self) -> bool {
+        self.out.len == 0 && !self.tls.as_deref().is_some_and(|t| t.wants_write())
     }
 
     /// Feed bytes read from the socket. Errors (buffer limits) are reported by
@@ -326,6 +377,26 @@ impl ConnState {
 
     /// Write as much as the socket takes; ask for WRITABLE events while anything remains.
     pub fn flush(&mut self, registry: &Registry) -> io::Result<()> {
+        if self.tls.is_some() {
+            self.flush_tls()?;
+        } else {
+            self.flush_plain()?;
+        }
+        let want = !self.is_flushed();
+        if want != self.writable_interest {
+            let interest = if want {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(&mut self.stream, Token(self.link.conn), interest)?;
+            self.writable_interest = want;
+        }
+        Ok(())
+    }
+
+    /// Plain TCP: vectored writes straight from the queue's shared pieces.
+    fn flush_plain(&mut self) -> io::Result<()> {
         while self.out.len > 0 {
             let mut pieces = [IoSlice::new(&[]); MAX_IOV];
             let n = self.out.pieces(&mut pieces);
@@ -340,17 +411,39 @@ impl ConnState {
                 Err(e) => return Err(e),
             }
         }
-        let want = self.out.len > 0;
-        if want != self.writable_interest {
-            let interest = if want {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
-            registry.reregister(&mut self.stream, Token(self.link.conn), interest)?;
-            self.writable_interest = want;
-        }
         Ok(())
+    }
+
+    /// TLS: the queue's pieces are encrypted into rustls's buffer as far as its limit lets
+    /// them (64 KiB by default), and the records written out; what does not fit stays in the
+    /// queue, whole units still, so a slow reader's frames are dropped whole as on plain TCP.
+    fn flush_tls(&mut self) -> io::Result<()> {
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return Ok(());
+        };
+        loop {
+            while self.out.len > 0 {
+                let mut pieces = [IoSlice::new(&[]); MAX_IOV];
+                let n = self.out.pieces(&mut pieces);
+                let taken = tls
+                    .writer()
+                    .write_vectored(pieces.get(..n).unwrap_or_default())?;
+                if taken == 0 {
+                    break;
+                }
+                self.out.advance(taken);
+            }
+            if !tls.wants_write() {
+                return Ok(());
+            }
+            match tls.write_tls(&mut self.stream) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The lab session set up on this connection, if it still exists: a lab connection owns

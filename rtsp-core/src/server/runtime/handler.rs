@@ -356,7 +356,7 @@ fn describe(
     Ok(reply
         .header(
             "Content-Base",
-            describe::content_base(req.uri(), conn.local, &target.presentation),
+            describe::content_base(req.uri(), conn.local, &target.presentation, conn.secure()),
         )
         .content("application/sdp", sdp))
 }

@@ -53,4 +53,4 @@ mod wire;
 mod worker;
 
 pub use run::Server;
-pub use shared::{Config, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};
+pub use shared::{Config, TlsListener, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};

@@ -33,6 +33,8 @@ pub struct Server {
     ctx: Arc<Ctx>,
     local_addr: SocketAddr,
     stop_acceptor: Arc<mio::Waker>,
+    /// The `rtsps://` listener's address and its acceptor's stop waker.
+    tls: Option<(SocketAddr, Arc<mio::Waker>)>,
     threads: Vec<JoinHandle<()>>,
     reaper_stop: Sender<()>,
     metrics_addr: Option<SocketAddr>,
@@ -43,6 +45,11 @@ impl Server {
     pub fn start(config: Config) -> io::Result<Self> {
         let listener = TcpListener::bind(config.bind)?;
         let local_addr = listener.local_addr()?;
+        let tls_listener = config
+            .tls
+            .as_ref()
+            .map(|t| TcpListener::bind(t.bind))
+            .transpose()?;
         let metrics_listener = config.metrics.map(TcpListener::bind).transpose()?;
         let metrics_addr = metrics_listener
             .as_ref()
@@ -118,11 +125,24 @@ impl Server {
             tracing::info!(%addr, "metrics listening (/metrics, /healthz)");
         }
         let (acceptor, stop_acceptor) =
-            crate::server::runtime::acceptor::Acceptor::new(listener, &ctx)?;
+            crate::server::runtime::acceptor::Acceptor::new(listener, false, &ctx)?;
         {
             let ctx = Arc::clone(&ctx);
             threads.push(spawn("acceptor", move || acceptor.run(ctx))?);
         }
+        let tls = match tls_listener {
+            Some(listener) => {
+                let addr = listener.local_addr()?;
+                let (acceptor, stop) =
+                    crate::server::runtime::acceptor::Acceptor::new(listener, true, &ctx)?;
+                let ctx = Arc::clone(&ctx);
+                threads.push(spawn("tls-acceptor", move || acceptor.run(ctx))?);
+                // Before the plain listener's line: whoever waits for that one finds this.
+                tracing::info!(%addr, "rtsps listening");
+                Some((addr, stop))
+            }
+            None => None,
+        };
         tracing::info!(
             addr = %local_addr,
             media = %ctx.config.media.display(),
@@ -135,6 +155,7 @@ impl Server {
             ctx,
             local_addr,
             stop_acceptor,
+            tls,
             threads,
             reaper_stop,
             metrics_addr,
@@ -164,6 +185,11 @@ impl Server {
         self.ctx.draining.load(Ordering::Acquire)
     }
 
+    /// The address the `rtsps://` (TLS) listener is bound to, when there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(|(addr, _)| *addr)
+    }
+
     /// The address the RTSP listener is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -180,6 +206,9 @@ impl Server {
         let ctx = &self.ctx;
         ctx.shutting_down.store(true, Ordering::Release);
         let _ = self.stop_acceptor.wake();
+        if let Some((_, stop)) = &self.tls {
+            let _ = stop.wake();
+        }
         let _ = self.reaper_stop.send(());
         for session in ctx.registry.all() {
             ctx.end_session(&session, EndReason::Shutdown);

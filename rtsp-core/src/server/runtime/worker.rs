@@ -15,7 +15,7 @@
 //! (a new connection, PLAY or PAUSE from another worker's connection, the end of a session).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Read};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -169,8 +169,7 @@ impl Worker {
                 state.close_idle(poll.registry());
             }
             if let Some(at) = state.shutdown_at {
-                if state.conns.values().all(|c| c.outbound_len() == 0) || at.elapsed() > FLUSH_GRACE
-                {
+                if state.conns.values().all(|c| c.is_flushed()) || at.elapsed() > FLUSH_GRACE {
                     break;
                 }
             }
@@ -222,7 +221,7 @@ impl Loop {
 
     fn message(&mut self, registry: &Registry, msg: WorkerMsg) {
         match msg {
-            WorkerMsg::Accept(stream, peer) => self.accept(registry, stream, peer),
+            WorkerMsg::Accept(stream, peer, secure) => self.accept(registry, stream, peer, secure),
             WorkerMsg::Resume(id) => self.resume(registry, id),
             WorkerMsg::Interleaved {
                 conn,
@@ -303,7 +302,28 @@ impl Loop {
         self.due = due;
     }
 
-    fn accept(&mut self, registry: &Registry, stream: std::net::TcpStream, peer: SocketAddr) {
+    fn accept(
+        &mut self,
+        registry: &Registry,
+        stream: std::net::TcpStream,
+        peer: SocketAddr,
+        secure: bool,
+    ) {
+        let tls = match (secure, &self.ctx.config.tls) {
+            (false, _) => None,
+            (true, Some(tls)) => match tls.identity.accept() {
+                Ok(tls) => Some(tls),
+                Err(e) => {
+                    tracing::warn!(%peer, error = %e, "cannot start TLS; closing connection");
+                    self.ctx.connection_closed(peer.ip());
+                    return;
+                }
+            },
+            (true, None) => {
+                self.ctx.connection_closed(peer.ip());
+                return;
+            }
+        };
         let id = self.token();
         if stream.set_nonblocking(true).is_err() {
             self.ctx.connection_closed(peer.ip());
@@ -322,7 +342,7 @@ impl Loop {
         };
         tracing::debug!(%peer, conn = id, worker = self.handle.index, "connection opened");
         self.conns
-            .insert(id, ConnState::new(stream, peer, local, link));
+            .insert(id, ConnState::new(stream, peer, local, link, tls));
     }
 
     fn conn_event(&mut self, registry: &Registry, id: ConnId, readable: bool, writable: bool) {
@@ -332,7 +352,7 @@ impl Loop {
         }
         if close.is_none() && writable {
             if let Some(c) = self.conns.get_mut(&id) {
-                if c.flush(registry).is_err() || (c.close_after_flush && c.outbound_len() == 0) {
+                if c.flush(registry).is_err() || (c.close_after_flush && c.is_flushed()) {
                     close = Some(EndReason::ConnectionClosed);
                 }
             }
@@ -355,7 +375,7 @@ impl Loop {
                 // a request is parked, later input waits in the socket (read on resuming).
                 break;
             }
-            match conn.stream.read(&mut buf) {
+            match conn.read_input(&mut buf) {
                 Ok(0) => {
                     eof = true;
                     break;
@@ -378,14 +398,24 @@ impl Loop {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return Some(EndReason::ConnectionClosed),
+                Err(e) => {
+                    if e.kind() == io::ErrorKind::InvalidData && conn.secure() {
+                        // A client that does not speak TLS, or one that refused our
+                        // certificate: its business, logged once in a while per address.
+                        let peer = conn.peer;
+                        if let Some(held_back) = self.ctx.may_log(peer.ip()) {
+                            tracing::warn!(%peer, error = %e, suppressed = held_back, "TLS failed; closing connection");
+                        }
+                    }
+                    return Some(EndReason::ConnectionClosed);
+                }
             }
         }
         let conn = self.conns.get_mut(&id)?;
         if conn.flush(registry).is_err() {
             return Some(EndReason::ConnectionClosed);
         }
-        if eof || (conn.close_after_flush && conn.outbound_len() == 0) {
+        if eof || (conn.close_after_flush && conn.is_flushed()) {
             return Some(EndReason::ConnectionClosed);
         }
         None
@@ -531,7 +561,7 @@ impl Loop {
                 continue;
             };
             let failed = c.flush(registry).is_err();
-            if failed || (c.close_after_flush && c.outbound_len() == 0) {
+            if failed || (c.close_after_flush && c.is_flushed()) {
                 dead.push(id);
             }
         }
@@ -564,6 +594,7 @@ impl Loop {
         let Some(mut conn) = self.conns.remove(&id) else {
             return;
         };
+        conn.close_notify();
         let _ = conn.flush(registry);
         let _ = registry.deregister(&mut conn.stream);
         self.ctx.connection_closed(conn.peer.ip());

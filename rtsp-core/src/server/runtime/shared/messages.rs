@@ -19,8 +19,8 @@ pub type ConnId = usize;
 /// Messages to a worker.
 #[derive(Debug)]
 pub enum WorkerMsg {
-    /// A freshly accepted connection.
-    Accept(std::net::TcpStream, SocketAddr),
+    /// A freshly accepted connection; `true`: from the `rtsps://` listener (TLS).
+    Accept(std::net::TcpStream, SocketAddr, bool),
     /// Bytes for an interleaved session whose connection lives on another worker (a transport
     /// changed from a connection of another worker; rare): one or more whole `$` frames.
     Interleaved {

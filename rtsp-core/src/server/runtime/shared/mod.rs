@@ -75,6 +75,17 @@ pub struct Config {
     pub relays: Vec<crate::server::relay::RelaySpec>,
     /// How relays connect, let go and retry (its mode: the default of relays that name none).
     pub relay: crate::server::relay::RelayPolicy,
+    /// Also serve `rtsps://` (RTSP over TLS) on a second listener; `None`: plain RTSP only.
+    pub tls: Option<TlsListener>,
+}
+
+/// The `rtsps://` listener: where it binds and the identity it presents.
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    /// Address the TLS listener binds (port 322 by default, 0 for any free one).
+    pub bind: SocketAddr,
+    /// Certificate chain and private key.
+    pub identity: crate::tls::ServerIdentity,
 }
 
 impl Config {
@@ -102,6 +113,7 @@ impl Config {
             publish: false,
             relays: Vec::new(),
             relay: crate::server::relay::RelayPolicy::default(),
+            tls: None,
         }
     }
 }
