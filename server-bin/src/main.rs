@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         proxy_protocol: cli.proxy_protocol,
         trusted_proxies: cli.trusted_proxy.clone(),
         metrics: cli.metrics,
+        http: cli.http,
         publish: cli.publish,
     };
     let server = match Server::start(config) {

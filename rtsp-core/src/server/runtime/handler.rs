@@ -332,7 +332,7 @@ fn describe(
     session: Option<&Arc<LiveSession>>,
     requested: Option<SessionId>,
 ) -> Result<Reply, Refusal> {
-    let source = reader_source(ctx, target)?;
+    let source = ctx.reader_source(target)?;
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
     }
@@ -492,7 +492,7 @@ fn setup(
         }
         return Ok(reply);
     }
-    let source = reader_source(ctx, target)?;
+    let source = ctx.reader_source(target)?;
     match dialect {
         Dialect::Standard => rtp_capable(&source)?,
         Dialect::Lab => lab_capable(&source, conn)?,
@@ -586,24 +586,6 @@ fn new_session(
     Ok((session, reply))
 }
 
-/// What a reader of `target` gets: the path's published stream while it has a publisher (or
-/// once had one: its readers stay), otherwise the file.
-fn reader_source(ctx: &Ctx, target: &Target) -> Result<Arc<Source>, Refusal> {
-    match ctx.published.get(&target.presentation) {
-        Some(source) if is_published(ctx, &source) => Ok(source),
-        Some(_) => Err(Refusal::NotFound),
-        None => ctx.catalog.open(target),
-    }
-}
-
-/// Whether a publisher is sending to `source` now.
-fn is_published(ctx: &Ctx, source: &Source) -> bool {
-    source
-        .feed()
-        .and_then(|f| f.publisher())
-        .is_some_and(|id| ctx.registry.get(id).is_some())
-}
-
 /// The reply refusing a second publisher (or a publisher of a file): 455 with the reason in a
 /// text body, which the generic refusal does not carry.
 fn refuse_publisher(why: &'static str) -> Reply {
@@ -628,7 +610,7 @@ fn publish_request(
                 ));
             }
             let busy = ctx.published.get(&target.presentation);
-            if busy.is_some_and(|source| is_published(ctx, &source)) {
+            if busy.is_some_and(|source| ctx.is_published(&source)) {
                 return Ok(refuse_publisher("this path already has a publisher"));
             }
             conn.announced = Some((target.presentation.clone(), announcement.control));
@@ -656,7 +638,7 @@ fn publish_request(
             let Some(feed) = source.feed().cloned() else {
                 return Err(Refusal::Internal("a published path without a feed"));
             };
-            if is_published(ctx, &source) {
+            if ctx.is_published(&source) {
                 return Ok(refuse_publisher("this path already has a publisher"));
             }
             let fps = ctx.config.fps;

@@ -12,7 +12,8 @@
 //!  ├─> acceptor ─> proxied ──────────────────┐  (PROXY protocol headers, in the acceptor's poll)
 //!  ├─> worker ─> conn, handler, rtcp,        │  (a thread module uses only `shared` and
 //!  │             playout, send, timer        │   the modules below, never another
-//!  └─> http ─────────────────────────────────┤   thread module; http: /metrics, /healthz)
+//!  ├─> http ─────────────────────────────────┤   thread module; http: /metrics, /healthz;
+//!  └─> web ──────────────────────────────────┤   web: --http's streams and page)
 //!                                            v
 //!                    shared (Config, Ctx, live sessions, messages to workers)
 //!                                            v
@@ -46,6 +47,7 @@ mod shared;
 mod source;
 mod timer;
 mod udp;
+mod web;
 mod wire;
 mod worker;
 

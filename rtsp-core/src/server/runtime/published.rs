@@ -43,6 +43,8 @@ pub struct LatestFrame {
     pub index: u64,
     /// The frame, packetized once.
     pub payloads: Arc<Packetized>,
+    /// The whole JPEG (what HTTP viewers get).
+    pub jpeg: Arc<Vec<u8>>,
     /// Width in pixels.
     pub width: u16,
     /// Height in pixels.
@@ -120,11 +122,13 @@ impl Feed {
             &Packetizer::new(),
             &parsed,
         )));
+        let jpeg = Arc::new(frame.jpeg);
         let mut latest = self.latest.lock();
         let index = latest.as_ref().map_or(1, |l| l.index + 1);
         *latest = Some(LatestFrame {
             index,
             payloads,
+            jpeg,
             width: frame.width,
             height: frame.height,
         });
@@ -141,6 +145,18 @@ impl Paths {
     /// The source of `path`, if it was ever published.
     pub fn get(&self, path: &str) -> Option<Arc<Source>> {
         self.map.lock().get(path).cloned()
+    }
+
+    /// Every path ever published, with its source, sorted by name.
+    pub fn all(&self) -> Vec<(String, Arc<Source>)> {
+        let mut all: Vec<_> = self
+            .map
+            .lock()
+            .iter()
+            .map(|(name, source)| (name.clone(), Arc::clone(source)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     /// The source of `path`, created on first use; `None` when [`MAX_PATHS`] are taken.

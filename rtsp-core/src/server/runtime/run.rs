@@ -6,6 +6,7 @@
 //! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops that
 //!   own their connections and sessions and pace and send their media (RTSP, RTP, RTCP);
 //! - one reaper that ends sessions without a sign of life for the session timeout;
+//! - with `--http`, one web thread ([`crate::server::runtime::web`]) serving every HTTP viewer;
 //! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests.
 
 use std::collections::HashMap;
@@ -34,6 +35,8 @@ pub struct Server {
     threads: Vec<JoinHandle<()>>,
     reaper_stop: Sender<()>,
     metrics_addr: Option<SocketAddr>,
+    http_addr: Option<SocketAddr>,
+    stop_web: Option<Arc<mio::Waker>>,
 }
 
 impl Server {
@@ -43,6 +46,11 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let metrics_listener = config.metrics.map(TcpListener::bind).transpose()?;
         let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
+        let http_listener = config.http.map(TcpListener::bind).transpose()?;
+        let http_addr = http_listener
             .as_ref()
             .map(TcpListener::local_addr)
             .transpose()?;
@@ -105,6 +113,14 @@ impl Server {
             })?);
             tracing::info!(%addr, "metrics listening (/metrics, /healthz)");
         }
+        let mut stop_web = None;
+        if let (Some(listener), Some(addr)) = (http_listener, http_addr) {
+            let (web, waker) = crate::server::runtime::web::Web::new(listener)?;
+            stop_web = Some(waker);
+            let ctx = Arc::clone(&ctx);
+            threads.push(spawn("web", move || web.run(ctx))?);
+            tracing::info!(%addr, "http listening (/, /stream/<path>, /api/paths)");
+        }
         let (acceptor, stop_acceptor) =
             crate::server::runtime::acceptor::Acceptor::new(listener, &ctx)?;
         {
@@ -126,12 +142,19 @@ impl Server {
             threads,
             reaper_stop,
             metrics_addr,
+            http_addr,
+            stop_web,
         })
     }
 
     /// The address of the metrics and health listener, when there is one.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The address of the `--http` listener (streams and page), when there is one.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
     }
 
     /// Start draining: from now on DESCRIBE and SETUP of new sessions get 503 with
@@ -178,6 +201,9 @@ impl Server {
         }
         if let Some(addr) = self.metrics_addr {
             crate::server::runtime::http::wake(addr);
+        }
+        if let Some(waker) = &self.stop_web {
+            let _ = waker.wake();
         }
         for t in self.threads.drain(..) {
             let _ = t.join();
