@@ -612,7 +612,13 @@ struct Chromium {
     next_id: u64,
     session: Option<String>,
     _profile: std::path::PathBuf,
+    /// Dropped when the test is done; until then a watchdog kills a chromium that hangs, so
+    /// that a read on the pipe ends (and the test fails) instead of blocking forever.
+    watchdog: Option<std::sync::mpsc::Sender<()>>,
 }
+
+/// How long one chromium may run before the watchdog kills it.
+const CHROMIUM_LIMIT: Duration = Duration::from_secs(180);
 
 impl Chromium {
     fn start() -> Chromium {
@@ -664,6 +670,20 @@ impl Chromium {
             });
         }
         let child = cmd.spawn().expect("spawn chromium");
+        let (watchdog, done) = std::sync::mpsc::channel::<()>();
+        let pid = child.id() as libc::pid_t;
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                done.recv_timeout(CHROMIUM_LIMIT)
+            {
+                eprintln!("chromium ran for {CHROMIUM_LIMIT:?}: killed");
+                // SAFETY: kill(2) has no memory-safety preconditions; the child is not reaped
+                // yet (Drop closes the channel, which ends this wait, before it reaps).
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        });
         // SAFETY: the descriptors came from pipe(2) above and are owned here from now on.
         let (to, from) = unsafe {
             libc::close(child_reads);
@@ -680,6 +700,7 @@ impl Chromium {
             next_id: 1,
             session: None,
             _profile: profile,
+            watchdog: Some(watchdog),
         }
     }
 
@@ -739,6 +760,8 @@ impl Chromium {
 
 impl Drop for Chromium {
     fn drop(&mut self) {
+        // The watchdog stops before the child is reaped (and its pid may be reused).
+        drop(self.watchdog.take());
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -763,7 +763,11 @@ impl Web {
         for name in media_files(ctx.catalog.root()) {
             paths.push(entry(&name, "file", None, false));
         }
-        paths.push(entry(TEST_SOURCE, "test", None, true));
+        let test = ctx.catalog.open(&Target {
+            presentation: TEST_SOURCE.to_owned(),
+            track: false,
+        });
+        paths.push(entry(TEST_SOURCE, "test", test.ok().as_deref(), true));
         for (name, source) in ctx.published.all() {
             let live = ctx.is_published(&source);
             paths.push(entry(&name, "published", Some(&source), live));
@@ -870,4 +874,88 @@ fn media_files(root: &Path) -> Vec<String> {
     }
     found.sort();
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes at most 5 bytes per call, refusing every other call as a full socket does.
+    struct Trickle {
+        got: Vec<u8>,
+        calls: usize,
+    }
+
+    impl io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(2) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(5);
+            self.got.extend_from_slice(buf.get(..n).unwrap_or_default());
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_part_written_in_pieces_arrives_whole_and_in_order() {
+        let mut out = Outgoing {
+            head: http::part_head(11).into_bytes(),
+            body: Body::Text(b"jpeg-bytes!".to_vec()),
+            tail: http::PART_END,
+            written: 0,
+        };
+        let mut w = Trickle {
+            got: Vec::new(),
+            calls: 0,
+        };
+        let mut rounds = 0;
+        while !out.write_to(&mut w).unwrap() {
+            rounds += 1;
+            assert!(rounds < 100);
+        }
+        let mut want = http::part_head(11).into_bytes();
+        want.extend_from_slice(b"jpeg-bytes!\r\n");
+        assert_eq!(w.got, want);
+        assert!(rounds > 1, "written in several rounds");
+    }
+
+    fn file_viewer(start: Instant, total: u64) -> Viewer {
+        let source = Source::test_pattern(20.0, start).unwrap();
+        Viewer {
+            path: "movie.Mjpeg".to_owned(),
+            source: Arc::new(source),
+            pacing: Pacing::File {
+                start,
+                next: 0,
+                total,
+                fps: 20.0,
+            },
+            frames: 0,
+            dropped: 0,
+            ended: false,
+        }
+    }
+
+    #[test]
+    fn a_file_is_paced_on_its_grid_and_a_late_wake_skips_to_the_current_slot() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut v = file_viewer(t0, 10);
+        assert_eq!(v.due(t0, false), Some((Some(0), 0)));
+        assert_eq!(v.due(t0 + ms(10), false), None);
+        assert_eq!(v.next_due(), Some(t0 + ms(50)));
+        assert_eq!(v.due(t0 + ms(50), false), Some((Some(1), 0)));
+        // Woken at slot 4 instead of 2: frames 2 and 3 are skipped, 4 is sent.
+        assert_eq!(v.due(t0 + ms(210), false), Some((Some(4), 2)));
+        assert_eq!(v.due(t0 + ms(500), false), Some((None, 0)), "ended");
+        let mut looping = file_viewer(t0, 10);
+        assert_eq!(looping.due(t0 + ms(520), true), Some((Some(0), 10)));
+        assert_eq!(looping.due(t0 + ms(560), true), Some((Some(1), 0)));
+    }
 }
