@@ -364,6 +364,35 @@ fn the_page_and_its_json_list_the_paths() {
     assert_eq!(movie["kind"], "file");
 }
 
+#[test]
+fn draining_refuses_new_streams_while_open_ones_play_on() {
+    let (server, addr) = web_server(&["--loop"]);
+    let mut open = Stream::open(addr, "/stream/movie.Mjpeg");
+    open.part();
+    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+    unsafe {
+        libc::kill(server.child.id() as libc::pid_t, libc::SIGUSR1);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http_get(addr, "/healthz").0 != 503 {
+        assert!(Instant::now() < deadline, "/healthz never said draining");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, head, _) = Stream::request(
+        TcpStream::connect(addr).unwrap(),
+        "/stream/movie.Mjpeg",
+        &[],
+    );
+    assert_eq!(status, 503);
+    assert_eq!(head.get("retry-after").map(String::as_str), Some("30"));
+    let parts = open.parts_for(Duration::from_secs(1));
+    assert!(
+        parts.len() >= 5,
+        "{} parts after draining began",
+        parts.len()
+    );
+}
+
 fn write_credentials(dir: &std::path::Path, user: &str, password: &str) -> String {
     use std::os::unix::fs::PermissionsExt as _;
     let entry = rtsp_core::auth::UserEntry::new(user, "rtsp-server", password).unwrap();
