@@ -6,7 +6,8 @@
 //! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops that
 //!   own their connections and sessions and pace and send their media (RTSP, RTP, RTCP);
 //! - one reaper that ends sessions without a sign of life for the session timeout;
-//! - with `--http`, one web thread ([`crate::server::runtime::web`]) serving every HTTP viewer;
+//! - with `--http`, as many web workers ([`crate::server::runtime::web`]), mio event loops
+//!   sharing the HTTP listening socket and serving the viewers each accepted;
 //! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests.
 
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ pub struct Server {
     reaper_stop: Sender<()>,
     metrics_addr: Option<SocketAddr>,
     http_addr: Option<SocketAddr>,
-    stop_web: Option<Arc<mio::Waker>>,
+    stop_web: Vec<Arc<mio::Waker>>,
 }
 
 impl Server {
@@ -113,12 +114,18 @@ impl Server {
             })?);
             tracing::info!(%addr, "metrics listening (/metrics, /healthz)");
         }
-        let mut stop_web = None;
+        let mut stop_web = Vec::new();
         if let (Some(listener), Some(addr)) = (http_listener, http_addr) {
-            let (web, waker) = crate::server::runtime::web::Web::new(listener)?;
-            stop_web = Some(waker);
-            let ctx = Arc::clone(&ctx);
-            threads.push(spawn("web", move || web.run(ctx))?);
+            let stats = Arc::new(crate::server::runtime::web::WebStats::default());
+            for i in 0..ctx.workers.len() {
+                let (web, waker) = crate::server::runtime::web::Web::new(
+                    listener.try_clone()?,
+                    Arc::clone(&stats),
+                )?;
+                stop_web.push(waker);
+                let ctx = Arc::clone(&ctx);
+                threads.push(spawn(&format!("web-{i}"), move || web.run(ctx))?);
+            }
             tracing::info!(%addr, "http listening (/, /stream/<path>, /api/paths)");
         }
         let (acceptor, stop_acceptor) =
@@ -202,7 +209,7 @@ impl Server {
         if let Some(addr) = self.metrics_addr {
             crate::server::runtime::http::wake(addr);
         }
-        if let Some(waker) = &self.stop_web {
+        for waker in &self.stop_web {
             let _ = waker.wake();
         }
         for t in self.threads.drain(..) {

@@ -2,8 +2,9 @@
 //! `multipart/x-mixed-replace`), the page that watches them (`GET /`) and its JSON
 //! (`GET /api/paths`).
 //!
-//! One thread runs a mio event loop over every HTTP connection, non-blocking, in the style of
-//! the RTSP connection workers: no thread per viewer, a viewer is a socket and a position. The
+//! Web workers (as many as RTSP connection workers) each run a mio event loop over the HTTP
+//! connections they accepted from the one listening socket, non-blocking, in the style of the
+//! RTSP connection workers: no thread per viewer, a viewer is a socket and a position. The
 //! frames are the ones RTSP sessions send, not copies: a file's frames as loaded once by the
 //! catalog, the live test source's shared renders, a published path's latest frame. A file is
 //! paced on the same deadline grid as an RTSP session (frame `n` at `start + n / fps`), live
@@ -60,9 +61,31 @@ const INDEX_HTML: &str = include_str!("web/index.html");
 const APP_JS: &str = include_str!("web/app.js");
 const STYLE_CSS: &str = include_str!("web/style.css");
 
-/// Frames, bytes and drops of a path's HTTP viewers since the server started.
+/// The statistics of every path's HTTP viewers, shared by the web workers (a viewer is counted
+/// by the worker serving it; `/api/paths` may be answered by any of them).
+#[derive(Debug, Default)]
+pub struct WebStats {
+    paths: parking_lot::Mutex<BTreeMap<String, Totals>>,
+}
+
+impl WebStats {
+    fn update(&self, path: &str, f: impl FnOnce(&mut Totals)) {
+        let mut paths = self.paths.lock();
+        match paths.get_mut(path) {
+            Some(totals) => f(totals),
+            None => f(paths.entry(path.to_owned()).or_default()),
+        }
+    }
+
+    fn get(&self, path: &str) -> Totals {
+        self.paths.lock().get(path).copied().unwrap_or_default()
+    }
+}
+
+/// A path's HTTP viewers now, and their frames, bytes and drops since the server started.
 #[derive(Debug, Default, Clone, Copy)]
 struct Totals {
+    viewers: u64,
     viewers_ever: u64,
     frames: u64,
     dropped: u64,
@@ -177,13 +200,14 @@ pub struct Web {
     waker: Arc<Waker>,
     clients: HashMap<usize, Client>,
     next_token: usize,
-    totals: BTreeMap<String, Totals>,
+    stats: Arc<WebStats>,
 }
 
 impl Web {
-    /// A web listener on `listener`, and the waker that stops it (after `shutting_down` is
-    /// set).
-    pub fn new(listener: TcpListener) -> io::Result<(Self, Arc<Waker>)> {
+    /// A web worker accepting on `listener` (every worker polls the same listening socket;
+    /// whichever accepts a connection serves it), and the waker that stops it (after
+    /// `shutting_down` is set).
+    pub fn new(listener: TcpListener, stats: Arc<WebStats>) -> io::Result<(Self, Arc<Waker>)> {
         listener.set_nonblocking(true)?;
         let poll = Poll::new()?;
         let mut listener = mio::net::TcpListener::from_std(listener);
@@ -197,7 +221,7 @@ impl Web {
                 waker: Arc::clone(&waker),
                 clients: HashMap::new(),
                 next_token: FIRST_CLIENT,
-                totals: BTreeMap::new(),
+                stats,
             },
             waker,
         ))
@@ -524,10 +548,10 @@ impl Web {
         };
         let _ = socket2::SockRef::from(&client.stream).set_send_buffer_size(SEND_BUFFER);
         tracing::info!(peer = %client.peer, path = %target.presentation, "http viewer started");
-        self.totals
-            .entry(target.presentation.clone())
-            .or_default()
-            .viewers_ever += 1;
+        self.stats.update(&target.presentation, |t| {
+            t.viewers += 1;
+            t.viewers_ever += 1;
+        });
         client.out = Some(Outgoing {
             head: http::reply_head(200, "OK", http::STREAM_CONTENT_TYPE, None, "").into_bytes(),
             body: Body::Empty,
@@ -582,19 +606,21 @@ impl Web {
                 }
                 continue;
             };
-            viewer.dropped += skipped;
-            let totals = self.totals.entry(viewer.path.clone()).or_default();
-            totals.dropped += skipped;
             if client.out.is_some() {
                 // The last frame is still on its way: this one is lost, whole.
-                viewer.dropped += 1;
-                totals.dropped += 1;
+                viewer.dropped += skipped + 1;
+                self.stats
+                    .update(&viewer.path, |t| t.dropped += skipped + 1);
                 continue;
             }
             let len = frame.as_ref().len();
+            viewer.dropped += skipped;
             viewer.frames += 1;
-            totals.frames += 1;
-            totals.bytes += len as u64;
+            self.stats.update(&viewer.path, |t| {
+                t.dropped += skipped;
+                t.frames += 1;
+                t.bytes += len as u64;
+            });
             client.out = Some(Outgoing {
                 head: http::part_head(len).into_bytes(),
                 body: Body::Jpeg(frame),
@@ -650,6 +676,8 @@ impl Web {
             if let Some(mut client) = self.clients.remove(&token) {
                 let _ = self.poll.registry().deregister(&mut client.stream);
                 if let State::Viewing(v) = &client.state {
+                    self.stats
+                        .update(&v.path, |t| t.viewers = t.viewers.saturating_sub(1));
                     tracing::info!(
                         peer = %client.peer,
                         path = %v.path,
@@ -732,18 +760,12 @@ impl Web {
 
     /// `/api/paths`: every path a viewer may open, with its viewers and statistics.
     fn paths_json(&self, ctx: &Ctx) -> String {
-        let mut viewers: HashMap<&str, u64> = HashMap::new();
-        for client in self.clients.values() {
-            if let State::Viewing(v) = &client.state {
-                *viewers.entry(v.path.as_str()).or_default() += 1;
-            }
-        }
         let mut sessions: HashMap<String, u64> = HashMap::new();
         for s in ctx.registry.all() {
             *sessions.entry(s.presentation.clone()).or_default() += 1;
         }
         let entry = |name: &str, kind: &str, source: Option<&Source>, live: bool| {
-            let totals = self.totals.get(name).copied().unwrap_or_default();
+            let totals = self.stats.get(name);
             serde_json::json!({
                 "path": name,
                 "kind": kind,
@@ -751,7 +773,7 @@ impl Web {
                 "width": source.map(Source::width),
                 "height": source.map(Source::height),
                 "frames_total": source.and_then(Source::total_frames),
-                "http_viewers": viewers.get(name).copied().unwrap_or(0),
+                "http_viewers": totals.viewers,
                 "rtsp_sessions": sessions.get(name).copied().unwrap_or(0),
                 "http_viewers_ever": totals.viewers_ever,
                 "frames_sent": totals.frames,
