@@ -21,6 +21,8 @@ APT_PACKAGES=(
   xvfb xauth                        # headless display for GUI tests
   haproxy                           # layer-4 balancer with the PROXY protocol in front of the server
   prometheus                        # scrapes --metrics in the metrics test (promtool checks the exposition)
+  chromium                          # headless browser loading the --http page in the http_mjpeg test
+  curl                              # fetches an --http stream in the http_mjpeg test
 )
 
 missing=()

@@ -116,6 +116,14 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
 
+    /// Serve MJPEG to browsers over HTTP on ADDR (for example 127.0.0.1:8080): every path as
+    /// `multipart/x-mixed-replace` at `/stream/<path>` (`/stream/movie.Mjpeg`,
+    /// `/stream/live/cam`), and at `/` a page listing the paths with a live preview and
+    /// statistics each. Same paths and `--credentials` as RTSP (Digest, or Basic with
+    /// `--auth-basic`).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+
     /// Accept publishers: a client may ANNOUNCE, SETUP (`mode=record`) and RECORD an RTP/JPEG
     /// stream (interleaved on its RTSP connection or over UDP) on any path that is not a file, for example
     /// `rtsp://HOST:PORT/live/cam`, which readers then play; one publisher per path. With
@@ -284,6 +292,7 @@ mod tests {
         assert_eq!(cli.metrics, "127.0.0.1:9554".parse().ok());
         let plain = Cli::try_parse_from(["rtsp-server"]).unwrap();
         assert!(!plain.proxy_protocol && plain.trusted_proxy.is_empty() && plain.metrics.is_none());
+        assert!(plain.http.is_none());
     }
 
     #[test]

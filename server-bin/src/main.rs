@@ -81,6 +81,7 @@ fn main() -> ExitCode {
         proxy_protocol: cli.proxy_protocol,
         trusted_proxies: cli.trusted_proxy.clone(),
         metrics: cli.metrics,
+        http: cli.http,
         publish: cli.publish,
         relays: cli.relay.clone(),
         relay: RelayPolicy {

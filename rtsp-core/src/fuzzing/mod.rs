@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_header;
+mod http_request;
 mod jpeg_depacketizer;
 mod jpeg_extension;
 mod jpeg_parse;
@@ -20,6 +21,7 @@ mod sdp;
 mod server_ingest;
 
 pub use auth_header::auth_header;
+pub use http_request::http_request;
 pub use jpeg_depacketizer::jpeg_depacketizer;
 pub use jpeg_extension::jpeg_extension;
 pub use jpeg_parse::jpeg_parse;
@@ -93,6 +95,10 @@ pub fn targets() -> &'static [Target] {
         Target {
             name: "server_ingest",
             run: server_ingest,
+        },
+        Target {
+            name: "http_request",
+            run: http_request,
         },
     ]
 }

@@ -21,6 +21,7 @@
 //! - [`reply`]: replies written in the client's dialect (RFC 2326, or the lab's fixed shape).
 //! - [`publish`]: ANNOUNCE (the description checked), SETUP `mode=record` and RECORD; off
 //!   unless [`publish::PublishConfig::publish`] is set.
+//! - [`http`]: requests of the web and metrics listeners (httparse) and what they name.
 //! - [`ingest`]: a published stream's RTP packets to whole JPEG frames, dropping and counting
 //!   garbage, other sources, oversized frames and floods.
 //! - [`relay`]: when a relayed path's upstream is connected, let go and retried, and how long
@@ -33,6 +34,7 @@
 //! [`Reply::refusal`].
 
 pub mod describe;
+pub mod http;
 pub mod ingest;
 pub mod pacing;
 pub mod prepare;

@@ -75,8 +75,9 @@ pub fn resolve(uri: &str) -> Result<Option<Target>, Refusal> {
     resolve_path(path).map(Some)
 }
 
-/// The lexical checks on a decoded path.
-fn resolve_path(path: &str) -> Result<Target, Refusal> {
+/// The lexical checks on a decoded path (an RTSP URL's, or an HTTP stream's after
+/// `/stream/`).
+pub fn resolve_path(path: &str) -> Result<Target, Refusal> {
     if path.len() > MAX_PATH_LEN {
         return Err(Refusal::NotFound);
     }

@@ -337,7 +337,7 @@ fn describe(
     if let Some(refused) = relay_unavailable(ctx, conn, target) {
         return Ok(refused);
     }
-    let source = reader_source(ctx, target)?;
+    let source = ctx.reader_source(target)?;
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
     }
@@ -500,7 +500,7 @@ fn setup(
     if let Some(refused) = relay_unavailable(ctx, conn, target) {
         return Ok(refused);
     }
-    let source = reader_source(ctx, target)?;
+    let source = ctx.reader_source(target)?;
     match dialect {
         Dialect::Standard => rtp_capable(&source)?,
         Dialect::Lab => lab_capable(&source, conn)?,
@@ -602,27 +602,6 @@ fn relay_unavailable(ctx: &Ctx, conn: &ConnState, target: &Target) -> Option<Rep
     Some(Reply::status(crate::server::runtime::conn::status(503)).content("text/plain", why))
 }
 
-/// What a reader of `target` gets: a relayed path's stream, the path's published stream while
-/// it has a publisher (or once had one: its readers stay), otherwise the file.
-fn reader_source(ctx: &Ctx, target: &Target) -> Result<Arc<Source>, Refusal> {
-    if let Some(relay) = ctx.relays.get(&target.presentation) {
-        return Ok(Arc::clone(relay.source()));
-    }
-    match ctx.published.get(&target.presentation) {
-        Some(source) if is_published(ctx, &source) => Ok(source),
-        Some(_) => Err(Refusal::NotFound),
-        None => ctx.catalog.open(target),
-    }
-}
-
-/// Whether a publisher is sending to `source` now.
-fn is_published(ctx: &Ctx, source: &Source) -> bool {
-    source
-        .feed()
-        .and_then(|f| f.publisher())
-        .is_some_and(|id| ctx.registry.get(id).is_some())
-}
-
 /// The reply refusing a second publisher (or a publisher of a file): 455 with the reason in a
 /// text body, which the generic refusal does not carry.
 fn refuse_publisher(why: &'static str) -> Reply {
@@ -652,7 +631,7 @@ fn publish_request(
                 ));
             }
             let busy = ctx.published.get(&target.presentation);
-            if busy.is_some_and(|source| is_published(ctx, &source)) {
+            if busy.is_some_and(|source| ctx.is_published(&source)) {
                 return Ok(refuse_publisher("this path already has a publisher"));
             }
             conn.announced = Some((target.presentation.clone(), announcement.control));
@@ -680,7 +659,7 @@ fn publish_request(
             let Some(feed) = source.feed().cloned() else {
                 return Err(Refusal::Internal("a published path without a feed"));
             };
-            if is_published(ctx, &source) {
+            if ctx.is_published(&source) {
                 return Ok(refuse_publisher("this path already has a publisher"));
             }
             let fps = ctx.config.fps;

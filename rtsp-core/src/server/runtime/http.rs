@@ -3,7 +3,7 @@
 //!
 //! One thread, one request per connection, `Connection: close`: its clients are a scraper and
 //! a balancer's checks, a few requests a second. A client gets 2 seconds to send its request
-//! head (at most 8 KiB, parsed by `httparse`), so a stalled one delays the others by that much
+//! head (at most 8 KiB, parsed by [`crate::server::http`]), so a stalled one delays the others by that much
 //! at worst.
 
 use std::io::{self, Read as _, Write as _};
@@ -12,10 +12,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::server::http::{self, Method, Parsed, Route};
 use crate::server::runtime::metrics::CONTENT_TYPE;
 use crate::server::runtime::shared::Ctx;
 
-const MAX_HEAD: usize = 8 * 1024;
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serve until the server shuts down (woken by [`wake`]).
@@ -55,35 +55,29 @@ fn serve(ctx: &Ctx, mut stream: TcpStream) -> io::Result<()> {
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
-    let (method, path) = loop {
+    let request = loop {
         let n = stream.read(&mut buf)?;
         if n == 0 {
             return Ok(());
         }
         head.extend_from_slice(buf.get(..n).unwrap_or_default());
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&head) {
-            Ok(httparse::Status::Complete(_)) => {
-                break (
-                    req.method.unwrap_or_default().to_owned(),
-                    req.path.unwrap_or_default().to_owned(),
-                )
-            }
-            Ok(httparse::Status::Partial) if head.len() < MAX_HEAD => continue,
-            _ => {
+        match http::parse(&head) {
+            Ok(Parsed::Complete { request, .. }) => break request,
+            Ok(Parsed::Partial) => continue,
+            Err(e) => {
+                let (status, reason) = e.status();
                 return respond(
                     &mut stream,
-                    "400 Bad Request",
+                    &format!("{status} {reason}"),
                     "text/plain",
                     "bad request\n",
-                    true,
-                )
+                    false,
+                );
             }
         }
     };
-    let head_only = method == "HEAD";
-    if method != "GET" && !head_only {
+    let head_only = request.method == Method::Head;
+    if request.method == Method::Other {
         return respond(
             &mut stream,
             "405 Method Not Allowed",
@@ -93,20 +87,20 @@ fn serve(ctx: &Ctx, mut stream: TcpStream) -> io::Result<()> {
         );
     }
     // The query string does not matter (Prometheus adds none; checkers sometimes do).
-    match path.split('?').next().unwrap_or_default() {
-        "/metrics" => {
+    match http::route(&request.target) {
+        Ok(Route::Metrics) => {
             let draining = ctx.draining.load(Ordering::Acquire);
             let body = ctx.metrics.encode(&ctx.registry.all(), draining);
             respond(&mut stream, "200 OK", CONTENT_TYPE, &body, head_only)
         }
-        "/healthz" if ctx.draining.load(Ordering::Acquire) => respond(
+        Ok(Route::Health) if ctx.draining.load(Ordering::Acquire) => respond(
             &mut stream,
             "503 Service Unavailable",
             "text/plain",
             "draining\n",
             head_only,
         ),
-        "/healthz" => respond(&mut stream, "200 OK", "text/plain", "ok\n", head_only),
+        Ok(Route::Health) => respond(&mut stream, "200 OK", "text/plain", "ok\n", head_only),
         _ => respond(
             &mut stream,
             "404 Not Found",

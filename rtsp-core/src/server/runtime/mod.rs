@@ -13,7 +13,8 @@
 //!  ├─> relay (one thread per relayed path) ──┤
 //!  ├─> worker ─> conn, handler, rtcp,        │  (a thread module uses only `shared` and
 //!  │             playout, send, timer        │   the modules below, never another
-//!  └─> http ─────────────────────────────────┤   thread module; http: /metrics, /healthz)
+//!  ├─> http ─────────────────────────────────┤   thread module; http: /metrics, /healthz;
+//!  └─> web ──────────────────────────────────┤   web: --http's streams and page)
 //!                                            v
 //!                    shared (Config, Ctx, live sessions, messages to workers)
 //!                                            v
@@ -49,6 +50,7 @@ mod shared;
 mod source;
 mod timer;
 mod udp;
+mod web;
 mod wire;
 mod worker;
 

@@ -43,6 +43,8 @@ pub struct LatestFrame {
     pub index: u64,
     /// The frame, packetized once.
     pub payloads: Arc<Packetized>,
+    /// The whole JPEG (what HTTP viewers get).
+    pub jpeg: Arc<Vec<u8>>,
     /// Width in pixels.
     pub width: u16,
     /// Height in pixels.
@@ -113,23 +115,25 @@ impl Feed {
         };
         // Packetized outside the publisher lock; a frame the depacketizer rebuilt always
         // parses, but a failure only loses this frame.
-        let _ = self.put_frame(&frame.jpeg);
+        let _ = self.put_frame(frame.jpeg);
     }
 
     /// A whole JPEG frame becomes the path's latest, packetized once for every reader (what a
     /// relay's upstream sends arrives here).
-    pub fn put_frame(&self, jpeg: &[u8]) -> Result<(), crate::jpeg::ParseError> {
-        let parsed = ParsedJpeg::parse(jpeg)?;
+    pub fn put_frame(&self, jpeg: Vec<u8>) -> Result<(), crate::jpeg::ParseError> {
+        let parsed = ParsedJpeg::parse(&jpeg)?;
         let (width, height) = (parsed.width(), parsed.height());
         let payloads = Arc::new(Packetized::from(prepare::packetize(
             &Packetizer::new(),
             &parsed,
         )));
+        let jpeg = Arc::new(jpeg);
         let mut latest = self.latest.lock();
         let index = latest.as_ref().map_or(1, |l| l.index + 1);
         *latest = Some(LatestFrame {
             index,
             payloads,
+            jpeg,
             width,
             height,
         });
@@ -147,6 +151,18 @@ impl Paths {
     /// The source of `path`, if it was ever published.
     pub fn get(&self, path: &str) -> Option<Arc<Source>> {
         self.map.lock().get(path).cloned()
+    }
+
+    /// Every path ever published, with its source, sorted by name.
+    pub fn all(&self) -> Vec<(String, Arc<Source>)> {
+        let mut all: Vec<_> = self
+            .map
+            .lock()
+            .iter()
+            .map(|(name, source)| (name.clone(), Arc::clone(source)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     /// The source of `path`, created on first use; `None` when [`MAX_PATHS`] are taken.

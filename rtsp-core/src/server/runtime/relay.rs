@@ -92,7 +92,7 @@ fn on_event(relay: &Relay, ctx: &Ctx, event: Event, upstream: &mut Upstream, sta
     let failure = match event {
         Event::Frame(frame) => {
             if let Some(feed) = relay.feed() {
-                if let Err(e) = feed.put_frame(&frame.jpeg) {
+                if let Err(e) = feed.put_frame(frame.jpeg.to_vec()) {
                     tracing::debug!(path = %relay.path, error = %e, "relay frame dropped");
                 }
             }

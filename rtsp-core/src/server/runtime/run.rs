@@ -6,6 +6,8 @@
 //! - `--workers` connection workers ([`crate::server::runtime::worker`]), mio event loops that
 //!   own their connections and sessions and pace and send their media (RTSP, RTP, RTCP);
 //! - one reaper that ends sessions without a sign of life for the session timeout;
+//! - with `--http`, as many web workers ([`crate::server::runtime::web`]), mio event loops
+//!   sharing the HTTP listening socket and serving the viewers each accepted;
 //! - two media loaders ([`crate::server::runtime::catalog`]) that load files for parked requests;
 //! - one thread per relayed path ([`crate::server::runtime::relay`]), which runs the engine's
 //!   client against its upstream.
@@ -38,6 +40,8 @@ pub struct Server {
     threads: Vec<JoinHandle<()>>,
     reaper_stop: Sender<()>,
     metrics_addr: Option<SocketAddr>,
+    http_addr: Option<SocketAddr>,
+    stop_web: Vec<Arc<mio::Waker>>,
 }
 
 impl Server {
@@ -52,6 +56,11 @@ impl Server {
             .transpose()?;
         let metrics_listener = config.metrics.map(TcpListener::bind).transpose()?;
         let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
+        let http_listener = config.http.map(TcpListener::bind).transpose()?;
+        let http_addr = http_listener
             .as_ref()
             .map(TcpListener::local_addr)
             .transpose()?;
@@ -124,6 +133,20 @@ impl Server {
             })?);
             tracing::info!(%addr, "metrics listening (/metrics, /healthz)");
         }
+        let mut stop_web = Vec::new();
+        if let (Some(listener), Some(addr)) = (http_listener, http_addr) {
+            let stats = Arc::new(crate::server::runtime::web::WebStats::default());
+            for i in 0..ctx.workers.len() {
+                let (web, waker) = crate::server::runtime::web::Web::new(
+                    listener.try_clone()?,
+                    Arc::clone(&stats),
+                )?;
+                stop_web.push(waker);
+                let ctx = Arc::clone(&ctx);
+                threads.push(spawn(&format!("web-{i}"), move || web.run(ctx))?);
+            }
+            tracing::info!(%addr, "http listening (/, /stream/<path>, /api/paths)");
+        }
         let (acceptor, stop_acceptor) =
             crate::server::runtime::acceptor::Acceptor::new(listener, false, &ctx)?;
         {
@@ -159,12 +182,19 @@ impl Server {
             threads,
             reaper_stop,
             metrics_addr,
+            http_addr,
+            stop_web,
         })
     }
 
     /// The address of the metrics and health listener, when there is one.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The address of the `--http` listener (streams and page), when there is one.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
     }
 
     /// Start draining: from now on DESCRIBE and SETUP of new sessions get 503 with
@@ -220,6 +250,9 @@ impl Server {
         }
         if let Some(addr) = self.metrics_addr {
             crate::server::runtime::http::wake(addr);
+        }
+        for waker in &self.stop_web {
+            let _ = waker.wake();
         }
         for t in self.threads.drain(..) {
             let _ = t.join();

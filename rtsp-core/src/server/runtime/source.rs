@@ -287,6 +287,22 @@ impl Source {
         }
     }
 
+    /// Frame `index` as the whole JPEG it was recorded as (never one re-encoded to fit a lab
+    /// datagram): what HTTP viewers get. For a published path, the latest frame if it is
+    /// `index`.
+    pub fn whole_jpeg(&self, index: u64) -> Option<Jpeg> {
+        match &self.kind {
+            Kind::File { file, .. } => file
+                .frame_handle(usize::try_from(index).ok()?)
+                .map(Jpeg::File),
+            Kind::Live { .. } => self.jpeg(index),
+            Kind::Published(feed) => feed
+                .latest()
+                .filter(|l| l.index == index)
+                .map(|l| Jpeg::Owned(l.jpeg)),
+        }
+    }
+
     /// Frame `index` as RFC 2435 payloads.
     pub fn payloads(&self, index: u64) -> Option<Arc<Packetized>> {
         match &self.kind {

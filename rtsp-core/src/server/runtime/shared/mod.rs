@@ -16,6 +16,8 @@ use crate::auth::{Authenticator, LogLimiter, ServerAuth};
 use crate::server::runtime::catalog::Catalog;
 use crate::server::runtime::clock::Clock;
 use crate::server::runtime::metrics::Metrics;
+use crate::server::runtime::source::Source;
+use crate::server::{Refusal, Target};
 
 pub use messages::{ConnId, ConnLink, WorkerHandle, WorkerMsg, WorkerPorts};
 use session::{EndReason, LiveSession, Registry};
@@ -68,6 +70,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Where to serve Prometheus metrics and the health check over HTTP; `None`: nowhere.
     pub metrics: Option<SocketAddr>,
+    /// Where to serve the MJPEG streams for browsers (`/stream/<path>`), the page that
+    /// watches them (`/`) and its JSON (`/api/paths`) over HTTP; `None`: nowhere.
+    pub http: Option<SocketAddr>,
     /// Accept publishers (ANNOUNCE, SETUP `mode=record`, RECORD) on any path that is not a
     /// file; off: ANNOUNCE and RECORD get 405.
     pub publish: bool,
@@ -110,6 +115,7 @@ impl Config {
             proxy_protocol: false,
             trusted_proxies: Vec::new(),
             metrics: None,
+            http: None,
             publish: false,
             relays: Vec::new(),
             relay: crate::server::relay::RelayPolicy::default(),
@@ -183,6 +189,28 @@ impl Ctx {
                 map.remove(&ip);
             }
         }
+    }
+
+    /// What a reader of `target` (an RTSP session, an HTTP viewer) gets: a relayed path's
+    /// stream, the path's published stream while it has a publisher (or once had one: its
+    /// readers stay), otherwise the file.
+    pub fn reader_source(&self, target: &Target) -> Result<Arc<Source>, Refusal> {
+        if let Some(relay) = self.relays.get(&target.presentation) {
+            return Ok(Arc::clone(relay.source()));
+        }
+        match self.published.get(&target.presentation) {
+            Some(source) if self.is_published(&source) => Ok(source),
+            Some(_) => Err(Refusal::NotFound),
+            None => self.catalog.open(target),
+        }
+    }
+
+    /// Whether a publisher is sending to `source` now.
+    pub fn is_published(&self, source: &Source) -> bool {
+        source
+            .feed()
+            .and_then(|f| f.publisher())
+            .is_some_and(|id| self.registry.get(id).is_some())
     }
 
     /// Whether a warning about `ip` may be logged now; `Some(n)` with the number held back.
