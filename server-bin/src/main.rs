@@ -67,6 +67,7 @@ fn main() -> ExitCode {
         trusted_proxies: cli.trusted_proxy.clone(),
         metrics: cli.metrics,
         publish: cli.publish,
+        redirect: cli.redirect_config(),
     };
     let server = match Server::start(config) {
         Ok(s) => s,

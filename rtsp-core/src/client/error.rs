@@ -78,6 +78,17 @@ pub enum ClientError {
     /// The server offers nothing this client can play (no JPEG video track, unknown transport...).
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The server kept redirecting (3xx with `Location`): more than
+    /// [`super::session::MAX_REDIRECTS`] in a row, a loop most likely.
+    #[error("{method}: redirected {limit} times in a row, last to {location}; giving up (a redirect loop?)")]
+    TooManyRedirects {
+        /// The request that was redirected.
+        method: String,
+        /// How many redirects were followed.
+        limit: u32,
+        /// Where the last redirect pointed (without userinfo).
+        location: String,
+    },
     /// The client was shut down (freed or torn down) while the operation was pending.
     #[error("the client has shut down")]
     Shutdown,

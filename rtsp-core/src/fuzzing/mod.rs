@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_header;
+mod client_redirect;
 mod jpeg_depacketizer;
 mod jpeg_extension;
 mod jpeg_parse;
@@ -20,6 +21,7 @@ mod sdp;
 mod server_ingest;
 
 pub use auth_header::auth_header;
+pub use client_redirect::client_redirect;
 pub use jpeg_depacketizer::jpeg_depacketizer;
 pub use jpeg_extension::jpeg_extension;
 pub use jpeg_parse::jpeg_parse;
@@ -53,6 +55,10 @@ pub fn targets() -> &'static [Target] {
         Target {
             name: "rtsp_headers",
             run: rtsp_headers,
+        },
+        Target {
+            name: "client_redirect",
+            run: client_redirect,
         },
         Target {
             name: "sdp",

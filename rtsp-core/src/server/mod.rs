@@ -23,6 +23,8 @@
 //!   publisher session's table; off unless [`publish::PublishConfig::publish`] is set.
 //! - [`ingest`]: a published stream's RTP packets to whole JPEG frames, dropping and counting
 //!   garbage, other sources, oversized frames and floods.
+//! - [`redirect`]: which DESCRIBE and SETUP requests get `302` and where to (a moved path, or
+//!   an edge once the server holds too many sessions).
 //!
 //! A server's request path is then: [`request::classify`] -> [`request::applies_to`] -> look
 //! up the session and media ->
@@ -35,6 +37,7 @@ pub mod ingest;
 pub mod pacing;
 pub mod prepare;
 pub mod publish;
+pub mod redirect;
 pub mod reply;
 pub mod request;
 #[cfg(feature = "runtime")]

@@ -78,7 +78,15 @@ impl Server {
         // Spread the RTP port ranges of servers running in parallel.
         let base = 20000 + (std::process::id() % 200) as u16 * 100 + (rand_u16() % 50) * 2;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"));
-        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--media"])
+        // Port 0 unless the test chose one (a server whose URL must be known before it starts).
+        let port: &[&str] = if args.contains(&"--port") {
+            &[]
+        } else {
+            &["--port", "0"]
+        };
+        cmd.args(["--bind", "127.0.0.1"])
+            .args(port)
+            .arg("--media")
             .arg(media)
             .args(["--rtp-port-base", &base.to_string()])
             .args(args)

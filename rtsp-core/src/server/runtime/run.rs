@@ -84,6 +84,9 @@ impl Server {
             .seconds()
             .into(),
             published: crate::server::runtime::published::Paths::default(),
+            redirector: parking_lot::Mutex::new(crate::server::redirect::Redirector::new(
+                config.redirect.clone(),
+            )),
             clock,
             config,
         });

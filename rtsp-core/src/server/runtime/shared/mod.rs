@@ -71,6 +71,9 @@ pub struct Config {
     /// Accept publishers (ANNOUNCE, SETUP `mode=record`, RECORD) on any path that is not a
     /// file; off: ANNOUNCE and RECORD get 405.
     pub publish: bool,
+    /// Requests answered `302 Moved Temporarily` instead: moved paths, and edges for new
+    /// clients once the server holds too many sessions (nothing by default).
+    pub redirect: crate::server::redirect::RedirectConfig,
 }
 
 impl Config {
@@ -96,6 +99,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             metrics: None,
             publish: false,
+            redirect: crate::server::redirect::RedirectConfig::default(),
         }
     }
 }
@@ -132,6 +136,8 @@ pub struct Ctx {
     pub sdp_session_id: u64,
     /// Paths publishers have sent to (with `Config::publish`).
     pub published: crate::server::runtime::published::Paths,
+    /// The redirect decisions (`Config::redirect`) and the clients sent to each edge.
+    pub redirector: parking_lot::Mutex<crate::server::redirect::Redirector>,
 }
 
 impl Ctx {
