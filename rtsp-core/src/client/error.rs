@@ -79,8 +79,8 @@ pub enum ClientError {
     #[error("unsupported: {0}")]
     Unsupported(String),
     /// The server kept redirecting (3xx with `Location`): more than
-    /// [`super::session::MAX_REDIRECTS`] in a row, a loop most likely.
-    #[error("{method}: redirected {limit} times in a row, last to {location}; giving up (a redirect loop?)")]
+    /// [`super::MAX_REDIRECTS`] before a session was set up, a loop most likely.
+    #[error("{method}: redirected {limit} times before a session was set up, last to {location}; giving up (a redirect loop?)")]
     TooManyRedirects {
         /// The request that was redirected.
         method: String,

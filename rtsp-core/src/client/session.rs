@@ -342,9 +342,10 @@ struct Pending {
 /// Most 401 retries in a row (stale nonces included) before giving up.
 const MAX_AUTH_RETRIES: u32 = 3;
 
-/// Most redirects followed in a row (without a DESCRIBE or SETUP succeeding in between) before
-/// giving up: HTTP clients use 5 to 20; an RTSP presentation that moved more than five times
-/// in a row is a loop.
+/// Most redirects followed before a session is set up (a SETUP succeeds): HTTP clients use 5
+/// to 20; an RTSP presentation that moved more than five times on the way is a loop. Only a
+/// set-up session resets the count, so a loop of servers that describe but redirect SETUP ends
+/// too.
 pub const MAX_REDIRECTS: u32 = 5;
 
 /// The client side of one RTSP session (see the module documentation).
@@ -375,7 +376,7 @@ pub struct Session {
     /// The host and port of the URL the session was made for: credentials are offered there
     /// only, never to a host a redirect leads to.
     origin: (String, u16),
-    /// Redirects followed since the last DESCRIBE or SETUP that succeeded.
+    /// Redirects followed since the last SETUP that succeeded.
     redirects: u32,
 }
 
@@ -857,10 +858,7 @@ impl Session {
                 self.public = reply.headers().typed::<Public>().and_then(Result::ok);
                 Ok(Outcome::Options)
             }
-            Request::Describe => {
-                self.redirects = 0;
-                self.on_described(reply)
-            }
+            Request::Describe => self.on_described(reply),
             Request::Setup(asked) => {
                 self.redirects = 0;
                 self.on_setup(reply, asked)
@@ -979,7 +977,7 @@ impl Session {
     }
 
     /// A 3xx with `Location`: retarget the session there, or give up after
-    /// [`MAX_REDIRECTS`] in a row.
+    /// [`MAX_REDIRECTS`] before a session is set up.
     fn on_redirect(
         &mut self,
         reply: &Response,
@@ -1232,6 +1230,33 @@ mod tests {
             s.handle_reply(&reply(false, no_location.as_bytes())),
             Err(ClientError::MalformedReply(_))
         ));
+    }
+
+    #[test]
+    fn servers_that_describe_but_redirect_every_setup_cannot_loop() {
+        let mut s = Session::standard("rtsp://a.example/test", "ua").unwrap();
+        let setup = Request::Setup(SetupTransport::Interleaved { rtp: 0, rtcp: 1 });
+        let moved = b"RTSP/1.0 302 Moved\r\nCSeq: 3\r\nLocation: /test\r\n\r\n";
+        for hop in 0..=MAX_REDIRECTS {
+            s.encode(&Request::Describe).unwrap();
+            assert!(matches!(
+                s.handle_reply(&reply(false, GST_DESCRIBE)),
+                Ok(Outcome::Described(..))
+            ));
+            s.encode(&setup).unwrap();
+            let outcome = s.handle_reply(&reply(false, moved));
+            if hop < MAX_REDIRECTS {
+                assert!(
+                    matches!(outcome, Ok(Outcome::Redirected { .. })),
+                    "{outcome:?}"
+                );
+            } else {
+                assert!(
+                    matches!(outcome, Err(ClientError::TooManyRedirects { ref method, .. }) if method == "SETUP"),
+                    "{outcome:?}"
+                );
+            }
+        }
     }
 
     #[test]
