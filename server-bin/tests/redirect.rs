@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{free_port, have, run, scratch, setup_interleaved, text, Rtsp, Server};
+use common::peers::{ffmpeg_framemd5, ffprobe_stream, gst_decode};
+use common::{free_port, have, scratch, setup_interleaved, text, Rtsp, Server};
 use rtsp_core::client::{
     Client, ClientConfig, ClientError, Event, MessageDirection, TransportPreference,
 };
@@ -121,55 +122,15 @@ fn ffprobe_and_ffmpeg_follow_the_redirect_and_play_from_b() {
     }
     let (a, b) = a_to_b();
     let url = a.url("moved.mjpg");
-    let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let probe = run(
-        "ffprobe",
-        &args(&[
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "default=noprint_wrappers=1",
-            &url,
-        ]),
-        Duration::from_secs(60),
-    );
+    let probe = ffprobe_stream(&url, "tcp", "error");
     let t = text(&probe);
     assert!(probe.status.success(), "{t}");
     assert!(
         t.contains("codec_name=mjpeg") && t.contains("width=640"),
         "{t}"
     );
-    let out = run(
-        "ffmpeg",
-        &args(&[
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "udp",
-            "-i",
-            &url,
-            "-frames:v",
-            "40",
-            "-f",
-            "framemd5",
-            "-",
-        ]),
-        Duration::from_secs(60),
-    );
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count();
-    assert_eq!(frames, 40, "{t}");
+    let (out, frames) = ffmpeg_framemd5(&["-rtsp_transport", "udp", "-i", &url, "-frames:v", "40"]);
+    assert_eq!(frames, 40, "{}", text(&out));
     // Both sessions were B's; A only redirected.
     assert!(
         b.wait_log(&["session start", "movie.Mjpeg"], WAIT)
@@ -188,30 +149,8 @@ fn gstreamer_rtspsrc_follows_the_redirect_and_plays_from_b() {
     }
     let (a, b) = a_to_b();
     for protocol in ["tcp", "udp"] {
-        let location = format!("location={}", a.url("moved.mjpg"));
-        let protocols = format!("protocols={protocol}");
-        let out = run(
-            "gst-launch-1.0",
-            &[
-                "rtspsrc",
-                &location,
-                &protocols,
-                "latency=100",
-                "!",
-                "rtpjpegdepay",
-                "!",
-                "jpegdec",
-                "!",
-                "fakesink",
-                "num-buffers=30",
-                "silent=false",
-                "-v",
-            ]
-            .map(str::to_owned),
-            Duration::from_secs(60),
-        );
-        let t = text(&out);
-        assert!(out.status.success() && t.contains("Got EOS"), "{t}");
+        let t = gst_decode(&a.url("moved.mjpg"), protocol, 30);
+        // fakesink -v prints one "chain" line per decoded frame.
         let decoded = t.lines().filter(|l| l.contains("chain")).count();
         assert!(decoded >= 30, "{decoded} frames decoded\n{t}");
     }

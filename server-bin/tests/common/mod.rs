@@ -2,6 +2,8 @@
 //! 127.0.0.1 with an ephemeral port, talk to it over real sockets, read its log.
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
