@@ -15,7 +15,8 @@ use crate::errors::value_error;
 ///
 /// `port=0` picks a free port (read it from `.port`). `url(name)` gives the `rtsp://` URL of a
 /// file. Use it as a context manager, or call `close()`: it ends every session with an RTCP BYE
-/// and joins the server threads.
+/// and joins the server threads. `redirects={"path": "rtsp://other/..."}` answers DESCRIBE and
+/// SETUP of those paths with `302` and that `Location` (`rtsp-server --redirect`).
 #[pyclass(module = "rtsp_core._native", frozen)]
 pub struct Server {
     runtime: Mutex<Option<Runtime>>,
@@ -34,7 +35,7 @@ fn rtp_port_base() -> u16 {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (media_dir, port=0, fps=20.0, *, host="127.0.0.1", session_timeout=60.0, looping=false, credentials=None, realm="rtsp-server", auth_basic=false, max_connections_per_address=None))]
+    #[pyo3(signature = (media_dir, port=0, fps=20.0, *, host="127.0.0.1", session_timeout=60.0, looping=false, credentials=None, realm="rtsp-server", auth_basic=false, max_connections_per_address=None, redirects=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -48,6 +49,7 @@ impl Server {
         realm: &str,
         auth_basic: bool,
         max_connections_per_address: Option<usize>,
+        redirects: Option<std::collections::BTreeMap<String, String>>,
     ) -> PyResult<Self> {
         if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
             return Err(value_error(format!("fps = {fps} must be in (0, 1000]")));
@@ -69,8 +71,20 @@ impl Server {
             .map(|path| rtsp_core::auth::ServerAuth::load(&path, realm, auth_basic))
             .transpose()
             .map_err(|e| value_error(e.to_string()))?;
+        let rules = redirects
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(path, url)| {
+                rtsp_core::server::redirect::PathRule::parse(&format!("{path}={url}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| value_error(e.to_string()))?;
         let config = Config {
             auth,
+            redirect: rtsp_core::server::redirect::RedirectConfig {
+                rules,
+                ..Default::default()
+            },
             max_connections_per_address: max_connections_per_address
                 .unwrap_or(rtsp_core::server::runtime::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
             fps,

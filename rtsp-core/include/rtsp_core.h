@@ -71,7 +71,8 @@ typedef enum rtsp_core_status {
   // No reply arrived in time (the lab server answers errors with silence), or no media arrived
   // while playing (`on_error` only: the stream stalled).
   RTSP_CORE_STATUS_TIMEOUT = 8,
-  // The server answered with an error status (4xx, 5xx).
+  // The server answered with an error status (4xx, 5xx), or kept redirecting (3xx) past
+  // the client's bound of 5 in a row.
   RTSP_CORE_STATUS_SERVER_ERROR = 9,
   // The operation is not allowed in the current session state.
   RTSP_CORE_STATUS_BAD_STATE = 10,

@@ -148,6 +148,7 @@ pub struct Cli {
     /// On demand: seconds a relayed path's upstream stays connected after its last reader left.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = parse_linger)]
     pub relay_linger: f64,
+
     /// Also serve rtsps:// (RTSP over TLS) with the certificate chain in this PEM file (leaf
     /// first). Control and TCP-interleaved media travel inside TLS; UDP media as negotiated.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -160,6 +161,23 @@ pub struct Cli {
     /// Port of the rtsps:// listener, on the --bind address.
     #[arg(long, default_value_t = rtsp_core::tls::DEFAULT_TLS_PORT, value_name = "PORT", requires = "tls_cert")]
     pub tls_port: u16,
+
+    /// Answer DESCRIBE and SETUP for the presentation PATH with `302 Moved Temporarily` and
+    /// `Location: URL` (repeatable; PATH as in this server's URLs, URL an absolute rtsp://
+    /// URL). OPTIONS and requests of sessions already here are served as usual.
+    #[arg(long = "redirect", value_name = "PATH=URL", value_parser = parse_redirect)]
+    pub redirect: Vec<rtsp_core::server::redirect::PathRule>,
+
+    /// An edge new clients are sent to once the server holds more than --redirect-above
+    /// sessions (repeatable): a base URL such as rtsp://edge1:8554, the path is appended. Each
+    /// new DESCRIBE goes to the edge this server has sent the fewest clients to.
+    #[arg(long, value_name = "URL", value_parser = parse_edge, requires = "redirect_above")]
+    pub redirect_to: Vec<String>,
+
+    /// With more sessions than N, answer new DESCRIBEs with 302 to one of the --redirect-to
+    /// edges.
+    #[arg(long, value_name = "N", requires = "redirect_to")]
+    pub redirect_above: Option<usize>,
 
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
@@ -190,6 +208,25 @@ impl Cli {
     pub fn rtsp_port(&self) -> u16 {
         self.port.or(self.server_port).unwrap_or(8554)
     }
+
+    /// The redirect settings of `--redirect`, `--redirect-to` and `--redirect-above`.
+    pub fn redirect_config(&self) -> rtsp_core::server::redirect::RedirectConfig {
+        rtsp_core::server::redirect::RedirectConfig {
+            rules: self.redirect.clone(),
+            edges: self.redirect_to.clone(),
+            above: self.redirect_above,
+        }
+    }
+}
+
+fn parse_redirect(s: &str) -> Result<rtsp_core::server::redirect::PathRule, String> {
+    rtsp_core::server::redirect::PathRule::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_edge(s: &str) -> Result<String, String> {
+    let mut checked = rtsp_core::server::redirect::RedirectConfig::default();
+    checked.add_edge(s).map_err(|e| e.to_string())?;
+    Ok(s.to_owned())
 }
 
 /// A CIDR block, or one address as a block of its own.
@@ -326,6 +363,33 @@ mod tests {
     }
 
     #[test]
+    fn redirect_options() {
+        let cli = Cli::try_parse_from([
+            "rtsp-server",
+            "--redirect",
+            "movie.Mjpeg=rtsp://b:8554/movie.Mjpeg",
+            "--redirect",
+            "/old/a.mjpg=rtsp://c/a.mjpg",
+            "--redirect-to",
+            "rtsp://e1:8554",
+            "--redirect-to",
+            "rtsp://e2:8554",
+            "--redirect-above",
+            "100",
+        ])
+        .unwrap();
+        let config = cli.redirect_config();
+        let paths: Vec<&str> = config.rules.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["movie.Mjpeg", "old/a.mjpg"]);
+        assert_eq!(config.edges, ["rtsp://e1:8554", "rtsp://e2:8554"]);
+        assert_eq!(config.above, Some(100));
+        assert!(!Cli::try_parse_from(["rtsp-server"])
+            .unwrap()
+            .redirect_config()
+            .is_active());
+    }
+
+    #[test]
     fn rejects_nonsense() {
         for args in [
             &["rtsp-server", "--fps", "0"][..],
@@ -354,6 +418,17 @@ mod tests {
             &["rtsp-server", "--relay", "cam1:never=rtsp://h/x"],
             &["rtsp-server", "--relay-mode", "sometimes"],
             &["rtsp-server", "--relay-linger", "-1"],
+            &["rtsp-server", "--redirect", "movie.Mjpeg"],
+            &["rtsp-server", "--redirect", "m=http://h/m"],
+            &["rtsp-server", "--redirect-to", "rtsp://e1"],
+            &["rtsp-server", "--redirect-above", "3"],
+            &[
+                "rtsp-server",
+                "--redirect-to",
+                "e1",
+                "--redirect-above",
+                "3",
+            ],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

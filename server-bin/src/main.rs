@@ -90,6 +90,7 @@ fn main() -> ExitCode {
             ..RelayPolicy::default()
         },
         tls,
+        redirect: cli.redirect_config(),
     };
     let server = match Server::start(config) {
         Ok(s) => s,

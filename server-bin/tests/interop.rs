@@ -7,35 +7,11 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{gst_decode, have, run, text, uhd_media, Server};
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// `ffprobe -v LEVEL -rtsp_transport TRANSPORT` showing the video stream's codec and size.
-fn ffprobe_stream(url: &str, transport: &str, level: &str) -> Output {
-    run(
-        "ffprobe",
-        &args(&[
-            "-v",
-            level,
-            "-rtsp_transport",
-            transport,
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "default=noprint_wrappers=1",
-            url,
-        ]),
-        Duration::from_secs(60),
-    )
-}
+use common::peers::{args, ffmpeg_framemd5, ffprobe_stream, gst_decode};
+use common::{have, run, text, uhd_media, Server};
 
 #[test]
 fn ffprobe_reports_mjpeg_and_the_frame_size() {
@@ -49,21 +25,6 @@ fn ffprobe_reports_mjpeg_and_the_frame_size() {
     assert!(t.contains("codec_name=mjpeg"), "{t}");
     assert!(t.contains("width=640"), "{t}");
     assert!(t.contains("height=480"), "{t}");
-}
-
-/// `ffmpeg -nostdin -v error <input> -f framemd5 -`: its output (success checked) and the
-/// number of frames it decoded.
-fn ffmpeg_framemd5(input: &[&str]) -> (Output, usize) {
-    let mut list = vec!["-nostdin", "-v", "error"];
-    list.extend_from_slice(input);
-    list.extend_from_slice(&["-f", "framemd5", "-"]);
-    let out = run("ffmpeg", &args(&list), Duration::from_secs(30));
-    assert!(out.status.success(), "{}", text(&out));
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count();
-    (out, frames)
 }
 
 fn ffmpeg_decodes(transport: &str) {

@@ -282,7 +282,7 @@ fn gstreamer_plays_over_rtsps() {
     let id = identity("gst");
     let (_server, addr) = tls_server(&id, &[]);
     // GStreamer has no option for a CA file on the command line: 0 skips the checks.
-    let t = common::gst_decode(
+    let t = common::peers::gst_decode(
         &rtsps_url(addr, "movie.Mjpeg"),
         "tcp",
         &["tls-validation-flags=0"],

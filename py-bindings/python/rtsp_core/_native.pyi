@@ -1,6 +1,6 @@
 """Type stubs of the compiled module rtsp_core._native (import from rtsp_core instead)."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -172,6 +172,7 @@ class Server:
         realm: str = "rtsp-server",
         auth_basic: bool = False,
         max_connections_per_address: int | None = None,
+        redirects: Mapping[str, str] | None = None,
     ) -> None: ...
     @property
     def port(self) -> int: ...

@@ -86,6 +86,17 @@ pub enum ClientError {
     /// cannot be read, the server does not speak TLS...).
     #[error("TLS failed: {0}")]
     Tls(String),
+    /// The server kept redirecting (3xx with `Location`): more than
+    /// [`super::MAX_REDIRECTS`] before a session was set up, a loop most likely.
+    #[error("{method}: redirected {limit} times before a session was set up, last to {location}; giving up (a redirect loop?)")]
+    TooManyRedirects {
+        /// The request that was redirected.
+        method: String,
+        /// How many redirects were followed.
+        limit: u32,
+        /// Where the last redirect pointed (without userinfo).
+        location: String,
+    },
     /// The client was shut down (freed or torn down) while the operation was pending.
     #[error("the client has shut down")]
     Shutdown,

@@ -76,7 +76,7 @@ pub use publisher::{PublishError, Publisher, PublisherConfig};
 pub use runtime::{ActiveTransport, Client, Position, Seek};
 pub use session::{
     MediaInfo, Outcome, PlayInfo, Request, ServerTransport, Session as ClientSession,
-    SetupTransport, LAB_SKIP_FRAMES,
+    SetupTransport, LAB_SKIP_FRAMES, MAX_REDIRECTS,
 };
 pub use stats::{
     PacketCounters, PublisherCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW,

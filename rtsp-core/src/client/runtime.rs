@@ -631,9 +631,28 @@ impl Control {
             match self.transact_once(request) {
                 // The session took the 401's challenge: the same request again, with credentials.
                 Ok(Outcome::RetryWithAuth) => continue,
+                // The session counts redirects and gives up after a bound, so this ends.
+                Ok(Outcome::Redirected { location }) => {
+                    self.follow_redirect(&location)?;
+                    if matches!(request, Request::Setup(_)) {
+                        // A SETUP URL comes from a description, which the new server gives.
+                        self.describe()?;
+                    }
+                }
                 other => return other,
             }
         }
+    }
+
+    /// Connects to where the session was redirected (a new connection even on the same host:
+    /// the new URL may be served by another process behind the same address).
+    fn follow_redirect(&mut self, location: &str) -> Result<(), ClientError> {
+        tracing::info!(location, "redirected");
+        self.conn = None;
+        let (host, port) = self.session.host_port();
+        self.host = host;
+        self.port = port;
+        self.reconnect()
     }
 
     fn transact_once(&mut self, request: Request) -> Result<Outcome, ClientError> {

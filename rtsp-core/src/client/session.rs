@@ -218,6 +218,14 @@ pub enum Outcome {
     Announced,
     /// RECORD accepted: state PLAYING, the publisher sends.
     Recording,
+    /// The server sent the client elsewhere (301, 302, 303 or 307 with `Location`, to
+    /// OPTIONS, DESCRIBE or SETUP): the session now targets `location` (a new host and port
+    /// maybe) in state INIT with nothing described; connect there and start over with the
+    /// same request (after SETUP: DESCRIBE first).
+    Redirected {
+        /// The absolute URL the session now targets (without userinfo).
+        location: String,
+    },
 }
 
 /// What the receive thread hands the control thread.
@@ -334,6 +342,12 @@ struct Pending {
 /// Most 401 retries in a row (stale nonces included) before giving up.
 const MAX_AUTH_RETRIES: u32 = 3;
 
+/// Most redirects followed before a session is set up (a SETUP succeeds): HTTP clients use 5
+/// to 20; an RTSP presentation that moved more than five times on the way is a loop. Only a
+/// set-up session resets the count, so a loop of servers that describe but redirect SETUP ends
+/// too.
+pub const MAX_REDIRECTS: u32 = 5;
+
 /// The client side of one RTSP session (see the module documentation).
 #[derive(Debug)]
 pub struct Session {
@@ -359,6 +373,11 @@ pub struct Session {
     auth_retries: u32,
     /// A publishing session: what ANNOUNCE sends.
     publish: Option<Announcement>,
+    /// The host and port of the URL the session was made for: credentials are offered there
+    /// only, never to a host a redirect leads to.
+    origin: (String, u16),
+    /// Redirects followed since the last SETUP that succeeded.
+    redirects: u32,
 }
 
 /// The stream a publishing session announces.
@@ -367,6 +386,35 @@ struct Announcement {
     sdp: String,
     /// The stream's `a=control`, which the SETUP URL is resolved from.
     control: String,
+}
+
+/// The 3xx codes whose `Location` is followed: 301 Moved Permanently, 302 Moved Temporarily,
+/// 303 See Other and 307 Temporary Redirect. Not 300 Multiple Choices (nothing to choose
+/// with), 304 (no conditional requests here) nor 305 Use Proxy (its Location is a proxy to
+/// go through, not the resource, and following it blindly hands the stream to whoever sent
+/// it; HTTP deprecated it for that).
+fn is_followed_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307)
+}
+
+/// A `Location` resolved against the URL it answers (RFC 3986 section 5: absolute, or a
+/// relative reference such as `/other` or `../b`), without userinfo (a server may not hand
+/// the client credentials to present elsewhere), and only `rtsp://`.
+fn resolve_location(base: &str, location: &str) -> Result<String, ClientError> {
+    let bad = |why: String| ClientError::BadUrl(format!("redirect to {location:?}: {why}"));
+    let base = ::url::Url::parse(base).map_err(|e| bad(e.to_string()))?;
+    let mut resolved = base.join(location).map_err(|e| bad(e.to_string()))?;
+    if resolved.scheme() != "rtsp" {
+        return Err(bad("only rtsp:// is supported".into()));
+    }
+    resolved
+        .set_username("")
+        .and_then(|()| resolved.set_password(None))
+        .map_err(|()| bad("no host".into()))?;
+    if resolved.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host".into()));
+    }
+    Ok(resolved.to_string())
 }
 
 /// `url` without its userinfo, and the userinfo's percent-decoded user and password.
@@ -462,7 +510,6 @@ impl Session {
         Self {
             dialect,
             target,
-            host,
             port,
             user_agent: user_agent.to_owned(),
             // The lab client's first request (SETUP) carries CSeq 1.
@@ -479,10 +526,14 @@ impl Session {
             auth: None,
             auth_retries: 0,
             publish: None,
+            origin: (host.clone(), port),
+            redirects: 0,
+            host,
         }
     }
 
-    /// The server host and port from the URL (standard dialect).
+    /// The server host and port from the URL (standard dialect), or from where a redirect
+    /// led.
     pub fn host_port(&self) -> (String, u16) {
         (self.host.clone(), self.port)
     }
@@ -494,6 +545,17 @@ impl Session {
                 .target
                 .get(..8)
                 .is_some_and(|s| s.eq_ignore_ascii_case("rtsps://"))
+    }
+
+    /// The presentation URL requests go to now (standard dialect; without userinfo).
+    pub fn url(&self) -> &str {
+        &self.target
+    }
+
+    /// Whether the session still talks to the host and port of the URL it was made for, the
+    /// only place its credentials may go.
+    fn at_origin(&self) -> bool {
+        self.host.eq_ignore_ascii_case(&self.origin.0) && self.port == self.origin.1
     }
 
     /// Whether this session speaks the lab dialect.
@@ -619,11 +681,8 @@ impl Session {
             self.standard_request(request, cseq)?
         };
         let mut authorized = false;
-        if let Some(auth) = self
-            .auth
-            .as_mut()
-            .filter(|_| self.dialect == Dialect::Standard)
-        {
+        let may_authorize = self.dialect == Dialect::Standard && self.at_origin();
+        if let Some(auth) = self.auth.as_mut().filter(|_| may_authorize) {
             // Once challenged, every request carries credentials (Digest with the next nc),
             // which saves a 401 round trip per request.
             if let Some(value) = auth.authorization(msg.method().as_str(), msg.uri()) {
@@ -797,6 +856,9 @@ impl Session {
             return self.on_unauthorized(reply, &pending);
         }
         self.auth_retries = 0;
+        if is_followed_redirect(status) && self.may_follow(&request) {
+            return self.on_redirect(reply, &request, status);
+        }
         if !(200..300).contains(&status) {
             if status == 454 {
                 // Session Not Found: the server forgot us; start over.
@@ -814,7 +876,10 @@ impl Session {
                 Ok(Outcome::Options)
             }
             Request::Describe => self.on_described(reply),
-            Request::Setup(asked) => self.on_setup(reply, asked),
+            Request::Setup(asked) => {
+                self.redirects = 0;
+                self.on_setup(reply, asked)
+            }
             Request::Play(from) => {
                 self.state = State::Playing;
                 self.played_once = true;
@@ -889,7 +954,9 @@ impl Session {
                 .unwrap_or_default()
         };
         let method = pending.request.method_name().to_owned();
-        let Some(auth) = self.auth.as_mut() else {
+        // Away from the original host (after a redirect), the credentials stay unused.
+        let at_origin = self.at_origin();
+        let Some(auth) = self.auth.as_mut().filter(|_| at_origin) else {
             return Err(ClientError::Unauthorized {
                 method,
                 realm: realm_of(&challenges),
@@ -913,6 +980,57 @@ impl Session {
                 .unwrap_or_else(|_| realm_of(&challenges)),
             had_credentials: true,
         })
+    }
+
+    /// Whether a 3xx to `request` is followed: OPTIONS, DESCRIBE and SETUP of a playing
+    /// session (a publisher's ANNOUNCE is not: its stream would land somewhere unasked).
+    fn may_follow(&self, request: &Request) -> bool {
+        !self.is_lab()
+            && !self.is_publisher()
+            && matches!(
+                request,
+                Request::Options | Request::Describe | Request::Setup(_)
+            )
+    }
+
+    /// A 3xx with `Location`: retarget the session there, or give up after
+    /// [`MAX_REDIRECTS`] before a session is set up.
+    fn on_redirect(
+        &mut self,
+        reply: &Response,
+        request: &Request,
+        status: u16,
+    ) -> Result<Outcome, ClientError> {
+        let method = request.method_name().to_owned();
+        let location = reply
+            .headers()
+            .get("Location")
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| {
+                ClientError::MalformedReply(format!("{status} to {method} without a Location"))
+            })?;
+        let resolved = resolve_location(&self.target, location)?;
+        if self.redirects >= MAX_REDIRECTS {
+            return Err(ClientError::TooManyRedirects {
+                method,
+                limit: MAX_REDIRECTS,
+                location: resolved,
+            });
+        }
+        let parsed = AbsoluteUrl::parse(&resolved)
+            .map_err(|e| ClientError::BadUrl(format!("redirected to {resolved:?}: {e}")))?;
+        self.redirects += 1;
+        self.host = parsed.host;
+        self.port = parsed.port;
+        self.target = resolved.clone();
+        self.setup_url = None;
+        self.aggregate_url = None;
+        self.media = None;
+        self.public = None;
+        self.resume_at = None;
+        self.reset();
+        Ok(Outcome::Redirected { location: resolved })
     }
 
     fn on_described(&mut self, reply: &Response) -> Result<Outcome, ClientError> {
@@ -1058,6 +1176,139 @@ mod tests {
     // Recorded from gst-rtsp-server 1.22 (Debian 12).
     const GST_DESCRIBE: &[u8] = b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Base: rtsp://127.0.0.1:33291/test/\r\nServer: GStreamer RTSP server\r\nContent-Length: 316\r\n\r\nv=0\r\no=- 7301433031427635466 1 IN IP4 127.0.0.1\r\ns=Session streamed with GStreamer\r\ni=rtsp-server\r\nt=0 0\r\na=tool:GStreamer\r\na=type:broadcast\r\na=control:*\r\na=range:npt=0-\r\nm=video 0 RTP/AVP 26\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:26 JPEG/90000\r\na=framerate:20.000000\r\na=control:stream=0\r\na=ts-refclk:local\r\na=mediaclk:sender\r\n";
     const GST_SETUP: &[u8] = b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=50000-50001;server_port=32792-32793;ssrc=17481A1D;mode=\"PLAY\"\r\nServer: GStreamer RTSP server\r\nSession: vCiPOHpyLOJ2OWsk\r\n\r\n";
+
+    /// A `status` reply with `Location: location` to the DESCRIBE `s` sends now.
+    fn redirect(s: &mut Session, status: u16, location: &str) -> Result<Outcome, ClientError> {
+        let sent = s.encode(&Request::Describe).unwrap();
+        let cseq = text(&sent)
+            .lines()
+            .find_map(|l| l.strip_prefix("CSeq: "))
+            .unwrap()
+            .to_owned();
+        let bytes =
+            format!("RTSP/1.0 {status} Moved\r\nCSeq: {cseq}\r\nLocation: {location}\r\n\r\n");
+        s.handle_reply(&reply(false, bytes.as_bytes()))
+    }
+
+    #[test]
+    fn redirects_resolve_relative_locations_and_forget_the_old_server() {
+        let mut s = Session::standard("rtsp://a.example:8554/dir/movie", "ua").unwrap();
+        let moved = |location: &str| Outcome::Redirected {
+            location: location.to_owned(),
+        };
+        assert_eq!(
+            redirect(&mut s, 302, "other"),
+            Ok(moved("rtsp://a.example:8554/dir/other"))
+        );
+        assert_eq!(
+            redirect(&mut s, 301, "/top?x=1"),
+            Ok(moved("rtsp://a.example:8554/top?x=1"))
+        );
+        assert_eq!(
+            redirect(&mut s, 307, "rtsp://eve:pw@b.example/m"),
+            Ok(moved("rtsp://b.example/m"))
+        );
+        assert_eq!(s.host_port(), ("b.example".to_owned(), 554));
+        assert_eq!(s.state(), State::Init);
+        assert!(!s.has_description());
+        let sent = s.encode(&Request::Describe).unwrap();
+        assert!(text(&sent).starts_with("DESCRIBE rtsp://b.example/m RTSP/1.0\r\n"));
+    }
+
+    #[test]
+    fn redirects_are_bounded_and_some_are_not_followed() {
+        let mut s = Session::standard("rtsp://a.example/x", "ua").unwrap();
+        for _ in 0..MAX_REDIRECTS {
+            assert!(matches!(
+                redirect(&mut s, 302, "/x"),
+                Ok(Outcome::Redirected { .. })
+            ));
+        }
+        assert_eq!(
+            redirect(&mut s, 302, "/x"),
+            Err(ClientError::TooManyRedirects {
+                method: "DESCRIBE".into(),
+                limit: MAX_REDIRECTS,
+                location: "rtsp://a.example/x".into(),
+            })
+        );
+        let mut s = Session::standard("rtsp://a.example/x", "ua").unwrap();
+        assert!(matches!(
+            redirect(&mut s, 305, "rtsp://proxy.example/"),
+            Err(ClientError::Status { code: 305, .. })
+        ));
+        assert!(matches!(
+            redirect(&mut s, 302, "http://web.example/x"),
+            Err(ClientError::BadUrl(_))
+        ));
+        s.encode(&Request::Describe).unwrap();
+        let no_location = format!("RTSP/1.0 302 Moved\r\nCSeq: {}\r\n\r\n", s.next_cseq - 1);
+        assert!(matches!(
+            s.handle_reply(&reply(false, no_location.as_bytes())),
+            Err(ClientError::MalformedReply(_))
+        ));
+    }
+
+    #[test]
+    fn servers_that_describe_but_redirect_every_setup_cannot_loop() {
+        let mut s = Session::standard("rtsp://a.example/test", "ua").unwrap();
+        let setup = Request::Setup(SetupTransport::Interleaved { rtp: 0, rtcp: 1 });
+        let moved = b"RTSP/1.0 302 Moved\r\nCSeq: 3\r\nLocation: /test\r\n\r\n";
+        for hop in 0..=MAX_REDIRECTS {
+            s.encode(&Request::Describe).unwrap();
+            assert!(matches!(
+                s.handle_reply(&reply(false, GST_DESCRIBE)),
+                Ok(Outcome::Described(..))
+            ));
+            s.encode(&setup).unwrap();
+            let outcome = s.handle_reply(&reply(false, moved));
+            if hop < MAX_REDIRECTS {
+                assert!(
+                    matches!(outcome, Ok(Outcome::Redirected { .. })),
+                    "{outcome:?}"
+                );
+            } else {
+                assert!(
+                    matches!(outcome, Err(ClientError::TooManyRedirects { ref method, .. }) if method == "SETUP"),
+                    "{outcome:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_are_offered_to_the_original_host_and_port_only() {
+        let challenge = |s: &mut Session| {
+            s.encode(&Request::Describe).unwrap();
+            let bytes = format!(
+                "RTSP/1.0 401 Unauthorized\r\nCSeq: {}\r\nWWW-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n\r\n",
+                s.next_cseq - 1
+            );
+            s.handle_reply(&reply(false, bytes.as_bytes()))
+        };
+        let mut s = Session::standard("rtsp://alice:pw@a.example:8554/x", "ua").unwrap();
+        assert_eq!(challenge(&mut s), Ok(Outcome::RetryWithAuth));
+        let authorized = |s: &mut Session| {
+            let sent = s.encode(&Request::Describe).unwrap();
+            s.abandon_pending();
+            text(&sent).contains("\r\nAuthorization: ")
+        };
+        assert!(authorized(&mut s));
+        // Another port of the same host is another server.
+        redirect(&mut s, 302, "rtsp://a.example:9000/x").unwrap();
+        assert!(!authorized(&mut s));
+        assert_eq!(
+            challenge(&mut s),
+            Err(ClientError::Unauthorized {
+                method: "DESCRIBE".into(),
+                realm: "r".into(),
+                had_credentials: false,
+            })
+        );
+        // Back home (the host's case does not matter): the credentials answer again.
+        redirect(&mut s, 302, "rtsp://A.EXAMPLE:8554/x").unwrap();
+        assert!(authorized(&mut s));
+    }
 
     #[test]
     fn seconds_never_panic() {

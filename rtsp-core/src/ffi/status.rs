@@ -47,7 +47,8 @@ pub enum rtsp_core_status {
     /// No reply arrived in time (the lab server answers errors with silence), or no media arrived
     /// while playing (`on_error` only: the stream stalled).
     Timeout = 8,
-    /// The server answered with an error status (4xx, 5xx).
+    /// The server answered with an error status (4xx, 5xx), or kept redirecting (3xx) past
+    /// the client's bound of 5 in a row.
     ServerError = 9,
     /// The operation is not allowed in the current session state.
     BadState = 10,
@@ -136,7 +137,8 @@ impl From<&ClientError> for rtsp_core_status {
             ClientError::ConnectionRefused(_) => Self::ConnectionRefused,
             ClientError::Io(_) => Self::Io,
             ClientError::Timeout { .. } | ClientError::Stalled { .. } => Self::Timeout,
-            ClientError::Status { .. } => Self::ServerError,
+            // A redirect loop is what the server answered.
+            ClientError::Status { .. } | ClientError::TooManyRedirects { .. } => Self::ServerError,
             ClientError::MalformedReply(_) => Self::Malformed,
             ClientError::BadState { .. } => Self::BadState,
             ClientError::Closed => Self::Closed,

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_header;
+mod client_redirect;
 mod http_request;
 mod jpeg_depacketizer;
 mod jpeg_extension;
@@ -21,6 +22,7 @@ mod sdp;
 mod server_ingest;
 
 pub use auth_header::auth_header;
+pub use client_redirect::client_redirect;
 pub use http_request::http_request;
 pub use jpeg_depacketizer::jpeg_depacketizer;
 pub use jpeg_extension::jpeg_extension;
@@ -55,6 +57,10 @@ pub fn targets() -> &'static [Target] {
         Target {
             name: "rtsp_headers",
             run: rtsp_headers,
+        },
+        Target {
+            name: "client_redirect",
+            run: client_redirect,
         },
         Target {
             name: "sdp",

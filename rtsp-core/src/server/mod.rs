@@ -26,6 +26,8 @@
 //!   garbage, other sources, oversized frames and floods.
 //! - [`relay`]: when a relayed path's upstream is connected, let go and retried, and how long
 //!   a reader waits for its first frame.
+//! - [`redirect`]: which DESCRIBE and SETUP requests get `302` and where to (a moved path, or
+//!   an edge once the server holds too many sessions).
 //!
 //! A server's request path is then: [`request::classify`] -> [`request::applies_to`] -> look
 //! up the session and media ->
@@ -39,6 +41,7 @@ pub mod ingest;
 pub mod pacing;
 pub mod prepare;
 pub mod publish;
+pub mod redirect;
 pub mod relay;
 pub mod reply;
 pub mod request;

@@ -2,6 +2,8 @@
 //! 127.0.0.1 with an ephemeral port, talk to it over real sockets, read its log.
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -88,20 +90,23 @@ impl Server {
         // Spread the RTP port ranges of servers running in parallel.
         let base = 20000 + (std::process::id() % 200) as u16 * 100 + (rand_u16() % 50) * 2;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"));
-        cmd.args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--media",
-        ])
-        .arg(media)
-        .args(["--rtp-port-base", &base.to_string()])
-        .args(args)
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        // `port` (0: any free one) unless the arguments choose one.
+        let port_arg = port.to_string();
+        let port: &[&str] = if args.contains(&"--port") {
+            &[]
+        } else {
+            &["--port", &port_arg]
+        };
+        cmd.args(["--bind", "127.0.0.1"])
+            .args(port)
+            .arg("--media")
+            .arg(media)
+            .args(["--rtp-port-base", &base.to_string()])
+            .args(args)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         configure(&mut cmd);
         let mut child = cmd.spawn().expect("spawn rtsp-server");
         let stderr = child.stderr.take().expect("stderr");
@@ -532,36 +537,6 @@ pub fn run(program: &str, args: &[String], limit: Duration) -> std::process::Out
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// `gst-launch-1.0 -v rtspsrc location=URL protocols=P <properties> ! rtpjpegdepay ! jpegdec !
-/// fakesink num-buffers=N silent=false`: asserts that it ended at EOS without errors, returns
-/// its output.
-pub fn gst_decode(url: &str, protocol: &str, properties: &[&str], buffers: u32) -> String {
-    let location = format!("location={url}");
-    let protocols = format!("protocols={protocol}");
-    let num_buffers = format!("num-buffers={buffers}");
-    let mut list = vec!["rtspsrc", &location, &protocols, "latency=100"];
-    list.extend_from_slice(properties);
-    list.extend_from_slice(&[
-        "!",
-        "rtpjpegdepay",
-        "!",
-        "jpegdec",
-        "!",
-        "fakesink",
-        &num_buffers,
-        "silent=false",
-        "-v",
-    ]);
-    let list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
-    let out = run("gst-launch-1.0", &list, Duration::from_secs(60));
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    // num-buffers makes the sink post EOS once that many decoded frames reached it.
-    assert!(t.contains("Got EOS"), "{t}");
-    assert!(!t.contains("ERROR"), "{t}");
-    t
 }
 
 /// The largest send buffer the kernel gives a TCP socket (`tcp_wmem`'s maximum): what a

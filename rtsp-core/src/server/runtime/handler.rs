@@ -14,6 +14,7 @@ use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
 use crate::rtsp::{Dialect, Method, Request};
 use crate::server::describe;
 use crate::server::publish::{self, Classified, PublishConfig, PublishIntent, PublishRequest};
+use crate::server::redirect::{self, Asked};
 use crate::server::request::{applies_to, public_methods};
 use crate::server::{
     classify, seek, state, transport, Command, Effect, Incoming, Intent, Playhead, Refusal, Reply,
@@ -21,7 +22,7 @@ use crate::server::{
 };
 
 use crate::server::runtime::conn::ConnState;
-use crate::server::runtime::metrics::{RefusedSession, TransportLabel};
+use crate::server::runtime::metrics::{Redirected, RefusedSession, TransportLabel};
 use crate::server::runtime::published::READER_POLL_FPS;
 use crate::server::runtime::shared::session::{
     Delivery, EndReason, LiveSession, SessionId, SessionInit, UdpDelivery, NO_END,
@@ -75,6 +76,10 @@ pub fn handle_authenticated(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Ve
             return effects;
         }
     }
+    if let Some(moved) = redirect(ctx, conn, &req, dialect) {
+        conn.queue(moved.to_bytes(&req, dialect));
+        return effects;
+    }
     if must_wait_for_media(ctx, conn, &req) {
         conn.parked = Some(Box::new(req));
         return effects;
@@ -97,6 +102,37 @@ pub fn handle_authenticated(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Ve
     tracing::debug!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(&req), status = reply.status_code().as_u16(), "request");
     conn.queue(reply.to_bytes(&req, dialect));
     effects
+}
+
+/// A `302 Moved Temporarily` for a DESCRIBE, or a SETUP that would start a session, that
+/// `Config::redirect` sends elsewhere (see `crate::server::redirect`). Lab clients cannot
+/// follow a redirect and are served here.
+fn redirect(ctx: &Ctx, conn: &ConnState, req: &Request, dialect: Dialect) -> Option<Reply> {
+    if dialect != Dialect::Standard || !ctx.config.redirect.is_active() {
+        return None;
+    }
+    let inc = classify(req).ok()?;
+    let asked = match inc.intent {
+        Intent::Describe => Asked::Describe,
+        Intent::Setup(_) => Asked::Setup,
+        _ => return None,
+    };
+    if inc.session.is_some() {
+        return None;
+    }
+    let target = inc.target?;
+    let moved = ctx
+        .redirector
+        .lock()
+        .decide(asked, &target, ctx.registry.len())?;
+    ctx.metrics.redirected(match moved.reason {
+        redirect::Reason::Path => Redirected::path,
+        redirect::Reason::Load => Redirected::load,
+    });
+    tracing::info!(peer = %conn.peer, method = req.method().as_str(), uri = %logged_uri(req), location = %moved.location, reason = moved.reason.as_str(), "redirected");
+    Some(
+        Reply::status(crate::server::runtime::conn::status(302)).header("Location", moved.location),
+    )
 }
 
 /// Lab clients read the session from line 3 even in errors: echo theirs.

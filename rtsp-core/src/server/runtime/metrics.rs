@@ -130,6 +130,21 @@ struct PathLabels {
     path: String,
 }
 
+/// Why a client was sent elsewhere (`302`).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum Redirected {
+    /// A `--redirect` rule for the path.
+    path,
+    /// Over `--redirect-above` sessions: sent to an edge.
+    load,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RedirectedLabels {
+    reason: Redirected,
+}
+
 /// What ended sessions sent, carried into the totals.
 #[derive(Debug, Default, Clone, Copy)]
 struct Totals {
@@ -157,6 +172,7 @@ pub struct Metrics {
     sessions: Family<SessionLabels, Gauge>,
     sessions_started: Family<StartLabels, Counter>,
     sessions_refused: Family<RefusedSessionLabels, Counter>,
+    redirects: Family<RedirectedLabels, Counter>,
     frames_sent: Counter,
     packets_sent: Counter,
     bytes_sent: Counter,
@@ -191,6 +207,7 @@ impl Metrics {
             sessions: Family::default(),
             sessions_started: Family::default(),
             sessions_refused: Family::default(),
+            redirects: Family::default(),
             frames_sent: Counter::default(),
             packets_sent: Counter::default(),
             bytes_sent: Counter::default(),
@@ -223,6 +240,11 @@ impl Metrics {
             "sessions_refused",
             "New sessions refused (DESCRIBE or SETUP answered 503)",
             m.sessions_refused.clone(),
+        );
+        registry.register(
+            "redirects",
+            "DESCRIBE and SETUP requests answered 302, by reason",
+            m.redirects.clone(),
         );
         registry.register("frames_sent", "Video frames sent", m.frames_sent.clone());
         registry.register(
@@ -311,6 +333,13 @@ impl Metrics {
     pub fn session_refused(&self, reason: RefusedSession) {
         self.sessions_refused
             .get_or_create(&RefusedSessionLabels { reason })
+            .inc();
+    }
+
+    /// A client was redirected.
+    pub fn redirected(&self, reason: Redirected) {
+        self.redirects
+            .get_or_create(&RedirectedLabels { reason })
             .inc();
     }
 

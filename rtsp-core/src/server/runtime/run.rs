@@ -106,6 +106,9 @@ impl Server {
             .into(),
             published,
             relays,
+            redirector: parking_lot::Mutex::new(crate::server::redirect::Redirector::new(
+                config.redirect.clone(),
+            )),
             clock,
             config,
         });

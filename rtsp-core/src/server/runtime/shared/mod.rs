@@ -82,6 +82,9 @@ pub struct Config {
     pub relay: crate::server::relay::RelayPolicy,
     /// Also serve `rtsps://` (RTSP over TLS) on a second listener; `None`: plain RTSP only.
     pub tls: Option<TlsListener>,
+    /// Requests answered `302 Moved Temporarily` instead: moved paths, and edges for new
+    /// clients once the server holds too many sessions (nothing by default).
+    pub redirect: crate::server::redirect::RedirectConfig,
 }
 
 /// The `rtsps://` listener: where it binds and the identity it presents.
@@ -120,6 +123,7 @@ impl Config {
             relays: Vec::new(),
             relay: crate::server::relay::RelayPolicy::default(),
             tls: None,
+            redirect: crate::server::redirect::RedirectConfig::default(),
         }
     }
 }
@@ -158,6 +162,8 @@ pub struct Ctx {
     pub published: crate::server::runtime::published::Paths,
     /// Paths relayed from upstream servers (their sources are in `published`).
     pub relays: crate::server::runtime::relayed::Relays,
+    /// The redirect decisions (`Config::redirect`) and the clients sent to each edge.
+    pub redirector: parking_lot::Mutex<crate::server::redirect::Redirector>,
 }
 
 impl Ctx {
