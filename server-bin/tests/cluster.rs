@@ -290,16 +290,31 @@ fn viewers_through_haproxy_from_both_edges_one_upstream_per_edge() {
     let cluster = Cluster::start();
     let proxy = Haproxy::start(&cluster.edges);
 
-    // Four engine viewers, held open: round robin gives each edge two.
-    let viewers: Vec<Client> = (0..4).map(|_| viewer(&proxy)).collect();
+    // Four engine viewers, held open: round robin gives each edge two. Reported, not asserted:
+    // the first frame on a cold edge (its upstream connects) and on a warm one.
+    let viewers: Vec<Client> = (0..4)
+        .map(|i| {
+            let asked = Instant::now();
+            let v = viewer(&proxy);
+            assert_eq!(frames(&v, 1), 1);
+            eprintln!(
+                "cluster: viewer {i}: first frame after {:?}",
+                asked.elapsed()
+            );
+            v
+        })
+        .collect();
     for v in &viewers {
         assert_eq!(frames(v, 20), 20);
     }
-    for (i, edge) in cluster.edges.iter().enumerate() {
-        wait_for(&format!("edge{} sessions", i + 1), 2.0, || {
-            sessions(edge, PATH)
-        });
-    }
+    wait_for("sessions on the edges", 4.0, || {
+        cluster.edges.iter().map(|e| sessions(e, PATH)).sum()
+    });
+    let on: Vec<f64> = cluster.edges.iter().map(|e| sessions(e, PATH)).collect();
+    assert!(
+        on.iter().all(|&n| n >= 1.0),
+        "both edges serve viewers: {on:?}"
+    );
     // UDP media goes straight from the edge to the viewer, not through the balancer.
     let udp: f64 = cluster
         .edges
@@ -321,7 +336,7 @@ fn viewers_through_haproxy_from_both_edges_one_upstream_per_edge() {
         assert_eq!(v.state(), State::Playing);
     }
     let started: Vec<f64> = cluster.edges.iter().map(sessions_started).collect();
-    assert!(started.iter().all(|&n| n >= 3.0), "{started:?}");
+    assert!(started.iter().all(|&n| n >= 1.0), "{started:?}");
     assert_eq!(started.iter().sum::<f64>(), 7.0, "{started:?}");
     assert_eq!(sessions(&cluster.origin, ORIGIN_PATH), 2.0);
     assert_eq!(sessions_started(&cluster.origin), 2.0);
@@ -343,48 +358,46 @@ fn a_killed_edge_new_viewers_go_to_the_other_and_its_viewers_play_on() {
     let mut cluster = Cluster::start();
     let proxy = Haproxy::start(&cluster.edges);
 
-    let first = viewer(&proxy);
-    assert_eq!(frames(&first, 10), 10);
-    // Round robin: the first viewer is on one edge, the second on the other.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let killed = loop {
-        let on: Vec<f64> = cluster.edges.iter().map(|e| sessions(e, PATH)).collect();
-        if let Some(i) = on.iter().position(|&n| n == 1.0) {
-            assert_eq!(on.iter().sum::<f64>(), 1.0, "{on:?}");
-            break i;
-        }
-        assert!(Instant::now() < deadline, "the first viewer's edge: {on:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let second = viewer(&proxy);
-    assert_eq!(frames(&second, 10), 10);
-    let on: Vec<f64> = cluster.edges.iter().map(|e| sessions(e, PATH)).collect();
-    assert_eq!(on, [1.0, 1.0]);
+    // Viewers until both edges have one (round robin: two, unless a connection of the
+    // start-up probe or a retry took a turn).
+    let mut placed: Vec<(Client, usize)> = Vec::new();
+    while !(0..2).all(|e| placed.iter().any(|(_, on)| *on == e)) {
+        assert!(placed.len() < 6, "six viewers and one edge has none");
+        placed.push(place(&cluster, &proxy));
+    }
+    let killed = placed[0].1;
     let survivor = 1 - killed;
+    let (cut, kept): (Vec<_>, Vec<_>) = placed.into_iter().partition(|(_, on)| *on == killed);
 
     let mut dead = cluster.edges.remove(killed);
     dead.child.kill().unwrap();
     dead.child.wait().unwrap();
+    let killed_at = Instant::now();
     let name = format!("edges/edge{} is DOWN", killed + 1);
     assert!(proxy.wait_log(&[&name]).is_some(), "haproxy saw {name}");
+    // Reported, not asserted: how long the health checks took to take the edge out.
+    eprintln!(
+        "cluster: haproxy marked the killed edge down after {:?}",
+        killed_at.elapsed()
+    );
     let edge = &cluster.edges[0];
 
-    // The viewer on the surviving edge plays on; the one on the killed edge is cut off.
-    assert_eq!(
-        frames(&second, 40),
-        40,
-        "the surviving edge's viewer plays on"
-    );
-    assert_eq!(second.state(), State::Playing);
-    let cut_off_deadline = Instant::now() + Duration::from_secs(60);
-    while first.state() == State::Playing && Instant::now() < cut_off_deadline {
-        let _ = first.next_event(Duration::from_millis(200));
+    // The viewers on the surviving edge play on; those on the killed edge are cut off.
+    for (v, _) in &kept {
+        assert_eq!(frames(v, 40), 40, "the surviving edge's viewer plays on");
+        assert_eq!(v.state(), State::Playing);
     }
-    assert_ne!(
-        first.state(),
-        State::Playing,
-        "the killed edge's viewer noticed"
-    );
+    for (v, _) in &cut {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while v.state() == State::Playing && Instant::now() < deadline {
+            let _ = v.next_event(Duration::from_millis(200));
+        }
+        assert_ne!(
+            v.state(),
+            State::Playing,
+            "the killed edge's viewer noticed"
+        );
+    }
 
     // New viewers all go to the surviving edge and play.
     let before = sessions_started(edge);
@@ -394,7 +407,8 @@ fn a_killed_edge_new_viewers_go_to_the_other_and_its_viewers_play_on() {
     }
     ffmpeg_decodes(&proxy, "tcp");
     assert_eq!(sessions_started(edge) - before, 4.0);
-    wait_for("surviving edge sessions", 4.0, || sessions(edge, PATH));
+    let playing = (kept.len() + newcomers.len()) as f64;
+    wait_for("surviving edge sessions", playing, || sessions(edge, PATH));
     // Its one upstream session still serves them all.
     let survivor_log = edge.log.lock().unwrap().join("\n");
     assert_eq!(
@@ -403,7 +417,31 @@ fn a_killed_edge_new_viewers_go_to_the_other_and_its_viewers_play_on() {
         "edge{} connected its upstream once",
         survivor + 1
     );
-    assert_eq!(frames(&second, 10), 10);
+    for (v, _) in &kept {
+        assert_eq!(frames(v, 10), 10);
+    }
+}
+
+/// A new engine viewer through HAProxy, and the index of the edge that serves it (the one whose
+/// session count rose).
+fn place(cluster: &Cluster, proxy: &Haproxy) -> (Client, usize) {
+    let before: Vec<f64> = cluster.edges.iter().map(|e| sessions(e, PATH)).collect();
+    let v = viewer(proxy);
+    assert_eq!(frames(&v, 10), 10);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now: Vec<f64> = cluster.edges.iter().map(|e| sessions(e, PATH)).collect();
+        let rose: Vec<usize> = (0..now.len()).filter(|&i| now[i] > before[i]).collect();
+        if let [on] = rose[..] {
+            assert_eq!(now[on], before[on] + 1.0, "{before:?} -> {now:?}");
+            return (v, on);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new viewer's edge: {before:?} -> {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// `examples/cluster/run.sh` as shipped (its fixed 127.0.0.x addresses) comes up, serves a
