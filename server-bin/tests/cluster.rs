@@ -79,7 +79,7 @@ impl Haproxy {
         let mut config = format!(
             "global\n  maxconn 256\n\n\
              defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 120s\n  timeout server 120s\n\
-             \x20 timeout check 2s\n\n\
+             \x20 timeout check 2s\n  retries 2\n  option redispatch\n\n\
              frontend rtsp\n  bind {frontend}\n  default_backend edges\n\n\
              backend edges\n  balance roundrobin\n  option httpchk GET /healthz\n\
              \x20 http-check expect status 200\n"
@@ -552,5 +552,47 @@ impl Drop for Example {
             }
             let _ = self.child.wait();
         }
+    }
+}
+
+#[test]
+fn a_draining_edge_takes_no_new_viewers_and_its_viewers_play_on() {
+    if !peers() {
+        return;
+    }
+    let cluster = Cluster::start();
+    let proxy = Haproxy::start(&cluster.edges);
+    let mut placed: Vec<(Client, usize)> = Vec::new();
+    while !(0..2).all(|e| placed.iter().any(|(_, on)| *on == e)) {
+        assert!(placed.len() < 6, "six viewers and one edge has none");
+        placed.push(place(&cluster, &proxy));
+    }
+    let drained = placed[0].1;
+    let other = &cluster.edges[1 - drained];
+    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+    unsafe {
+        libc::kill(
+            cluster.edges[drained].child.id() as libc::pid_t,
+            libc::SIGUSR1,
+        );
+    }
+    let name = format!("edges/edge{} is DOWN", drained + 1);
+    let down = proxy
+        .wait_log(&[&name])
+        .expect("haproxy took the draining edge out");
+    assert!(down.contains("503"), "{down}");
+
+    let drained_before = sessions_started(&cluster.edges[drained]);
+    let other_before = sessions_started(other);
+    let newcomers: Vec<Client> = (0..3).map(|_| viewer(&proxy)).collect();
+    for v in &newcomers {
+        assert_eq!(frames(v, 10), 10);
+    }
+    assert_eq!(sessions_started(&cluster.edges[drained]), drained_before);
+    assert_eq!(sessions_started(other) - other_before, 3.0);
+    // Every viewer set up before draining plays on, wherever it is.
+    for (v, _) in &placed {
+        assert_eq!(frames(v, 20), 20);
+        assert_eq!(v.state(), State::Playing);
     }
 }
