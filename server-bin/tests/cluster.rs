@@ -351,7 +351,7 @@ fn viewers_through_haproxy_from_both_edges_one_upstream_per_edge() {
 }
 
 #[test]
-fn a_killed_edge_new_viewers_go_to_the_other_and_its_viewers_play_on() {
+fn a_killed_edge_new_viewers_and_its_own_go_to_the_other_whose_viewers_play_on() {
     if !peers() {
         return;
     }
@@ -389,25 +389,37 @@ fn a_killed_edge_new_viewers_go_to_the_other_and_its_viewers_play_on() {
     }
     for (v, _) in &cut {
         let deadline = Instant::now() + Duration::from_secs(60);
-        while v.state() == State::Playing && Instant::now() < deadline {
-            let _ = v.next_event(Duration::from_millis(200));
+        let mut error = None;
+        while (error.is_none() || v.state() == State::Playing) && Instant::now() < deadline {
+            if let Some(Event::Error(e)) = v.next_event(Duration::from_millis(200)) {
+                error = Some(e);
+            }
         }
         assert_ne!(
             v.state(),
             State::Playing,
             "the killed edge's viewer noticed"
         );
+        eprintln!("cluster: the killed edge's viewer got: {error:?}");
+        assert!(
+            error.is_some(),
+            "the killed edge's viewer got an error event"
+        );
     }
 
-    // New viewers all go to the surviving edge and play.
+    // New viewers, and the cut-off ones playing again, all go to the surviving edge.
     let before = sessions_started(edge);
+    for (v, _) in &cut {
+        v.player_play().expect("the cut-off viewer plays again");
+        assert_eq!(frames(v, 20), 20);
+    }
     let newcomers: Vec<Client> = (0..3).map(|_| viewer(&proxy)).collect();
     for v in &newcomers {
         assert_eq!(frames(v, 20), 20);
     }
     ffmpeg_decodes(&proxy, "tcp");
-    assert_eq!(sessions_started(edge) - before, 4.0);
-    let playing = (kept.len() + newcomers.len()) as f64;
+    assert_eq!(sessions_started(edge) - before, (cut.len() + 4) as f64);
+    let playing = (kept.len() + cut.len() + newcomers.len()) as f64;
     wait_for("surviving edge sessions", playing, || sessions(edge, PATH));
     // Its one upstream session still serves them all.
     let survivor_log = edge.log.lock().unwrap().join("\n");
