@@ -200,6 +200,10 @@ impl Client {
         let server = stream
             .peer_addr()
             .map_err(|e| ClientError::from_io(&e, &host))?;
+        let local = stream
+            .local_addr()
+            .map_err(|e| ClientError::from_io(&e, &host))?
+            .ip();
         let media = if config.is_lab() {
             MediaReceiver::lab(Instant::now(), config.lab_frame_interval)
         } else {
@@ -223,6 +227,7 @@ impl Client {
             host,
             port,
             server,
+            local,
             conn: Some(conn),
             media_info: MediaInfo::default(),
             play_sent_at: None,
@@ -502,6 +507,9 @@ struct Control {
     host: String,
     port: u16,
     server: SocketAddr,
+    /// This end's address on the RTSP connection: the one the server (or the PROXY protocol
+    /// header of a balancer in front of it) sees and sends UDP media to.
+    local: IpAddr,
     conn: Option<Connection>,
     media_info: MediaInfo,
     play_sent_at: Option<Instant>,
@@ -757,6 +765,10 @@ impl Control {
         self.server = stream
             .peer_addr()
             .map_err(|e| ClientError::from_io(&e, &self.host))?;
+        self.local = stream
+            .local_addr()
+            .map_err(|e| ClientError::from_io(&e, &self.host))?
+            .ip();
         self.conn = Some(Connection::open(
             stream,
             Arc::clone(&self.shared),
@@ -796,9 +808,11 @@ impl Control {
         }
     }
 
+    /// Where to bind UDP media: on loopback, the connection's own address (behind a balancer
+    /// the server's address is the balancer's, not where media arrives); elsewhere any.
     fn local_ip(&self) -> IpAddr {
-        if self.server.ip().is_loopback() {
-            self.server.ip()
+        if self.local.is_loopback() {
+            self.local
         } else if self.server.is_ipv6() {
             IpAddr::from([0u16; 8])
         } else {
