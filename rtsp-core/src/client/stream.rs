@@ -82,6 +82,11 @@ impl ControlStream {
         self.tcp.peer_addr()
     }
 
+    /// This end's address (where the server's UDP media must be received).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+
     /// Closes the connection both ways (a TLS one says close_notify first, best effort).
     pub fn shutdown(&self) {
         if let Some(tls) = &self.tls {
