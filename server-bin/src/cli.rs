@@ -179,6 +179,12 @@ pub struct Cli {
     #[arg(long, value_name = "N", requires = "redirect_to")]
     pub redirect_above: Option<usize>,
 
+    /// Read options from this TOML file (see examples/rtsp-server.toml); a flag given on the
+    /// command line overrides the file's key. Relative paths in the file are taken from the
+    /// file's directory. A bad file stops the server with `FILE:LINE: message` (exit code 2).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Log line format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -219,18 +225,18 @@ impl Cli {
     }
 }
 
-fn parse_redirect(s: &str) -> Result<rtsp_core::server::redirect::PathRule, String> {
+pub(crate) fn parse_redirect(s: &str) -> Result<rtsp_core::server::redirect::PathRule, String> {
     rtsp_core::server::redirect::PathRule::parse(s).map_err(|e| e.to_string())
 }
 
-fn parse_edge(s: &str) -> Result<String, String> {
+pub(crate) fn parse_edge(s: &str) -> Result<String, String> {
     let mut checked = rtsp_core::server::redirect::RedirectConfig::default();
     checked.add_edge(s).map_err(|e| e.to_string())?;
     Ok(s.to_owned())
 }
 
 /// A CIDR block, or one address as a block of its own.
-fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+pub(crate) fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
     s.parse::<ipnet::IpNet>()
         .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("`{s}` is neither an address nor a CIDR block (like 10.0.0.0/8)"))
@@ -240,11 +246,11 @@ fn parse_relay(s: &str) -> Result<RelaySpec, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
-fn parse_relay_mode(s: &str) -> Result<RelayMode, String> {
+pub(crate) fn parse_relay_mode(s: &str) -> Result<RelayMode, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
-fn parse_linger(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_linger(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if v.is_finite() && (0.0..=86400.0).contains(&v) {
         Ok(v)
@@ -253,7 +259,7 @@ fn parse_linger(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_fps(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_fps(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if v.is_finite() && (0.1..=240.0).contains(&v) {
         Ok(v)

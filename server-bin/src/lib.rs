@@ -2,4 +2,5 @@
 //! pacing) is `rtsp_core::server::runtime`, so that C, Python and tests can run it in-process.
 
 pub mod cli;
+pub mod config;
 pub mod logging;

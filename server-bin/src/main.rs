@@ -4,13 +4,14 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use rtsp_core::auth::credentials::{loose_permissions, write_entry};
 use rtsp_core::auth::{ServerAuth, UserEntry};
 use rtsp_core::server::relay::RelayPolicy;
 use rtsp_core::server::runtime::{Config, Server, TlsListener};
 use rtsp_core::tls::ServerIdentity;
 use server_bin::cli::{Cli, PasswdCli};
+use server_bin::config::FileConfig;
 use server_bin::logging;
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
@@ -19,7 +20,23 @@ fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("passwd") {
         return passwd(PasswdCli::parse_from(std::env::args().skip(1)));
     }
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if let Some(path) = cli.config.clone() {
+        let merged = FileConfig::load(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|file| {
+                file.apply(&mut cli, &matches)
+                    .map_err(|e| format!("{}: {e}", path.display()))
+            });
+        if let Err(e) = merged {
+            eprintln!("rtsp-server: {e}");
+            return ExitCode::from(2);
+        }
+    }
     logging::init(cli.log_format);
     let open_files = rtsp_core::limits::raise_open_files();
     tracing::debug!(?open_files, "open-file limit");

@@ -108,6 +108,22 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         configure(&mut cmd);
+        Self::spawn(cmd)
+    }
+
+    /// `rtsp-server <args>` with nothing added (a `--config` file names the address), waiting
+    /// until it listens.
+    pub fn start_bare(args: &[&str]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"));
+        cmd.args(args)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        Self::spawn(cmd)
+    }
+
+    fn spawn(mut cmd: Command) -> Server {
         let mut child = cmd.spawn().expect("spawn rtsp-server");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(Vec::new()));
