@@ -78,12 +78,12 @@ pub struct Cli {
     pub credentials: Option<PathBuf>,
 
     /// Authentication realm (users of other realms in the credentials file cannot log in).
-    #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM", requires = "credentials")]
+    #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM")]
     pub realm: String,
 
     /// Also offer and accept Basic authentication. Off by default: Basic sends the password in
     /// clear text on every request, so use it only on trusted networks for clients without Digest.
-    #[arg(long, requires = "credentials")]
+    #[arg(long)]
     pub auth_basic: bool,
 
     /// Restart files from the first frame at the end instead of ending the stream (RTCP BYE).
@@ -103,12 +103,12 @@ pub struct Cli {
     /// write) at the start of every RTSP connection, and treat the client address it names as
     /// the peer for everything: RTP destination, per-address limits, logs, authentication
     /// throttling. A connection without a valid header is closed.
-    #[arg(long, requires = "trusted_proxy")]
+    #[arg(long)]
     pub proxy_protocol: bool,
 
     /// A balancer allowed to send PROXY headers, as an address or CIDR (repeatable); a
     /// connection from any other address is closed.
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr, requires = "proxy_protocol")]
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
 
     /// Serve Prometheus metrics (`/metrics`) and a health check (`/healthz`: 200 while
@@ -151,15 +151,15 @@ pub struct Cli {
 
     /// Also serve rtsps:// (RTSP over TLS) with the certificate chain in this PEM file (leaf
     /// first). Control and TCP-interleaved media travel inside TLS; UDP media as negotiated.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    #[arg(long, value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
 
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
 
     /// Port of the rtsps:// listener, on the --bind address.
-    #[arg(long, default_value_t = rtsp_core::tls::DEFAULT_TLS_PORT, value_name = "PORT", requires = "tls_cert")]
+    #[arg(long, default_value_t = rtsp_core::tls::DEFAULT_TLS_PORT, value_name = "PORT")]
     pub tls_port: u16,
 
     /// Answer DESCRIBE and SETUP for the presentation PATH with `302 Moved Temporarily` and
@@ -171,12 +171,12 @@ pub struct Cli {
     /// An edge new clients are sent to once the server holds more than --redirect-above
     /// sessions (repeatable): a base URL such as rtsp://edge1:8554, the path is appended. Each
     /// new DESCRIBE goes to the edge this server has sent the fewest clients to.
-    #[arg(long, value_name = "URL", value_parser = parse_edge, requires = "redirect_above")]
+    #[arg(long, value_name = "URL", value_parser = parse_edge)]
     pub redirect_to: Vec<String>,
 
     /// With more sessions than N, answer new DESCRIBEs with 302 to one of the --redirect-to
     /// edges.
-    #[arg(long, value_name = "N", requires = "redirect_to")]
+    #[arg(long, value_name = "N")]
     pub redirect_above: Option<usize>,
 
     /// Read options from this TOML file (see examples/rtsp-server.toml); a flag given on the
@@ -213,6 +213,38 @@ impl Cli {
     /// The RTSP port: `--port`, else the lab's positional port, else 8554.
     pub fn rtsp_port(&self) -> u16 {
         self.port.or(self.server_port).unwrap_or(8554)
+    }
+
+    /// Checks the options that need each other. Run after a `--config` file is merged in
+    /// (clap's own `requires` would see the command line alone and refuse `--realm` whose
+    /// credentials come from the file).
+    pub fn check(&self) -> Result<(), String> {
+        let pairs = [
+            (
+                self.proxy_protocol != self.trusted_proxy.is_empty(),
+                "--proxy-protocol and --trusted-proxy (trusted-proxies in a file) go together",
+            ),
+            (
+                self.tls_cert.is_some() == self.tls_key.is_some(),
+                "--tls-cert and --tls-key go together",
+            ),
+            (
+                self.tls_cert.is_some() || self.tls_port == rtsp_core::tls::DEFAULT_TLS_PORT,
+                "--tls-port needs --tls-cert and --tls-key",
+            ),
+            (
+                self.redirect_to.is_empty() == self.redirect_above.is_none(),
+                "--redirect-to and --redirect-above go together",
+            ),
+            (
+                self.credentials.is_some() || (self.realm == DEFAULT_REALM && !self.auth_basic),
+                "--realm and --auth-basic need --credentials",
+            ),
+        ];
+        match pairs.into_iter().find(|(ok, _)| !ok) {
+            Some((_, why)) => Err(why.to_owned()),
+            None => Ok(()),
+        }
     }
 
     /// The redirect settings of `--redirect`, `--redirect-to` and `--redirect-above`.
@@ -428,6 +460,10 @@ mod tests {
             &["rtsp-server", "--redirect", "m=http://h/m"],
             &["rtsp-server", "--redirect-to", "rtsp://e1"],
             &["rtsp-server", "--redirect-above", "3"],
+            &["rtsp-server", "--realm", "lab"],
+            &["rtsp-server", "--auth-basic"],
+            &["rtsp-server", "--tls-port", "8322"],
+            &["rtsp-server", "--tls-key", "k.pem"],
             &[
                 "rtsp-server",
                 "--redirect-to",
@@ -436,7 +472,10 @@ mod tests {
                 "3",
             ],
         ] {
-            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+            let checked = Cli::try_parse_from(args)
+                .map_err(|e| e.to_string())
+                .and_then(|cli| cli.check());
+            assert!(checked.is_err(), "{args:?}");
         }
     }
 }

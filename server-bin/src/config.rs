@@ -278,8 +278,8 @@ impl FileConfig {
     }
 
     /// Sets on `cli` every key of the file whose flag `matches` did not get on the command
-    /// line, then checks the pairs of options that need each other.
-    pub fn apply(self, cli: &mut Cli, matches: &ArgMatches) -> Result<(), String> {
+    /// line ([`Cli::check`] then checks the options that need each other).
+    pub fn apply(self, cli: &mut Cli, matches: &ArgMatches) {
         let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
         macro_rules! set {
             ($id:literal, $field:ident, $value:expr) => {
@@ -349,20 +349,5 @@ impl FileConfig {
                 LogFormatKey::Json => LogFormat::Json,
             })
         );
-        check(cli)
     }
-}
-
-/// What clap's `requires` checks for flags, checked again once the file is merged in.
-fn check(cli: &Cli) -> Result<(), String> {
-    if cli.proxy_protocol == cli.trusted_proxy.is_empty() {
-        return Err("proxy-protocol and trusted-proxies go together".to_owned());
-    }
-    if cli.tls_cert.is_some() != cli.tls_key.is_some() {
-        return Err("the TLS certificate needs its key".to_owned());
-    }
-    if cli.redirect_to.is_empty() != cli.redirect_above.is_none() {
-        return Err("redirect-to and redirect-above go together".to_owned());
-    }
-    Ok(())
 }

@@ -26,16 +26,17 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     if let Some(path) = cli.config.clone() {
-        let merged = FileConfig::load(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|file| {
-                file.apply(&mut cli, &matches)
-                    .map_err(|e| format!("{}: {e}", path.display()))
-            });
-        if let Err(e) = merged {
-            eprintln!("rtsp-server: {e}");
-            return ExitCode::from(2);
+        match FileConfig::load(&path) {
+            Ok(file) => file.apply(&mut cli, &matches),
+            Err(e) => {
+                eprintln!("rtsp-server: {e}");
+                return ExitCode::from(2);
+            }
         }
+    }
+    if let Err(e) = cli.check() {
+        eprintln!("rtsp-server: {e}");
+        return ExitCode::from(2);
     }
     logging::init(cli.log_format);
     let open_files = rtsp_core::limits::raise_open_files();

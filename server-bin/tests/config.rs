@@ -31,7 +31,8 @@ fn merged(file: &Path, args: &[&str]) -> Result<Cli, String> {
     let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
     FileConfig::load(file)
         .map_err(|e| e.to_string())?
-        .apply(&mut cli, &matches)?;
+        .apply(&mut cli, &matches);
+    cli.check()?;
     Ok(cli)
 }
 
@@ -155,6 +156,11 @@ fn mistakes_are_refused_with_their_line() {
     let (code, stderr, _) = refused("proxy-protocol = true\n");
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("trusted-proxies"), "{stderr}");
+    // A flag that needs a key of the file is accepted with it.
+    let users = config_file("users", "credentials = \"users.txt\"\n");
+    let cli = merged(&users, &["rtsp-server", "--realm", "lab", "--auth-basic"]).unwrap();
+    assert_eq!(cli.realm, "lab");
+    assert_eq!(cli.credentials, Some(users.with_file_name("users.txt")));
 }
 
 /// The engine's client playing `url`: up to `n` frames within 60 s.
