@@ -17,6 +17,8 @@ use crate::errors::value_error;
 /// file. Use it as a context manager, or call `close()`: it ends every session with an RTCP BYE
 /// and joins the server threads. `redirects={"path": "rtsp://other/..."}` answers DESCRIBE and
 /// SETUP of those paths with `302` and that `Location` (`rtsp-server --redirect`).
+/// `publish=True` accepts publishers on paths that are not files (`rtsp-server --publish`;
+/// with `credentials`, only users marked `publish` in the file).
 #[pyclass(module = "rtsp_core._native", frozen)]
 pub struct Server {
     runtime: Mutex<Option<Runtime>>,
@@ -35,7 +37,7 @@ fn rtp_port_base() -> u16 {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (media_dir, port=0, fps=20.0, *, host="127.0.0.1", session_timeout=60.0, looping=false, credentials=None, realm="rtsp-server", auth_basic=false, max_connections_per_address=None, redirects=None))]
+    #[pyo3(signature = (media_dir, port=0, fps=20.0, *, host="127.0.0.1", session_timeout=60.0, looping=false, credentials=None, realm="rtsp-server", auth_basic=false, max_connections_per_address=None, redirects=None, publish=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -50,6 +52,7 @@ impl Server {
         auth_basic: bool,
         max_connections_per_address: Option<usize>,
         redirects: Option<std::collections::BTreeMap<String, String>>,
+        publish: bool,
     ) -> PyResult<Self> {
         if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
             return Err(value_error(format!("fps = {fps} must be in (0, 1000]")));
@@ -94,6 +97,7 @@ impl Server {
             max_sessions: 64,
             max_connections: 64,
             looping,
+            publish,
             rtp_port_base: rtp_port_base(),
             ..Config::new(SocketAddr::new(ip, port), media_dir.clone())
         };

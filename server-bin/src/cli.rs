@@ -72,8 +72,9 @@ pub struct Cli {
     pub max_connections_per_address: u64,
 
     /// Require RTSP authentication (Digest SHA-256 and MD5) for every request but OPTIONS,
-    /// with the users of FILE (`user:realm:md5_ha1:sha256_ha1` lines; create them with
-    /// `rtsp-server passwd FILE USER`).
+    /// with the users of FILE (`user:realm:md5_ha1:sha256_ha1[:publish]` lines; create them with
+    /// `rtsp-server passwd FILE USER [--publish]`). Users may read; only those marked `publish`
+    /// may publish (see `--publish`).
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
 
@@ -127,7 +128,8 @@ pub struct Cli {
     /// Accept publishers: a client may ANNOUNCE, SETUP (`mode=record`) and RECORD an RTP/JPEG
     /// stream (interleaved on its RTSP connection or over UDP) on any path that is not a file, for example
     /// `rtsp://HOST:PORT/live/cam`, which readers then play; one publisher per path. With
-    /// `--credentials`, publishing needs an authenticated user. Off: ANNOUNCE and RECORD get 405.
+    /// `--credentials`, publishing needs an authenticated user marked `publish` in the file
+    /// (others get 403 Forbidden). Off: ANNOUNCE and RECORD get 405.
     #[arg(long)]
     pub publish: bool,
 
@@ -207,6 +209,10 @@ pub struct PasswdCli {
     /// The realm (must match the server's --realm).
     #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM")]
     pub realm: String,
+    /// Let USER publish (ANNOUNCE and RECORD with `--publish`) as well as read. Without it the
+    /// line written makes USER a reader, also when it replaces a publisher's line.
+    #[arg(long)]
+    pub publish: bool,
 }
 
 impl Cli {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use rtsp_core::auth::credentials::{loose_permissions, write_entry};
-use rtsp_core::auth::{ServerAuth, UserEntry};
+use rtsp_core::auth::{Permission, ServerAuth, UserEntry};
 use rtsp_core::server::relay::RelayPolicy;
 use rtsp_core::server::runtime::{Config, Server, TlsListener};
 use rtsp_core::tls::ServerIdentity;
@@ -143,14 +143,25 @@ fn passwd(cli: PasswdCli) -> ExitCode {
         eprintln!("rtsp-server passwd: empty password (give it on standard input)");
         return ExitCode::FAILURE;
     }
+    let permission = if cli.publish {
+        Permission::Publish
+    } else {
+        Permission::Read
+    };
     let result = UserEntry::new(&cli.user, &cli.realm, password)
+        .map(|entry| entry.with_permission(permission))
         .and_then(|entry| write_entry(&cli.file, &entry));
     match result {
         Ok(()) => {
             eprintln!(
-                "rtsp-server passwd: {} of realm {:?} stored in {}",
+                "rtsp-server passwd: {} of realm {:?} ({}) stored in {}",
                 cli.user,
                 cli.realm,
+                if cli.publish {
+                    "may read and publish"
+                } else {
+                    "may read"
+                },
                 cli.file.display()
             );
             ExitCode::SUCCESS

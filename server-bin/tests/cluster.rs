@@ -477,6 +477,18 @@ fn the_example_cluster_runs_and_stops_on_ctrl_c() {
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    // A shell started in the background (a CI runner, `nohup ... &`) passes SIGINT on ignored,
+    // and a signal ignored at a shell's start cannot be trapped: run.sh gets what a terminal
+    // gives it, SIGINT and SIGQUIT at their defaults.
+    // SAFETY: the closure runs in the forked child before exec and only calls signal(2), which
+    // is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     let child = cmd.spawn().expect("start run.sh");
     let mut example = Example { child };
 

@@ -173,6 +173,7 @@ class Server:
         auth_basic: bool = False,
         max_connections_per_address: int | None = None,
         redirects: Mapping[str, str] | None = None,
+        publish: bool = False,
     ) -> None: ...
     @property
     def port(self) -> int: ...

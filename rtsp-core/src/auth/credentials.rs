@@ -1,8 +1,14 @@
-//! The credentials file: one user per line, `user:realm:md5_ha1:sha256_ha1`.
+//! The credentials file: one user per line, `user:realm:md5_ha1:sha256_ha1[:publish]`.
 //!
 //! HA1 is `H(user:realm:password)` in lowercase hex. The first three fields are exactly an
 //! Apache `htdigest` line, so an htdigest file works as is (its users then have MD5 Digest and
 //! Basic only). Blank lines and lines starting with `#` are ignored.
+//!
+//! Every user may read (DESCRIBE, SETUP, PLAY). Publishing (ANNOUNCE, SETUP `mode=record`,
+//! RECORD) needs the optional fifth field `publish` ([`Permission::Publish`]): a user without
+//! it is a reader, so files written before the field existed keep their meaning and grant no
+//! user more than reading. An htdigest line gets the field after an empty SHA-256 field
+//! (`user:realm:md5_ha1::publish`).
 //!
 //! No plaintext password is stored: Digest needs only HA1, and Basic is checked by hashing the
 //! password the client sends. But **HA1 is password-equivalent for its realm**: whoever reads
@@ -26,7 +32,7 @@ pub enum CredentialError {
         /// The system's message.
         error: String,
     },
-    /// A line is not `user:realm:md5_ha1[:sha256_ha1]`.
+    /// A line is not `user:realm:md5_ha1[:sha256_ha1[:publish]]`.
     #[error("credentials file line {line}: {why}")]
     Line {
         /// 1-based line number.
@@ -61,6 +67,27 @@ pub enum CredentialError {
     },
 }
 
+/// What a user may do beyond authenticating.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read only: play what the server serves (the default, and every line without a fifth
+    /// field).
+    #[default]
+    Read,
+    /// Read and publish (ANNOUNCE, SETUP `mode=record`, RECORD).
+    Publish,
+}
+
+impl Permission {
+    /// The fifth field's token (`None` for a reader, whose line has no such field).
+    fn token(self) -> Option<&'static str> {
+        match self {
+            Self::Read => None,
+            Self::Publish => Some("publish"),
+        }
+    }
+}
+
 /// One user of one realm.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserEntry {
@@ -68,6 +95,8 @@ pub struct UserEntry {
     pub user: String,
     /// Realm.
     pub realm: String,
+    /// What the user may do.
+    pub permission: Permission,
     md5_ha1: String,
     sha256_ha1: Option<String>,
 }
@@ -78,22 +107,36 @@ impl std::fmt::Debug for UserEntry {
         f.debug_struct("UserEntry")
             .field("user", &self.user)
             .field("realm", &self.realm)
+            .field("permission", &self.permission)
             .field("sha256", &self.sha256_ha1.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl UserEntry {
-    /// The entry for `user` with `password` in `realm`.
+    /// The entry for `user` with `password` in `realm`, a reader (see [`Self::with_permission`]).
     pub fn new(user: &str, realm: &str, password: &str) -> Result<Self, CredentialError> {
         check_name("user", user)?;
         check_name("realm", realm)?;
         Ok(Self {
             user: user.to_owned(),
             realm: realm.to_owned(),
+            permission: Permission::Read,
             md5_ha1: Algorithm::Md5.ha1(user, realm, password),
             sha256_ha1: Some(Algorithm::Sha256.ha1(user, realm, password)),
         })
+    }
+
+    /// The entry with `permission` instead of its own.
+    #[must_use]
+    pub fn with_permission(mut self, permission: Permission) -> Self {
+        self.permission = permission;
+        self
+    }
+
+    /// Whether the user may publish.
+    pub fn may_publish(&self) -> bool {
+        self.permission == Permission::Publish
     }
 
     /// HA1 for `alg`, if the entry has it.
@@ -106,20 +149,27 @@ impl UserEntry {
 
     /// The file line (without newline).
     pub fn to_line(&self) -> String {
-        match &self.sha256_ha1 {
-            Some(sha) => format!("{}:{}:{}:{sha}", self.user, self.realm, self.md5_ha1),
-            None => format!("{}:{}:{}", self.user, self.realm, self.md5_ha1),
+        let head = format!("{}:{}:{}", self.user, self.realm, self.md5_ha1);
+        match (&self.sha256_ha1, self.permission.token()) {
+            (Some(sha), Some(p)) => format!("{head}:{sha}:{p}"),
+            (Some(sha), None) => format!("{head}:{sha}"),
+            (None, Some(p)) => format!("{head}::{p}"),
+            (None, None) => head,
         }
     }
 
     fn parse(line: &str, number: usize) -> Result<Self, CredentialError> {
         let bad = |why| CredentialError::Line { line: number, why };
         let fields: Vec<&str> = line.split(':').collect();
-        let (user, realm, md5, sha) = match fields.as_slice() {
-            [u, r, m] => (*u, *r, *m, None),
-            [u, r, m, s] => (*u, *r, *m, Some(*s)),
-            _ => return Err(bad("expected user:realm:md5_ha1[:sha256_ha1]")),
+        let (user, realm, md5, sha, permission) = match fields.as_slice() {
+            [u, r, m] => (*u, *r, *m, None, Permission::Read),
+            [u, r, m, s] => (*u, *r, *m, Some(*s), Permission::Read),
+            [u, r, m, s, "publish"] => (*u, *r, *m, Some(*s), Permission::Publish),
+            [_, _, _, _, _] => return Err(bad("the fifth field can only be `publish`")),
+            _ => return Err(bad("expected user:realm:md5_ha1[:sha256_ha1[:publish]]")),
         };
+        // `user:realm:md5::publish`: an htdigest line with a permission.
+        let sha = sha.filter(|s| !(s.is_empty() && permission == Permission::Publish));
         if check_name("user", user).is_err() {
             return Err(bad("invalid user name"));
         }
@@ -136,6 +186,7 @@ impl UserEntry {
         Ok(Self {
             user: user.to_owned(),
             realm: realm.to_owned(),
+            permission,
             md5_ha1: md5.to_ascii_lowercase(),
             sha256_ha1: sha.map(str::to_ascii_lowercase),
         })
@@ -324,6 +375,39 @@ mod tests {
         }
         assert!(UserEntry::new("a:b", "r", "p").is_err());
         assert!(UserEntry::new("a", "", "p").is_err());
+    }
+
+    #[test]
+    fn publish_is_a_fifth_field_and_absent_means_read_only() {
+        let md5 = Algorithm::Md5.ha1("h", "r", "p");
+        let reader = UserEntry::new("a", "r", "p").unwrap();
+        let publisher = UserEntry::new("b", "r", "p")
+            .unwrap()
+            .with_permission(Permission::Publish);
+        assert!(publisher.to_line().ends_with(":publish"));
+        assert_eq!(reader.to_line().split(':').count(), 4);
+        let text = format!(
+            "{}\n{}\nh:r:{md5}::publish\ng:r:{md5}\n",
+            reader.to_line(),
+            publisher.to_line()
+        );
+        let c = Credentials::parse(&text).unwrap();
+        assert_eq!(c.lookup("a", "r").map(UserEntry::may_publish), Some(false));
+        assert_eq!(c.lookup("b", "r"), Some(&publisher));
+        assert!(c.lookup("b", "r").unwrap().may_publish());
+        let h = c.lookup("h", "r").unwrap();
+        assert!(h.may_publish() && h.ha1(Algorithm::Sha256).is_none());
+        assert_eq!(h.to_line(), format!("h:r:{md5}::publish"));
+        assert!(!c.lookup("g", "r").unwrap().may_publish());
+        for bad in [
+            format!("a:r:{md5}::write\n"),
+            format!("a:r:{md5}::PUBLISH\n"),
+            format!("a:r:{md5}::publish:x\n"),
+            format!("a:r:{md5}:\n"),
+        ] {
+            let e = Credentials::parse(&bad).unwrap_err();
+            assert!(e.to_string().contains("line 1:"), "{e}");
+        }
     }
 
     #[test]

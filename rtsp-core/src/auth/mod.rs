@@ -3,8 +3,8 @@
 //!
 //! - [`params`]: the `WWW-Authenticate` / `Authorization` syntax (schemes, auth-params, quoted
 //!   strings with commas), shared by both sides.
-//! - [`credentials`]: the server's credentials file (`user:realm:md5_ha1:sha256_ha1`), so that
-//!   no plaintext password is ever stored.
+//! - [`credentials`]: the server's credentials file (`user:realm:md5_ha1:sha256_ha1[:publish]`),
+//!   so that no plaintext password is ever stored, and each user's [`Permission`].
 //! - [`server`]: the [`Authenticator`]: a request's `Authorization` in, the user or a 401
 //!   [`Challenge`] out, with stateless expiring nonces; and [`LogLimiter`], which keeps failed
 //!   attempts from flooding the log.
@@ -20,7 +20,7 @@ pub mod params;
 pub mod server;
 
 pub use client::{Accepted, ClientAuth, ClientAuthError};
-pub use credentials::{CredentialError, Credentials, UserEntry};
+pub use credentials::{CredentialError, Credentials, Permission, UserEntry};
 pub use log_limit::LogLimiter;
 pub use server::{AuthConfig, AuthFailure, Authenticator, Challenge, ServerAuth, Verdict};
 

@@ -174,6 +174,15 @@ impl Authenticator {
         &self.config
     }
 
+    /// Whether `user` (a name [`Self::check`] returned) may publish: only users of this realm
+    /// marked [`Permission::Publish`](super::Permission::Publish); readers and unknown names
+    /// may not.
+    pub fn may_publish(&self, user: &str) -> bool {
+        self.credentials
+            .lookup(user, &self.config.realm)
+            .is_some_and(super::UserEntry::may_publish)
+    }
+
     /// Checks `authorization` (every `Authorization` header of the request) for `method` on
     /// `uri` at time `now` (any monotonic duration; the same origin for every call).
     pub fn check(
@@ -478,6 +487,35 @@ mod tests {
         client.on_challenge(&ch.www_authenticate).unwrap();
         let value = client.authorization(method, URI).unwrap();
         (client, value)
+    }
+
+    #[test]
+    fn only_users_marked_publish_may_publish() {
+        let reader = UserEntry::new("alice", "test", "a").unwrap();
+        let publisher = UserEntry::new("bob", "test", "b")
+            .unwrap()
+            .with_permission(crate::auth::Permission::Publish);
+        let elsewhere = UserEntry::new("carol", "other", "c")
+            .unwrap()
+            .with_permission(crate::auth::Permission::Publish);
+        let text = [reader, publisher, elsewhere]
+            .map(|e| e.to_line())
+            .join("\n");
+        let creds = Credentials::parse(&text).unwrap();
+        let mut a = Authenticator::with_secret(AuthConfig::new("test"), creds, [7; 32]);
+        assert!(a.may_publish("bob"));
+        assert!(!a.may_publish("alice"));
+        assert!(!a.may_publish("carol"), "a publisher of another realm");
+        assert!(!a.may_publish("nobody"));
+        // Authenticating is the same for both: the permission only matters afterwards.
+        let ch = a.unauthorized(s(10));
+        let mut client = ClientAuth::new("alice", "a");
+        client.on_challenge(&ch.www_authenticate).unwrap();
+        let value = client.authorization("ANNOUNCE", URI).unwrap();
+        assert_eq!(
+            a.check("ANNOUNCE", URI, &[&value], s(11)).as_deref(),
+            Ok("alice")
+        );
     }
 
     #[test]

@@ -25,5 +25,18 @@ pub fn auth_header(data: &[u8]) {
     let mut config = AuthConfig::new("r");
     config.allow_basic = true;
     let mut server = Authenticator::with_secret(config, creds, [1; 32]);
-    let _ = server.check("PLAY", "rtsp://h/m", &[text], Duration::from_secs(100));
+    if let Ok(user) = server.check("PLAY", "rtsp://h/m", &[text], Duration::from_secs(100)) {
+        // The only user is a reader: whatever name authenticated, it may not publish.
+        assert!(!server.may_publish(&user), "{user:?}");
+    }
+    // The credentials file is the operator's, but its parser must not panic either.
+    if let Ok(parsed) = Credentials::parse(text) {
+        assert!(
+            !parsed.is_empty()
+                || text.lines().all(|l| {
+                    let l = l.trim();
+                    l.is_empty() || l.starts_with('#')
+                })
+        );
+    }
 }

@@ -76,14 +76,20 @@ pub fn choose(transport: &Transport, lab: bool) -> Result<Chosen, Refusal> {
 
 /// The reply's Transport header: the client's choice echoed (protocol spelling included, so
 /// ffmpeg's `RTP/AVP/UDP` comes back as sent), `unicast`, the server ports for UDP or the
-/// channel pair for TCP, our SSRC and `mode="PLAY"`; `destination`/`source` are dropped.
+/// channel pair for TCP, our SSRC and the mode: `mode="record"` for a publisher's
+/// `mode=record` (RFC 2326 12.39 has the server echo the mode it accepted), `mode="PLAY"`
+/// otherwise; `destination`/`source` are dropped.
 pub fn reply(chosen: &Chosen, server_rtp_port: Option<u16>, ssrc: u32) -> Transport {
     let mut spec = chosen.spec.clone();
     spec.cast = Some(Cast::Unicast);
     spec.destination = None;
     spec.source = None;
     spec.ssrc = Some(ssrc);
-    spec.mode = Some("PLAY".to_owned());
+    let record = spec
+        .mode
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case("record"));
+    spec.mode = Some(if record { "record" } else { "PLAY" }.to_owned());
     if spec.protocol == TransportProtocol::LabRtpUdp {
         spec.protocol = TransportProtocol::RtpAvp;
     }
@@ -135,6 +141,22 @@ mod tests {
             reply(&c, None, 0x1234_5678).to_string(),
             "RTP/AVP/TCP;unicast;interleaved=0-1;ssrc=12345678;mode=\"PLAY\""
         );
+        // A publisher's SETUP gets its mode back, whatever its case.
+        let c = choose(&t("RTP/AVP/TCP;unicast;interleaved=0-1;mode=record"), false).unwrap();
+        assert_eq!(
+            reply(&c, None, 1).to_string(),
+            "RTP/AVP/TCP;unicast;interleaved=0-1;ssrc=00000001;mode=\"record\""
+        );
+        let c = choose(
+            &t("RTP/AVP/UDP;unicast;client_port=5000-5001;mode=\"RECORD\""),
+            false,
+        )
+        .unwrap();
+        assert!(reply(&c, Some(6970), 1)
+            .to_string()
+            .ends_with(";mode=\"record\""));
+        let c = choose(&t("RTP/AVP/TCP;interleaved=4;mode=play"), false).unwrap();
+        assert!(reply(&c, None, 1).to_string().ends_with("mode=\"PLAY\""));
         let c = choose(&t("RTP/AVP/TCP;interleaved=4"), false).unwrap();
         assert!(reply(&c, None, 1).to_string().contains("interleaved=4-5"));
         let c = choose(&t("RTP/UDP; client_port= 25000"), true).unwrap();

@@ -644,6 +644,31 @@ fn refuse_publisher(why: &'static str) -> Reply {
     Reply::status(crate::server::runtime::conn::status(455)).content("text/plain", why)
 }
 
+/// With authentication on, the 403 refusing a publishing request from a user who may only
+/// read (the credentials file's permission), or `None` to go on. The user authenticated: a
+/// 401 would make clients ask for other credentials instead of reporting the refusal.
+fn forbid_reader(ctx: &Ctx, conn: &ConnState, req: &Request) -> Option<Reply> {
+    let auth = ctx.auth.as_ref()?;
+    let user = conn.user.as_deref();
+    if user.is_some_and(|u| auth.lock().may_publish(u)) {
+        return None;
+    }
+    tracing::info!(
+        peer = %conn.peer,
+        user = user.unwrap_or("-"),
+        method = req.method().as_str(),
+        uri = %logged_uri(req),
+        status = 403,
+        "refused: this user may not publish"
+    );
+    Some(
+        Reply::status(crate::server::runtime::conn::status(403)).content(
+            "text/plain",
+            "this user may read but not publish (the credentials file does not mark it `publish`)",
+        ),
+    )
+}
+
 /// ANNOUNCE, SETUP `mode=record` and RECORD (with `Config::publish`).
 fn publish_request(
     ctx: &Ctx,
@@ -652,6 +677,9 @@ fn publish_request(
     p: PublishRequest,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
+    if let Some(forbidden) = forbid_reader(ctx, conn, req) {
+        return Ok(forbidden);
+    }
     let target = p.target.as_ref();
     match p.intent {
         PublishIntent::Announce(announcement) => {
