@@ -165,7 +165,7 @@ fn must_wait_for_media(ctx: &Ctx, conn: &ConnState, req: &Request) -> bool {
         return false;
     }
     if ctx.for_origin(target) {
-        return match ctx.relays.from_origin(&target.presentation, &ctx.published) {
+        return match ctx.relays.of_origin(&target.presentation, &ctx.published) {
             Ok((relay, created)) => {
                 // The demand comes before the thread, which ends a relay nobody wants.
                 let wait = relay.must_wait(ctx.clock.origin().elapsed(), resume);

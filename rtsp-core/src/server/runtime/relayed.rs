@@ -12,7 +12,7 @@
 //! with the reason ([`Relay::available`]).
 //!
 //! With an origin (`Config::origin`), a reader's request for a path the server has no other
-//! source for creates a relay of the origin's path of the same name ([`Relays::from_origin`]):
+//! source for creates a relay of the origin's path of the same name ([`Relays::of_origin`]):
 //! always on demand, and removed by its thread once idle, so an edge holds only what its
 //! readers watch. A path the origin does not have (404) is remembered as missing for the
 //! linger, during which its readers get 404 without asking the origin again.
@@ -183,7 +183,7 @@ pub struct Relays {
 impl Relays {
     /// A relay for each of `specs` (the last one wins for a path named twice), its source
     /// registered in `paths`; `policy.mode` is the default of specs that name none. With
-    /// `origin`, more are made on demand ([`Relays::from_origin`]).
+    /// `origin`, more are made on demand ([`Relays::of_origin`]).
     pub fn new(
         specs: &[RelaySpec],
         policy: RelayPolicy,
@@ -236,7 +236,7 @@ impl Relays {
 
     /// The relay of `path` from the origin, created (its source registered in `paths`) if
     /// there is none yet; `Ok((relay, true))` when created: the caller starts its thread.
-    pub fn from_origin(
+    pub fn of_origin(
         &self,
         path: &str,
         paths: &Paths,
