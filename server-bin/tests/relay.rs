@@ -440,6 +440,10 @@ fn an_edge_relays_any_path_of_its_origin_on_demand() {
         );
     }
 
+    // Forgotten paths leave no series behind.
+    assert_eq!(metric(&edge, &state_of("a.mjpeg")), None);
+    assert_eq!(metric(&edge, &state_of("nope.mjpeg")), None);
+
     // Room again: the third path plays now.
     let c = reader(&edge.url("c.mjpeg"));
     assert_eq!(frames(&c, 5).len(), 5);

@@ -66,8 +66,9 @@ pub fn run(relay: Arc<Relay>, ctx: Arc<Ctx>) {
             .filter(|s| Arc::ptr_eq(&s.source, relay.source()))
             .count();
         if relay.from_origin && may_end(&relay, &ctx, readers, now, missing_since) {
+            // Before the log line, which tells that the path is gone.
+            ctx.metrics.relay_forget(&relay.path);
             tracing::info!(path = %relay.path, upstream = %relay.shown, "relay from the origin let go");
-            ctx.metrics.relay_state(&relay.path, UpstreamState::Idle);
             break;
         }
         let actions = {
