@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the cluster on loopback: an origin rtsp-server (127.0.0.10), two edges relaying it
 # (127.0.0.11, 127.0.0.12), HAProxy in front of the edges (viewers use
-# rtsp://127.0.0.20:8554/live/movie) and Prometheus scraping all three
+# rtsp://127.0.0.20:8554/movie.Mjpeg) and Prometheus scraping all three
 # (http://127.0.0.30:9090). Ctrl-C (or SIGTERM) stops them all.
 #
 #   examples/cluster/run.sh                     # builds rtsp-server (release) if needed
@@ -28,7 +28,7 @@ if [[ -z "${NO_PROMETHEUS:-}" ]]; then
 fi
 
 work="$(mktemp -d -t rtsp-cluster.XXXXXX)"
-# Edges serve no files of their own: everything they serve is relayed.
+# Edges serve no files of their own: everything they serve is relayed from the origin.
 mkdir -p "$work/edge-media" "$work/prometheus"
 pids=()
 
@@ -47,13 +47,14 @@ trap stop INT TERM EXIT
   --metrics 127.0.0.10:9554 &
 pids+=($!)
 
-# An edge: relays the origin's movie.Mjpeg as live/movie, pulling it once, when its first
-# viewer arrives, and letting it go 30 s after the last one left. It trusts the PROXY protocol
+# An edge: relays any path of the origin (rtsp://EDGE/movie.Mjpeg plays the origin's
+# movie.Mjpeg), pulling each once, when its first viewer arrives, and letting it go 30 s after
+# the last one left. It trusts the PROXY protocol
 # header from HAProxy's address only.
 edge() {
   "$server" --bind "$1" --port 8554 --media "$work/edge-media" \
     --proxy-protocol --trusted-proxy 127.0.0.21/32 \
-    --relay live/movie=rtsp://127.0.0.10:8554/movie.Mjpeg --relay-linger 30 \
+    --origin rtsp://127.0.0.10:8554 --relay-linger 30 \
     --metrics "$1:9554" &
   pids+=($!)
 }
@@ -71,7 +72,7 @@ fi
 
 cat >&2 <<MSG
 run.sh: cluster up (Ctrl-C stops it)
-  viewers:    rtsp://127.0.0.20:8554/live/movie   (HAProxy, round robin over the edges)
+  viewers:    rtsp://127.0.0.20:8554/movie.Mjpeg   (HAProxy, round robin over the edges)
   origin:     rtsp://127.0.0.10:8554/movie.Mjpeg
   metrics:    http://127.0.0.10:9554/metrics  http://127.0.0.11:9554/metrics  http://127.0.0.12:9554/metrics
   haproxy:    http://127.0.0.20:8404/

@@ -141,6 +141,18 @@ pub struct Cli {
     #[arg(long, value_name = "PATH[:MODE]=URL", value_parser = parse_relay)]
     pub relay: Vec<RelaySpec>,
 
+    /// Relay on demand any path that has no source here (no file, not the test source, not
+    /// published, not a --relay) from the same path of this server, `rtsp://[user:pw@]host[:port]`
+    /// (credentials never logged): an edge in front of an origin. A path is pulled once
+    /// whatever its readers, let go --relay-linger after its last reader left; a path the
+    /// origin does not have is 404.
+    #[arg(long, value_name = "URL", value_parser = parse_origin)]
+    pub origin: Option<String>,
+
+    /// At most this many paths relayed from --origin at once; readers of more get 503.
+    #[arg(long, default_value_t = rtsp_core::server::runtime::DEFAULT_ORIGIN_MAX_PATHS, value_name = "N")]
+    pub origin_max_paths: usize,
+
     /// When relayed paths connect to their upstream: `on-demand` (at the first reader's
     /// DESCRIBE or SETUP, until --relay-linger after the last reader left) or `always` (from
     /// the start).
@@ -284,6 +296,19 @@ fn parse_relay(s: &str) -> Result<RelaySpec, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
+/// `rtsp://[user:pw@]host[:port]` with no path: paths are appended to it.
+pub(crate) fn parse_origin(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("rtsp://")
+        .ok_or("the origin must be an rtsp:// URL")?
+        .trim_end_matches('/');
+    let host = rest.rsplit('@').next().unwrap_or(rest);
+    if host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+        return Err("the origin must be rtsp://[user:password@]host[:port], without a path".into());
+    }
+    Ok(format!("rtsp://{rest}"))
+}
+
 pub(crate) fn parse_relay_mode(s: &str) -> Result<RelayMode, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
@@ -399,6 +424,12 @@ mod tests {
         );
         assert_eq!(cli.relay_mode, RelayMode::OnDemand);
         assert_eq!(cli.relay_linger, 0.5);
+        let edge =
+            Cli::try_parse_from(["rtsp-server", "--origin", "rtsp://u:p@127.0.0.1:8554/"]).unwrap();
+        assert_eq!(
+            (edge.origin.as_deref(), edge.origin_max_paths),
+            (Some("rtsp://u:p@127.0.0.1:8554"), 256)
+        );
         let plain = Cli::try_parse_from(["rtsp-server", "--relay-mode", "always"]).unwrap();
         assert_eq!(
             (plain.relay_mode, plain.relay_linger, plain.relay.len()),
@@ -461,6 +492,9 @@ mod tests {
             &["rtsp-server", "--relay", "cam1=http://h/x"],
             &["rtsp-server", "--relay", "cam1:never=rtsp://h/x"],
             &["rtsp-server", "--relay-mode", "sometimes"],
+            &["rtsp-server", "--origin", "http://h:554"],
+            &["rtsp-server", "--origin", "rtsp://h:554/live"],
+            &["rtsp-server", "--origin", "rtsp://"],
             &["rtsp-server", "--relay-linger", "-1"],
             &["rtsp-server", "--redirect", "movie.Mjpeg"],
             &["rtsp-server", "--redirect", "m=http://h/m"],

@@ -69,6 +69,9 @@ pub struct FileConfig {
     #[serde(default, deserialize_with = "linger")]
     relay_linger: Option<f64>,
     relay: Option<Vec<Relay>>,
+    #[serde(default, deserialize_with = "origin")]
+    origin: Option<String>,
+    origin_max_paths: Option<usize>,
     redirect: Option<Vec<Redirect>>,
     #[serde(default, deserialize_with = "edges")]
     redirect_to: Option<Vec<String>>,
@@ -224,6 +227,13 @@ fn relay_mode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RelayMode>, D::E
         .map_err(serde::de::Error::custom)
 }
 
+fn origin<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    cli::parse_origin(&s)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
 fn cidrs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<ipnet::IpNet>>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
     list.iter()
@@ -330,6 +340,8 @@ impl FileConfig {
             self.redirect
                 .map(|list| list.into_iter().map(|r| r.0).collect())
         );
+        set!("origin", origin, self.origin.map(Some));
+        set!("origin_max_paths", origin_max_paths, self.origin_max_paths);
         set!("redirect_to", redirect_to, self.redirect_to);
         set!(
             "redirect_above",

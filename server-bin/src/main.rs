@@ -8,7 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use rtsp_core::auth::credentials::{loose_permissions, write_entry};
 use rtsp_core::auth::{Permission, ServerAuth, UserEntry};
 use rtsp_core::server::relay::RelayPolicy;
-use rtsp_core::server::runtime::{Config, Server, TlsListener};
+use rtsp_core::server::runtime::{Config, Origin, Server, TlsListener};
 use rtsp_core::tls::ServerIdentity;
 use server_bin::cli::{Cli, PasswdCli};
 use server_bin::config::FileConfig;
@@ -107,6 +107,10 @@ fn main() -> ExitCode {
             linger: Duration::from_secs_f64(cli.relay_linger),
             ..RelayPolicy::default()
         },
+        origin: cli.origin.clone().map(|url| Origin {
+            url,
+            max_paths: cli.origin_max_paths,
+        }),
         tls,
         redirect: cli.redirect_config(),
     };

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The cluster of `examples/cluster` on loopback with real processes: one origin `rtsp-server`,
-//! two edges relaying the origin's `movie.Mjpeg` as `live/movie` (on demand, with the PROXY
+//! two edges relaying whatever path of the origin viewers ask for (`--origin`, on demand, with the PROXY
 //! protocol from the balancer), and Debian's `haproxy` in TCP mode in front of the edges
 //! (round robin, `send-proxy-v2` from 127.0.0.2, health checks on each edge's `/healthz`).
 //! Viewers (ffmpeg, ffprobe, the engine's client) connect to HAProxy on 127.0.0.4 only. The
@@ -20,8 +20,9 @@ use rtsp_core::client::{Client, ClientConfig, Event, State};
 
 const PROXY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const FRONTEND_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4));
-const PATH: &str = "live/movie";
-const ORIGIN_PATH: &str = "movie.Mjpeg";
+/// The path viewers play on the edges: the origin's file of that name.
+const PATH: &str = "movie.Mjpeg";
+const ORIGIN_PATH: &str = PATH;
 
 /// The origin and its edges, each with `--metrics`.
 struct Cluster {
@@ -32,21 +33,25 @@ struct Cluster {
 impl Cluster {
     fn start() -> Cluster {
         let origin = Server::start(&["--loop", "--metrics", "127.0.0.1:0"]);
-        let relay = format!("{PATH}=rtsp://{}/{ORIGIN_PATH}", origin.addr);
+        let origin_url = format!("rtsp://{}", origin.addr);
         let edges = (0..2)
-            .map(|_| {
-                Server::start(&[
-                    "--proxy-protocol",
-                    "--trusted-proxy",
-                    "127.0.0.2/32",
-                    "--relay",
-                    &relay,
-                    // Viewers come and go during a test: keep the upstream meanwhile.
-                    "--relay-linger",
-                    "120",
-                    "--metrics",
-                    "127.0.0.1:0",
-                ])
+            .map(|i| {
+                // No files of their own: everything the edges serve comes from the origin.
+                Server::start_in(
+                    &scratch(&format!("edge-media-{i}")),
+                    &[
+                        "--proxy-protocol",
+                        "--trusted-proxy",
+                        "127.0.0.2/32",
+                        "--origin",
+                        &origin_url,
+                        // Viewers come and go during a test: keep the upstream meanwhile.
+                        "--relay-linger",
+                        "120",
+                        "--metrics",
+                        "127.0.0.1:0",
+                    ],
+                )
             })
             .collect();
         Cluster { origin, edges }
@@ -492,7 +497,7 @@ fn the_example_cluster_runs_and_stops_on_ctrl_c() {
     let child = cmd.spawn().expect("start run.sh");
     let mut example = Example { child };
 
-    let viewers = "rtsp://127.0.0.20:8554/live/movie";
+    let viewers = "rtsp://127.0.0.20:8554/movie.Mjpeg";
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let out = run(

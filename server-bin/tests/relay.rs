@@ -348,3 +348,104 @@ fn unreachable_upstreams_get_503_and_other_paths_play_on() {
     assert!(other.interleaved.len() >= 20);
     drop(silent);
 }
+
+/// The edge's `rtsp_relay_upstream_state` of `path`.
+fn state_of(path: &str) -> String {
+    format!("rtsp_relay_upstream_state{{path=\"{path}\"}}")
+}
+
+#[test]
+fn an_edge_relays_any_path_of_its_origin_on_demand() {
+    // The origin serves three files; the edge has none and relays whatever readers ask for.
+    let origin_media = scratch("origin-media");
+    std::fs::create_dir_all(origin_media.join("site")).unwrap();
+    for name in ["a.mjpeg", "site/b.mjpeg", "c.mjpeg"] {
+        std::fs::copy(media_dir().join("movie.Mjpeg"), origin_media.join(name)).unwrap();
+    }
+    let origin = Server::start_in(&origin_media, &["--loop"]);
+    let origin_url = format!("rtsp://{}", origin.addr);
+    let edge = Server::start_in(
+        &scratch("edge-media"),
+        &[
+            "--origin",
+            &origin_url,
+            "--origin-max-paths",
+            "2",
+            "--relay-linger",
+            "1",
+            "--metrics",
+            "127.0.0.1:0",
+        ],
+    );
+
+    // A path the origin does not have: 404 (twice: the second from the edge's memory).
+    let mut c = Rtsp::connect(edge.addr);
+    for _ in 0..2 {
+        let reply = c.request("DESCRIBE", &edge.url("nope.mjpeg"), &[]);
+        assert_eq!(reply.status, 404, "{}", reply.status_line);
+    }
+    assert!(
+        edge.wait_log(
+            &["relay from the origin let go", "path=nope.mjpeg"],
+            Duration::from_secs(30)
+        )
+        .is_some(),
+        "the missing path is forgotten after the linger"
+    );
+
+    // Two paths on demand, one upstream session each.
+    let a = reader(&edge.url("a.mjpeg"));
+    let b = reader(&edge.url("site/b.mjpeg"));
+    for client in [&a, &b] {
+        let got = frames(client, 10);
+        assert_eq!(got.len(), 10);
+        assert!(got.iter().all(|f| size(f) == (640, 480)));
+    }
+    wait_metric(&edge, &state_of("a.mjpeg"), 2.0);
+    wait_metric(&edge, &state_of("site/b.mjpeg"), 2.0);
+    let started = |server: &Server| {
+        let log = server.log.lock().unwrap();
+        log.iter().filter(|l| l.contains("session start")).count()
+    };
+    // One each (a UDP attempt falling back to TCP may add one).
+    let upstream_sessions = started(&origin);
+    assert!((2..=4).contains(&upstream_sessions), "{upstream_sessions}");
+
+    // At --origin-max-paths a third path is refused with 503; the two play on.
+    let reply = c.request("DESCRIBE", &edge.url("c.mjpeg"), &[]);
+    assert_eq!(reply.status, 503, "{}", reply.status_line);
+    assert_eq!(frames(&a, 5).len(), 5);
+
+    // The readers leave: after the linger each upstream session ends and the paths go.
+    drop(a);
+    drop(b);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = origin.log.lock().unwrap().join("\n");
+        if log.matches("session end").count() >= upstream_sessions {
+            break;
+        }
+        drop(log);
+        assert!(Instant::now() < deadline, "the edge let its upstreams go");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for path in ["path=a.mjpeg", "path=site/b.mjpeg"] {
+        assert!(
+            edge.wait_log(
+                &["relay from the origin let go", path],
+                Duration::from_secs(30)
+            )
+            .is_some(),
+            "{path} was let go"
+        );
+    }
+
+    // Forgotten paths leave no series behind.
+    assert_eq!(metric(&edge, &state_of("a.mjpeg")), None);
+    assert_eq!(metric(&edge, &state_of("nope.mjpeg")), None);
+
+    // Room again: the third path plays now.
+    let c = reader(&edge.url("c.mjpeg"));
+    assert_eq!(frames(&c, 5).len(), 5);
+    assert!(started(&origin) > upstream_sessions);
+}

@@ -287,6 +287,11 @@ impl RelayMachine {
         self.state == UpstreamState::Streaming && self.fresh
     }
 
+    /// Whether the upstream is wanted now (as of the last [`RelayMachine::poll`]).
+    pub fn wanted(&self) -> bool {
+        self.policy.mode == RelayMode::Always || self.readers > 0 || self.wanted_until.is_some()
+    }
+
     /// Whether a reader's request is waiting for the first frame.
     pub fn waiting(&self) -> bool {
         self.waiting_until.is_some()
@@ -362,9 +367,7 @@ impl RelayMachine {
         if self.wanted_until.is_some_and(|t| now >= t) {
             self.wanted_until = None;
         }
-        let wanted = self.policy.mode == RelayMode::Always
-            || self.readers > 0
-            || self.wanted_until.is_some();
+        let wanted = self.wanted();
         let mut actions = Vec::new();
         match self.state {
             UpstreamState::Idle if wanted => {

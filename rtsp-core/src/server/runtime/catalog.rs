@@ -179,6 +179,11 @@ impl Catalog {
         false
     }
 
+    /// Whether `target` names a file under the media root (not the test source).
+    pub fn has_file(&self, target: &Target) -> bool {
+        matches!(self.resolve(target), Ok(Some(_)))
+    }
+
     /// The source a target names, loading it on first use (inline: callers that must not
     /// block [`Catalog::prefetch`] first).
     pub fn open(&self, target: &Target) -> Result<Arc<Source>, Refusal> {

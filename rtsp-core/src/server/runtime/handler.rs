@@ -164,6 +164,20 @@ fn must_wait_for_media(ctx: &Ctx, conn: &ConnState, req: &Request) -> bool {
     if ctx.published.get(&target.presentation).is_some() {
         return false;
     }
+    if ctx.for_origin(target) {
+        return match ctx.relays.of_origin(&target.presentation, &ctx.published) {
+            Ok((relay, created)) => {
+                // The demand comes before the thread, which ends a relay nobody wants.
+                let wait = relay.must_wait(ctx.clock.origin().elapsed(), resume);
+                if created {
+                    crate::server::runtime::relay::start(relay, ctx);
+                }
+                wait
+            }
+            // Answered by `relay_unavailable`.
+            Err(_) => false,
+        };
+    }
     !ctx.catalog.prefetch(target, resume)
 }
 
@@ -633,7 +647,13 @@ fn new_session(
 /// For a relayed path whose upstream sends nothing now: 503 with the reason in a text body.
 /// Readers set up earlier keep their sessions; new ones are told to come back.
 fn relay_unavailable(ctx: &Ctx, conn: &ConnState, target: &Target) -> Option<Reply> {
-    let why = ctx.relays.get(&target.presentation)?.available().err()?;
+    let why = match ctx.relays.get(&target.presentation) {
+        Some(relay) => relay.available().err()?,
+        None if ctx.for_origin(target) && ctx.relays.origin_full() => {
+            "this server relays as many paths from its origin as it may"
+        }
+        None => return None,
+    };
     tracing::info!(peer = %conn.peer, media = %target.presentation, "refused: {why}");
     Some(Reply::status(crate::server::runtime::conn::status(503)).content("text/plain", why))
 }

@@ -310,6 +310,16 @@ impl Metrics {
             .set(state.code());
     }
 
+    /// A relayed path is gone (a path relayed from the origin, let go): its series go too, so
+    /// that paths readers merely asked for do not pile up.
+    pub fn relay_forget(&self, path: &str) {
+        let labels = PathLabels {
+            path: path.to_owned(),
+        };
+        self.relay_state.remove(&labels);
+        self.relay_reconnects.remove(&labels);
+    }
+
     /// A relayed path's upstream was tried again `n` more times after failures.
     pub fn relay_reconnects(&self, path: &str, n: u64) {
         self.relay_reconnects

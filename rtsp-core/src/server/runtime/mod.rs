@@ -54,5 +54,6 @@ mod web;
 mod wire;
 mod worker;
 
+pub use relayed::{Origin, DEFAULT_ORIGIN_MAX_PATHS};
 pub use run::Server;
 pub use shared::{Config, TlsListener, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};

@@ -165,6 +165,14 @@ impl Paths {
         all
     }
 
+    /// Forget `path` if its source is still `source`.
+    pub fn remove(&self, path: &str, source: &Arc<Source>) {
+        let mut map = self.map.lock();
+        if map.get(path).is_some_and(|s| Arc::ptr_eq(s, source)) {
+            map.remove(path);
+        }
+    }
+
     /// The source of `path`, created on first use; `None` when [`MAX_PATHS`] are taken.
     pub fn get_or_create(&self, path: &str) -> Option<Arc<Source>> {
         let mut map = self.map.lock();

@@ -31,8 +31,25 @@ enum Upstream {
     Playing(Client),
 }
 
-/// The relay thread: runs until the server shuts down, then lets the upstream go.
+/// Start the thread of a relay made from the origin; it ends by itself (see [`run`]).
+pub fn start(relay: Arc<Relay>, ctx: &Ctx) {
+    // Gone only at shutdown, when nothing is relayed any more.
+    let Some(ctx) = ctx.me.upgrade() else {
+        return;
+    };
+    let path = relay.path.clone();
+    let spawned = std::thread::Builder::new()
+        .name("rtsp-relay".into())
+        .spawn(move || run(relay, ctx));
+    if let Err(e) = spawned {
+        tracing::warn!(%path, "cannot start a relay thread: {e}");
+    }
+}
+
+/// The relay thread: runs until the server shuts down (or, for a path relayed from the
+/// origin, until it is idle again or the origin has no such path), then lets the upstream go.
 pub fn run(relay: Arc<Relay>, ctx: Arc<Ctx>) {
+    let mut missing_since = None;
     let mut upstream = Upstream::None;
     let mut state = Noted {
         state: UpstreamState::Idle,
@@ -48,6 +65,12 @@ pub fn run(relay: Arc<Relay>, ctx: Arc<Ctx>) {
             .iter()
             .filter(|s| Arc::ptr_eq(&s.source, relay.source()))
             .count();
+        if relay.from_origin && may_end(&relay, &ctx, readers, now, missing_since) {
+            // Before the log line, which tells that the path is gone.
+            ctx.metrics.relay_forget(&relay.path);
+            tracing::info!(path = %relay.path, upstream = %relay.shown, "relay from the origin let go");
+            break;
+        }
         let actions = {
             let mut inner = relay.inner.lock();
             inner.machine.readers(readers, now);
@@ -75,6 +98,17 @@ pub fn run(relay: Arc<Relay>, ctx: Arc<Ctx>) {
                 relay.inner.lock().machine.connected();
                 note_state(&relay, &ctx.metrics, &mut state);
             }
+            Some(Err(Err(ClientError::Status { code: 404, .. }))) if relay.from_origin => {
+                tracing::info!(path = %relay.path, upstream = %relay.shown, "the origin has no such path");
+                upstream = Upstream::None;
+                missing_since = Some(now);
+                let waiters = {
+                    let mut inner = relay.inner.lock();
+                    inner.missing = true;
+                    std::mem::take(&mut inner.waiters)
+                };
+                waiters.into_iter().for_each(|w| w());
+            }
             Some(Err(Err(e))) => fail(&relay, &ctx, &e.to_string(), &mut upstream, &mut state),
             None => {}
         }
@@ -86,6 +120,21 @@ pub fn run(relay: Arc<Relay>, ctx: Arc<Ctx>) {
     // Nobody waits past shutdown.
     let waiters = std::mem::take(&mut relay.inner.lock().waiters);
     waiters.into_iter().for_each(|w| w());
+}
+
+/// Whether a relay from the origin is done: idle with nobody reading or waiting, or missing
+/// upstream for the linger (so repeated requests for a wrong path do not each ask the origin).
+fn may_end(
+    relay: &Arc<Relay>,
+    ctx: &Ctx,
+    readers: usize,
+    now: Duration,
+    missing_since: Option<Duration>,
+) -> bool {
+    if missing_since.is_some_and(|t| now < t.saturating_add(ctx.config.relay.linger)) {
+        return false;
+    }
+    ctx.relays.remove_if_idle(relay, readers, &ctx.published)
 }
 
 fn on_event(relay: &Relay, ctx: &Ctx, event: Event, upstream: &mut Upstream, state: &mut Noted) {

@@ -83,9 +83,14 @@ impl Server {
             handles.push(h);
         }
         let published = crate::server::runtime::published::Paths::default();
-        let relays =
-            crate::server::runtime::relayed::Relays::new(&config.relays, config.relay, &published);
-        let ctx = Arc::new(Ctx {
+        let relays = crate::server::runtime::relayed::Relays::new(
+            &config.relays,
+            config.relay,
+            config.origin.clone(),
+            &published,
+        );
+        let ctx = Arc::new_cyclic(|me| Ctx {
+            me: me.clone(),
             registry: Registry::new(config.max_sessions),
             catalog,
             workers: handles,
@@ -124,7 +129,7 @@ impl Server {
             threads.push(spawn("reaper", move || reaper(ctx, reaper_rx))?);
         }
         for relay in ctx.relays.all() {
-            let (relay, ctx) = (Arc::clone(relay), Arc::clone(&ctx));
+            let ctx = Arc::clone(&ctx);
             threads.push(spawn("rtsp-relay", move || {
                 crate::server::runtime::relay::run(relay, ctx)
             })?);

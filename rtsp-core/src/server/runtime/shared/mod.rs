@@ -80,6 +80,8 @@ pub struct Config {
     pub relays: Vec<crate::server::relay::RelaySpec>,
     /// How relays connect, let go and retry (its mode: the default of relays that name none).
     pub relay: crate::server::relay::RelayPolicy,
+    /// Relay on demand any path that has no source here from this server; `None`: none.
+    pub origin: Option<crate::server::runtime::relayed::Origin>,
     /// Also serve `rtsps://` (RTSP over TLS) on a second listener; `None`: plain RTSP only.
     pub tls: Option<TlsListener>,
     /// Requests answered `302 Moved Temporarily` instead: moved paths, and edges for new
@@ -122,6 +124,7 @@ impl Config {
             publish: false,
             relays: Vec::new(),
             relay: crate::server::relay::RelayPolicy::default(),
+            origin: None,
             tls: None,
             redirect: crate::server::redirect::RedirectConfig::default(),
         }
@@ -160,6 +163,8 @@ pub struct Ctx {
     pub sdp_session_id: u64,
     /// Paths publishers have sent to (with `Config::publish`).
     pub published: crate::server::runtime::published::Paths,
+    /// This context, for the threads of relays made from the origin while serving.
+    pub me: std::sync::Weak<Ctx>,
     /// Paths relayed from upstream servers (their sources are in `published`).
     pub relays: crate::server::runtime::relayed::Relays,
     /// The redirect decisions (`Config::redirect`) and the clients sent to each edge.
@@ -202,6 +207,9 @@ impl Ctx {
     /// readers stay), otherwise the file.
     pub fn reader_source(&self, target: &Target) -> Result<Arc<Source>, Refusal> {
         if let Some(relay) = self.relays.get(&target.presentation) {
+            if relay.missing() {
+                return Err(Refusal::NotFound);
+            }
             return Ok(Arc::clone(relay.source()));
         }
         match self.published.get(&target.presentation) {
@@ -209,6 +217,16 @@ impl Ctx {
             Some(_) => Err(Refusal::NotFound),
             None => self.catalog.open(target),
         }
+    }
+
+    /// Whether a reader of `target` is served from the origin: one is configured and the
+    /// path has no source here (no file, not the test source, not published or relayed).
+    pub fn for_origin(&self, target: &Target) -> bool {
+        self.relays.has_origin()
+            && !target.is_test_source()
+            && self.relays.get(&target.presentation).is_none()
+            && self.published.get(&target.presentation).is_none()
+            && !self.catalog.has_file(target)
     }
 
     /// Whether a publisher is sending to `source` now.
