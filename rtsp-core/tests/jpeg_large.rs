@@ -87,6 +87,7 @@ fn first_packet_carries_the_frame_header_and_size_fields_zero() {
             width: 2048,
             height: 16,
             restart_interval: Some(4),
+            subsampling: Some(frame.subsampling()),
         })
     );
     // The extension's SOF0 is the one of the rebuilt file.

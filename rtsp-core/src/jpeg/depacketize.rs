@@ -406,10 +406,13 @@ impl Depacketizer {
         if h.fragment_offset != 0 {
             return Err(DropReason::MissingStart);
         }
-        let subsampling = Subsampling::from_rtp_type(h.rtp_type)
+        let by_type = Subsampling::from_rtp_type(h.rtp_type)
             .ok_or(DropReason::UnsupportedType(h.rtp_type))?;
-        // The encoder's own frame header, when sent, is the most precise source of the size.
-        let (width, height) = match extension.map(FrameHeaderExtension::parse).transpose()? {
+        let ext = extension.map(FrameHeaderExtension::parse).transpose()?;
+        // The encoder's own frame header, when sent, is the most precise source of the size and
+        // the only one of 4:4:4 and grayscale sampling.
+        let subsampling = ext.and_then(|e| e.subsampling).unwrap_or(by_type);
+        let (width, height) = match ext {
             Some(ext) => (ext.width, ext.height),
             None if h.width != 0 && h.height != 0 => (h.width, h.height),
             None => self.stream_size.ok_or(DropReason::ZeroDimension)?,

@@ -28,7 +28,7 @@
 //! its DRI in the extension; the quantization tables travel in band as RFC 2435 says.
 
 use super::jfif::write_sof0;
-use super::parse::ParsedJpeg;
+use super::parse::{ParsedJpeg, Subsampling};
 use super::MAX_EXTENDED_DIMENSION;
 
 /// "Defined by profile" value of the ONVIF JPEG header extension: the JPEG SOI code.
@@ -45,6 +45,9 @@ pub struct FrameHeaderExtension {
     pub height: u16,
     /// Restart interval from a DRI segment, if the extension carries one.
     pub restart_interval: Option<u16>,
+    /// The sampling the SOF states, `None` when it lists no components (the payload type then
+    /// says it). 4:4:4 and grayscale frames are rebuilt from it.
+    pub subsampling: Option<Subsampling>,
 }
 
 /// An ONVIF JPEG header extension that cannot be used.
@@ -60,6 +63,9 @@ pub enum ExtensionError {
     /// A segment with a length below 2, or a SOF or DRI too short for its fields.
     #[error("header extension: malformed segment at byte {0}")]
     Malformed(usize),
+    /// The SOF lists components in a sampling no frame of this payload can have (e.g. 4:1:1).
+    #[error("header extension: unsupported component sampling")]
+    UnsupportedSampling,
     /// No SOF0/SOF1 segment, so no frame size.
     #[error("header extension carries no frame header (SOF)")]
     NoFrameHeader,
@@ -89,6 +95,7 @@ impl FrameHeaderExtension {
         let mut pos = 0;
         let mut size = None;
         let mut restart_interval = None;
+        let mut subsampling = None;
         loop {
             match data.get(pos) {
                 None => break,
@@ -116,7 +123,10 @@ impl FrameHeaderExtension {
                     let f = body.get(..5).ok_or(ExtensionError::Malformed(start))?;
                     let height = u16::from_be_bytes([f[1], f[2]]);
                     let width = u16::from_be_bytes([f[3], f[4]]);
-                    size.get_or_insert((width, height));
+                    if size.is_none() {
+                        size = Some((width, height));
+                        subsampling = sof_sampling(body)?;
+                    }
                 }
                 0xDD => {
                     let r = body.get(..2).ok_or(ExtensionError::Malformed(start))?;
@@ -134,8 +144,27 @@ impl FrameHeaderExtension {
             width,
             height,
             restart_interval,
+            subsampling,
         })
     }
+}
+
+/// The sampling of a SOF body: `None` when it stops before its components (senders that only
+/// state the size), an error for a sampling no receiver here rebuilds.
+fn sof_sampling(body: &[u8]) -> Result<Option<Subsampling>, ExtensionError> {
+    let Some((&count, specs)) = body.get(5..).and_then(<[u8]>::split_first) else {
+        return Ok(None);
+    };
+    let specs = specs
+        .get(..3 * usize::from(count))
+        .ok_or(ExtensionError::UnsupportedSampling)?;
+    let factors: Vec<(u8, u8)> = specs
+        .chunks_exact(3)
+        .map(|c| (c[1] >> 4, c[1] & 0x0F))
+        .collect();
+    Subsampling::from_factors(count, &factors)
+        .map(Some)
+        .ok_or(ExtensionError::UnsupportedSampling)
 }
 
 /// Whether an RFC 2435 frame can have this width or height: whole 8x8 blocks, at least one,
@@ -194,6 +223,7 @@ mod tests {
                 width: 3840,
                 height: 2160,
                 restart_interval: Some(16),
+                subsampling: Some(Subsampling::Yuv420),
             })
         );
     }

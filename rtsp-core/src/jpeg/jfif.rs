@@ -29,14 +29,45 @@ pub(crate) struct HeaderParams<'t> {
     pub chroma_table: &'t QuantTable,
 }
 
-impl HeaderParams<'_> {
-    const DQT_LEN: usize = 4 + 2 * 65;
-    const SOF_LEN: usize = 2 + 17;
-    const DRI_LEN: usize = 6;
-    const SOS_LEN: usize = 2 + 12;
+/// Components of a frame of this sampling.
+fn components(subsampling: Subsampling) -> usize {
+    if subsampling == Subsampling::Gray {
+        1
+    } else {
+        3
+    }
+}
 
-    fn dht_len() -> usize {
-        4 + HUFFMAN
+/// The Huffman tables a frame uses: a grayscale frame only the luminance ones.
+fn huffman(subsampling: Subsampling) -> &'static [(u8, HuffmanSpec)] {
+    HUFFMAN
+        .get(..components(subsampling).min(2) * 2)
+        .unwrap_or(&HUFFMAN)
+}
+
+/// SOF0 segment length, marker included.
+fn sof_len(subsampling: Subsampling) -> usize {
+    2 + 2 + 6 + 3 * components(subsampling)
+}
+
+impl HeaderParams<'_> {
+    const DRI_LEN: usize = 6;
+
+    fn tables(&self) -> usize {
+        components(self.subsampling).min(2)
+    }
+
+    fn dqt_len(&self) -> usize {
+        4 + self.tables() * 65
+    }
+
+    /// SOS segment length, marker included.
+    fn sos_len(&self) -> usize {
+        2 + 2 + 1 + 2 * components(self.subsampling) + 3
+    }
+
+    fn dht_len(&self) -> usize {
+        4 + huffman(self.subsampling)
             .iter()
             .map(|(_, spec)| 17 + spec.values.len())
             .sum::<usize>()
@@ -49,7 +80,12 @@ impl HeaderParams<'_> {
         } else {
             0
         };
-        2 + APP0_JFIF.len() + Self::DQT_LEN + Self::SOF_LEN + Self::dht_len() + dri + Self::SOS_LEN
+        2 + APP0_JFIF.len()
+            + self.dqt_len()
+            + sof_len(self.subsampling)
+            + self.dht_len()
+            + dri
+            + self.sos_len()
     }
 
     /// Appends SOI, APP0 (JFIF), DQT, SOF0, DHT, DRI (if restart markers are used) and SOS.
@@ -58,17 +94,19 @@ impl HeaderParams<'_> {
         out.extend_from_slice(&APP0_JFIF);
 
         out.extend_from_slice(&[0xFF, 0xDB]);
-        push_u16(out, Self::DQT_LEN - 2);
+        push_u16(out, self.dqt_len() - 2);
         out.push(0x00);
         out.extend_from_slice(self.luma_table);
-        out.push(0x01);
-        out.extend_from_slice(self.chroma_table);
+        if self.tables() == 2 {
+            out.push(0x01);
+            out.extend_from_slice(self.chroma_table);
+        }
 
         write_sof0(out, self.width, self.height, self.subsampling);
 
         out.extend_from_slice(&[0xFF, 0xC4]);
-        push_u16(out, Self::dht_len() - 2);
-        for (class_dest, spec) in HUFFMAN {
+        push_u16(out, self.dht_len() - 2);
+        for &(class_dest, spec) in huffman(self.subsampling) {
             out.push(class_dest);
             out.extend_from_slice(spec.counts);
             out.extend_from_slice(spec.values);
@@ -79,22 +117,31 @@ impl HeaderParams<'_> {
             out.extend_from_slice(&self.restart_interval.to_be_bytes());
         }
 
-        out.extend_from_slice(&[
-            0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0,
-        ]);
+        if self.subsampling == Subsampling::Gray {
+            out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0x00, 0, 63, 0]);
+        } else {
+            out.extend_from_slice(&[
+                0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0,
+            ]);
+        }
     }
 }
 
 /// Appends the SOF0 segment of an RFC 2435 frame: 8-bit, three components (Y, Cb, Cr with
-/// identifiers 1 to 3), Y sampled per `subsampling` with table 0, Cb and Cr 1x1 with table 1.
+/// identifiers 1 to 3), Y sampled per `subsampling` with table 0, Cb and Cr 1x1 with table 1;
+/// for a grayscale frame Y alone.
 pub(crate) fn write_sof0(out: &mut Vec<u8>, width: u16, height: u16, subsampling: Subsampling) {
     let (h, v) = subsampling.luma_factors();
     out.extend_from_slice(&[0xFF, 0xC0]);
-    push_u16(out, HeaderParams::SOF_LEN - 2);
+    push_u16(out, sof_len(subsampling) - 2);
     out.push(8);
     out.extend_from_slice(&height.to_be_bytes());
     out.extend_from_slice(&width.to_be_bytes());
-    out.extend_from_slice(&[3, 1, (h << 4) | v, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    if subsampling == Subsampling::Gray {
+        out.extend_from_slice(&[1, 1, 0x11, 0]);
+    } else {
+        out.extend_from_slice(&[3, 1, (h << 4) | v, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    }
 }
 
 /// The headers of the last frame rebuilt, reused while its parameters stay the same: the frames of
@@ -155,11 +202,19 @@ mod tests {
 
     #[test]
     fn len_matches_written_bytes() {
-        for restart_interval in [0, 7] {
+        let samplings = [
+            Subsampling::Yuv420,
+            Subsampling::Yuv422,
+            Subsampling::Yuv444,
+            Subsampling::Gray,
+        ];
+        for (restart_interval, subsampling) in
+            [0, 7].into_iter().flat_map(|r| samplings.map(|s| (r, s)))
+        {
             let params = HeaderParams {
                 width: 320,
                 height: 240,
-                subsampling: Subsampling::Yuv420,
+                subsampling,
                 restart_interval,
                 luma_table: &[1; 64],
                 chroma_table: &[2; 64],

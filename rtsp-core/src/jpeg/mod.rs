@@ -19,6 +19,12 @@
 //! size from the extension ([`Depacketizer::push_with_extension`]) or from the SDP
 //! ([`Depacketizer::set_stream_size`]).
 //!
+//! The same extension carries the frame's SOF, so 4:4:4 and grayscale frames, which RFC 2435's
+//! types cannot describe, travel unchanged to receivers that rebuild frames from it (this
+//! crate's [`Depacketizer`]): [`ParsedJpeg::parse_extended`] accepts them, and their first packet
+//! always carries the extension. Other receivers would decode garbage, so [`ParsedJpeg::parse`],
+//! which decides what every receiver can read, still refuses them.
+//!
 //! Frames whose size is not a multiple of 8 are refused ([`ParseError::NotMultipleOf8`]) rather
 //! than sent with a rounded-up size: RFC 2435 carries width/8 and height/8 only, so receivers would
 //! show the encoder's padding as extra rows and columns.

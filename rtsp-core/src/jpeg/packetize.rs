@@ -198,7 +198,7 @@ impl<'a> Iterator for Fragments<'a> {
         self.offset = end;
         self.finished = is_last;
         let extension =
-            (first && frame.needs_size_extension()).then(|| WrittenExtension::for_frame(frame));
+            (first && frame.needs_header_extension()).then(|| WrittenExtension::for_frame(frame));
         Some(Fragment {
             fixed,
             fixed_len,

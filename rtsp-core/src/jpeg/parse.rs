@@ -12,13 +12,21 @@ pub enum Subsampling {
     Yuv422,
     /// Y sampled 2x2, Cb and Cr 1x1 (RFC 2435 type 1, or 65 with restart markers).
     Yuv420,
+    /// Y, Cb and Cr all 1x1. RFC 2435's types cannot describe it: it travels only to receivers
+    /// that rebuild the frame from the SOF of the ONVIF header extension (see
+    /// [`ParsedJpeg::parse_extended`]).
+    Yuv444,
+    /// One component (grayscale), which RFC 2435's types cannot describe either.
+    Gray,
 }
 
 impl Subsampling {
     /// The RFC 2435 type for this sampling, with or without restart markers.
     pub fn rtp_type(self, with_restart_markers: bool) -> u8 {
+        // 4:4:4 and grayscale frames are described by the header extension's SOF, which takes
+        // precedence over the type; 0 only keeps the restart-marker bit meaningful.
         let base = match self {
-            Subsampling::Yuv422 => 0,
+            Subsampling::Yuv422 | Subsampling::Yuv444 | Subsampling::Gray => 0,
             Subsampling::Yuv420 => 1,
         };
         if with_restart_markers {
@@ -42,6 +50,24 @@ impl Subsampling {
         match self {
             Subsampling::Yuv422 => (2, 1),
             Subsampling::Yuv420 => (2, 2),
+            Subsampling::Yuv444 | Subsampling::Gray => (1, 1),
+        }
+    }
+
+    /// Whether RFC 2435's types 0/1 describe this sampling; if not, only receivers reading the
+    /// SOF of the ONVIF header extension can rebuild the frame.
+    pub fn in_rfc2435(self) -> bool {
+        matches!(self, Subsampling::Yuv422 | Subsampling::Yuv420)
+    }
+
+    /// The sampling of a SOF's component count and factors, `None` for any other.
+    pub(crate) fn from_factors(count: u8, factors: &[(u8, u8)]) -> Option<Self> {
+        match (count, factors) {
+            (1, _) => Some(Subsampling::Gray),
+            (3, [(2, 1), (1, 1), (1, 1)]) => Some(Subsampling::Yuv422),
+            (3, [(2, 2), (1, 1), (1, 1)]) => Some(Subsampling::Yuv420),
+            (3, [(1, 1), (1, 1), (1, 1)]) => Some(Subsampling::Yuv444),
+            _ => None,
         }
     }
 }
@@ -237,7 +263,18 @@ impl<'a> ParsedJpeg<'a> {
     /// # Errors
     /// A [`ParseError`] naming the first reason the file cannot be sent.
     pub fn parse(data: &'a [u8]) -> Result<Self, ParseError> {
-        Parser::new(data).run()
+        Parser::new(data, false).run()
+    }
+
+    /// [`ParsedJpeg::parse`], also accepting 4:4:4 and grayscale frames: they can be sent
+    /// unchanged, with the ONVIF header extension ([`ParsedJpeg::needs_header_extension`]), to
+    /// receivers that rebuild frames from its SOF (this crate's [`Depacketizer`](super::Depacketizer)).
+    /// Any other receiver would decode garbage, so a sender must know its receiver reads it.
+    ///
+    /// # Errors
+    /// A [`ParseError`] naming the first reason the file cannot be sent even so.
+    pub fn parse_extended(data: &'a [u8]) -> Result<Self, ParseError> {
+        Parser::new(data, true).run()
     }
 
     /// Width in pixels (a multiple of 8).
@@ -255,6 +292,13 @@ impl<'a> ParsedJpeg<'a> {
     /// extension.
     pub fn needs_size_extension(&self) -> bool {
         self.width > MAX_DIMENSION || self.height > MAX_DIMENSION
+    }
+
+    /// Whether the frame's first packet carries the ONVIF header extension: frames above 2040
+    /// pixels, and 4:4:4 or grayscale frames (from [`ParsedJpeg::parse_extended`]), whose
+    /// sampling only the extension's SOF states.
+    pub fn needs_header_extension(&self) -> bool {
+        self.needs_size_extension() || !self.subsampling.in_rfc2435()
     }
 
     /// Chroma subsampling.
@@ -335,6 +379,8 @@ struct Frame {
     height: u16,
     subsampling: Subsampling,
     components: [Component; 3],
+    /// Components in use (1 or 3) at the front of `components`.
+    count: usize,
 }
 
 struct Parser<'a> {
@@ -347,11 +393,14 @@ struct Parser<'a> {
     restart_interval: u16,
     jfif: bool,
     adobe_transform: Option<u8>,
+    /// Accept 4:4:4 and grayscale (see [`ParsedJpeg::parse_extended`]).
+    extended: bool,
 }
 
 impl<'a> Parser<'a> {
-    fn new(data: &'a [u8]) -> Self {
+    fn new(data: &'a [u8], extended: bool) -> Self {
         Parser {
+            extended,
             data,
             pos: 0,
             quant: [QuantSlot::Empty; 4],
@@ -498,15 +547,17 @@ impl<'a> Parser<'a> {
         }
         match count {
             3 => {}
+            1 if self.extended => {}
             1 => return Err(ParseError::Grayscale),
             n => return Err(ParseError::UnsupportedComponentCount(n)),
         }
+        let count = usize::from(count);
         let specs = seg
             .get(6..)
-            .filter(|s| s.len() == 9)
+            .filter(|s| s.len() == 3 * count)
             .ok_or(ParseError::Malformed {
                 segment: name,
-                reason: "length does not match 3 components",
+                reason: "length does not match its component count",
             })?;
         let mut components = [Component {
             id: 0,
@@ -529,16 +580,19 @@ impl<'a> Parser<'a> {
             }
         }
         let [y, cb, cr] = components;
-        if y.id == cb.id || y.id == cr.id || cb.id == cr.id {
+        if count == 3 && (y.id == cb.id || y.id == cr.id || cb.id == cr.id) {
             return Err(ParseError::Malformed {
                 segment: name,
                 reason: "duplicate component identifiers",
             });
         }
-        let subsampling = match ((y.h, y.v), (cb.h, cb.v), (cr.h, cr.v)) {
-            ((2, 1), (1, 1), (1, 1)) => Subsampling::Yuv422,
-            ((2, 2), (1, 1), (1, 1)) => Subsampling::Yuv420,
-            (y, cb, cr) => return Err(ParseError::UnsupportedSampling { y, cb, cr }),
+        let factors = [(y.h, y.v), (cb.h, cb.v), (cr.h, cr.v)];
+        let subsampling = match Subsampling::from_factors(count as u8, &factors) {
+            Some(s) if s.in_rfc2435() || self.extended => s,
+            _ => {
+                let [y, cb, cr] = factors;
+                return Err(ParseError::UnsupportedSampling { y, cb, cr });
+            }
         };
         if width == 0 || height == 0 {
             return Err(ParseError::ZeroDimension { width, height });
@@ -554,6 +608,7 @@ impl<'a> Parser<'a> {
             height,
             subsampling,
             components,
+            count,
         });
         Ok(())
     }
@@ -645,12 +700,12 @@ impl<'a> Parser<'a> {
             self.check_huffman(0, sel[1] >> 4, dc, component, "DC")?;
             self.check_huffman(1, sel[1] & 0x0F, ac, component, "AC")?;
         }
-        if n != 3 {
+        if n != frame.count {
             return Err(ParseError::NonInterleavedScan { components: count });
         }
         if selectors
             .chunks_exact(2)
-            .zip(&frame.components)
+            .zip(&frame.components[..frame.count])
             .any(|(sel, c)| sel[0] != c.id)
         {
             return Err(malformed("components not in frame order"));
@@ -660,13 +715,18 @@ impl<'a> Parser<'a> {
         }
         let [y, cb, cr] = frame.components;
         let luma_table = self.quant_table(y.quant)?;
-        let chroma_table = self.quant_table(cb.quant)?;
-        if self.quant_table(cr.quant)? != chroma_table {
+        // A grayscale frame sends its one table twice: the payload keeps its usual layout.
+        let chroma_table = if frame.count == 1 {
+            luma_table
+        } else {
+            self.quant_table(cb.quant)?
+        };
+        if frame.count == 3 && self.quant_table(cr.quant)? != chroma_table {
             return Err(ParseError::ChromaQuantTablesDiffer);
         }
         // Decoders treat 3 components as RGB when an Adobe marker says so, or (without JFIF or
         // Adobe markers) when the component identifiers spell R, G, B; the rebuilt file would not.
-        let rgb_ids = [y.id, cb.id, cr.id] == *b"RGB";
+        let rgb_ids = frame.count == 3 && [y.id, cb.id, cr.id] == *b"RGB";
         if self.adobe_transform == Some(0)
             || (!self.jfif && self.adobe_transform.is_none() && rgb_ids)
         {
