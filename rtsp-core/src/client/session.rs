@@ -767,6 +767,10 @@ impl Session {
             Request::Describe => {
                 msg = msg
                     .with_header("Accept", "application/sdp")
+                    .map_err(build)?
+                    // The depacketizer rebuilds 4:4:4 and grayscale frames from the JPEG
+                    // header extension, so servers knowing this may send them unchanged.
+                    .with_header("Supported", crate::jpeg::FRAME_HEADER_OPTION)
                     .map_err(build)?;
             }
             Request::Setup(t) => {
@@ -799,6 +803,11 @@ impl Session {
                     spec.mode = Some("record".to_owned());
                 }
                 msg = msg.with_typed(&Transport::single(spec)).map_err(build)?;
+                if !self.is_publisher() {
+                    msg = msg
+                        .with_header("Supported", crate::jpeg::FRAME_HEADER_OPTION)
+                        .map_err(build)?;
+                }
             }
             Request::Announce => {
                 if let Some(a) = &self.publish {

@@ -91,6 +91,12 @@ pub const MAX_EXTENDED_DIMENSION: u16 = 65_496;
 /// Largest scan RFC 2435 can carry: fragment offsets are 24 bits.
 pub const MAX_SCAN_LEN: usize = 1 << 24;
 
+/// RTSP option tag (RFC 2326 3.8) a client puts in a `Supported` header of DESCRIBE and SETUP
+/// to say it rebuilds frames from the SOF of the ONVIF header extension, so it can be sent
+/// 4:4:4 and grayscale frames unchanged (see [`ParsedJpeg::parse_extended`]). Servers that do
+/// not know it ignore the header.
+pub const FRAME_HEADER_OPTION: &str = "org.rtsp-rs.jpeg-frame-header";
+
 /// RTP payload type of JPEG (static, RFC 3551).
 pub const PAYLOAD_TYPE: u8 = 26;
 

@@ -107,6 +107,22 @@ pub fn rtp_frames<'a>(frames: impl Iterator<Item = &'a [u8]>, transcode: bool) -
     out
 }
 
+/// Every frame of a file as sent to receivers that rebuild frames from the ONVIF header
+/// extension's SOF ([`ParsedJpeg::parse_extended`]): 4:4:4 and grayscale frames unchanged, the
+/// others exactly as [`rtp_frames`] sends them. `Err` names the first frame even they cannot get.
+pub fn frame_header_frames<'a>(
+    frames: impl Iterator<Item = &'a [u8]>,
+) -> Result<Vec<Vec<RtpPayload>>, String> {
+    let packetizer = Packetizer::new();
+    frames
+        .enumerate()
+        .map(|(i, jpeg)| match ParsedJpeg::parse_extended(jpeg) {
+            Ok(parsed) => Ok(packetize(&packetizer, &parsed)),
+            Err(e) => Err(format!("frame {i}: {e}")),
+        })
+        .collect()
+}
+
 /// Why lab clients cannot be served a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabUnfit {

@@ -362,6 +362,20 @@ fn lab_capable(source: &Source, conn: &ConnState) -> Result<(), Refusal> {
     }
 }
 
+/// A client announcing that it rebuilds frames from the JPEG header extension's SOF gets 4:4:4
+/// and grayscale frames unchanged; any other would decode them as garbage.
+fn reads_frame_header(req: &Request, source: Arc<Source>) -> Arc<Source> {
+    let announced = req.headers().get_all("Supported").any(|v| {
+        v.split(',')
+            .any(|tag| tag.trim() == crate::jpeg::FRAME_HEADER_OPTION)
+    });
+    if announced {
+        source.for_frame_header_reader()
+    } else {
+        source
+    }
+}
+
 /// Standard clients need RFC 2435; a file it cannot carry is refused with the reason logged.
 fn rtp_capable(source: &Source) -> Result<(), Refusal> {
     match source.rtp_error() {
@@ -387,7 +401,7 @@ fn describe(
     if let Some(refused) = relay_unavailable(ctx, conn, target) {
         return Ok(refused);
     }
-    let source = ctx.reader_source(target)?;
+    let source = reads_frame_header(req, ctx.reader_source(target)?);
     if dialect == Dialect::Standard {
         rtp_capable(&source)?;
     }
@@ -550,7 +564,7 @@ fn setup(
     if let Some(refused) = relay_unavailable(ctx, conn, target) {
         return Ok(refused);
     }
-    let source = ctx.reader_source(target)?;
+    let source = reads_frame_header(req, ctx.reader_source(target)?);
     match dialect {
         Dialect::Standard => rtp_capable(&source)?,
         Dialect::Lab => lab_capable(&source, conn)?,

@@ -101,6 +101,9 @@ enum Kind {
         /// For lab clients (one whole JPEG per datagram): the frames re-encoded to fit a
         /// datagram, by index; `Err` when some frame does not fit and may not be re-encoded.
         lab: Result<HashMap<usize, Arc<Vec<u8>>>, String>,
+        /// The file as sent to clients that read the ONVIF header extension's SOF, when it has
+        /// 4:4:4 or grayscale frames the others cannot get unchanged.
+        frame_header: Option<Arc<Source>>,
     },
     Live {
         pattern: TestPattern,
@@ -170,12 +173,62 @@ impl Source {
             );
         }
         let lab = fit_for_lab(name, &file, transcode);
+        let frame_header = (packets.is_err() || transcoded > 0)
+            .then(|| Self::for_frame_header(name, &file))
+            .flatten()
+            .map(Arc::new);
         Ok(Self {
             name: name.to_owned(),
             width,
             height,
-            kind: Kind::File { file, packets, lab },
+            kind: Kind::File {
+                file,
+                packets,
+                lab,
+                frame_header,
+            },
         })
+    }
+
+    /// `file` with its 4:4:4 and grayscale frames unchanged, for clients announcing
+    /// [`FRAME_HEADER_OPTION`](crate::jpeg::FRAME_HEADER_OPTION); `None` when some frame cannot be sent even so.
+    fn for_frame_header(name: &str, file: &MjpegFile) -> Option<Self> {
+        let frames = prepare::frame_header_frames(file.frames()).ok()?;
+        let (width, height) = file
+            .frames()
+            .next()
+            .and_then(|f| ParsedJpeg::parse_extended(f).ok())
+            .map(|p| (p.width(), p.height()))?;
+        tracing::info!(
+            file = name,
+            "4:4:4 or grayscale frames sent unchanged to clients reading the JPEG frame header extension"
+        );
+        Some(Self {
+            name: name.to_owned(),
+            width,
+            height,
+            kind: Kind::File {
+                file: file.clone(),
+                packets: Ok(frames
+                    .into_iter()
+                    .map(|payloads| Arc::new(Packetized::from(payloads)))
+                    .collect()),
+                lab: Err("the file's lab delivery is the other source's".to_owned()),
+                frame_header: None,
+            },
+        })
+    }
+
+    /// The source as sent to a client that announced [`FRAME_HEADER_OPTION`](crate::jpeg::FRAME_HEADER_OPTION): 4:4:4 and
+    /// grayscale frames unchanged when the file has such frames, else this source.
+    pub fn for_frame_header_reader(self: &Arc<Self>) -> Arc<Self> {
+        match &self.kind {
+            Kind::File {
+                frame_header: Some(variant),
+                ..
+            } => Arc::clone(variant),
+            _ => Arc::clone(self),
+        }
     }
 
     /// The live synthetic source, its frame grid anchored at `origin`.
