@@ -132,3 +132,59 @@ fn client_plays_4_4_4_unchanged_and_ffprobe_gets_415() {
 fn client_plays_grayscale_unchanged_and_ffprobe_gets_415() {
     plays_bit_exact("gray.mjpeg", Subsampling::Gray);
 }
+
+/// With `--transcode`, receivers that do not read the frame header get a re-encoded 4:2:0
+/// copy they decode at the right size; the project's client still gets the frames unchanged.
+#[test]
+fn with_transcode_ffprobe_reads_a_reencoded_copy() {
+    if client_support::peer_missing(ffprobe_present(), "ffprobe (ffmpeg)") {
+        return;
+    }
+    for (name, sampling) in [
+        ("yuv444.mjpeg", Subsampling::Yuv444),
+        ("gray.mjpeg", Subsampling::Gray),
+    ] {
+        let (dir, _, rebuilt) = media(&format!("t{name}"), sampling);
+        std::fs::rename(dir.join(format!("t{name}")), dir.join(name)).unwrap();
+        let mut config = rtsp_core::server::runtime::Config::new(([127, 0, 0, 1], 0).into(), &dir);
+        config.transcode = true;
+        config.rtp_port_base = 40_000 + (std::process::id() % 8_000) as u16 * 2;
+        let server = rtsp_core::server::runtime::Server::start(config).unwrap();
+        let url = format!("rtsp://127.0.0.1:{}/{name}", server.local_addr().port());
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-rtsp_transport",
+                "tcp",
+                "-show_entries",
+                "stream=codec_name,width,height",
+                "-of",
+                "csv=p=0",
+                "-i",
+                &url,
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout.trim(), "mjpeg,320,240");
+
+        let mut config = ClientConfig::url(&url);
+        config.transport = TransportPreference::Tcp;
+        let client = Client::connect(config).unwrap();
+        client.player_play().unwrap();
+        let frames = client_support::take_frames(&client, 1, Duration::from_secs(60));
+        assert!(
+            rebuilt.contains_key(&frames[0].jpeg[..]),
+            "{name}: the client gets the frames unchanged"
+        );
+        let _ = client.teardown();
+        server.shutdown();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
