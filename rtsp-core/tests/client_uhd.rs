@@ -15,32 +15,12 @@ use std::time::{Duration, Instant};
 use client_support::own_server;
 use rtsp_core::client::{Client, ClientConfig, Event, TransportPreference};
 use rtsp_core::jpeg::ParsedJpeg;
-use rtsp_core::media::TestPattern;
 
 /// Frames in the generated sample.
 const FRAMES: usize = 8;
 
-/// A media directory holding `uhd.mjpeg` (`FRAMES` test-pattern frames of 3840x2160), the
-/// source frames, and each frame as an RFC 2435 receiver rebuilds it, mapped to its index.
 fn uhd_media(tag: &str) -> (PathBuf, Vec<Vec<u8>>, HashMap<Vec<u8>, usize>) {
-    let dir = std::env::temp_dir().join(format!("client_uhd_{tag}_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = TestPattern::new(3840, 2160, 20.0)
-        .unwrap()
-        .generate(FRAMES)
-        .unwrap();
-    std::fs::write(dir.join("uhd.mjpeg"), file.as_bytes()).unwrap();
-    let source: Vec<Vec<u8>> = file.frames().map(<[u8]>::to_vec).collect();
-    let rebuilt = source
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let parsed = ParsedJpeg::parse(f).unwrap();
-            assert!(parsed.needs_size_extension());
-            (parsed.to_rtp_jpeg(), i)
-        })
-        .collect();
-    (dir, source, rebuilt)
+    client_support::uhd::uhd_media(tag, FRAMES)
 }
 
 fn decode(jpeg: &[u8]) -> image::RgbImage {

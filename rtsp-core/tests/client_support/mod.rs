@@ -9,6 +9,7 @@ pub mod own_server;
 pub mod recorder;
 pub mod relay;
 pub mod server_process;
+pub mod uhd;
 
 use std::time::{Duration, Instant};
 
