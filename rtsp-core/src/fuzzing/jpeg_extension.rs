@@ -2,7 +2,7 @@
 //! is parsed on its own and as the extension of the first packet of a frame whose RFC 2435
 //! header says size 0, with or without a stream size as the SDP's `a=x-dimensions` gives it.
 //! A frame must come out exactly when the extension (else the stream size) gives a usable size,
-//! with that size, and parse again.
+//! with that size and the sampling the extension's SOF states, and parse again.
 //!
 //! Input layout: a control byte, then 4 bytes of stream size (16-bit width and height, big
 //! endian), then the extension data. Control bit 0 selects the profile 0xFFFF instead of 0xFFD8;
@@ -76,8 +76,16 @@ pub fn jpeg_extension(data: &[u8]) {
     match (emitted, expected) {
         (Some(frame), Some(size)) => {
             assert_eq!((frame.width, frame.height), size);
-            let again = ParsedJpeg::parse(&frame.jpeg).expect("emitted frames parse");
+            // 4:4:4 and grayscale frames (from the extension's SOF) parse as extended only.
+            let again = ParsedJpeg::parse_extended(&frame.jpeg).expect("emitted frames parse");
             assert_eq!((again.width(), again.height()), size);
+            let sampling = parsed
+                .ok()
+                .and_then(|h| h.subsampling)
+                .filter(|_| sent.is_some());
+            if let Some(sampling) = sampling.filter(|_| profile != 0xABAC) {
+                assert_eq!(again.subsampling(), sampling);
+            }
         }
         (None, None) => {
             let reason = depacketizer.last_drop();
