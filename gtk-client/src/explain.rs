@@ -146,6 +146,14 @@ pub fn explain(err: &ClientError, name: &str, server: &str) -> Option<Explanatio
                 Reconnect,
             ),
         },
+        ClientError::Forbidden { method, reason } => e(
+            "Not allowed",
+            format!(
+                "{server} does not allow this user to {}: {reason}.",
+                method.to_lowercase()
+            ),
+            Remedy::Dismiss,
+        ),
         ClientError::Closed => e(
             "Connection closed",
             format!("{server} closed the connection. It may have stopped or restarted."),
