@@ -279,6 +279,13 @@ mod tests {
         })
         .detail
         .contains("461 Unsupported Transport"));
+        let forbidden = x(ClientError::Forbidden {
+            method: "DESCRIBE".into(),
+            reason: "this path is private".into(),
+        });
+        assert_eq!(forbidden.title, "Not allowed");
+        assert!(forbidden.detail.contains("this path is private"));
+        assert_eq!(forbidden.remedy, Remedy::Dismiss);
         assert!(explain(&ClientError::Shutdown, "a", "b").is_none());
         assert_eq!(
             x(ClientError::Closed).one_line(),
