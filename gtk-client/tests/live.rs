@@ -1,7 +1,7 @@
 //! A published (live) path in the player: ffmpeg publishes to `rtsp-server --publish` and
 //! `rtsp-player --no-gui` plays it as live (no length), with its frame rate and the latency
 //! row (a figure when the server's RTCP sender reports give one, see the player's
-//! `latency` module).
+//! `latency` module); the window (under Xvfb) shows it as live, without a seek bar.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,7 +10,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{run_player, texts, Server, TempDir};
+use common::{run_player, texts, Server, TempDir, Xvfb};
 use rtsp_core::client::{Client, ClientConfig};
 
 const PATH: &str = "live/cam";
@@ -74,20 +74,47 @@ fn wait_published(url: &str, limit: Duration) -> bool {
     false
 }
 
+/// A server with `live/cam` published by ffmpeg (long enough for a player's run on a loaded
+/// machine; killed on drop).
+fn published() -> (Server, Publisher, String, TempDir) {
+    let media = TempDir::new("media");
+    let server = Server::start_configured(media.path(), |c| c.publish = true);
+    let url = server.url(PATH);
+    let publisher = Publisher::start(&url, 60);
+    assert!(
+        wait_published(&url, Duration::from_secs(30)),
+        "ffmpeg never published"
+    );
+    (server, publisher, url, media)
+}
+
+#[test]
+fn the_window_shows_a_published_path_as_live() {
+    if ffmpeg_missing() {
+        return;
+    }
+    let Some(x) = Xvfb::start() else { return };
+    let (_server, _publisher, url, _media) = published();
+    let out = run_player(
+        Some(&x.display),
+        &["--stats", "--exit-after", "6", &url],
+        Duration::from_secs(60),
+    );
+    let (stdout, stderr) = texts(&out);
+    eprintln!("{stdout}");
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    assert!(stdout.contains("state PLAYING"), "{stdout}");
+    assert!(!stdout.contains("banner:"), "an error was shown:\n{stdout}");
+    // Live: no seek bar; the latency line is there (a figure or a dash, see the module).
+    assert!(stdout.contains("live: seek bar off, latency "), "{stdout}");
+}
+
 #[test]
 fn a_published_path_plays_as_live_with_frame_rate_and_latency() {
     if ffmpeg_missing() {
         return;
     }
-    let media = TempDir::new("media");
-    let server = Server::start_configured(media.path(), |c| c.publish = true);
-    let url = server.url(PATH);
-    // Long enough for the player's run below on a loaded machine; killed when done.
-    let _publisher = Publisher::start(&url, 60);
-    assert!(
-        wait_published(&url, Duration::from_secs(30)),
-        "ffmpeg never published"
-    );
+    let (_server, _publisher, url, _media) = published();
     let out = run_player(
         None,
         &["--no-gui", "--duration", "6", &url],
