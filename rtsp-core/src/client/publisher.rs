@@ -9,8 +9,7 @@
 //! the interleaved RTCP channel, or the UDP RTCP port, read by one more thread) feed
 //! [`PublisherStats`].
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -19,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
-use super::config::{ClientCredentials, TransportPreference};
+use super::config::{CertificateCheck, ClientCredentials, TransportPreference};
 use super::error::ClientError;
 use super::event::State;
 use super::net;
@@ -28,6 +27,7 @@ use super::session::{
     Incoming, Outcome, ReplyReader, Request, ServerTransport, Session, SetupTransport,
 };
 use super::stats::{PublisherCounters, PublisherStats};
+use super::stream::ControlStream;
 use crate::jpeg::{reencode_for_rtp, Packetizer, ParseError, ParsedJpeg, ReencodeError};
 use crate::rtp::ntp::NtpTimestamp;
 use crate::rtp::rtcp::{
@@ -45,7 +45,8 @@ const CNAME: &[u8] = b"rtsp-core-publisher";
 /// Publisher settings. Build one with [`PublisherConfig::url`] and adjust the public fields.
 #[derive(Debug, Clone)]
 pub struct PublisherConfig {
-    /// `rtsp://[user:password@]host[:port]/path`; userinfo is used as credentials, never sent.
+    /// `rtsp://[user:password@]host[:port]/path`, or `rtsps://` for TLS (the RTSP connection,
+    /// and the media with it over TCP interleaved); userinfo is used as credentials, never sent.
     pub url: String,
     /// How RTP travels: [`TransportPreference::Udp`], or TCP interleaved for `Tcp` and `Auto`
     /// (a sender cannot tell whether its datagrams arrive, so it takes the safe path).
@@ -59,6 +60,8 @@ pub struct PublisherConfig {
     /// `Some(quality)`: frames RFC 2435 cannot carry (progressive, 4:4:4, PNG...) are
     /// re-encoded at this JPEG quality (1-100) instead of refused.
     pub reencode_quality: Option<u8>,
+    /// `rtsps://` only: how the server's certificate is checked, as for the client.
+    pub certificate_check: CertificateCheck,
 }
 
 impl PublisherConfig {
@@ -71,6 +74,7 @@ impl PublisherConfig {
             user_agent: concat!("rtsp-core/", env!("CARGO_PKG_VERSION")).to_owned(),
             credentials: None,
             reencode_quality: None,
+            certificate_check: CertificateCheck::default(),
         }
     }
 }
@@ -130,7 +134,7 @@ struct Control {
 }
 
 struct Inner {
-    writer: Mutex<TcpStream>,
+    writer: Mutex<ControlStream>,
     control: Mutex<Control>,
     media: Mutex<Option<Media>>,
     /// Shared with [`Media`] and the threads that read the server's RTCP.
@@ -173,7 +177,8 @@ impl Publisher {
             session.set_credentials(&c.user, &c.password);
         }
         let (host, port) = session.host_port();
-        let stream = net::connect(&host, port, config.reply_timeout)?;
+        let tls = session.is_tls().then_some(&config.certificate_check);
+        let stream = ControlStream::connect(&host, port, config.reply_timeout, tls)?;
         let server = stream
             .peer_addr()
             .map_err(|e| ClientError::from_io(&e, &host))?;
@@ -339,7 +344,7 @@ impl Publisher {
                     .map(drop);
             }
         }
-        let _ = self.inner.writer.lock().shutdown(Shutdown::Both);
+        self.inner.writer.lock().shutdown();
         for thread in self.threads.lock().drain(..) {
             if thread.thread().id() != thread::current().id() {
                 let _ = thread.join();
@@ -359,7 +364,7 @@ impl Control {
     /// Sends `request` and waits for its reply, answering one 401 challenge.
     fn transact(
         &mut self,
-        writer: &Mutex<TcpStream>,
+        writer: &Mutex<ControlStream>,
         request: Request,
     ) -> Result<Outcome, ClientError> {
         loop {
@@ -367,9 +372,9 @@ impl Control {
             // Stale replies (to requests that timed out) must not be taken for this one.
             while self.replies.try_recv().is_ok() {}
             {
-                let mut w = writer.lock();
-                w.write_all(&bytes)
-                    .and_then(|()| w.flush())
+                writer
+                    .lock()
+                    .write_all(&bytes)
                     .map_err(|e| ClientError::from_io(&e, "server"))?;
             }
             match await_reply(
@@ -387,7 +392,7 @@ impl Control {
 
 fn setup_udp(
     control: &mut Control,
-    writer: &Mutex<TcpStream>,
+    writer: &Mutex<ControlStream>,
     local: SocketAddr,
     server: SocketAddr,
 ) -> Result<MediaPath, ClientError> {
@@ -425,7 +430,7 @@ fn setup_udp(
 
 fn setup_interleaved(
     control: &mut Control,
-    writer: &Mutex<TcpStream>,
+    writer: &Mutex<ControlStream>,
 ) -> Result<MediaPath, ClientError> {
     match control.transact(
         writer,
@@ -552,14 +557,13 @@ impl Media {
 
     /// Writes what [`Media::push`] gathered: one write on the RTSP connection, or one datagram
     /// per packet.
-    fn flush(&mut self, writer: &Mutex<TcpStream>) -> Result<(), ClientError> {
+    fn flush(&mut self, writer: &Mutex<ControlStream>) -> Result<(), ClientError> {
         let out = std::mem::take(&mut self.out);
         let result = match &self.path {
-            MediaPath::Interleaved { .. } => {
-                let mut w = writer.lock();
-                w.write_all(&out)
-                    .map_err(|e| ClientError::from_io(&e, "server"))
-            }
+            MediaPath::Interleaved { .. } => writer
+                .lock()
+                .write_all(&out)
+                .map_err(|e| ClientError::from_io(&e, "server")),
             MediaPath::Udp {
                 rtp,
                 rtcp,
@@ -652,7 +656,7 @@ fn read_udp_rtcp(socket: &UdpSocket, reports: &Reports, closing: &AtomicBool) {
 
 /// The read thread: replies to the control side, the server's RTCP (interleaved, odd
 /// channels by convention: the RTCP channel of the SETUP) to `reports`.
-fn read_connection(mut tcp: TcpStream, replies: Sender<Incoming>, reports: &Reports) {
+fn read_connection(mut tcp: ControlStream, replies: Sender<Incoming>, reports: &Reports) {
     let mut reader = ReplyReader::new(false, false);
     let mut buf = vec![0; 16 * 1024];
     loop {
@@ -662,7 +666,15 @@ fn read_connection(mut tcp: TcpStream, replies: Sender<Incoming>, reports: &Repo
                 return;
             }
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // TLS: the bytes read completed no record yet.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::Interrupted | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                continue
+            }
             Err(e) => {
                 let _ = replies.send(Incoming::Closed(ClientError::from_io(&e, "server")));
                 return;

@@ -501,11 +501,6 @@ impl Session {
     /// [`Session::standard`].
     pub fn publisher(url: &str, user_agent: &str) -> Result<Self, ClientError> {
         let mut session = Self::standard(url, user_agent)?;
-        if session.is_tls() {
-            return Err(ClientError::BadUrl(format!(
-                "{url:?}: publishing over rtsps:// is not supported"
-            )));
-        }
         let mut description =
             crate::sdp::SessionDescription::new(rand::random::<u32>().into(), "rtsp-core");
         // ffmpeg's name for a published stream; servers resolve SETUP against it.
