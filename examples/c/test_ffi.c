@@ -5,11 +5,13 @@
  *
  *   test_ffi [--player PATH] [--media DIR] [--jpeg FILE] [--url URL]
  *            [--lab-port N --lab-file NAME] [--kill-url URL --kill-pid PID]
- *            [--publish-url URL]
+ *            [--publish-url URL] [--forbidden-url URL]
  *
  * --media starts the in-process server (rtsp_core_server_start) on DIR and plays from it.
  * --publish-url publishes PUBLISH_FRAMES copies of --jpeg to URL (a recording server) over TCP,
  * then as many over UDP; the harness checks that the server decoded them all.
+ * --forbidden-url publishes to URL, whose userinfo names a user the server lets read but not
+ * publish: rtsp_core_publisher_new must fail with RTSP_CORE_STATUS_FORBIDDEN.
  * --kill-url plays URL, then SIGKILLs the server process PID mid-stream: on_error must come
  * within 2 s (the measured latency is printed).
  */
@@ -263,6 +265,8 @@ static void test_publisher_errors(void) {
                RTSP_CORE_STATUS_NULL_ARGUMENT);
   struct rtsp_core_publisher_counters counters;
   CHECK_STATUS(rtsp_core_publisher_get_counters(NULL, &counters), RTSP_CORE_STATUS_NULL_ARGUMENT);
+  struct rtsp_core_publisher_stats stats;
+  CHECK_STATUS(rtsp_core_publisher_get_stats(NULL, &stats), RTSP_CORE_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(rtsp_core_publisher_close(NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
   rtsp_core_publisher_free(NULL);
 }
@@ -299,14 +303,45 @@ static void publish(const char *url, const char *jpeg_path, uint32_t transport) 
   CHECK_STATUS(rtsp_core_publisher_get_counters(pub, &counters), RTSP_CORE_STATUS_OK);
   CHECK(counters.frames_sent == PUBLISH_FRAMES && counters.frames_reencoded == 0);
   CHECK(counters.packets_sent >= PUBLISH_FRAMES && counters.bytes_sent > 0);
+  struct rtsp_core_publisher_stats stats;
+  CHECK_STATUS(rtsp_core_publisher_get_stats(pub, &stats), RTSP_CORE_STATUS_OK);
+  CHECK(stats.frames_sent == PUBLISH_FRAMES && stats.packets_sent == counters.packets_sent);
+  CHECK(stats.bytes_sent == counters.bytes_sent && stats.frames_reencoded == 0);
+  /* The two refusals above, by reason; NULL data is a caller error, not a refused frame. */
+  CHECK(stats.frames_refused_not_jpeg == 1 && stats.frames_refused_unsupported == 1);
+  CHECK(stats.frames_refused_reencode_failed == 0);
+  /* A report may or may not have come yet; its measurements are there exactly when it has. */
+  CHECK(stats.receiver_reports > 0 ? stats.report_fraction_lost >= 0.0
+                                   : stats.report_fraction_lost == -1.0);
   /* The recording server's jitter buffer holds the newest frames a little: let them out
    * before the TEARDOWN ends its pipeline. */
   sleep_ms(1000);
   CHECK_STATUS(rtsp_core_publisher_close(pub), RTSP_CORE_STATUS_OK);
   CHECK_STATUS(rtsp_core_publisher_close(pub), RTSP_CORE_STATUS_OK);
   CHECK_STATUS(rtsp_core_publisher_send(pub, jpeg, len, -1), RTSP_CORE_STATUS_SHUTDOWN);
+  /* Readable after close: the totals stay. */
+  CHECK_STATUS(rtsp_core_publisher_get_stats(pub, &stats), RTSP_CORE_STATUS_OK);
+  CHECK(stats.frames_sent == PUBLISH_FRAMES);
+  CHECK_STATUS(rtsp_core_publisher_get_stats(pub, NULL), RTSP_CORE_STATUS_NULL_ARGUMENT);
   rtsp_core_publisher_free(pub);
   free(jpeg);
+}
+
+/* A user who may read but not publish is refused with its own status, not a generic error. */
+static void test_publisher_forbidden(const char *url) {
+  CHECK(RTSP_CORE_STATUS_FORBIDDEN == 66); /* a published value never changes */
+  CHECK(strstr(rtsp_core_status_str(RTSP_CORE_STATUS_FORBIDDEN), "forbids") != NULL);
+  if (url == NULL) {
+    fprintf(stderr, "test_ffi: no --forbidden-url, the 403 test skipped\n");
+    return;
+  }
+  struct rtsp_core_publisher_config config;
+  rtsp_core_publisher_config_default(&config);
+  config.url = url;
+  struct rtsp_core_publisher *pub = (struct rtsp_core_publisher *)&config; /* must be reset */
+  CHECK_STATUS(rtsp_core_publisher_new(&config, &pub), RTSP_CORE_STATUS_FORBIDDEN);
+  CHECK(pub == NULL);
+  printf("publishing as a reader: RTSP_CORE_STATUS_FORBIDDEN\n");
 }
 
 static void test_publisher(const char *url, const char *jpeg_path) {
@@ -775,6 +810,7 @@ int main(int argc, char **argv) {
   const char *kill_url = arg(argc, argv, "--kill-url");
   const char *kill_pid = arg(argc, argv, "--kill-pid");
   const char *publish_url = arg(argc, argv, "--publish-url");
+  const char *forbidden_url = arg(argc, argv, "--forbidden-url");
 
   test_status_and_version();
   test_client_null_paths();
@@ -783,6 +819,7 @@ int main(int argc, char **argv) {
   test_jpeg(jpeg);
   test_publisher_errors();
   test_publisher(publish_url, jpeg);
+  test_publisher_forbidden(forbidden_url);
 
   struct rtsp_core_server *srv = test_server(media);
   if (srv != NULL) {

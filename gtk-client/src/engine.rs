@@ -89,6 +89,8 @@ pub struct ShownFrame {
     pub number: u64,
     /// Presentation time.
     pub pts: Duration,
+    /// Its latency at arrival, if the sender's reports give one (see [`crate::latency`]).
+    pub latency: Option<Duration>,
 }
 
 /// Messages to the worker thread.
@@ -230,6 +232,9 @@ impl Worker {
         move |event| {
             let ui = match event {
                 Event::Frame(frame) => {
+                    // Taken before decoding: the figure is about the network, not the decoder.
+                    let latency =
+                        crate::latency::of_frame(frame.sender_time, std::time::SystemTime::now());
                     let bytes = glib::Bytes::from(&frame.jpeg[..]);
                     let Ok(texture) = gdk::Texture::from_bytes(&bytes) else {
                         undecodable.fetch_add(1, Ordering::Relaxed);
@@ -239,6 +244,7 @@ impl Worker {
                         texture,
                         number: frame.number,
                         pts: frame.pts,
+                        latency,
                     });
                     return;
                 }

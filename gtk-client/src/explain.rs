@@ -146,6 +146,14 @@ pub fn explain(err: &ClientError, name: &str, server: &str) -> Option<Explanatio
                 Reconnect,
             ),
         },
+        ClientError::Forbidden { method, reason } => e(
+            "Not allowed",
+            format!(
+                "{server} does not allow this user to {}: {reason}.",
+                method.to_lowercase()
+            ),
+            Remedy::Dismiss,
+        ),
         ClientError::Closed => e(
             "Connection closed",
             format!("{server} closed the connection. It may have stopped or restarted."),
@@ -271,6 +279,13 @@ mod tests {
         })
         .detail
         .contains("461 Unsupported Transport"));
+        let forbidden = x(ClientError::Forbidden {
+            method: "DESCRIBE".into(),
+            reason: "this path is private".into(),
+        });
+        assert_eq!(forbidden.title, "Not allowed");
+        assert!(forbidden.detail.contains("this path is private"));
+        assert_eq!(forbidden.remedy, Remedy::Dismiss);
         assert!(explain(&ClientError::Shutdown, "a", "b").is_none());
         assert_eq!(
             x(ClientError::Closed).one_line(),

@@ -11,6 +11,7 @@ use rtsp_core::client::{
 
 use crate::explain::explain;
 use crate::format;
+use crate::latency::LatencySummary;
 use crate::media_info::{lab_frames, StreamInfo};
 use crate::stats_history::StatsHistory;
 use crate::target::StreamTarget;
@@ -99,6 +100,7 @@ pub fn run(options: &Options) -> Outcome {
     let mut last_activity = Instant::now();
     let mut next_report = Instant::now() + Duration::from_secs(1);
     let mut saved = 0u64;
+    let mut latency = LatencySummary::default();
     let mut outcome = Outcome::TimeUp;
     loop {
         if options.duration.is_some_and(|d| started.elapsed() >= d) {
@@ -114,7 +116,7 @@ pub fn run(options: &Options) -> Outcome {
         }
         if Instant::now() >= next_report {
             next_report += Duration::from_secs(1);
-            print_progress(&info, last_frame, last_pts, history.latest());
+            print_progress(&info, last_frame, last_pts, history.latest(), latency.last);
         }
         let Some(event) = client.next_event(Duration::from_millis(100)) else {
             continue;
@@ -123,6 +125,10 @@ pub fn run(options: &Options) -> Outcome {
         match event {
             Event::Frame(frame) => {
                 frames += 1;
+                latency.push(crate::latency::of_frame(
+                    frame.sender_time,
+                    std::time::SystemTime::now(),
+                ));
                 last_pts = frame.pts;
                 last_frame = if options.target.is_lab() {
                     frame.number
@@ -189,7 +195,15 @@ pub fn run(options: &Options) -> Outcome {
     }
     print!(
         "{}",
-        summary(&stats, &history, frames, started.elapsed(), saved, options)
+        summary(
+            &stats,
+            &history,
+            &latency,
+            frames,
+            started.elapsed(),
+            saved,
+            options
+        )
     );
     if frames == 0 {
         eprintln!("rtsp-player: no frame was received");
@@ -241,7 +255,13 @@ fn describe_info(info: &StreamInfo, lab: bool) -> String {
     }
 }
 
-fn print_progress(info: &StreamInfo, frame: u64, pts: Duration, stats: Option<&Stats>) {
+fn print_progress(
+    info: &StreamInfo,
+    frame: u64,
+    pts: Duration,
+    stats: Option<&Stats>,
+    latency: Option<Duration>,
+) {
     let mut line = format!(
         "  {:<13}  {:<20}",
         format::progress(pts, info.length()),
@@ -255,6 +275,9 @@ fn print_progress(info: &StreamInfo, frame: u64, pts: Duration, stats: Option<&S
             format::percent(s.loss_rate)
         ));
     }
+    if latency.is_some() {
+        line.push_str(&format!("  latency {}", format::latency(latency)));
+    }
     println!("{}", line.trim_end());
 }
 
@@ -262,6 +285,7 @@ fn print_progress(info: &StreamInfo, frame: u64, pts: Duration, stats: Option<&S
 fn summary(
     stats: &Stats,
     history: &StatsHistory,
+    latency: &LatencySummary,
     shown: u64,
     elapsed: Duration,
     saved: u64,
@@ -296,6 +320,22 @@ fn summary(
     );
     // Frames over the time they span, pauses excluded: 500 frames at 20 fps read 20.0.
     row("frame rate", format::fps(stats.frame_rate_fps_overall));
+    // See crate::latency for what the figure covers.
+    row(
+        "latency",
+        match latency.mean() {
+            Some(mean) => format!(
+                "{} mean, {} max, {} last ({} frames; sender report to arrival)",
+                format::latency(Some(mean)),
+                format::latency(Some(latency.max)),
+                format::latency(latency.last),
+                latency.frames
+            ),
+            None => "– (no frame had one: no RTCP sender report yet, or the sender's clock \
+                     ahead of ours)"
+                .to_owned(),
+        },
+    );
     if !history.is_empty() {
         row("peak bitrate", format::bitrate(history.peak_bitrate_bps()));
     }
@@ -337,9 +377,13 @@ mod tests {
             save_frames: Some("out".into()),
             show_rtsp: false,
         };
+        let mut latency = LatencySummary::default();
+        latency.push(Some(Duration::from_millis(4)));
+        latency.push(Some(Duration::from_millis(8)));
         let text = summary(
             &stats,
             &StatsHistory::new(Duration::from_secs(60)),
+            &latency,
             499,
             Duration::from_secs(25),
             499,
@@ -353,6 +397,7 @@ mod tests {
             "0.5 ms",
             "12.0 ms",
             "499 frames in out",
+            "latency           6.0 ms mean, 8.0 ms max, 8.0 ms last (2 frames",
         ] {
             assert!(text.contains(needle), "{needle:?} missing in\n{text}");
         }

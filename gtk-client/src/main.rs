@@ -7,6 +7,7 @@ mod engine;
 mod explain;
 mod format;
 mod headless;
+mod latency;
 mod mailbox;
 mod media_info;
 mod recent;

@@ -21,6 +21,7 @@ pyo3::import_exception!(rtsp_core._errors, ClientClosedError);
 pyo3::import_exception!(rtsp_core._errors, MediaError);
 pyo3::import_exception!(rtsp_core._errors, AuthenticationError);
 pyo3::import_exception!(rtsp_core._errors, FrameError);
+pyo3::import_exception!(rtsp_core._errors, ForbiddenError);
 pyo3::import_exception!(rtsp_core._errors, CertificateError);
 pyo3::import_exception!(rtsp_core._errors, TlsError);
 
@@ -39,6 +40,9 @@ pub fn client_error(err: ClientError) -> PyErr {
             code,
             reason,
         } => StatusError::new_err((message, method, code, reason)),
+        ClientError::Forbidden { method, reason } => {
+            ForbiddenError::new_err((message, method, 403, reason))
+        }
         ClientError::MalformedReply(_) | ClientError::Unsupported(_) => {
             ProtocolError::new_err(message)
         }

@@ -28,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::ClientCore>()?;
     m.add_class::<client::Frame>()?;
     m.add_class::<stats::Stats>()?;
+    m.add_class::<stats::PublisherStats>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<publisher::Publisher>()?;
     m.add("ENGINE_VERSION", env!("CARGO_PKG_VERSION"))?;

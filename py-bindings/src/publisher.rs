@@ -7,11 +7,13 @@ use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use rtsp_core::client::{
-    ClientCredentials, PublishError, Publisher as Engine, PublisherConfig, TransportPreference,
+    ClientCredentials, PublishError, Publisher as Engine, PublisherConfig,
+    PublisherStats as EnginePublisherStats, TransportPreference,
 };
 
 use crate::client::{interruptible, seconds};
 use crate::errors::{client_error, value_error, ClientClosedError, FrameError};
+use crate::stats::PublisherStats;
 
 /// Publishes one live RTP/JPEG stream to `url` (ANNOUNCE, SETUP `mode=record`, RECORD).
 ///
@@ -22,6 +24,8 @@ use crate::errors::{client_error, value_error, ClientClosedError, FrameError};
 #[pyclass(module = "rtsp_core._native", frozen)]
 pub struct Publisher {
     engine: Mutex<Option<Arc<Engine>>>,
+    /// The statistics at `close()`, for `stats()` afterwards.
+    closed_stats: Mutex<EnginePublisherStats>,
 }
 
 impl Publisher {
@@ -74,6 +78,7 @@ impl Publisher {
         let engine = interruptible(py, move || Engine::connect(config))?.map_err(client_error)?;
         Ok(Self {
             engine: Mutex::new(Some(Arc::new(engine))),
+            closed_stats: Mutex::new(EnginePublisherStats::default()),
         })
     }
 
@@ -100,11 +105,22 @@ impl Publisher {
         Ok(d)
     }
 
+    /// What has been sent, refused and dropped, and the server's last receiver report, as a
+    /// `PublisherStats`. Readable after `close()`.
+    fn stats(&self) -> PublisherStats {
+        let engine = self.engine.lock().clone();
+        PublisherStats(engine.map_or_else(|| *self.closed_stats.lock(), |e| e.stats()))
+    }
+
     /// Ends the stream (RTCP BYE, TEARDOWN) and closes the connection. Idempotent.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let engine = self.engine.lock().take();
         match engine {
-            Some(engine) => py.detach(move || engine.close()).map_err(client_error),
+            Some(engine) => {
+                let (result, stats) = py.detach(move || (engine.close(), engine.stats()));
+                *self.closed_stats.lock() = stats;
+                result.map_err(client_error)
+            }
             None => Ok(()),
         }
     }

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,31 +129,42 @@ def test_server_bad_arguments(tmp_path, server):
         rtsp_core.Server(tmp_path, port=server.port)  # already taken
 
 
-def test_stats_has_the_engines_fields_in_every_language():
+@pytest.mark.parametrize(
+    ("cls", "c_name"),
+    [
+        (rtsp_core.Stats, "rtsp_core_stats"),
+        (rtsp_core.PublisherStats, "rtsp_core_publisher_stats"),
+    ],
+)
+def test_stats_have_the_engines_fields_in_every_language(cls: Any, c_name: str) -> None:
     # The engine's field list, which the Rust compiler checks against the struct...
-    fields = dict(rtsp_core.Stats.FIELDS)
-    assert "bitrate_bps_overall" in fields and len(fields) == len(rtsp_core.Stats.FIELDS)
+    fields = dict(cls.FIELDS)
+    assert fields and len(fields) == len(cls.FIELDS)
     # ...is the C struct the header declares (generated from the same Rust struct)...
     header = (REPO / "rtsp-core" / "include" / "rtsp_core.h").read_text()
-    body = re.search(r"typedef struct rtsp_core_stats \{(.*?)\} rtsp_core_stats;", header, re.S)
-    assert body, "no rtsp_core_stats in the header"
+    body = re.search(rf"typedef struct {c_name} \{{(.*?)\}} {c_name};", header, re.S)
+    assert body, f"no {c_name} in the header"
     assert re.findall(r"^\s+\w+ (\w+);", body.group(1), re.M) == list(fields)
     # ...what the type stub tells mypy...
     stub = ast.parse((PACKAGE / "_native.pyi").read_text())
-    cls = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "Stats")
+    stub_cls = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__)
     declared = {
         n.target.id: ast.unparse(n.annotation)
-        for n in cls.body
+        for n in stub_cls.body
         if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
     }
     declared.pop("FIELDS")
     assert declared == fields
     # ...and what an instance holds.
-    stats = rtsp_core.Stats()
+    stats = cls()
     assert list(stats.as_dict()) == list(fields)
     for name, kind in fields.items():
         value = getattr(stats, name)
         assert isinstance(value, {"int": int, "float": float, "float | None": type(None)}[kind])
+
+
+def test_stats_reads_like_a_record() -> None:
+    stats = rtsp_core.Stats()
     assert stats == rtsp_core.Stats() and "packets_received=0" in repr(stats)
     with pytest.raises(AttributeError):
         stats.bitrate_overall  # noqa: B018 - the bytes-per-second name is gone

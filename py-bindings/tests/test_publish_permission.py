@@ -1,5 +1,6 @@
 """Who may publish: with credentials and publish=True, a reader's Publisher is refused with
-403 (StatusError), a user marked `publish` in the credentials file publishes."""
+403 (ForbiddenError, a StatusError and a PermissionError, with the server's reason), a user
+marked `publish` in the credentials file publishes."""
 
 from __future__ import annotations
 
@@ -36,6 +37,25 @@ def test_a_reader_is_refused_with_403(server: rtsp_core.Server) -> None:
     # A wrong password is an authentication failure, not a permission one.
     with pytest.raises(rtsp_core.AuthenticationError):
         rtsp_core.Publisher(server.url("live/cam"), username="camera", password="wrong")
+
+
+def test_forbidden_is_a_status_and_permission_error() -> None:
+    assert issubclass(rtsp_core.ForbiddenError, rtsp_core.StatusError)
+    assert issubclass(rtsp_core.ForbiddenError, PermissionError)
+    assert not issubclass(rtsp_core.ForbiddenError, rtsp_core.AuthenticationError)
+
+
+def test_a_reader_gets_forbidden_with_the_servers_reason(server: rtsp_core.Server) -> None:
+    with pytest.raises(rtsp_core.ForbiddenError) as info:
+        rtsp_core.Publisher(server.url("live/cam"), username="reader", password=PASSWORD)
+    assert (info.value.method, info.value.code) == ("ANNOUNCE", 403)
+    assert "may read but not publish" in info.value.reason, info.value.reason
+    assert "may read but not publish" in str(info.value)
+    # The refusal is about publishing: the same user reads.
+    with rtsp_core.Client(
+        server.url("movie.Mjpeg"), username="reader", password=PASSWORD
+    ) as client:
+        client.describe()
 
 
 def test_a_publisher_publishes(server: rtsp_core.Server, sample_frames: list[bytes]) -> None:

@@ -94,6 +94,9 @@ typedef enum rtsp_core_status {
   // `rtsps://`: TLS failed otherwise (no common version or cipher, an unreadable CA file,
   // no TLS on the port).
   RTSP_CORE_STATUS_TLS = 65,
+  // The server refused the request for this user (403 Forbidden): for example a user who
+  // may read but not publish. Other credentials may help; the same ones will not.
+  RTSP_CORE_STATUS_FORBIDDEN = 66,
 } rtsp_core_status;
 
 // Session state, as the lab's state diagram names it.
@@ -307,6 +310,7 @@ typedef struct rtsp_core_publisher_config {
 } rtsp_core_publisher_config;
 
 // What a publisher has sent (`Publisher::counters`); `rtsp_core_publisher_counters` in C.
+// [`PublisherStats`] says more; this subset stays for C programs built against it.
 typedef struct rtsp_core_publisher_counters {
   // Frames sent.
   uint64_t frames_sent;
@@ -317,6 +321,47 @@ typedef struct rtsp_core_publisher_counters {
   // RTP payload bytes sent.
   uint64_t bytes_sent;
 } rtsp_core_publisher_counters;
+
+// A publisher's statistics (`Publisher::stats`): what it sent, what it refused and why,
+// and what the server reported back in RTCP receiver reports. Plain data, every field a
+// 64-bit number whose name says its unit, like [`Stats`].
+//
+// The same struct is `rtsp_core_publisher_stats` in C and `rtsp_core.PublisherStats` in
+// Python.
+typedef struct rtsp_core_publisher_stats {
+  // Frames sent (each as one or more RTP packets).
+  uint64_t frames_sent;
+  // RTP packets sent.
+  uint64_t packets_sent;
+  // RTP payload bytes sent (RFC 2435 headers and JPEG data, without RTP headers).
+  uint64_t bytes_sent;
+  // Frames sent after re-encoding (they were not JPEGs RFC 2435 can carry, and the
+  // configuration asked to re-encode).
+  uint64_t frames_reencoded;
+  // Frames refused because they were not JPEG data at all.
+  uint64_t frames_refused_not_jpeg;
+  // Frames refused because they were JPEGs RFC 2435 cannot carry (progressive, 4:4:4,
+  // truncated...) and re-encoding was off.
+  uint64_t frames_refused_unsupported;
+  // Frames refused because re-encoding was asked for and failed (not an image the
+  // decoder knows).
+  uint64_t frames_refused_reencode_failed;
+  // UDP only: RTP packets the local socket buffer had no room for, dropped as the network
+  // would drop them.
+  uint64_t packets_dropped;
+  // RTCP receiver reports about this stream received from the server (servers need not
+  // send any; rtsp-server does not, GStreamer's does).
+  uint64_t receiver_reports;
+  // The last report's fraction of packets lost since the one before, 0 to 1; -1 until a
+  // report arrived.
+  double report_fraction_lost;
+  // The last report's cumulative count of packets lost (0 when the server counted
+  // duplicates beyond the losses); 0 until a report arrived.
+  uint64_t report_packets_lost;
+  // The last report's interarrival jitter (RFC 3550 A.8) in milliseconds; -1 until a
+  // report arrived.
+  double report_jitter_ms;
+} rtsp_core_publisher_stats;
 
 // The fields of an RTP header, as the lab's `RtpPacket.encode(version, padding, extension, cc,
 // seqnum, marker, pt, ssrc, payload)` takes them (plus the timestamp, which the lab takes from
@@ -509,6 +554,13 @@ enum rtsp_core_status rtsp_core_publisher_send(struct rtsp_core_publisher *publi
 // Copies what the publisher has sent so far into `*out`.
 enum rtsp_core_status rtsp_core_publisher_get_counters(const struct rtsp_core_publisher *publisher,
                                                        struct rtsp_core_publisher_counters *out);
+
+// Copies the publisher's statistics into `*out`: frames sent, refused (by reason) and
+// re-encoded, packets dropped, and the server's last receiver report (`receiver_reports` is
+// 0 and the report's measurements -1 while none arrived). Readable after
+// `rtsp_core_publisher_close`.
+enum rtsp_core_status rtsp_core_publisher_get_stats(const struct rtsp_core_publisher *publisher,
+                                                    struct rtsp_core_publisher_stats *out);
 
 // Ends the stream (RTCP BYE, TEARDOWN) and closes the connection. Calling it again does
 // nothing. The handle must still be freed.

@@ -79,6 +79,13 @@ fn c_test_program_and_player_under_address_sanitizer() {
     let gst = Some(GstServer::start(2000, false));
     let doomed = ServerProcess::start(&root().join("media"), &["--loop"]);
     let recorder = GstRecordServer::start(None);
+    let users = build.join("users");
+    add_user(&users, "reader", "pw-0123");
+    let users_arg = users.to_str().unwrap();
+    let guarded = ServerProcess::start(
+        &root().join("media"),
+        &["--publish", "--credentials", users_arg],
+    );
 
     let mut cmd = Command::new(build.join("test_ffi_asan"));
     cmd.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
@@ -101,6 +108,10 @@ fn c_test_program_and_player_under_address_sanitizer() {
         cmd.args(["--url", &g.url()]);
     }
     cmd.args(["--publish-url", &recorder.url()]);
+    let forbidden = guarded
+        .url("live/cam")
+        .replacen("rtsp://", "rtsp://reader:pw-0123@", 1);
+    cmd.args(["--forbidden-url", &forbidden]);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -115,6 +126,10 @@ fn c_test_program_and_player_under_address_sanitizer() {
     // What the C program published (10 frames over TCP, 10 over UDP, each stream closed a
     // second after its last frame), all decoded by GStreamer at the size of the file sent.
     assert!(stdout.contains("published 10 frames over TCP and 10 over UDP"));
+    assert!(
+        stdout.contains("publishing as a reader: RTSP_CORE_STATUS_FORBIDDEN"),
+        "the 403 test did not run"
+    );
     let all = client_support::wait_until(std::time::Duration::from_secs(20), || {
         recorder.frames().len() >= 20
     });
@@ -168,6 +183,20 @@ fn c_test_program_and_player_under_address_sanitizer() {
         assert_eq!(block, fields, "the C program's fields");
     }
     let _ = std::fs::remove_dir_all(&build);
+}
+
+/// `rtsp-server passwd FILE USER` (read permission only) with `password` on stdin.
+fn add_user(file: &Path, user: &str, password: &str) {
+    use std::io::Write as _;
+    let mut child = Command::new(client_support::server_process::binary())
+        .arg("passwd")
+        .arg(file)
+        .arg(user)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success(), "rtsp-server passwd failed");
 }
 
 fn tempdir() -> PathBuf {

@@ -177,10 +177,12 @@ fn engine_publisher(server: &Server, user: &str) -> Result<Publisher, ClientErro
 fn the_engine_publisher_gets_403_as_a_reader_and_publishes_as_a_publisher() {
     let (server, _dir) = server("engine");
     match engine_publisher(&server, READER) {
-        Err(ClientError::Status { method, code, .. }) => {
-            assert_eq!((method.as_str(), code), ("ANNOUNCE", 403));
+        Err(ClientError::Forbidden { method, reason }) => {
+            assert_eq!(method, "ANNOUNCE");
+            // The server's explanation, not just "Forbidden".
+            assert!(reason.contains("may read but not publish"), "{reason}");
         }
-        Err(other) => panic!("not a 403: {other}"),
+        Err(other) => panic!("not Forbidden: {other}"),
         Ok(_) => panic!("a reader was let publish"),
     }
     let p = engine_publisher(&server, PUBLISHER).expect("a publisher publishes");

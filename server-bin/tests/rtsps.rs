@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{have, run, text, Server};
+use common::{have, movie, run, text, Server};
 use rtsp_core::client::{
     CertificateCheck, Client, ClientConfig, ClientError, Event, TransportPreference,
 };
@@ -450,4 +450,65 @@ fn a_stalled_tls_reader_loses_whole_frames_and_keeps_its_connection() {
     assert!(reply.contains("CSeq: 3"), "{reply}");
     common::assert_stall_dropped_whole_frames(&server, &session, &inbound.rtp_seqs);
     let _ = other.teardown();
+}
+
+/// The engine's publisher over `rtsps://` (TCP interleaved inside TLS, and UDP beside it)
+/// into `--publish`: a reader on the plain port receives what it sends. A certificate it
+/// does not trust stops it before anything is sent.
+#[test]
+fn the_engine_publisher_publishes_over_rtsps() {
+    use rtsp_core::client::{Publisher, PublisherConfig};
+    let id = identity("publish");
+    let (server, addr) = tls_server(&id, &["--publish"]);
+    let url = rtsps_url(addr, "live/cam");
+
+    let untrusted = Publisher::connect(PublisherConfig::url(url.clone()));
+    assert!(
+        matches!(untrusted, Err(ClientError::UntrustedCertificate(_))),
+        "{untrusted:?}"
+    );
+
+    let movie = movie();
+    for transport in [TransportPreference::Tcp, TransportPreference::Udp] {
+        let mut config = PublisherConfig::url(url.clone());
+        config.transport = transport;
+        config.certificate_check = CertificateCheck::CaFile(id.ca.clone());
+        let publisher = Publisher::connect(config).expect("publishes over rtsps");
+        let frames: Vec<Vec<u8>> = (0..40).map(|i| movie.frame(i).unwrap().to_vec()).collect();
+        // 20 fps for at most 30 s, until the reader below has its frames.
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = std::sync::Arc::clone(&done);
+        let sender = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                publisher.send(&frames[i % frames.len()], None).unwrap();
+                i += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let stats = publisher.stats();
+            publisher.close().unwrap();
+            stats
+        });
+        let mut reader = ClientConfig::url(server.url("live/cam"));
+        reader.transport = TransportPreference::Tcp;
+        // The path exists once the publisher recorded; the reader may come first.
+        let mut got = Err(ClientError::Closed);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            got = engine_frames(reader.clone(), 10);
+            if got.is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let stats = sender.join().unwrap();
+        assert_eq!(
+            got.expect("a reader of the published path"),
+            10,
+            "{transport:?}"
+        );
+        assert!(stats.frames_sent >= 10, "{transport:?} {stats:?}");
+    }
 }

@@ -50,6 +50,8 @@ mod imp {
         #[template_child]
         pub received: TemplateChild<gtk::Label>,
         #[template_child]
+        pub latency: TemplateChild<gtk::Label>,
+        #[template_child]
         pub graph: TemplateChild<gtk::DrawingArea>,
         #[template_child]
         pub top_left: TemplateChild<gtk::Label>,
@@ -70,7 +72,7 @@ mod imp {
             f(h.get_or_insert_with(|| StatsHistory::new(Duration::from_secs(60))))
         }
 
-        pub fn values(&self) -> [&gtk::Label; 7] {
+        pub fn values(&self) -> [&gtk::Label; 8] {
             [
                 &self.frame_rate,
                 &self.bitrate,
@@ -79,6 +81,7 @@ mod imp {
                 &self.broken,
                 &self.first_frame,
                 &self.received,
+                &self.latency,
             ]
         }
     }
@@ -140,8 +143,9 @@ impl StatsPanel {
         self.imp().graph.set_vexpand(fill);
     }
 
-    /// Records a snapshot and refreshes figures and graph.
-    pub fn push(&self, stats: &Stats, frames_shown: u64) {
+    /// Records a snapshot and refreshes figures and graph; `latency` is the latest frame's
+    /// (see `crate::latency`).
+    pub fn push(&self, stats: &Stats, frames_shown: u64, latency: Option<Duration>) {
         let imp = self.imp();
         let now = imp.elapsed();
         imp.with_history(|h| h.push(now, stats));
@@ -161,6 +165,7 @@ impl StatsPanel {
                 "{} · {frames_shown} frames",
                 format::bytes(stats.bytes_received)
             ),
+            format::latency(latency),
         ];
         for (label, text) in imp.values().into_iter().zip(texts) {
             label.set_label(&text);

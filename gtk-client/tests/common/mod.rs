@@ -80,13 +80,21 @@ impl Server {
 
     /// Same, requiring the credentials of `auth`.
     pub fn start_with(media: &Path, auth: Option<rtsp_core::auth::ServerAuth>) -> Self {
+        Self::start_configured(media, |config| config.auth = auth)
+    }
+
+    /// Same, with `configure` applied to the configuration last.
+    pub fn start_configured(
+        media: &Path,
+        configure: impl FnOnce(&mut rtsp_core::server::runtime::Config),
+    ) -> Self {
         let mut config = rtsp_core::server::runtime::Config::new(([127, 0, 0, 1], 0).into(), media);
         config.max_sessions = 64;
         config.max_connections = 64;
         // Apart from other test binaries' servers running at the same time.
         config.rtp_port_base = 40_000 + (std::process::id() % 4_000) as u16 * 2;
         config.max_connections_per_address = 64;
-        config.auth = auth;
+        configure(&mut config);
         let server = rtsp_core::server::runtime::Server::start(config).expect("start rtsp-server");
         let port = server.local_addr().port();
         Self {

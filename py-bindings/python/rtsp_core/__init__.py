@@ -25,6 +25,7 @@ from ._errors import (
     AuthenticationError,
     CertificateError,
     ClientClosedError,
+    ForbiddenError,
     FrameError,
     InvalidTarget,
     MediaError,
@@ -37,7 +38,15 @@ from ._errors import (
     StatusError,
     TlsError,
 )
-from ._native import ENGINE_VERSION, Frame, Publisher, RtpPacket, Server, VideoStream
+from ._native import (
+    ENGINE_VERSION,
+    Frame,
+    Publisher,
+    PublisherStats,
+    RtpPacket,
+    Server,
+    VideoStream,
+)
 from .client import (
     Client,
     Description,
@@ -60,6 +69,7 @@ __all__ = [
     "EndOfStream",
     "ErrorEvent",
     "Event",
+    "ForbiddenError",
     "Frame",
     "FrameError",
     "InvalidTarget",
@@ -67,6 +77,7 @@ __all__ = [
     "ProtocolError",
     "ProtocolMessage",
     "Publisher",
+    "PublisherStats",
     "RtpPacket",
     "RtspConnectionError",
     "RtspConnectionRefusedError",

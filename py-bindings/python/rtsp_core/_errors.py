@@ -13,6 +13,7 @@ __all__ = [
     "AuthenticationError",
     "CertificateError",
     "ClientClosedError",
+    "ForbiddenError",
     "FrameError",
     "InvalidTarget",
     "MediaError",
@@ -66,6 +67,12 @@ class StatusError(RtspError):
         self.method = method
         self.code = code
         self.reason = reason
+
+
+class ForbiddenError(StatusError, PermissionError):
+    """The server refused the request for this user (403 Forbidden), for example a user who
+    may read a path but not publish it. ``reason`` is the server's explanation; ``code`` is
+    403. A :class:`StatusError`, so code that catches those still catches it."""
 
 
 class StateError(RtspError):

@@ -109,6 +109,29 @@ class Stats:
     def as_dict(self) -> dict[str, int | float | None]:
         """The fields as a dict, in FIELDS order."""
 
+class PublisherStats:
+    """A publisher's statistics: the engine's struct (rtsp_core_publisher_stats in C).
+
+    The annotations below must match FIELDS (the tests compare them).
+    """
+
+    FIELDS: tuple[tuple[str, str], ...]
+    frames_sent: int
+    packets_sent: int
+    bytes_sent: int
+    frames_reencoded: int
+    frames_refused_not_jpeg: int
+    frames_refused_unsupported: int
+    frames_refused_reencode_failed: int
+    packets_dropped: int
+    receiver_reports: int
+    report_fraction_lost: float | None
+    report_packets_lost: int
+    report_jitter_ms: float | None
+    def __init__(self) -> None: ...
+    def as_dict(self) -> dict[str, int | float | None]:
+        """The fields as a dict, in FIELDS order."""
+
 class ClientCore:
     """The engine's client runtime; use rtsp_core.Client."""
 
@@ -216,6 +239,8 @@ class Publisher:
     def send(self, jpeg: bytes, timestamp: float | None = None) -> None:
         """Sends one JPEG frame; FrameError if RFC 2435 cannot carry it."""
     def counters(self) -> dict[str, int]: ...
+    def stats(self) -> PublisherStats:
+        """Frames sent, refused (by reason) and re-encoded, and the last receiver report."""
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...

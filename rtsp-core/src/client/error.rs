@@ -41,6 +41,17 @@ pub enum ClientError {
         /// The reason phrase.
         reason: String,
     },
+    /// The server knows who the client is and refuses the request all the same (403
+    /// Forbidden): for example a user allowed to read a path but not to publish it. Other
+    /// credentials may help, retrying the same ones will not.
+    #[error("{method} forbidden by the server: {reason}")]
+    Forbidden {
+        /// The refused request.
+        method: String,
+        /// Why: the server's explanation (its `text/plain` body, printable characters only,
+        /// at most 200 of them), else its reason phrase.
+        reason: String,
+    },
     /// The server requires authentication and refused the credentials (or none were given,
     /// or it asks for a scheme this client does not speak).
     #[error("{method}: the server requires authentication (realm {realm:?}) and {}",

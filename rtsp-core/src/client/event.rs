@@ -1,7 +1,7 @@
 //! What the client runtime tells its embedder: state changes, frames, statistics, errors.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::error::ClientError;
 use super::protocol_log::ProtocolMessage;
@@ -47,6 +47,11 @@ pub struct Frame {
     pub rtp_timestamp: u32,
     /// Presentation time: the frame's position in the media, from the PLAY start position.
     pub pts: Duration,
+    /// When the sender says the frame left it (or was captured), on its wall clock: the
+    /// RTP timestamp placed on the NTP time line of the sender's latest RTCP sender report.
+    /// `None` before the first report (and always in the lab dialect). On one machine, or
+    /// with synchronized clocks, the arrival time minus this is the frame's latency.
+    pub sender_time: Option<SystemTime>,
 }
 
 /// The session description, as the server sent it.

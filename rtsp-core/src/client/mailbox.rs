@@ -136,6 +136,7 @@ mod tests {
             number: n,
             rtp_timestamp: 0,
             pts: Duration::ZERO,
+            sender_time: None,
         }
     }
 

@@ -8,7 +8,7 @@
 //! seconds.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::event::Frame;
 use super::session::PlayInfo;
@@ -62,6 +62,9 @@ pub struct MediaReceiver {
     pending_end: bool,
     our_ssrc: u32,
     total_frames: Option<u64>,
+    /// The latest sender report's (RTP timestamp, NTP time since the Unix epoch): where the
+    /// sender's media clock sits on its wall clock.
+    sender_clock: Option<(u32, Duration)>,
 }
 
 impl MediaReceiver {
@@ -103,6 +106,7 @@ impl MediaReceiver {
             pending_end: false,
             our_ssrc: rand::random(),
             total_frames: None,
+            sender_clock: None,
         }
     }
 
@@ -260,6 +264,7 @@ impl MediaReceiver {
         if status == PacketStatus::ForeignSource {
             // A new sender (new session after a transport fallback): start the books over.
             self.stats.reset();
+            self.sender_clock = None;
             status = self.stats.on_packet(&rtp, arrival);
         }
         let mut frames = Vec::new();
@@ -275,6 +280,8 @@ impl MediaReceiver {
                 number,
                 rtp_timestamp: rtp.timestamp(),
                 pts: frame_interval.saturating_mul(index),
+                // The lab's server sends no RTCP.
+                sender_time: None,
             });
             if self.total_frames.is_some_and(|t| number >= t) {
                 self.pending_end = true;
@@ -347,12 +354,30 @@ impl MediaReceiver {
             f64::from(ticks) / f64::from(JPEG_CLOCK),
         ));
         self.frames_delivered += 1;
+        let sender_time = self.sender_time(frame.timestamp);
         frames.push(Frame {
             jpeg: Arc::from(frame.jpeg),
             number: self.frames_delivered,
             rtp_timestamp: frame.timestamp,
             pts,
+            sender_time,
         });
+    }
+
+    /// The sender's wall-clock time of a frame stamped `rtp_timestamp` (90 kHz), from the
+    /// latest sender report: before or after the report's own timestamp, modulo 2^32.
+    fn sender_time(&self, rtp_timestamp: u32) -> Option<SystemTime> {
+        let (sr_rtp, sr_unix) = self.sender_clock?;
+        // Signed distance on the wrapping 32-bit clock: a frame may be older than the report.
+        let ticks = rtp_timestamp.wrapping_sub(sr_rtp) as i32;
+        let offset =
+            Duration::from_secs_f64(f64::from(ticks.unsigned_abs()) / f64::from(JPEG_CLOCK));
+        let unix = if ticks >= 0 {
+            sr_unix.checked_add(offset)
+        } else {
+            sr_unix.checked_sub(offset)
+        }?;
+        SystemTime::UNIX_EPOCH.checked_add(unix)
     }
 
     /// Releases frames held by the reorder window whose gap timed out.
@@ -389,7 +414,13 @@ impl MediaReceiver {
         let mut bye = false;
         for p in compound.iter() {
             match p {
-                RtcpPacket::SenderReport(sr) => self.stats.on_sender_report_packet(&sr, arrival),
+                RtcpPacket::SenderReport(sr) => {
+                    self.stats.on_sender_report_packet(&sr, arrival);
+                    let info = sr.sender_info;
+                    if let Some(unix) = info.ntp_timestamp.to_unix() {
+                        self.sender_clock = Some((info.rtp_timestamp, unix));
+                    }
+                }
                 RtcpPacket::Goodbye(_) => bye = true,
                 _ => {}
             }
@@ -497,6 +528,54 @@ mod tests {
         );
         assert_eq!(s.packets_reordered, 2);
         assert_eq!(rx.position(), Duration::from_millis(2150));
+    }
+
+    #[test]
+    fn frames_get_the_senders_wall_clock_time_from_its_report() {
+        use crate::rtp::ntp::NtpTimestamp;
+        use crate::rtp::rtcp::{SenderInfo, SenderReport};
+        let frames: Vec<Vec<u8>> = (1..=3).map(|s| jpeg(64, 48, s)).collect();
+        let (pkts, _) = packets(&frames, 10);
+        let per_frame = pkts.len() / 3;
+        let t0 = Instant::now();
+        let mut rx = MediaReceiver::standard(t0);
+        rx.set_reordering(false);
+        let mut got = Vec::new();
+        for p in &pkts[..per_frame] {
+            got.extend(rx.push_rtp(t0, p));
+        }
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].sender_time, None, "no report yet");
+        // The report puts the second frame's timestamp (1000 + 4500) at 1,000,000 s past 1970.
+        let at = Duration::from_secs(1_000_000);
+        let sr = SenderReport {
+            ssrc: 0x5555,
+            sender_info: SenderInfo {
+                ntp_timestamp: NtpTimestamp::from_unix(at),
+                rtp_timestamp: 5500,
+                packet_count: 0,
+                octet_count: 0,
+            },
+            ..SenderReport::default()
+        };
+        let mut packet = Vec::new();
+        write_compound(&[sr.into()], &mut packet).unwrap();
+        assert!(!rx.push_rtcp(t0, &packet));
+        let mut got = Vec::new();
+        for p in &pkts[per_frame..] {
+            got.extend(rx.push_rtp(t0, p));
+        }
+        let times: Vec<_> = got.iter().map(|f| f.sender_time).collect();
+        let epoch = SystemTime::UNIX_EPOCH;
+        let near = |t: Option<SystemTime>, d: Duration| {
+            let t = t.unwrap().duration_since(epoch).unwrap();
+            t.abs_diff(d) < Duration::from_micros(10)
+        };
+        assert_eq!(times.len(), 2);
+        assert!(near(times[0], at), "{times:?}");
+        assert!(near(times[1], at + Duration::from_millis(50)), "{times:?}");
+        // A frame older than the report lies before it.
+        assert!(near(rx.sender_time(1000), at - Duration::from_millis(50)));
     }
 
     #[test]

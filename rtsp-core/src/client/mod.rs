@@ -79,5 +79,6 @@ pub use session::{
     SetupTransport, LAB_SKIP_FRAMES, MAX_REDIRECTS,
 };
 pub use stats::{
-    PacketCounters, PublisherCounters, Stats, StatsCollector, StatsKind, StatsValue, RATE_WINDOW,
+    PacketCounters, PublisherCounters, PublisherStats, Stats, StatsCollector, StatsKind,
+    StatsValue, RATE_WINDOW,
 };

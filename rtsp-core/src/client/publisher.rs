@@ -3,12 +3,14 @@
 //!
 //! The requests, replies and authentication are the client's sans-I/O [`Session`] (in publishing
 //! mode) and its reply reader; this module moves the bytes: a thread reads the RTSP connection
-//! (replies, and the server's RTCP on interleaved channels, which is discarded), another keeps
+//! (replies, and the server's RTCP on interleaved channels), another keeps
 //! the session alive, and [`Publisher::send`] packetizes a frame (RFC 2435) and writes its RTP
-//! packets, with an RTCP sender report every few seconds.
+//! packets, with an RTCP sender report every few seconds. The server's receiver reports (on
+//! the interleaved RTCP channel, or the UDP RTCP port, read by one more thread) feed
+//! [`PublisherStats`].
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
-use super::config::{ClientCredentials, TransportPreference};
+use super::config::{CertificateCheck, ClientCredentials, TransportPreference};
 use super::error::ClientError;
 use super::event::State;
 use super::net;
@@ -24,11 +26,12 @@ use super::runtime::await_reply;
 use super::session::{
     Incoming, Outcome, ReplyReader, Request, ServerTransport, Session, SetupTransport,
 };
-use super::stats::PublisherCounters;
+use super::stats::{PublisherCounters, PublisherStats};
+use super::stream::ControlStream;
 use crate::jpeg::{reencode_for_rtp, Packetizer, ParseError, ParsedJpeg, ReencodeError};
 use crate::rtp::ntp::NtpTimestamp;
 use crate::rtp::rtcp::{
-    write_compound, Goodbye, ReceiverReport, RtcpPacket, SenderReport, SourceDescription,
+    write_compound, Compound, Goodbye, ReceiverReport, RtcpPacket, SenderReport, SourceDescription,
 };
 use crate::rtp::{RtpHeader, SenderStats, PAYLOAD_TYPE_JPEG};
 
@@ -42,7 +45,8 @@ const CNAME: &[u8] = b"rtsp-core-publisher";
 /// Publisher settings. Build one with [`PublisherConfig::url`] and adjust the public fields.
 #[derive(Debug, Clone)]
 pub struct PublisherConfig {
-    /// `rtsp://[user:password@]host[:port]/path`; userinfo is used as credentials, never sent.
+    /// `rtsp://[user:password@]host[:port]/path`, or `rtsps://` for TLS (the RTSP connection,
+    /// and the media with it over TCP interleaved); userinfo is used as credentials, never sent.
     pub url: String,
     /// How RTP travels: [`TransportPreference::Udp`], or TCP interleaved for `Tcp` and `Auto`
     /// (a sender cannot tell whether its datagrams arrive, so it takes the safe path).
@@ -56,6 +60,8 @@ pub struct PublisherConfig {
     /// `Some(quality)`: frames RFC 2435 cannot carry (progressive, 4:4:4, PNG...) are
     /// re-encoded at this JPEG quality (1-100) instead of refused.
     pub reencode_quality: Option<u8>,
+    /// `rtsps://` only: how the server's certificate is checked, as for the client.
+    pub certificate_check: CertificateCheck,
 }
 
 impl PublisherConfig {
@@ -68,6 +74,7 @@ impl PublisherConfig {
             user_agent: concat!("rtsp-core/", env!("CARGO_PKG_VERSION")).to_owned(),
             credentials: None,
             reencode_quality: None,
+            certificate_check: CertificateCheck::default(),
         }
     }
 }
@@ -113,7 +120,7 @@ struct Media {
     started: Instant,
     stats: SenderStats,
     last_sr: Option<Instant>,
-    counters: PublisherCounters,
+    tally: Arc<Mutex<PublisherStats>>,
     reencode_quality: Option<u8>,
     /// Scratch space for one frame's packets.
     out: Vec<u8>,
@@ -127,9 +134,13 @@ struct Control {
 }
 
 struct Inner {
-    writer: Mutex<TcpStream>,
+    writer: Mutex<ControlStream>,
     control: Mutex<Control>,
     media: Mutex<Option<Media>>,
+    /// Shared with [`Media`] and the threads that read the server's RTCP.
+    tally: Arc<Mutex<PublisherStats>>,
+    /// Set by [`Publisher::close`]: the UDP RTCP reader stops.
+    closing: Arc<AtomicBool>,
 }
 
 /// A live publisher (see the module documentation). Dropping it closes it.
@@ -166,7 +177,8 @@ impl Publisher {
             session.set_credentials(&c.user, &c.password);
         }
         let (host, port) = session.host_port();
-        let stream = net::connect(&host, port, config.reply_timeout)?;
+        let tls = session.is_tls().then_some(&config.certificate_check);
+        let stream = ControlStream::connect(&host, port, config.reply_timeout, tls)?;
         let server = stream
             .peer_addr()
             .map_err(|e| ClientError::from_io(&e, &host))?;
@@ -177,9 +189,16 @@ impl Publisher {
             .try_clone()
             .map_err(|e| ClientError::Io(format!("cannot clone the RTSP socket: {e}")))?;
         let (reply_tx, replies) = unbounded();
+        // RFC 3550: a random SSRC. Known before the first reply, so reports can be matched.
+        let ssrc: u32 = rand::random();
+        let tally = Arc::new(Mutex::new(PublisherStats::default()));
+        let reports = Reports {
+            ssrc,
+            tally: Arc::clone(&tally),
+        };
         let read_thread = thread::Builder::new()
             .name("rtsp-publish-read".into())
-            .spawn(move || read_connection(reader, reply_tx))
+            .spawn(move || read_connection(reader, reply_tx, &reports))
             .map_err(|e| ClientError::Io(format!("cannot start the read thread: {e}")))?;
         let inner = Arc::new(Inner {
             writer: Mutex::new(stream),
@@ -189,6 +208,8 @@ impl Publisher {
                 reply_timeout: config.reply_timeout,
             }),
             media: Mutex::new(None),
+            tally,
+            closing: Arc::new(AtomicBool::new(false)),
         });
         let publisher = Self {
             inner: Arc::clone(&inner),
@@ -208,7 +229,27 @@ impl Publisher {
             control.transact(&inner.writer, Request::Record)?;
             path
         };
-        *inner.media.lock() = Some(Media::new(path, config.reencode_quality));
+        if let MediaPath::Udp { rtcp, .. } = &path {
+            let socket = rtcp
+                .try_clone()
+                .map_err(|e| ClientError::Io(format!("cannot clone the RTCP socket: {e}")))?;
+            let reports = Reports {
+                ssrc,
+                tally: Arc::clone(&inner.tally),
+            };
+            let closing = Arc::clone(&inner.closing);
+            let thread = thread::Builder::new()
+                .name("rtsp-publish-rtcp".into())
+                .spawn(move || read_udp_rtcp(&socket, &reports, &closing))
+                .map_err(|e| ClientError::Io(format!("cannot start the RTCP thread: {e}")))?;
+            publisher.threads.lock().push(thread);
+        }
+        *inner.media.lock() = Some(Media::new(
+            path,
+            ssrc,
+            Arc::clone(&inner.tally),
+            config.reencode_quality,
+        ));
         let keepalive = inner.control.lock().session.keepalive_interval();
         if let Some(interval) = keepalive {
             let (stop_tx, stop_rx) = bounded::<()>(0);
@@ -232,13 +273,30 @@ impl Publisher {
         let mut guard = self.inner.media.lock();
         let media = guard.as_mut().ok_or(ClientError::Shutdown)?;
         let reencoded;
-        let (frame, was_reencoded) = match (ParsedJpeg::parse(jpeg), media.reencode_quality) {
-            (Ok(frame), _) => (frame, false),
-            (Err(_), Some(quality)) => {
-                reencoded = reencode_for_rtp(jpeg, quality)?;
-                (ParsedJpeg::parse(&reencoded)?, true)
+        let parsed = match (ParsedJpeg::parse(jpeg), media.reencode_quality) {
+            (Ok(frame), _) => Ok((frame, false)),
+            (Err(_), Some(quality)) => match reencode_for_rtp(jpeg, quality) {
+                Ok(bytes) => {
+                    reencoded = bytes;
+                    ParsedJpeg::parse(&reencoded)
+                        .map(|frame| (frame, true))
+                        .map_err(PublishError::from)
+                }
+                Err(e) => Err(e.into()),
+            },
+            (Err(e), None) => Err(e.into()),
+        };
+        let (frame, was_reencoded) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                let mut tally = media.tally.lock();
+                match &e {
+                    PublishError::Frame(ParseError::NotJpeg) => tally.frames_refused_not_jpeg += 1,
+                    PublishError::Frame(_) => tally.frames_refused_unsupported += 1,
+                    _ => tally.frames_refused_reencode_failed += 1,
+                }
+                return Err(e);
             }
-            (Err(e), None) => return Err(e.into()),
         };
         let now = media.started.elapsed();
         let rtp_timestamp = media.rtp_timestamp(timestamp.unwrap_or(now));
@@ -249,19 +307,21 @@ impl Publisher {
             media.push_sender_report(now);
         }
         media.flush(&self.inner.writer)?;
-        media.counters.frames_sent += 1;
-        media.counters.frames_reencoded += u64::from(was_reencoded);
+        let mut tally = media.tally.lock();
+        tally.frames_sent += 1;
+        tally.frames_reencoded += u64::from(was_reencoded);
         Ok(())
     }
 
-    /// What has been sent so far.
+    /// What has been sent so far (a subset of [`Publisher::stats`]).
     pub fn counters(&self) -> PublisherCounters {
-        self.inner
-            .media
-            .lock()
-            .as_ref()
-            .map(|m| m.counters)
-            .unwrap_or_default()
+        self.stats().counters()
+    }
+
+    /// What has been sent, refused and dropped so far, and what the server's last receiver
+    /// report said. Still readable after [`Publisher::close`].
+    pub fn stats(&self) -> PublisherStats {
+        *self.inner.tally.lock()
     }
 
     /// Ends the stream: RTCP BYE, TEARDOWN, connection closed. Later calls do nothing; later
@@ -269,6 +329,7 @@ impl Publisher {
     pub fn close(&self) -> Result<(), ClientError> {
         // Stops the keep-alive thread before the TEARDOWN, so the two never interleave.
         self.stop.lock().take();
+        self.inner.closing.store(true, Ordering::Relaxed);
         let media = self.inner.media.lock().take();
         let mut result = Ok(());
         if let Some(mut media) = media {
@@ -283,7 +344,7 @@ impl Publisher {
                     .map(drop);
             }
         }
-        let _ = self.inner.writer.lock().shutdown(Shutdown::Both);
+        self.inner.writer.lock().shutdown();
         for thread in self.threads.lock().drain(..) {
             if thread.thread().id() != thread::current().id() {
                 let _ = thread.join();
@@ -303,7 +364,7 @@ impl Control {
     /// Sends `request` and waits for its reply, answering one 401 challenge.
     fn transact(
         &mut self,
-        writer: &Mutex<TcpStream>,
+        writer: &Mutex<ControlStream>,
         request: Request,
     ) -> Result<Outcome, ClientError> {
         loop {
@@ -311,9 +372,9 @@ impl Control {
             // Stale replies (to requests that timed out) must not be taken for this one.
             while self.replies.try_recv().is_ok() {}
             {
-                let mut w = writer.lock();
-                w.write_all(&bytes)
-                    .and_then(|()| w.flush())
+                writer
+                    .lock()
+                    .write_all(&bytes)
                     .map_err(|e| ClientError::from_io(&e, "server"))?;
             }
             match await_reply(
@@ -331,7 +392,7 @@ impl Control {
 
 fn setup_udp(
     control: &mut Control,
-    writer: &Mutex<TcpStream>,
+    writer: &Mutex<ControlStream>,
     local: SocketAddr,
     server: SocketAddr,
 ) -> Result<MediaPath, ClientError> {
@@ -369,7 +430,7 @@ fn setup_udp(
 
 fn setup_interleaved(
     control: &mut Control,
-    writer: &Mutex<TcpStream>,
+    writer: &Mutex<ControlStream>,
 ) -> Result<MediaPath, ClientError> {
     match control.transact(
         writer,
@@ -385,19 +446,24 @@ fn setup_interleaved(
 }
 
 impl Media {
-    fn new(path: MediaPath, reencode_quality: Option<u8>) -> Self {
+    fn new(
+        path: MediaPath,
+        ssrc: u32,
+        tally: Arc<Mutex<PublisherStats>>,
+        reencode_quality: Option<u8>,
+    ) -> Self {
         Self {
             path,
             packetizer: Packetizer::new(),
-            // RFC 3550: random SSRC, initial sequence number and timestamp.
-            ssrc: rand::random(),
+            // RFC 3550: random initial sequence number and timestamp.
+            ssrc,
             seq: rand::random(),
             timestamp_base: rand::random(),
             first: None,
             started: Instant::now(),
             stats: SenderStats::new(crate::jpeg::CLOCK_RATE),
             last_sr: None,
-            counters: PublisherCounters::default(),
+            tally,
             reencode_quality,
             out: Vec::new(),
         }
@@ -427,8 +493,11 @@ impl Media {
             self.seq = self.seq.wrapping_add(1);
             self.stats
                 .on_packet_sent(rtp_timestamp, fragment.len(), now);
-            self.counters.packets_sent += 1;
-            self.counters.bytes_sent += fragment.len() as u64;
+            {
+                let mut tally = self.tally.lock();
+                tally.packets_sent += 1;
+                tally.bytes_sent += fragment.len() as u64;
+            }
             self.push(false, &packet);
         }
     }
@@ -488,14 +557,13 @@ impl Media {
 
     /// Writes what [`Media::push`] gathered: one write on the RTSP connection, or one datagram
     /// per packet.
-    fn flush(&mut self, writer: &Mutex<TcpStream>) -> Result<(), ClientError> {
+    fn flush(&mut self, writer: &Mutex<ControlStream>) -> Result<(), ClientError> {
         let out = std::mem::take(&mut self.out);
         let result = match &self.path {
-            MediaPath::Interleaved { .. } => {
-                let mut w = writer.lock();
-                w.write_all(&out)
-                    .map_err(|e| ClientError::from_io(&e, "server"))
-            }
+            MediaPath::Interleaved { .. } => writer
+                .lock()
+                .write_all(&out)
+                .map_err(|e| ClientError::from_io(&e, "server")),
             MediaPath::Udp {
                 rtp,
                 rtcp,
@@ -516,7 +584,9 @@ impl Media {
                     };
                     if let Err(e) = sent {
                         // A full socket buffer drops the packet, as the network would.
-                        if e.kind() != std::io::ErrorKind::WouldBlock {
+                        if e.kind() == std::io::ErrorKind::WouldBlock {
+                            self.tally.lock().packets_dropped += u64::from(*channel == 0);
+                        } else {
                             result = Err(ClientError::Io(format!("sending RTP: {e}")));
                             break;
                         }
@@ -531,8 +601,62 @@ impl Media {
     }
 }
 
-/// The read thread: replies to the control side; the server's RTCP (interleaved) is dropped.
-fn read_connection(mut tcp: TcpStream, replies: Sender<Incoming>) {
+/// Where the server's receiver reports about the stream go.
+struct Reports {
+    ssrc: u32,
+    tally: Arc<Mutex<PublisherStats>>,
+}
+
+impl Reports {
+    /// Takes in one RTCP packet from the server: the report block about `ssrc`, if any.
+    /// Anything that does not parse is ignored (RTCP is advisory).
+    fn on_rtcp(&self, data: &[u8]) {
+        let Ok(compound) = Compound::parse(data) else {
+            return;
+        };
+        for packet in compound.iter() {
+            let blocks = match packet {
+                RtcpPacket::ReceiverReport(rr) => rr.report_blocks,
+                RtcpPacket::SenderReport(sr) => sr.report_blocks,
+                _ => continue,
+            };
+            if let Some(block) = blocks.find(self.ssrc) {
+                self.tally.lock().on_report(&block, crate::jpeg::CLOCK_RATE);
+            }
+        }
+    }
+}
+
+/// The UDP RTCP thread: the server's reports, until the publisher closes. The timeout is
+/// how long closing waits for it.
+fn read_udp_rtcp(socket: &UdpSocket, reports: &Reports, closing: &AtomicBool) {
+    if socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .is_err()
+    {
+        return;
+    }
+    let mut buf = vec![0; 2048];
+    while !closing.load(Ordering::Relaxed) {
+        match socket.recv(&mut buf) {
+            Ok(n) => reports.on_rtcp(buf.get(..n).unwrap_or_default()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                        // ICMP port unreachable from an earlier send.
+                        | std::io::ErrorKind::ConnectionRefused
+                ) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// The read thread: replies to the control side, the server's RTCP (interleaved, odd
+/// channels by convention: the RTCP channel of the SETUP) to `reports`.
+fn read_connection(mut tcp: ControlStream, replies: Sender<Incoming>, reports: &Reports) {
     let mut reader = ReplyReader::new(false, false);
     let mut buf = vec![0; 16 * 1024];
     loop {
@@ -542,7 +666,15 @@ fn read_connection(mut tcp: TcpStream, replies: Sender<Incoming>) {
                 return;
             }
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // TLS: the bytes read completed no record yet.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::Interrupted | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                continue
+            }
             Err(e) => {
                 let _ = replies.send(Incoming::Closed(ClientError::from_io(&e, "server")));
                 return;
@@ -553,7 +685,13 @@ fn read_connection(mut tcp: TcpStream, replies: Sender<Incoming>) {
         for item in items {
             let _ = replies.send(item);
         }
-        reader.take_interleaved();
+        for (channel, packet) in reader.take_interleaved() {
+            // RTP flows the other way: anything the server sends is RTCP (channel 1 of the
+            // SETUP this publisher asks for; odd channels in general).
+            if channel % 2 == 1 {
+                reports.on_rtcp(&packet);
+            }
+        }
         if let Err(e) = result {
             let _ = replies.send(Incoming::Failed(e));
             return;
@@ -575,5 +713,58 @@ fn keep_alive(inner: &Inner, stop: &Receiver<()>, interval: Duration) {
                 tracing::warn!("publisher keep-alive failed: {first_err}; then {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtp::rtcp::ReportBlock;
+
+    fn rr(blocks: &[ReportBlock]) -> Vec<u8> {
+        let rr = ReceiverReport {
+            ssrc: 7,
+            report_blocks: blocks.into(),
+            ..ReceiverReport::default()
+        };
+        let mut out = Vec::new();
+        write_compound(&[RtcpPacket::from(rr)], &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn only_reports_about_this_stream_count() {
+        let reports = Reports {
+            ssrc: 0x1234,
+            tally: Arc::new(Mutex::new(PublisherStats::default())),
+        };
+        let ours = ReportBlock {
+            ssrc: 0x1234,
+            fraction_lost: 64,
+            cumulative_lost: 3,
+            jitter: 900,
+            ..ReportBlock::default()
+        };
+        let other = ReportBlock {
+            ssrc: 99,
+            fraction_lost: 255,
+            ..ReportBlock::default()
+        };
+        reports.on_rtcp(&rr(&[other]));
+        reports.on_rtcp(b"\x80garbage");
+        reports.on_rtcp(&rr(&[]));
+        assert_eq!(*reports.tally.lock(), PublisherStats::default());
+        reports.on_rtcp(&rr(&[other, ours]));
+        let stats = *reports.tally.lock();
+        assert_eq!(stats.receiver_reports, 1);
+        assert_eq!(stats.report_fraction_lost, 0.25);
+        assert_eq!(stats.report_packets_lost, 3);
+        assert_eq!(stats.report_jitter_ms, 10.0);
+        // A negative cumulative loss (duplicates) reads as none lost.
+        reports.on_rtcp(&rr(&[ReportBlock {
+            cumulative_lost: -2,
+            ..ours
+        }]));
+        assert_eq!(reports.tally.lock().report_packets_lost, 0);
     }
 }

@@ -237,7 +237,12 @@ impl Client {
         if !control.session.is_lab() {
             // A failed OPTIONS is not fatal (gst and live555 go on too), a dead server is.
             match control.transact(Request::Options) {
-                Ok(_) | Err(ClientError::Status { .. } | ClientError::Unauthorized { .. }) => {}
+                Ok(_)
+                | Err(
+                    ClientError::Status { .. }
+                    | ClientError::Forbidden { .. }
+                    | ClientError::Unauthorized { .. },
+                ) => {}
                 Err(e) => return Err(e),
             }
         }

@@ -397,6 +397,35 @@ fn is_followed_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307)
 }
 
+/// Most characters of a server's refusal text kept in [`ClientError::Forbidden`]: enough for a
+/// sentence, not enough for a peer to fill logs and dialogs.
+const MAX_REFUSAL_TEXT: usize = 200;
+
+/// Why the server refused: its `text/plain` body (the explanation servers such as rtsp-server
+/// give), control characters dropped and cut to [`MAX_REFUSAL_TEXT`], or the reason phrase
+/// when there is no such body. The text is the peer's, shown to people: nothing in it may
+/// move a cursor or forge a log line.
+fn refusal_text(reply: &Response) -> String {
+    let plain = reply
+        .headers()
+        .get("Content-Type")
+        .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/plain"));
+    let body = if plain {
+        String::from_utf8_lossy(reply.body())
+    } else {
+        std::borrow::Cow::Borrowed("")
+    };
+    let text = if body.trim().is_empty() {
+        reply.reason()
+    } else {
+        body.trim()
+    };
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_REFUSAL_TEXT)
+        .collect()
+}
+
 /// A `Location` resolved against the URL it answers (RFC 3986 section 5: absolute, or a
 /// relative reference such as `/other` or `../b`), without userinfo (a server may not hand
 /// the client credentials to present elsewhere), and only `rtsp://`.
@@ -472,11 +501,6 @@ impl Session {
     /// [`Session::standard`].
     pub fn publisher(url: &str, user_agent: &str) -> Result<Self, ClientError> {
         let mut session = Self::standard(url, user_agent)?;
-        if session.is_tls() {
-            return Err(ClientError::BadUrl(format!(
-                "{url:?}: publishing over rtsps:// is not supported"
-            )));
-        }
         let mut description =
             crate::sdp::SessionDescription::new(rand::random::<u32>().into(), "rtsp-core");
         // ffmpeg's name for a published stream; servers resolve SETUP against it.
@@ -872,6 +896,12 @@ impl Session {
             if status == 454 {
                 // Session Not Found: the server forgot us; start over.
                 self.reset();
+            }
+            if status == 403 {
+                return Err(ClientError::Forbidden {
+                    method: request.method_name().to_owned(),
+                    reason: refusal_text(reply),
+                });
             }
             return Err(ClientError::Status {
                 method: request.method_name().to_owned(),
@@ -1644,6 +1674,37 @@ mod tests {
     }
 
     #[test]
+    fn forbidden_carries_the_servers_text_cleaned_and_bounded() {
+        let mut s = Session::standard("rtsp://h:554/x", "ua").unwrap();
+        s.encode(&Request::Describe).unwrap();
+        let body = format!("may not\x1b[2J\r\npublish{}", "x".repeat(500));
+        let raw = format!(
+            "RTSP/1.0 403 Forbidden\r\nCSeq: 1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let Err(ClientError::Forbidden { method, reason }) =
+            s.handle_reply(&reply(false, raw.as_bytes()))
+        else {
+            panic!("403 is not Forbidden");
+        };
+        assert_eq!(method, "DESCRIBE");
+        assert!(reason.starts_with("may not [2J  publishxx"), "{reason:?}");
+        assert_eq!(reason.chars().count(), MAX_REFUSAL_TEXT);
+        // No text body: the reason phrase.
+        s.encode(&Request::Describe).unwrap();
+        let err = s
+            .handle_reply(&reply(false, b"RTSP/1.0 403 Go Away\r\nCSeq: 2\r\n\r\n"))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ClientError::Forbidden {
+                method: "DESCRIBE".into(),
+                reason: "Go Away".into()
+            }
+        );
+    }
+
+    #[test]
     fn errors_and_stale_replies() {
         let mut s = Session::standard("rtsp://h:554/x", "ua").unwrap();
         s.encode(&Request::Describe).unwrap();
@@ -1694,11 +1755,10 @@ mod tests {
             .unwrap()
             .is_tls());
         assert!(!Session::lab("rtsps://x").is_tls());
-        // Publishing has no TLS yet: refused rather than sent in clear to a TLS port.
-        assert!(matches!(
-            Session::publisher("rtsps://cam.example/live", "ua"),
-            Err(ClientError::BadUrl(_))
-        ));
+        // A publisher's connection is TLS too.
+        assert!(Session::publisher("rtsps://cam.example/live", "ua")
+            .unwrap()
+            .is_tls());
     }
 
     #[test]

@@ -132,8 +132,8 @@ impl FieldValue for f64 {
 
 /// The field list other languages are built from, once per field.
 macro_rules! stats_fields {
-    ($($name:ident: $kind:ident),* $(,)?) => {
-        impl Stats {
+    ($ty:ident { $($name:ident: $kind:ident),* $(,)? }) => {
+        impl $ty {
             /// Every field's name and kind, in declaration order.
             pub const FIELDS: &'static [(&'static str, StatsKind)] =
                 &[$((stringify!($name), StatsKind::$kind)),*];
@@ -144,11 +144,18 @@ macro_rules! stats_fields {
                 let Self { $($name),* } = *self;
                 vec![$((stringify!($name), $name.value(StatsKind::$kind))),*]
             }
+
+            /// The value of the field called `name`, if there is one.
+            pub fn value(&self, name: &str) -> Option<StatsValue> {
+                self.values()
+                    .into_iter()
+                    .find_map(|(n, v)| (n == name).then_some(v))
+            }
         }
     };
 }
 
-stats_fields! {
+stats_fields! { Stats {
     packets_received: Count,
     packets_expected: Count,
     packets_lost: Count,
@@ -165,16 +172,9 @@ stats_fields! {
     frame_rate_fps_recent: Number,
     frame_rate_fps_overall: Number,
     first_frame_latency_ms: Optional,
-}
+} }
 
 impl Stats {
-    /// The value of the field called `name`, if there is one.
-    pub fn value(&self, name: &str) -> Option<StatsValue> {
-        self.values()
-            .into_iter()
-            .find_map(|(n, v)| (n == name).then_some(v))
-    }
-
     /// [`first_frame_latency_ms`](Self::first_frame_latency_ms) as a duration, if a frame
     /// arrived.
     pub fn first_frame_latency(&self) -> Option<Duration> {
@@ -312,6 +312,7 @@ impl StatsCollector {
 }
 
 /// What a publisher has sent (`Publisher::counters`); `rtsp_core_publisher_counters` in C.
+/// [`PublisherStats`] says more; this subset stays for C programs built against it.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PublisherCounters {
@@ -323,6 +324,103 @@ pub struct PublisherCounters {
     pub packets_sent: u64,
     /// RTP payload bytes sent.
     pub bytes_sent: u64,
+}
+
+/// A publisher's statistics (`Publisher::stats`): what it sent, what it refused and why,
+/// and what the server reported back in RTCP receiver reports. Plain data, every field a
+/// 64-bit number whose name says its unit, like [`Stats`].
+///
+/// The same struct is `rtsp_core_publisher_stats` in C and `rtsp_core.PublisherStats` in
+/// Python.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PublisherStats {
+    /// Frames sent (each as one or more RTP packets).
+    pub frames_sent: u64,
+    /// RTP packets sent.
+    pub packets_sent: u64,
+    /// RTP payload bytes sent (RFC 2435 headers and JPEG data, without RTP headers).
+    pub bytes_sent: u64,
+    /// Frames sent after re-encoding (they were not JPEGs RFC 2435 can carry, and the
+    /// configuration asked to re-encode).
+    pub frames_reencoded: u64,
+    /// Frames refused because they were not JPEG data at all.
+    pub frames_refused_not_jpeg: u64,
+    /// Frames refused because they were JPEGs RFC 2435 cannot carry (progressive, 4:4:4,
+    /// truncated...) and re-encoding was off.
+    pub frames_refused_unsupported: u64,
+    /// Frames refused because re-encoding was asked for and failed (not an image the
+    /// decoder knows).
+    pub frames_refused_reencode_failed: u64,
+    /// UDP only: RTP packets the local socket buffer had no room for, dropped as the network
+    /// would drop them.
+    pub packets_dropped: u64,
+    /// RTCP receiver reports about this stream received from the server (servers need not
+    /// send any; rtsp-server does not, GStreamer's does).
+    pub receiver_reports: u64,
+    /// The last report's fraction of packets lost since the one before, 0 to 1; -1 until a
+    /// report arrived.
+    pub report_fraction_lost: f64,
+    /// The last report's cumulative count of packets lost (0 when the server counted
+    /// duplicates beyond the losses); 0 until a report arrived.
+    pub report_packets_lost: u64,
+    /// The last report's interarrival jitter (RFC 3550 A.8) in milliseconds; -1 until a
+    /// report arrived.
+    pub report_jitter_ms: f64,
+}
+
+impl Default for PublisherStats {
+    fn default() -> Self {
+        Self {
+            frames_sent: 0,
+            packets_sent: 0,
+            bytes_sent: 0,
+            frames_reencoded: 0,
+            frames_refused_not_jpeg: 0,
+            frames_refused_unsupported: 0,
+            frames_refused_reencode_failed: 0,
+            packets_dropped: 0,
+            receiver_reports: 0,
+            report_fraction_lost: -1.0,
+            report_packets_lost: 0,
+            report_jitter_ms: -1.0,
+        }
+    }
+}
+
+stats_fields! { PublisherStats {
+    frames_sent: Count,
+    packets_sent: Count,
+    bytes_sent: Count,
+    frames_reencoded: Count,
+    frames_refused_not_jpeg: Count,
+    frames_refused_unsupported: Count,
+    frames_refused_reencode_failed: Count,
+    packets_dropped: Count,
+    receiver_reports: Count,
+    report_fraction_lost: Optional,
+    report_packets_lost: Count,
+    report_jitter_ms: Optional,
+} }
+
+impl PublisherStats {
+    /// Takes in a receiver report block about the publisher's stream.
+    pub(crate) fn on_report(&mut self, block: &crate::rtp::rtcp::ReportBlock, clock_rate: u32) {
+        self.receiver_reports += 1;
+        self.report_fraction_lost = block.fraction_lost_f64();
+        self.report_packets_lost = u64::try_from(block.cumulative_lost).unwrap_or(0);
+        self.report_jitter_ms = f64::from(block.jitter) * 1000.0 / f64::from(clock_rate.max(1));
+    }
+
+    /// The older [`PublisherCounters`] view, for the C getter programs were built against.
+    pub fn counters(&self) -> PublisherCounters {
+        PublisherCounters {
+            frames_sent: self.frames_sent,
+            frames_reencoded: self.frames_reencoded,
+            packets_sent: self.packets_sent,
+            bytes_sent: self.bytes_sent,
+        }
+    }
 }
 
 #[cfg(test)]

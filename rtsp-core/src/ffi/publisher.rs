@@ -36,6 +36,11 @@ pub struct rtsp_core_publisher_config {
 /// [`PublisherCounters`](crate::client::PublisherCounters).
 pub use crate::client::PublisherCounters as rtsp_core_publisher_counters;
 
+/// What a publisher has sent, refused and dropped, and what the server's last RTCP receiver
+/// report said, `rtsp_core_publisher_stats` in the header: the engine's own
+/// [`PublisherStats`](crate::client::PublisherStats).
+pub use crate::client::PublisherStats as rtsp_core_publisher_stats;
+
 /// A publisher (opaque). Create with `rtsp_core_publisher_new`, release with
 /// `rtsp_core_publisher_free`.
 pub struct rtsp_core_publisher {
@@ -137,6 +142,22 @@ pub extern "C" fn rtsp_core_publisher_get_counters(
     guard(|| {
         let handle = arg_ref!(publisher);
         *arg_mut!(out) = handle.publisher.counters();
+        rtsp_core_status::Ok
+    })
+}
+
+/// Copies the publisher's statistics into `*out`: frames sent, refused (by reason) and
+/// re-encoded, packets dropped, and the server's last receiver report (`receiver_reports` is
+/// 0 and the report's measurements -1 while none arrived). Readable after
+/// `rtsp_core_publisher_close`.
+#[no_mangle]
+pub extern "C" fn rtsp_core_publisher_get_stats(
+    publisher: *const rtsp_core_publisher,
+    out: *mut crate::client::PublisherStats,
+) -> rtsp_core_status {
+    guard(|| {
+        let handle = arg_ref!(publisher);
+        *arg_mut!(out) = handle.publisher.stats();
         rtsp_core_status::Ok
     })
 }

@@ -70,6 +70,9 @@ pub enum rtsp_core_status {
     /// `rtsps://`: TLS failed otherwise (no common version or cipher, an unreadable CA file,
     /// no TLS on the port).
     Tls = 65,
+    /// The server refused the request for this user (403 Forbidden): for example a user who
+    /// may read but not publish. Other credentials may help; the same ones will not.
+    Forbidden = 66,
 }
 
 impl rtsp_core_status {
@@ -97,11 +100,12 @@ impl rtsp_core_status {
             Self::Unauthorized => c"the server requires authentication and refused the credentials",
             Self::UntrustedCertificate => c"the server's TLS certificate is not trusted",
             Self::Tls => c"TLS failed",
+            Self::Forbidden => c"the server forbids this request to this user",
         }
     }
 
     /// All codes, in numeric order (used to map integers back to codes without transmuting).
-    const ALL: [rtsp_core_status; 19] = [
+    const ALL: [rtsp_core_status; 20] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidArgument,
@@ -121,6 +125,7 @@ impl rtsp_core_status {
         Self::Unauthorized,
         Self::UntrustedCertificate,
         Self::Tls,
+        Self::Forbidden,
     ];
 
     /// The code with numeric value `n`, if there is one.
@@ -147,6 +152,7 @@ impl From<&ClientError> for rtsp_core_status {
             ClientError::Unauthorized { .. } => Self::Unauthorized,
             ClientError::UntrustedCertificate(_) => Self::UntrustedCertificate,
             ClientError::Tls(_) => Self::Tls,
+            ClientError::Forbidden { .. } => Self::Forbidden,
         }
     }
 }
@@ -194,7 +200,8 @@ mod tests {
             | S::Closed
             | S::Unauthorized
             | S::UntrustedCertificate
-            | S::Tls => StatusGroup::Peer,
+            | S::Tls
+            | S::Forbidden => StatusGroup::Peer,
             S::Malformed | S::Unsupported => StatusGroup::Data,
             S::Shutdown | S::Panic => StatusGroup::Library,
         }
@@ -233,7 +240,7 @@ mod tests {
 
     /// Every published value, as C programs compiled against the header have them. A change
     /// here breaks those programs: append, never edit.
-    const PUBLISHED: [(rtsp_core_status, i32); 19] = [
+    const PUBLISHED: [(rtsp_core_status, i32); 20] = [
         (rtsp_core_status::Ok, 0),
         (rtsp_core_status::NullArgument, 1),
         (rtsp_core_status::InvalidArgument, 2),
@@ -253,6 +260,7 @@ mod tests {
         (rtsp_core_status::Unauthorized, 16),
         (rtsp_core_status::UntrustedCertificate, 64),
         (rtsp_core_status::Tls, 65),
+        (rtsp_core_status::Forbidden, 66),
     ];
 
     #[test]

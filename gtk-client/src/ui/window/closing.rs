@@ -205,6 +205,14 @@ impl Player {
             m.state(),
             if m.lab_mode { "on" } else { "off" },
         );
+        if m.info.live {
+            println!(
+                "live: seek bar {}, latency {} mean over {} frames",
+                if m.seekable() { "on" } else { "off" },
+                format::latency(m.latency.mean()),
+                m.latency.frames
+            );
+        }
         if let Some(title) = self.banner.shown_title() {
             println!("banner: {title}");
         }

@@ -67,15 +67,15 @@ impl Player {
                 return;
             }
             UiEvent::Stats(stats) => {
-                let (shown, undecodable) = {
+                let (shown, undecodable, latency) = {
                     let m = self.m.borrow();
                     let undecodable = m.engine.as_ref().map_or(0, Engine::undecodable_frames);
-                    (m.frames_shown, undecodable)
+                    (m.frames_shown, undecodable, m.latency.last)
                 };
                 // Frames that arrived whole but would not decode are broken to the viewer too.
                 let mut stats = stats;
                 stats.frames_broken += undecodable;
-                self.stats.push(&stats, shown);
+                self.stats.push(&stats, shown, latency);
                 return;
             }
             UiEvent::Description(d) => {
@@ -163,6 +163,7 @@ impl Player {
                 m.info.frame_at(f.pts)
             };
             m.frames_shown += 1;
+            m.latency.push(f.latency);
             if !m.showing_video {
                 m.showing_video = true;
                 drop(m);

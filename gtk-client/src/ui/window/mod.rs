@@ -28,6 +28,7 @@ use super::stats_panel::StatsPanel;
 use crate::cli::{ScreenshotSpec, WindowSize};
 use crate::controls::ControlInput;
 use crate::engine::Engine;
+use crate::latency::LatencySummary;
 use crate::media_info::StreamInfo;
 use crate::target::StreamTarget;
 
@@ -74,6 +75,8 @@ struct Model {
     transport: Option<ActiveTransport>,
     frame: u64,
     frames_shown: u64,
+    /// Latencies of the frames shown (see `crate::latency`).
+    latency: LatencySummary,
     showing_video: bool,
     accept_frames: bool,
     lab_mode: bool,
