@@ -133,6 +133,11 @@ pub struct Cli {
     #[arg(long)]
     pub publish: bool,
 
+    /// Paths publishable without `--publish`, with who may publish each (the config file's
+    /// `[[path]]` tables; no flag).
+    #[arg(skip)]
+    pub publish_paths: Vec<rtsp_core::server::publish::PublishPath>,
+
     /// Relay PATH from an upstream RTSP server or camera (repeatable): readers of
     /// rtsp://HOST:PORT/PATH get the upstream's RTP/JPEG video, pulled once whatever their
     /// number (UDP with fallback to TCP; Digest credentials from the URL's user:password,

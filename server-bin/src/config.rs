@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource;
 use clap::ArgMatches;
+use rtsp_core::server::publish::PublishPath;
 use rtsp_core::server::redirect::PathRule;
 use rtsp_core::server::relay::{RelayMode, RelaySpec};
 use serde::{Deserialize, Deserializer};
@@ -64,6 +65,7 @@ pub struct FileConfig {
     metrics: Option<SocketAddr>,
     http: Option<SocketAddr>,
     publish: Option<bool>,
+    path: Option<Vec<NamedPath>>,
     #[serde(default, deserialize_with = "relay_mode")]
     relay_mode: Option<RelayMode>,
     #[serde(default, deserialize_with = "linger")]
@@ -78,6 +80,53 @@ pub struct FileConfig {
     redirect_above: Option<usize>,
     tls: Option<Tls>,
     log_format: Option<LogFormatKey>,
+}
+
+/// `[[path]]`: a path publishable without `--publish`, and who may publish it.
+#[derive(Deserialize)]
+#[serde(try_from = "NamedPathKeys")]
+struct NamedPath(PublishPath);
+
+impl fmt::Debug for NamedPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedPathKeys {
+    name: String,
+    publishers: Option<Vec<String>>,
+}
+
+impl TryFrom<NamedPathKeys> for NamedPath {
+    type Error = String;
+
+    fn try_from(keys: NamedPathKeys) -> Result<Self, String> {
+        // The name as a request-URI names it: no leading or trailing slash, no empty segment.
+        let name = keys.name.trim_matches('/');
+        if name.is_empty()
+            || name
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(format!(
+                "path {:?}: not a path like \"live/cam\"",
+                keys.name
+            ));
+        }
+        if keys.publishers.as_ref().is_some_and(Vec::is_empty) {
+            return Err(format!(
+                "path {:?}: an empty publishers list admits nobody; leave it out to admit any publisher",
+                keys.name
+            ));
+        }
+        Ok(NamedPath(PublishPath {
+            name: name.to_owned(),
+            publishers: keys.publishers,
+        }))
+    }
 }
 
 /// `[[relay]]`: one relayed path.
@@ -326,6 +375,9 @@ impl FileConfig {
         set!("metrics", metrics, self.metrics.map(Some));
         set!("http", http, self.http.map(Some));
         set!("publish", publish, self.publish);
+        if let Some(paths) = self.path {
+            cli.publish_paths = paths.into_iter().map(|p| p.0).collect();
+        }
         set!("relay_mode", relay_mode, self.relay_mode);
         set!("relay_linger", relay_linger, self.relay_linger);
         set!(

@@ -101,6 +101,7 @@ fn main() -> ExitCode {
         metrics: cli.metrics,
         http: cli.http,
         publish: cli.publish,
+        publish_paths: cli.publish_paths.clone(),
         relays: cli.relay.clone(),
         relay: RelayPolicy {
             mode: cli.relay_mode,

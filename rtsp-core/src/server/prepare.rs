@@ -190,7 +190,7 @@ pub fn fit_for_lab(
 }
 
 /// `jpeg` re-encoded at the best quality that brings it to at most `max` bytes.
-fn shrink_to(jpeg: &[u8], max: usize) -> Option<Vec<u8>> {
+pub fn shrink_to(jpeg: &[u8], max: usize) -> Option<Vec<u8>> {
     LAB_QUALITIES.iter().find_map(|&q| {
         reencode_for_rtp(jpeg, q)
             .ok()

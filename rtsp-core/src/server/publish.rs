@@ -25,6 +25,80 @@ pub struct PublishConfig {
     pub publish: bool,
 }
 
+/// A path the configuration names as publishable, and who may publish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishPath {
+    /// The path (`live/cam` for `rtsp://HOST:PORT/live/cam`).
+    pub name: String,
+    /// The users who may publish it; `None`: anyone who may publish at all.
+    pub publishers: Option<Vec<String>>,
+}
+
+/// Who asks to publish, as authentication left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publisher<'a> {
+    /// The server authenticates no one.
+    Anyone,
+    /// An authenticated user, and whether the credentials file marks it `publish`.
+    User {
+        /// The user name.
+        name: &'a str,
+        /// Marked `publish` in the credentials file.
+        marked: bool,
+    },
+}
+
+/// Why a publisher is refused a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishDenial {
+    /// The path may not be published at all (405), for this reason.
+    NotPublishable(&'static str),
+    /// This publisher may not publish the path (403), for this reason.
+    Forbidden(&'static str),
+}
+
+/// Which paths may be published, and by whom: any path that is not a file with
+/// `--publish`, and the paths the configuration names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublishRules<'a> {
+    /// Any path may be published (`--publish`).
+    pub any_path: bool,
+    /// The named paths.
+    pub paths: &'a [PublishPath],
+}
+
+impl PublishRules<'_> {
+    /// Whether anything may be published.
+    pub fn enabled(&self) -> bool {
+        self.any_path || !self.paths.is_empty()
+    }
+
+    /// May `who` publish `path`? A named path with a list of publishers admits the users it
+    /// lists (and nobody without authentication: the list names users); otherwise any user
+    /// marked `publish`, or anyone when the server authenticates no one.
+    pub fn decide(&self, path: &str, who: Publisher<'_>) -> Result<(), PublishDenial> {
+        let named = self.paths.iter().find(|p| p.name == path);
+        if named.is_none() && !self.any_path {
+            return Err(PublishDenial::NotPublishable(
+                "only the paths the configuration names may be published",
+            ));
+        }
+        match (named.and_then(|p| p.publishers.as_ref()), who) {
+            (Some(list), Publisher::User { name, .. }) if list.iter().any(|u| u == name) => Ok(()),
+            (Some(_), Publisher::User { .. }) => Err(PublishDenial::Forbidden(
+                "this user is not among the publishers the configuration names for this path",
+            )),
+            (Some(_), Publisher::Anyone) => Err(PublishDenial::Forbidden(
+                "this path names its publishers, and the server authenticates no one (no --credentials)",
+            )),
+            (None, Publisher::Anyone | Publisher::User { marked: true, .. }) => Ok(()),
+            (None, Publisher::User { marked: false, .. }) => Err(PublishDenial::Forbidden(
+                "this user may not publish, only read (the credentials file does not mark it `publish`)",
+            )),
+        }
+    }
+}
+
 /// The stream an ANNOUNCE describes, checked to be one RFC 2435 video stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Announcement {
@@ -325,5 +399,81 @@ mod tests {
         let bad_session =
             parse(b"RECORD rtsp://h/live/cam RTSP/1.0\r\nCSeq: 4\r\nSession: xyz\r\n\r\n");
         assert_eq!(status(&bad_session), 454);
+    }
+}
+
+#[cfg(test)]
+mod rules_tests {
+    use super::*;
+
+    fn paths() -> Vec<PublishPath> {
+        vec![
+            PublishPath {
+                name: "live/cam".into(),
+                publishers: Some(vec!["alice".into(), "bob".into()]),
+            },
+            PublishPath {
+                name: "live/open".into(),
+                publishers: None,
+            },
+        ]
+    }
+
+    const ALICE: Publisher<'static> = Publisher::User {
+        name: "alice",
+        marked: false,
+    };
+    const CAROL: Publisher<'static> = Publisher::User {
+        name: "carol",
+        marked: true,
+    };
+    const DAVE: Publisher<'static> = Publisher::User {
+        name: "dave",
+        marked: false,
+    };
+
+    #[test]
+    fn named_paths_admit_their_publishers() {
+        let paths = paths();
+        let rules = PublishRules {
+            any_path: false,
+            paths: &paths,
+        };
+        assert!(rules.enabled());
+        assert_eq!(rules.decide("live/cam", ALICE), Ok(()));
+        assert!(matches!(
+            rules.decide("live/cam", CAROL),
+            Err(PublishDenial::Forbidden(_))
+        ));
+        assert!(matches!(
+            rules.decide("live/cam", Publisher::Anyone),
+            Err(PublishDenial::Forbidden(_))
+        ));
+        assert_eq!(rules.decide("live/open", CAROL), Ok(()));
+        assert_eq!(rules.decide("live/open", Publisher::Anyone), Ok(()));
+        assert!(matches!(
+            rules.decide("live/open", DAVE),
+            Err(PublishDenial::Forbidden(_))
+        ));
+        assert!(matches!(
+            rules.decide("live/other", CAROL),
+            Err(PublishDenial::NotPublishable(_))
+        ));
+    }
+
+    #[test]
+    fn any_path_with_publish() {
+        let paths = paths();
+        let rules = PublishRules {
+            any_path: true,
+            paths: &paths,
+        };
+        assert_eq!(rules.decide("live/other", CAROL), Ok(()));
+        assert_eq!(rules.decide("live/other", Publisher::Anyone), Ok(()));
+        assert!(matches!(
+            rules.decide("live/cam", CAROL),
+            Err(PublishDenial::Forbidden(_))
+        ));
+        assert!(!PublishRules::default().enabled());
     }
 }

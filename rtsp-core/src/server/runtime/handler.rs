@@ -13,7 +13,10 @@ use std::sync::Arc;
 use crate::rtsp::headers::{RtpInfo, RtpInfoEntry};
 use crate::rtsp::{Dialect, Method, Request};
 use crate::server::describe;
-use crate::server::publish::{self, Classified, PublishConfig, PublishIntent, PublishRequest};
+use crate::server::publish::{
+    self, Classified, PublishConfig, PublishDenial, PublishIntent, PublishRequest, PublishRules,
+    Publisher,
+};
 use crate::server::redirect::{self, Asked};
 use crate::server::request::{applies_to, public_methods};
 use crate::server::{
@@ -59,7 +62,7 @@ pub fn handle(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> 
 pub fn handle_authenticated(ctx: &Ctx, conn: &mut ConnState, req: Request) -> Vec<ConnEffect> {
     let mut effects = Vec::new();
     let dialect = conn.dialect.unwrap_or(req.dialect());
-    if ctx.config.publish {
+    if publish_rules(ctx).enabled() {
         let config = PublishConfig { publish: true };
         let reply = match publish::classify(&req, &config) {
             Ok(Classified::Read(_)) => None,
@@ -678,29 +681,49 @@ fn refuse_publisher(why: &'static str) -> Reply {
     Reply::status(crate::server::runtime::conn::status(455)).content("text/plain", why)
 }
 
-/// With authentication on, the 403 refusing a publishing request from a user who may only
-/// read (the credentials file's permission), or `None` to go on. The user authenticated: a
-/// 401 would make clients ask for other credentials instead of reporting the refusal.
-fn forbid_reader(ctx: &Ctx, conn: &ConnState, req: &Request) -> Option<Reply> {
-    let auth = ctx.auth.as_ref()?;
-    let user = conn.user.as_deref();
-    if user.is_some_and(|u| auth.lock().may_publish(u)) {
-        return None;
+/// What the configuration says may be published.
+fn publish_rules(ctx: &Ctx) -> PublishRules<'_> {
+    PublishRules {
+        any_path: ctx.config.publish,
+        paths: &ctx.config.publish_paths,
     }
+}
+
+/// The refusal of a publishing request on `path` by this connection's user, or `None` to go
+/// on: 405 for a path that may not be published, 403 for a user who may not publish it (the
+/// user did log in: a 401 would make clients ask for other credentials instead of reporting
+/// the refusal). The reason goes in a text body and an `info` log line.
+fn refuse_publishing(ctx: &Ctx, conn: &ConnState, req: &Request, path: &str) -> Option<Reply> {
+    let who = match (ctx.auth.as_ref(), conn.user.as_deref()) {
+        (None, _) => Publisher::Anyone,
+        (Some(auth), Some(name)) => Publisher::User {
+            name,
+            marked: auth.lock().may_publish(name),
+        },
+        // Authentication passed without a user: nobody the rules can admit.
+        (Some(_), None) => Publisher::User {
+            name: "",
+            marked: false,
+        },
+    };
+    let (code, why) = match publish_rules(ctx).decide(path, who).err()? {
+        PublishDenial::NotPublishable(why) => (405, why),
+        PublishDenial::Forbidden(why) => (403, why),
+    };
     tracing::info!(
         peer = %conn.peer,
-        user = user.unwrap_or("-"),
+        user = conn.user.as_deref().unwrap_or("-"),
         method = req.method().as_str(),
         uri = %logged_uri(req),
-        status = 403,
-        "refused: this user may not publish"
+        status = code,
+        "refused: {why}"
     );
-    Some(
-        Reply::status(crate::server::runtime::conn::status(403)).content(
-            "text/plain",
-            "this user may read but not publish (the credentials file does not mark it `publish`)",
-        ),
-    )
+    let mut reply =
+        Reply::status(crate::server::runtime::conn::status(code)).content("text/plain", why);
+    if code == 405 {
+        reply = reply.header("Allow", crate::server::request::public_methods());
+    }
+    Some(reply)
 }
 
 /// ANNOUNCE, SETUP `mode=record` and RECORD (with `Config::publish`).
@@ -711,10 +734,15 @@ fn publish_request(
     p: PublishRequest,
     effects: &mut Vec<ConnEffect>,
 ) -> Result<Reply, Refusal> {
-    if let Some(forbidden) = forbid_reader(ctx, conn, req) {
-        return Ok(forbidden);
-    }
     let target = p.target.as_ref();
+    // SETUP and RECORD act on the path announced on this connection.
+    let path = match (&p.intent, &conn.announced) {
+        (PublishIntent::Announce(_), _) | (_, None) => target.map(|t| t.presentation.as_str()),
+        (_, Some((announced, _))) => Some(announced.as_str()),
+    };
+    if let Some(refused) = path.and_then(|path| refuse_publishing(ctx, conn, req, path)) {
+        return Ok(refused);
+    }
     match p.intent {
         PublishIntent::Announce(announcement) => {
             let target = target.ok_or(Refusal::NotFound)?;

@@ -12,12 +12,17 @@
 //! frame within one poll period, and a publisher never waits for its readers. The price is a
 //! wake-up per reader per poll slot, which the worker's phase grouping batches.
 //!
+//! Lab readers (one whole JPEG per UDP datagram) get the same latest frame whole. A frame
+//! larger than one datagram is re-encoded smaller once, by the first lab reader that needs it,
+//! when the server re-encodes (`Config::transcode`); otherwise such a frame is not sent to lab
+//! readers (the sender counts it dropped and warns once per session), never sent truncated.
+//!
 //! A path outlives its publishers: when one leaves (TEARDOWN, closed connection, session
 //! timeout) its readers stay in PLAYING, get nothing until a publisher comes back, then get
 //! its frames. DESCRIBE and SETUP of a path nobody publishes get 404.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -27,6 +32,7 @@ use crate::server::ingest::{Ingest, IngestConfig, IngestCounters};
 use crate::server::prepare;
 use crate::server::runtime::shared::session::SessionId;
 use crate::server::runtime::source::{Packetized, Source};
+use crate::server::runtime::wire::LAB_MAX_JPEG;
 
 /// How often readers of a published path look for a new frame: above any frame rate a
 /// publisher is likely to send, so no frame is skipped.
@@ -49,6 +55,9 @@ pub struct LatestFrame {
     pub width: u16,
     /// Height in pixels.
     pub height: u16,
+    /// The frame re-encoded to fit one datagram for lab readers, made once on first demand
+    /// (`None` inside: it does not fit even re-encoded).
+    lab_fitted: Arc<OnceLock<Option<Arc<Vec<u8>>>>>,
 }
 
 #[derive(Debug)]
@@ -62,9 +71,34 @@ struct Publisher {
 pub struct Feed {
     publisher: Mutex<Option<Publisher>>,
     latest: Mutex<Option<LatestFrame>>,
+    /// Frames too large for a lab datagram may be re-encoded.
+    transcode: bool,
 }
 
 impl Feed {
+    /// A feed with no publisher and no frame yet; `transcode`: frames too large for one lab
+    /// datagram are re-encoded smaller for lab readers.
+    pub fn new(transcode: bool) -> Self {
+        Self {
+            transcode,
+            ..Self::default()
+        }
+    }
+
+    /// The latest frame as lab readers get it, if it is frame `index`: whole when it fits one
+    /// datagram, else re-encoded to fit when the feed may re-encode, else as it is (larger
+    /// than [`LAB_MAX_JPEG`]: the sender skips it).
+    pub fn lab_jpeg(&self, index: u64) -> Option<Arc<Vec<u8>>> {
+        let latest = self.latest().filter(|l| l.index == index)?;
+        if latest.jpeg.len() <= LAB_MAX_JPEG || !self.transcode {
+            return Some(latest.jpeg);
+        }
+        let fitted = latest
+            .lab_fitted
+            .get_or_init(|| prepare::shrink_to(&latest.jpeg, LAB_MAX_JPEG).map(Arc::new));
+        Some(fitted.clone().unwrap_or(latest.jpeg))
+    }
+
     /// The latest frame, if any arrived yet.
     pub fn latest(&self) -> Option<LatestFrame> {
         self.latest.lock().clone()
@@ -136,6 +170,7 @@ impl Feed {
             jpeg,
             width,
             height,
+            lab_fitted: Arc::default(),
         });
         Ok(())
     }
@@ -145,9 +180,18 @@ impl Feed {
 #[derive(Debug, Default)]
 pub struct Paths {
     map: Mutex<HashMap<String, Arc<Source>>>,
+    transcode: bool,
 }
 
 impl Paths {
+    /// No path yet; `transcode`: see [`Feed::new`].
+    pub fn new(transcode: bool) -> Self {
+        Self {
+            map: Mutex::default(),
+            transcode,
+        }
+    }
+
     /// The source of `path`, if it was ever published.
     pub fn get(&self, path: &str) -> Option<Arc<Source>> {
         self.map.lock().get(path).cloned()
@@ -182,7 +226,7 @@ impl Paths {
         if map.len() >= MAX_PATHS {
             return None;
         }
-        let source = Arc::new(Source::published(path));
+        let source = Arc::new(Source::published(path, self.transcode));
         map.insert(path.to_owned(), Arc::clone(&source));
         Some(source)
     }

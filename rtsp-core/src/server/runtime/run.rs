@@ -82,7 +82,7 @@ impl Server {
             workers.push(w);
             handles.push(h);
         }
-        let published = crate::server::runtime::published::Paths::default();
+        let published = crate::server::runtime::published::Paths::new(config.transcode);
         let relays = crate::server::runtime::relayed::Relays::new(
             &config.relays,
             config.relay,

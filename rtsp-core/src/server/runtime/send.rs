@@ -143,7 +143,8 @@ impl Output {
         };
         let len = jpeg.as_ref().len();
         if len > wire::LAB_MAX_JPEG {
-            // SETUP refuses files with such frames (or --transcode shrinks them): not reached.
+            // SETUP refuses files with such frames (or --transcode shrinks them); a published
+            // frame may still be one (without --transcode, or too large even re-encoded).
             if !session.warned_large.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     session = session.id.get(),

@@ -247,13 +247,13 @@ impl Source {
         })
     }
 
-    /// A published path, with no publisher and no frame yet.
-    pub fn published(name: &str) -> Self {
+    /// A published path, with no publisher and no frame yet; `transcode`: see [`Feed::new`].
+    pub fn published(name: &str, transcode: bool) -> Self {
         Self {
             name: name.to_owned(),
             width: 0,
             height: 0,
-            kind: Kind::Published(Arc::default()),
+            kind: Kind::Published(Arc::new(Feed::new(transcode))),
         }
     }
 
@@ -309,7 +309,6 @@ impl Source {
     pub fn lab_error(&self) -> Option<&str> {
         match &self.kind {
             Kind::File { lab: Err(why), .. } => Some(why),
-            Kind::Published(_) => Some("a published path carries RFC 2435 RTP only"),
             _ => None,
         }
     }
@@ -325,7 +324,8 @@ impl Source {
         }
     }
 
-    /// Frame `index` as a whole JPEG, re-encoded if it had to be to fit a lab datagram.
+    /// Frame `index` as a whole JPEG, re-encoded if it had to be to fit a lab datagram. For a
+    /// published path, the latest frame if it is `index` (see [`Feed::lab_jpeg`]).
     pub fn jpeg(&self, index: u64) -> Option<Jpeg> {
         match &self.kind {
             Kind::File { file, lab, .. } => {
@@ -336,7 +336,7 @@ impl Source {
                 }
             }
             Kind::Live { .. } => self.live(index).map(|f| Jpeg::Owned(Arc::clone(&f.jpeg))),
-            Kind::Published(_) => None,
+            Kind::Published(feed) => feed.lab_jpeg(index).map(Jpeg::Owned),
         }
     }
 

@@ -76,6 +76,8 @@ pub struct Config {
     /// Accept publishers (ANNOUNCE, SETUP `mode=record`, RECORD) on any path that is not a
     /// file; off: ANNOUNCE and RECORD get 405.
     pub publish: bool,
+    /// Paths publishable without `publish`, each with who may publish it.
+    pub publish_paths: Vec<crate::server::publish::PublishPath>,
     /// Paths relayed from upstream RTSP servers or cameras.
     pub relays: Vec<crate::server::relay::RelaySpec>,
     /// How relays connect, let go and retry (its mode: the default of relays that name none).
@@ -122,6 +124,7 @@ impl Config {
             metrics: None,
             http: None,
             publish: false,
+            publish_paths: Vec::new(),
             relays: Vec::new(),
             relay: crate::server::relay::RelayPolicy::default(),
             origin: None,
