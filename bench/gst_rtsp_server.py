@@ -7,6 +7,11 @@ clients get one pipeline (the cheapest way to run GStreamer's server for many vi
 
 Usage: gst_rtsp_server.py --port 8555 --file media/movie.Mjpeg [--fps 20]
 URL:   rtsp://127.0.0.1:PORT/movie.Mjpeg
+
+Live mode (the fan-out benchmark): gst_rtsp_server.py --port 8555 --rtp-port 5000 serves
+rtsp://127.0.0.1:PORT/live/bench from RTP/JPEG datagrams arriving on 127.0.0.1:RTP_PORT
+(udpsrc ! rtpjpegdepay ! rtpjpegpay), shared by all clients: a live source relayed the way a
+GStreamer user would relay a camera's RTP, reassembled and packetized once for every reader.
 Needs Debian's gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good/-bad and python3-gi.
 """
 
@@ -64,20 +69,40 @@ class Factory(GstRtspServer.RTSPMediaFactory):
         src.connect("need-data", need_data)
 
 
+class LiveFactory(GstRtspServer.RTSPMediaFactory):
+    def __init__(self, rtp_port):
+        super().__init__()
+        self.set_shared(True)
+        # Once prepared the media stays up (and udpsrc bound) while readers come and go.
+        self.set_suspend_mode(GstRtspServer.RTSPSuspendMode.NONE)
+        self.set_launch(
+            f"( udpsrc address=127.0.0.1 port={rtp_port} "
+            "caps=\"application/x-rtp,media=video,encoding-name=JPEG,clock-rate=90000,payload=26\" ! "
+            "rtpjpegdepay ! rtpjpegpay name=pay0 pt=26 mtu=1400 )"
+        )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8555)
-    ap.add_argument("--file", required=True)
+    ap.add_argument("--file")
+    ap.add_argument("--rtp-port", type=int, help="live mode: RTP/JPEG arrives on this UDP port")
     ap.add_argument("--fps", type=int, default=20)
     args = ap.parse_args()
     Gst.init(None)
-    frames = read_lab_mjpeg(args.file)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     server.set_backlog(4096)
-    mount = "/" + os.path.basename(args.file)
-    server.get_mount_points().add_factory(mount, Factory(frames, args.fps))
+    if args.rtp_port:
+        mount = "/live/bench"
+        factory = LiveFactory(args.rtp_port)
+    elif args.file:
+        mount = "/" + os.path.basename(args.file)
+        factory = Factory(read_lab_mjpeg(args.file), args.fps)
+    else:
+        sys.exit("give --file or --rtp-port")
+    server.get_mount_points().add_factory(mount, factory)
     if server.attach(None) == 0:
         sys.exit(f"cannot listen on port {args.port}")
     loop = GLib.MainLoop()

@@ -6,6 +6,7 @@
 //! few `mio` (epoll) threads, so the generator itself stays cheap; its own CPU use is reported so
 //! that a saturated generator is visible.
 
+pub mod fanout;
 pub mod gro;
 pub mod histogram;
 pub mod report;
@@ -16,5 +17,5 @@ pub mod sysstat;
 pub mod wire;
 
 pub use report::Report;
-pub use runner::{run, BenchConfig, BenchError};
+pub use runner::{run, BenchConfig, BenchError, FanoutConfig};
 pub use session::Transport;

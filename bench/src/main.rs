@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use rtsp_bench::{run, BenchConfig, Transport};
+use rtsp_bench::fanout::{read_lab_mjpeg, PublishTo};
+use rtsp_bench::{run, BenchConfig, FanoutConfig, Transport};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum TransportArg {
@@ -46,6 +47,15 @@ struct Cli {
     /// like most players do; costs the generator more CPU per packet.
     #[arg(long)]
     no_gro: bool,
+    /// Live fan-out: publish the frames of this lab .Mjpeg file (tagged, in a loop, at --fps)
+    /// to the URL with RTSP RECORD over UDP before the sessions read it back, and report
+    /// frames on time and publish-to-reader latency by frame.
+    #[arg(long, value_name = "FILE")]
+    publish: Option<String>,
+    /// With --publish: send the frames as plain RTP/JPEG datagrams to this loopback address
+    /// (a server whose pipeline reads a UDP port) instead of publishing with RTSP.
+    #[arg(long, value_name = "ADDR", requires = "publish")]
+    publish_rtp: Option<std::net::SocketAddr>,
     /// Print one line of JSON instead of the text report.
     #[arg(long)]
     json: bool,
@@ -73,6 +83,28 @@ fn main() -> ExitCode {
     cfg.late_after = Duration::from_secs_f64(cli.late_ms / 1000.0);
     cfg.server_pid = cli.server_pid;
     cfg.gro = !cli.no_gro;
+    if let Some(file) = &cli.publish {
+        let frames = match read_lab_mjpeg(file) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("rtsp-bench: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let publish_to = match cli.publish_rtp {
+            Some(addr) if addr.ip().is_loopback() => PublishTo::Rtp(addr),
+            Some(_) => {
+                eprintln!("rtsp-bench: --publish-rtp must be a loopback address");
+                return ExitCode::from(2);
+            }
+            None => PublishTo::Rtsp(cfg.url.clone()),
+        };
+        cfg.fanout = Some(FanoutConfig {
+            frames: std::sync::Arc::new(frames),
+            publish_to,
+            lead: Duration::from_secs(1),
+        });
+    }
     let report = match run(&cfg) {
         Ok(r) => r,
         Err(e) => {

@@ -96,6 +96,11 @@ pub struct Report {
     pub nofile_limit: u64,
     /// 1-minute load average at the end.
     pub load_average: f64,
+    /// Fan-out runs: frames the publisher sent.
+    pub published_frames: Option<u64>,
+    /// Fan-out runs: publish-to-reader latency p50, p99, p99.9, max (ms) of the frames sent in
+    /// the steady state.
+    pub publish_latency_ms: Option<[f64; 4]>,
 }
 
 impl Report {
@@ -181,6 +186,15 @@ impl Report {
             num(&mut s, "server_rss_after_kib", b as f64);
         }
         num(&mut s, "load_average", self.load_average);
+        if let (Some(n), Some([p50, p99, p999, max])) =
+            (self.published_frames, self.publish_latency_ms)
+        {
+            num(&mut s, "published_frames", n as f64);
+            num(&mut s, "latency_p50_ms", p50);
+            num(&mut s, "latency_p99_ms", p99);
+            num(&mut s, "latency_p999_ms", p999);
+            num(&mut s, "latency_max_ms", max);
+        }
         let failed: u64 = self.failures.values().sum();
         num(&mut s, "failed_sessions", failed as f64);
         let _ = write!(s, "\"holds\":{}}}", self.holds());
@@ -259,6 +273,14 @@ impl fmt::Display for Report {
             "load average   {:.2}; fd limit {}",
             self.load_average, self.nofile_limit
         )?;
+        if let (Some(n), Some([p50, p99, p999, max])) =
+            (self.published_frames, self.publish_latency_ms)
+        {
+            writeln!(
+                f,
+                "publish        {n} frames; publish-to-reader latency p50 {p50:.2} / p99 {p99:.2} / p99.9 {p999:.2} / max {max:.2} ms"
+            )?;
+        }
         for (why, n) in &self.failures {
             writeln!(f, "failed         {n} x {why}")?;
         }

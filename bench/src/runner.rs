@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll};
 
+use crate::fanout::{self, PublishLog, PublishTo};
 use crate::histogram::Histogram;
 use crate::report::{Report, Spread};
 use crate::session::{Phase, Session, Transport, TOKENS_PER_SESSION};
@@ -37,7 +40,24 @@ pub struct BenchConfig {
     pub server_pid: Option<u32>,
     /// Let the kernel coalesce segmentation-offload trains on receive (`UDP_GRO`).
     pub gro: bool,
+    /// Live fan-out: publish tagged frames and measure each frame's publish-to-reader latency.
+    pub fanout: Option<FanoutConfig>,
 }
+
+/// The publisher of a fan-out run (see [`crate::fanout`]).
+#[derive(Debug, Clone)]
+pub struct FanoutConfig {
+    /// JPEG frames to publish, in a loop (each one is tagged with its frame number).
+    pub frames: Arc<Vec<Vec<u8>>>,
+    /// Where the frames go.
+    pub publish_to: PublishTo,
+    /// How long the publisher runs before the first session starts (the path must exist).
+    pub lead: Duration,
+}
+
+/// A session of a fan-out run counts the frames sent this long after its PLAY: the time to
+/// join is PLAY-to-first-frame, measured apart.
+const JOIN_GRACE: Duration = Duration::from_secs(1);
 
 impl BenchConfig {
     /// Defaults: 1 session over UDP for 10 s, ramp 200/s, 2 threads, 20 fps, 100 ms tolerance,
@@ -54,6 +74,7 @@ impl BenchConfig {
             late_after: Duration::from_millis(100),
             server_pid: None,
             gro: true,
+            fanout: None,
         }
     }
 }
@@ -70,6 +91,9 @@ pub enum BenchError {
     /// Invalid settings.
     #[error("invalid configuration: {0}")]
     Config(&'static str),
+    /// The fan-out publisher could not connect or send.
+    #[error("{0}")]
+    Publish(String),
 }
 
 /// Everything one thread measured.
@@ -78,6 +102,8 @@ struct ThreadResult {
     sessions: Vec<SessionSummary>,
     start_failures: BTreeMap<String, u64>,
     at_ramp_end: (u64, u64),
+    /// Publish-to-reader latency of the tagged frames sent in the steady state.
+    latency: Histogram,
 }
 
 struct SessionSummary {
@@ -95,6 +121,11 @@ struct SessionSummary {
     playing: bool,
 }
 
+/// What the fan-out publisher shares with the generator threads.
+struct Fanout {
+    log: Arc<PublishLog>,
+}
+
 /// Runs the benchmark and returns its report.
 ///
 /// # Errors
@@ -107,6 +138,35 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
         ));
     }
     let nofile = rtsp_core::limits::raise_open_files().unwrap_or(0);
+    let stop_publisher = Arc::new(AtomicBool::new(false));
+    let mut publisher = None;
+    let fanout = match &cfg.fanout {
+        Some(f) => {
+            let t_pub = Instant::now();
+            let pub_end = t_pub + f.lead + cfg.duration + Duration::from_secs(1);
+            let frames = ((f.lead + cfg.duration).as_secs_f64() * cfg.fps) as usize + 64;
+            let log = Arc::new(PublishLog::new(t_pub, frames));
+            let handle = fanout::spawn_publisher(
+                f.publish_to.clone(),
+                Arc::clone(&f.frames),
+                cfg.fps,
+                t_pub,
+                pub_end,
+                Arc::clone(&log),
+                Arc::clone(&stop_publisher),
+            )?;
+            std::thread::sleep(f.lead);
+            if handle.is_finished() {
+                return Err(BenchError::Publish(match handle.join() {
+                    Ok(Err(e)) => e,
+                    _ => "the publisher stopped".into(),
+                }));
+            }
+            publisher = Some(handle);
+            Some(Arc::new(Fanout { log }))
+        }
+        None => None,
+    };
     let t_start = Instant::now();
     let end = t_start + cfg.duration;
     let ramp = Duration::from_secs_f64(cfg.sessions as f64 / cfg.ramp_per_sec);
@@ -120,9 +180,19 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
     for t in 0..threads {
         let cfg = cfg.clone();
         let target = Arc::clone(&target);
+        let fanout = fanout.clone();
         let h = std::thread::Builder::new()
             .name(format!("bench-{t}"))
-            .spawn(move || worker(t, threads, &cfg, &target, t_start, steady, end))?;
+            .spawn(move || {
+                worker(
+                    t,
+                    threads,
+                    &cfg,
+                    &target,
+                    fanout.as_deref(),
+                    (t_start, steady, end),
+                )
+            })?;
         handles.push(h);
     }
     // Sample the server over the steady-state window.
@@ -142,6 +212,13 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
             Err(_) => return Err(BenchError::Config("a generator thread panicked")),
         }
     }
+    stop_publisher.store(true, Ordering::Relaxed);
+    let published = match publisher.map(JoinHandle::join) {
+        Some(Ok(Ok(n))) => Some(n),
+        Some(Ok(Err(e))) => return Err(BenchError::Publish(e)),
+        Some(Err(_)) => return Err(BenchError::Publish("the publisher panicked".into())),
+        None => None,
+    };
     let steady_secs = t_end.saturating_duration_since(t_steady).as_secs_f64();
     let cpu_pct = |a: Duration, b: Duration, secs: f64| {
         if secs > 0.0 {
@@ -154,6 +231,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
     let mut failures: BTreeMap<String, u64> = BTreeMap::new();
     let mut fps_values = Vec::new();
     let mut latency = Histogram::new();
+    let mut publish_latency = Histogram::new();
     let (mut expected, mut delivered, mut frames, mut broken, mut lost, mut late) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     let (mut packets, mut bytes, mut steady_packets, mut steady_bytes) = (0u64, 0u64, 0u64, 0u64);
@@ -161,6 +239,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
     for r in &results {
         hist.interval.merge(&r.hist.interval);
         hist.schedule_error.merge(&r.hist.schedule_error);
+        publish_latency.merge(&r.latency);
         for (k, v) in &r.start_failures {
             *failures.entry(k.clone()).or_default() += v;
         }
@@ -254,6 +333,15 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
         failures,
         nofile_limit: nofile,
         load_average: sysstat::load_average(),
+        published_frames: published,
+        publish_latency_ms: published.map(|_| {
+            [
+                publish_latency.quantile_ms(0.5),
+                publish_latency.quantile_ms(0.99),
+                publish_latency.quantile_ms(0.999),
+                publish_latency.max_ms(),
+            ]
+        }),
     })
 }
 
@@ -262,10 +350,14 @@ fn worker(
     threads: usize,
     cfg: &BenchConfig,
     target: &Target,
-    t_start: Instant,
-    steady: Instant,
-    end: Instant,
+    fanout: Option<&Fanout>,
+    (t_start, steady, end): (Instant, Instant, Instant),
 ) -> io::Result<ThreadResult> {
+    // A fan-out session counts the frames sent from its PLAY (and grace) to the last one that
+    // could still arrive on time.
+    let window_end = end.checked_sub(cfg.late_after).unwrap_or(end);
+    let mut on_time_tagged: Vec<u64> = Vec::new();
+    let mut publish_latency = Histogram::new();
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);
     let mine: Vec<usize> = (t..cfg.sessions).step_by(threads).collect();
@@ -299,8 +391,12 @@ fn worker(
                 poll.registry(),
                 now,
             ) {
-                Ok(s) => {
+                Ok(mut s) => {
+                    if fanout.is_some() {
+                        s.stats.track_tags();
+                    }
                     sessions.push(Some(s));
+                    on_time_tagged.push(0);
                     local_of.push(g);
                 }
                 Err(e) => {
@@ -337,6 +433,23 @@ fn worker(
                 if s.phase() != Phase::Failed {
                     s.on_event(kind, now, cfg.late_after, &mut scratch, &mut hist);
                 }
+                if let Some(f) = fanout {
+                    let from = s.play_sent.unwrap_or(s.started) + JOIN_GRACE;
+                    for (id, at) in s.stats.take_tagged() {
+                        let Some(sent) = f.log.sent_at(id) else {
+                            continue;
+                        };
+                        let lat = at.saturating_duration_since(sent);
+                        if sent >= steady {
+                            publish_latency.record(lat);
+                        }
+                        if sent >= from && sent <= window_end && lat <= cfg.late_after {
+                            if let Some(n) = on_time_tagged.get_mut(slot) {
+                                *n += 1;
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -353,15 +466,26 @@ fn worker(
         }
     };
     let mut out = Vec::new();
-    for s in sessions.iter_mut().flatten() {
+    for (slot, s) in sessions.iter_mut().enumerate() {
+        let Some(s) = s else { continue };
         s.finish(poll.registry());
         let from = s.play_sent.unwrap_or(s.started);
-        let expected = expected_since(from);
+        let (expected, delivered) = match fanout {
+            Some(f) => {
+                let expected = f.log.sent_between(from + JOIN_GRACE, window_end);
+                let on_time = on_time_tagged.get(slot).copied().unwrap_or(0);
+                (expected, on_time.min(expected))
+            }
+            None => (
+                expected_since(from),
+                s.stats.on_time.min(expected_since(from)),
+            ),
+        };
         let st = &s.stats;
         let _ = s.index();
         out.push(SessionSummary {
             expected,
-            delivered: st.on_time.min(expected),
+            delivered,
             frames: st.frames,
             broken: st.broken,
             lost: st.lost,
@@ -378,8 +502,12 @@ fn worker(
         });
     }
     for (_, at) in failed_starts {
+        let expected = match fanout {
+            Some(f) => f.log.sent_between(at + JOIN_GRACE, window_end),
+            None => expected_since(at),
+        };
         out.push(SessionSummary {
-            expected: expected_since(at),
+            expected,
             delivered: 0,
             frames: 0,
             broken: 0,
@@ -399,6 +527,7 @@ fn worker(
         sessions: out,
         start_failures,
         at_ramp_end,
+        latency: publish_latency,
     })
 }
 

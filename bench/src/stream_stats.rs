@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use rtsp_core::jpeg::PayloadHeader;
 use rtsp_core::rtp::RtpPacketRef;
 
+use crate::fanout::{find_tag, TAG_WINDOW};
 use crate::histogram::Histogram;
 
 /// Histograms shared by all sessions of one generator thread.
@@ -47,12 +48,26 @@ pub struct StreamStats {
     /// Schedule anchor: (RTP timestamp, arrival) of the earliest-relative frame seen.
     anchor: Option<(u32, Instant)>,
     last_ts: Option<u32>,
+    /// With fan-out tags: the last bytes of the frame being received.
+    tail: Option<Vec<u8>>,
+    /// Tagged frames completed and not yet taken: (frame number, arrival).
+    tagged: Vec<(u64, Instant)>,
 }
 
 /// RTP clock of RFC 2435 streams.
 const CLOCK_HZ: f64 = 90_000.0;
 
 impl StreamStats {
+    /// Look for fan-out tags (see [`crate::fanout`]) in the frames received.
+    pub fn track_tags(&mut self) {
+        self.tail = Some(Vec::with_capacity(2 * TAG_WINDOW));
+    }
+
+    /// The tagged frames completed since the last call.
+    pub fn take_tagged(&mut self) -> std::vec::Drain<'_, (u64, Instant)> {
+        self.tagged.drain(..)
+    }
+
     /// Accounts one RTP packet received at `now`; `late_after` is the on-time tolerance.
     pub fn on_rtp(
         &mut self,
@@ -92,6 +107,14 @@ impl StreamStats {
             self.frame_ok = false;
         }
         self.next_offset = Some(hdr.fragment_offset.saturating_add(data.len() as u32));
+        if let Some(tail) = self.tail.as_mut() {
+            if hdr.fragment_offset == 0 {
+                tail.clear();
+            }
+            tail.extend_from_slice(&data[data.len().saturating_sub(TAG_WINDOW)..]);
+            let excess = tail.len().saturating_sub(TAG_WINDOW);
+            tail.drain(..excess);
+        }
         if !pkt.marker() {
             return;
         }
@@ -102,6 +125,9 @@ impl StreamStats {
             return;
         }
         self.frame_ok = false;
+        if let Some(id) = self.tail.as_deref().and_then(find_tag) {
+            self.tagged.push((id, now));
+        }
         self.complete_frame(pkt.timestamp(), now, late_after, hist);
     }
 

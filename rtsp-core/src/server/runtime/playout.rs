@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::server::pacing::{phase_start, pick_phase, rtp_ticks, Pacer, PHASES_PER_FRAME};
+use crate::server::runtime::published::FeedWatch;
 use crate::server::runtime::shared::session::{LiveSession, SessionId};
 
 /// Deadlines this close ahead of now fire with the ones that are due: sessions of one phase
@@ -48,6 +49,8 @@ struct Segment {
     phase: usize,
     /// The last frame of a published path this segment sent (0: none).
     last_published: u64,
+    /// The deadline of the segment's live heap entry (older entries are dead).
+    scheduled: Instant,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -63,9 +66,34 @@ pub struct Playout {
     heap: BinaryHeap<Reverse<Due>>,
     active: HashMap<SessionId, Segment>,
     phases: [usize; PHASES_PER_FRAME],
+    /// The worker's doorbell, given to the feeds its readers play.
+    watch: Option<Arc<FeedWatch>>,
 }
 
 impl Playout {
+    /// Let the feeds of published paths played here ring `watch` on each new frame.
+    pub fn set_watch(&mut self, watch: Arc<FeedWatch>) {
+        self.watch = Some(watch);
+    }
+
+    /// A feed rang: every segment of a published path with a frame it has not sent is due now.
+    pub fn wake_published(&mut self, now: Instant) {
+        for (id, segment) in &mut self.active {
+            let Some(feed) = segment.session.source.feed() else {
+                continue;
+            };
+            let latest = feed.latest_index();
+            if latest != 0 && latest != segment.last_published && segment.scheduled > now {
+                segment.scheduled = now;
+                self.heap.push(Reverse(Due {
+                    at: now,
+                    session: *id,
+                    epoch: segment.epoch,
+                }));
+            }
+        }
+    }
+
     /// An empty table whose phase grid starts at `origin`.
     pub fn new(origin: Instant) -> Self {
         Self {
@@ -73,6 +101,7 @@ impl Playout {
             heap: BinaryHeap::new(),
             active: HashMap::new(),
             phases: [0; PHASES_PER_FRAME],
+            watch: None,
         }
     }
 
@@ -102,8 +131,13 @@ impl Playout {
                 (phase_start(self.origin, now, session.fps, phase), phase)
             }
         };
+        if let (Some(feed), Some(watch)) = (session.source.feed(), &self.watch) {
+            feed.watch(watch);
+        }
+        let pacer = Pacer::new(start, session.fps);
         let segment = Segment {
-            pacer: Pacer::new(start, session.fps),
+            scheduled: pacer.deadline(),
+            pacer,
             session,
             epoch,
             from,
@@ -134,7 +168,7 @@ impl Playout {
         // Entries of stopped or restarted segments die here rather than waking the worker.
         while let Some(Reverse(due)) = self.heap.peek() {
             match self.active.get(&due.session) {
-                Some(s) if s.epoch == due.epoch => return Some(due.at),
+                Some(s) if s.epoch == due.epoch && s.scheduled == due.at => return Some(due.at),
                 _ => {
                     self.heap.pop();
                 }
@@ -154,7 +188,7 @@ impl Playout {
                 break;
             };
             let stale = match self.active.get(&due.session) {
-                Some(segment) if segment.epoch == due.epoch => {
+                Some(segment) if segment.epoch == due.epoch && segment.scheduled == due.at => {
                     segment.session.epoch.load(Ordering::Acquire) != segment.epoch
                         || segment.session.closed.load(Ordering::Acquire)
                 }
@@ -169,6 +203,7 @@ impl Playout {
             };
             let (action, goes_on) = fire(segment, now);
             let next = segment.pacer.deadline();
+            segment.scheduled = next;
             out.push((Arc::clone(&segment.session), action));
             if goes_on {
                 self.heap.push(Reverse(Due {

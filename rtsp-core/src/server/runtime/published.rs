@@ -6,11 +6,13 @@
 //! [`Ingest`] on the publisher's worker; each whole frame is packetized once there and becomes
 //! the path's latest frame, an `Arc<Packetized>` every reader shares.
 //!
-//! Readers poll: a reader of a published path is paced at [`READER_POLL_FPS`] and, at each
-//! slot, sends the latest frame if it has not sent it yet (see `playout`). This needs no new
-//! message between workers and no list of readers per path: a reader on any worker sees a new
-//! frame within one poll period, and a publisher never waits for its readers. The price is a
-//! wake-up per reader per poll slot, which the worker's phase grouping batches.
+//! Readers are paced at [`READER_POLL_FPS`] and, at each slot, send the latest frame if they
+//! have not sent it yet (see `playout`). On top of that, a new frame wakes every worker that
+//! plays the path (a [`FeedWatch`] each: one wake-up per worker per frame, never a message per
+//! reader), and the worker sends it to its readers of the path at once, so a frame leaves
+//! within a wake-up of its arrival instead of up to a poll period later. The feed keeps only
+//! the set of workers, never its readers, and a publisher never waits for them; the poll slots
+//! remain as the fallback.
 //!
 //! Lab readers (one whole JPEG per UDP datagram) get the same latest frame whole. A frame
 //! larger than one datagram is re-encoded smaller once, by the first lab reader that needs it,
@@ -22,7 +24,8 @@
 //! its frames. DESCRIBE and SETUP of a path nobody publishes get 404.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -66,6 +69,36 @@ struct Publisher {
     ingest: Ingest,
 }
 
+/// A worker's doorbell for the feeds its readers play: rung when one of them gets a frame.
+#[derive(Debug)]
+pub struct FeedWatch {
+    waker: Arc<mio::Waker>,
+    rung: AtomicBool,
+}
+
+impl FeedWatch {
+    /// A doorbell that wakes the worker's poll with `waker`.
+    pub fn new(waker: Arc<mio::Waker>) -> Self {
+        Self {
+            waker,
+            rung: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a feed rang since the last call.
+    pub fn take(&self) -> bool {
+        self.rung.swap(false, Ordering::AcqRel)
+    }
+
+    fn ring(&self) {
+        // A worker that has not answered the last ring yet needs no second wake-up.
+        if !self.rung.swap(true, Ordering::AcqRel) {
+            // A failed wake-up only leaves the frame to the next poll slot.
+            let _ = self.waker.wake();
+        }
+    }
+}
+
 /// One published path's state: the current publisher, if any, and the latest frame.
 #[derive(Debug, Default)]
 pub struct Feed {
@@ -73,6 +106,10 @@ pub struct Feed {
     latest: Mutex<Option<LatestFrame>>,
     /// Frames too large for a lab datagram may be re-encoded.
     transcode: bool,
+    /// The latest frame's index, readable without the lock.
+    latest_index: AtomicU64,
+    /// The workers that play this path (at most one entry per worker).
+    watchers: Mutex<Vec<Weak<FeedWatch>>>,
 }
 
 impl Feed {
@@ -97,6 +134,23 @@ impl Feed {
             .lab_fitted
             .get_or_init(|| prepare::shrink_to(&latest.jpeg, LAB_MAX_JPEG).map(Arc::new));
         Some(fitted.clone().unwrap_or(latest.jpeg))
+    }
+
+    /// The latest frame's index (0: none yet).
+    pub fn latest_index(&self) -> u64 {
+        self.latest_index.load(Ordering::Acquire)
+    }
+
+    /// Ring `watch` whenever a frame arrives (from now on, while the worker lives).
+    pub fn watch(&self, watch: &Arc<FeedWatch>) {
+        let mut watchers = self.watchers.lock();
+        watchers.retain(|w| w.strong_count() > 0);
+        if !watchers
+            .iter()
+            .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(watch)))
+        {
+            watchers.push(Arc::downgrade(watch));
+        }
     }
 
     /// The latest frame, if any arrived yet.
@@ -162,16 +216,28 @@ impl Feed {
             &parsed,
         )));
         let jpeg = Arc::new(jpeg);
-        let mut latest = self.latest.lock();
-        let index = latest.as_ref().map_or(1, |l| l.index + 1);
-        *latest = Some(LatestFrame {
-            index,
-            payloads,
-            jpeg,
-            width,
-            height,
-            lab_fitted: Arc::default(),
-        });
+        {
+            let mut latest = self.latest.lock();
+            let index = latest.as_ref().map_or(1, |l| l.index + 1);
+            *latest = Some(LatestFrame {
+                index,
+                payloads,
+                jpeg,
+                width,
+                height,
+                lab_fitted: Arc::default(),
+            });
+            self.latest_index.store(index, Ordering::Release);
+        }
+        let watchers: Vec<Arc<FeedWatch>> = self
+            .watchers
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for watch in watchers {
+            watch.ring();
+        }
         Ok(())
     }
 }

@@ -30,6 +30,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::server::runtime::conn::{ConnState, Inbound};
 use crate::server::runtime::playout::Playout;
+use crate::server::runtime::published::FeedWatch;
 use crate::server::runtime::send::{Conns, Output, MAX_OUTBOUND};
 use crate::server::runtime::shared::session::{Delivery, EndReason, LiveSession, SessionId};
 use crate::server::runtime::shared::Ctx;
@@ -117,6 +118,8 @@ impl Worker {
             next_token: TIMER.0,
             shutdown_at: None,
         };
+        let watch = Arc::new(FeedWatch::new(Arc::clone(&state.handle.waker)));
+        state.playout.set_watch(Arc::clone(&watch));
         let mut events = Events::with_capacity(256);
         let mut last_tick = Instant::now();
         loop {
@@ -161,6 +164,9 @@ impl Worker {
             // here, so its first frame leaves in this same turn.
             while let Ok(msg) = rx.try_recv() {
                 state.message(poll.registry(), msg);
+            }
+            if watch.take() {
+                state.playout.wake_published(Instant::now());
             }
             state.send_due(Instant::now());
             state.flush_all(poll.registry());
