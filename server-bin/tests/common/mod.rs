@@ -2,6 +2,7 @@
 //! 127.0.0.1 with an ephemeral port, talk to it over real sockets, read its log.
 #![allow(dead_code)]
 
+pub mod haproxy;
 pub mod peers;
 
 use std::io::{BufRead, BufReader, Read, Write};
