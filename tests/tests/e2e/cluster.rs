@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The cluster of `examples/cluster` on loopback with real processes: one origin `rtsp-server`,
 //! two edges relaying whatever path of the origin viewers ask for (`--origin`, on demand, with the PROXY
 //! protocol from the balancer), and Debian's `haproxy` in TCP mode in front of the edges
@@ -6,16 +5,14 @@
 //! Viewers (ffmpeg, ffprobe, the engine's client) connect to HAProxy on 127.0.0.4 only. The
 //! last test runs `examples/cluster/run.sh` itself, on its own fixed 127.0.0.10-30 addresses.
 
-mod common;
-
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::haproxy::Haproxy;
-use common::peers::{ffmpeg_framemd5, ffprobe_sees};
-use common::{have, http_get, run, scratch, text, Server};
 use rtsp_core::client::{Client, ClientConfig, Event, State};
+use rtsp_tests::haproxy::Haproxy;
+use rtsp_tests::peers::{ffmpeg_framemd5, ffprobe_sees};
+use rtsp_tests::{have, http_get, run, scratch, text, Server};
 
 const PROXY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const FRONTEND_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4));
@@ -353,8 +350,8 @@ fn the_example_cluster_runs_and_stops_on_ctrl_c() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/cluster/run.sh");
     let mut cmd = Command::new("bash");
     cmd.arg(script)
-        .env("RTSP_SERVER", env!("CARGO_BIN_EXE_rtsp-server"))
-        .env("MEDIA", common::media_dir())
+        .env("RTSP_SERVER", rtsp_tests::server_binary())
+        .env("MEDIA", rtsp_tests::media_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The server behind Debian's `haproxy` in TCP mode with the PROXY protocol (`send-proxy` and
 //! `send-proxy-v2`), on loopback addresses that tell the parties apart: HAProxy listens on
 //! 127.0.0.4 and connects to the server from 127.0.0.2 (the only trusted proxy); clients
@@ -6,15 +5,15 @@
 //! see, log and limit the client, send UDP RTP straight to it, and close connections that do
 //! not start with a header or that come from anyone but the proxy.
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::time::Duration;
 
-use common::haproxy::Haproxy;
-use common::peers::ffmpeg_framemd5;
-use common::{connect_from, have, recv_for, rtp, text, udp_pair_on, udp_transport, Rtsp, Server};
+use rtsp_tests::haproxy::Haproxy;
+use rtsp_tests::peers::ffmpeg_framemd5;
+use rtsp_tests::{
+    connect_from, have, recv_for, rtp, text, udp_pair_on, udp_transport, Rtsp, Server,
+};
 
 const PROXY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const FRONTEND_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4));
