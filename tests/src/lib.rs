@@ -6,6 +6,7 @@
 
 pub mod haproxy;
 pub mod peers;
+pub mod transcript;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};

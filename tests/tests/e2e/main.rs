@@ -4,3 +4,4 @@
 
 mod cluster;
 mod proxy_protocol;
+mod transcripts;
