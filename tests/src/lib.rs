@@ -25,9 +25,10 @@ pub fn workspace_root() -> PathBuf {
 
 /// The `rtsp-server` executable of this build profile, built on first use.
 ///
-/// Only server-bin's own tests could name it with `CARGO_BIN_EXE_*`, so it is built here with
-/// cargo (a no-op when `cargo test` built it already) into the same target directory (cargo
-/// releases its lock while tests run). Test binaries live in `target/<profile>/deps`.
+/// Only server-bin's own tests could name it with `CARGO_BIN_EXE_*`, so elsewhere it is built
+/// here with cargo (a no-op when `cargo test` built it already with the same features) into
+/// the same target directory (cargo releases its lock while tests run). Test binaries live in
+/// `target/<profile>/deps`.
 pub fn server_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
@@ -37,6 +38,12 @@ pub fn server_binary() -> &'static Path {
             .and_then(Path::parent)
             .expect("target/<profile>")
             .to_path_buf();
+        let binary = dir.join("rtsp-server");
+        // `cargo test` of server-bin (named in the tests' environment at run time) built the
+        // binary with that run's features: a build here, with other features, would replace it.
+        if std::env::var("CARGO_PKG_NAME").is_ok_and(|p| p == "server-bin") && binary.exists() {
+            return binary;
+        }
         let mut cargo = Command::new(env!("CARGO"));
         cargo
             .args([
@@ -53,7 +60,7 @@ pub fn server_binary() -> &'static Path {
         }
         let status = cargo.status().expect("run cargo build");
         assert!(status.success(), "cargo build -p server-bin failed");
-        dir.join("rtsp-server")
+        binary
     })
 }
 
