@@ -177,7 +177,10 @@ fn loss_statistic_matches_the_relay_and_no_broken_frame_is_delivered() {
         }
     }
     client.pause().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Packets in flight at the pause still land: wait until they are counted.
+    client_support::wait_until(Duration::from_secs(10), || {
+        client.stats().packets_lost == relay.visible_drops()
+    });
     let stats = client.stats();
     let dropped = relay.visible_drops();
     assert!(dropped >= 10, "the relay dropped only {dropped}");

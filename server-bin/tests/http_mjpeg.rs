@@ -16,19 +16,6 @@ use common::*;
 const BOUNDARY_LINE: &str = "--rtspjpegframe";
 const FPS: f64 = 20.0;
 
-impl Server {
-    /// The `--http` listener's address, from its start-up log line.
-    fn http_addr(&self) -> SocketAddr {
-        self.wait_log(&["http listening"], Duration::from_secs(20))
-            .expect("http listener started")
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("addr="))
-            .expect("addr in the http line")
-            .parse()
-            .expect("socket address")
-    }
-}
-
 /// A server with `--http` on an ephemeral port, plus `args`.
 fn web_server(args: &[&str]) -> (Server, SocketAddr) {
     let mut all = vec!["--http", "127.0.0.1:0"];

@@ -33,8 +33,10 @@ fn ffmpeg_decodes(transport: &str) {
     }
     let server = Server::start(&[]);
     let url = server.url("movie.Mjpeg");
-    let (out, frames) =
-        ffmpeg_framemd5(&["-rtsp_transport", transport, "-i", &url, "-frames:v", "60"]);
+    let (out, frames) = ffmpeg_framemd5(
+        &["-rtsp_transport", transport, "-i", &url, "-frames:v", "60"],
+        Duration::from_secs(30),
+    );
     assert_eq!(frames, 60, "{}", text(&out));
     // `-v error` prints decoding errors; there must be none.
     assert!(
@@ -169,7 +171,10 @@ fn ffmpeg_open_range_plays_to_the_end_and_stops_at_bye() {
     let server = Server::start(&[]);
     let url = server.url("movie.Mjpeg");
     let started = Instant::now();
-    let (out, frames) = ffmpeg_framemd5(&["-rtsp_transport", "tcp", "-ss", "23", "-i", &url]);
+    let (out, frames) = ffmpeg_framemd5(
+        &["-rtsp_transport", "tcp", "-ss", "23", "-i", &url],
+        Duration::from_secs(30),
+    );
     let t = text(&out);
     // 23.000 to 25.000 is 40 frames; ffmpeg's own seek may drop a few before its start.
     assert!((35..=41).contains(&frames), "{frames} frames\n{t}");

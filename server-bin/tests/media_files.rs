@@ -220,7 +220,12 @@ fn oversized_lab_frames_are_warned_about_once_per_session() {
     let got = recv_for(&rtp_sock, Duration::from_millis(600), 100);
     assert_eq!(got.len(), 6, "sent anyway, whole");
     assert_eq!(rtp_payload(&got[0].1), first);
-    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        server
+            .wait_log(&["WARN", "20480"], Duration::from_secs(10))
+            .is_some(),
+        "no warning about the oversized frame"
+    );
     let warnings = server
         .log
         .lock()

@@ -7,6 +7,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::peers::ffprobe_sees;
 use common::*;
 use rtsp_core::client::{Publisher, PublisherConfig};
 use rtsp_core::jpeg::{Depacketizer, ParsedJpeg};
@@ -111,29 +112,10 @@ fn ffmpeg_publishes(transport: &str) {
         let parsed = ParsedJpeg::parse(&f).expect("a whole JPEG");
         assert_eq!((parsed.width(), parsed.height()), (640, 480));
     }
-    let probe = run(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "compact",
-            &server.url(PATH),
-        ]
-        .map(str::to_owned),
+    ffprobe_sees(
+        &server.url(PATH),
+        &["codec_name=mjpeg", "width=640", "height=480"],
         Duration::from_secs(30),
-    );
-    let out = text(&probe);
-    assert!(probe.status.success(), "{out}");
-    assert!(
-        out.contains("codec_name=mjpeg") && out.contains("width=640") && out.contains("height=480"),
-        "{out}"
     );
     let status = wait_exit(publisher, Duration::from_secs(60));
     assert!(status.success(), "ffmpeg failed: {status}");

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::peers::ffprobe_sees;
 use common::*;
 use rtsp_core::auth::ClientAuth;
 use rtsp_core::client::{ClientCredentials, ClientError, Publisher, PublisherConfig};
@@ -132,29 +133,10 @@ fn ffmpeg_publishes_as_a_publisher_and_is_refused_as_a_reader() {
         "the publisher never recorded"
     );
     // A reader (not allowed to publish) may read what the publisher sends.
-    let probe = run(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "compact",
-            &url_as(&server, READER),
-        ]
-        .map(str::to_owned),
+    ffprobe_sees(
+        &url_as(&server, READER),
+        &["codec_name=mjpeg", "width=320"],
         Duration::from_secs(30),
-    );
-    let out = text(&probe);
-    assert!(probe.status.success(), "{out}");
-    assert!(
-        out.contains("codec_name=mjpeg") && out.contains("width=320"),
-        "{out}"
     );
     let published = wait_exit(publisher, Duration::from_secs(60));
     assert!(

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::peers::{ffmpeg_framemd5, ffprobe_sees};
 use common::*;
 use rtsp_core::client::{Client, ClientConfig, Event, State};
 use rtsp_core::jpeg::ParsedJpeg;
@@ -138,54 +139,18 @@ fn gstreamer_camera_relayed_to_ffprobe_ffmpeg_and_the_engine() {
     let server = Server::start(&["--relay", &relay_arg]);
     let url = server.url("cam");
 
-    let probe = run(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "default=noprint_wrappers=1",
-            &url,
-        ]
-        .map(String::from),
+    ffprobe_sees(
+        &url,
+        &["codec_name=mjpeg", "width=320", "height=240"],
         Duration::from_secs(60),
     );
-    let out = text(&probe);
-    assert!(probe.status.success(), "{out}");
-    for want in ["codec_name=mjpeg", "width=320", "height=240"] {
-        assert!(out.contains(want), "{want} in {out}");
-    }
 
     for transport in ["udp", "tcp"] {
-        let md5 = run(
-            "ffmpeg",
-            &[
-                "-nostdin",
-                "-v",
-                "error",
-                "-rtsp_transport",
-                transport,
-                "-i",
-                &url,
-                "-frames:v",
-                "20",
-                "-f",
-                "framemd5",
-                "-",
-            ]
-            .map(String::from),
+        let (md5, decoded) = ffmpeg_framemd5(
+            &["-rtsp_transport", transport, "-i", &url, "-frames:v", "20"],
             Duration::from_secs(60),
         );
-        let out = text(&md5);
-        assert!(md5.status.success(), "{transport}: {out}");
-        let decoded = out.lines().filter(|l| l.starts_with("0,")).count();
-        assert_eq!(decoded, 20, "{transport}: {out}");
+        assert_eq!(decoded, 20, "{transport}: {}", text(&md5));
     }
 
     let client = reader(&url);

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The cluster of `examples/cluster` on loopback with real processes: one origin `rtsp-server`,
 //! two edges relaying whatever path of the origin viewers ask for (`--origin`, on demand, with the PROXY
 //! protocol from the balancer), and Debian's `haproxy` in TCP mode in front of the edges
@@ -6,17 +5,14 @@
 //! Viewers (ffmpeg, ffprobe, the engine's client) connect to HAProxy on 127.0.0.4 only. The
 //! last test runs `examples/cluster/run.sh` itself, on its own fixed 127.0.0.10-30 addresses.
 
-mod common;
-
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{free_port, have, http_get, run, scratch, text, Server};
 use rtsp_core::client::{Client, ClientConfig, Event, State};
+use rtsp_tests::haproxy::Haproxy;
+use rtsp_tests::peers::{ffmpeg_framemd5, ffprobe_sees};
+use rtsp_tests::{have, http_get, run, scratch, text, Server};
 
 const PROXY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const FRONTEND_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4));
@@ -58,30 +54,10 @@ impl Cluster {
     }
 }
 
-/// A running `haproxy -db` in front of the edges, killed on drop; its messages (server state
-/// changes among them) are kept.
-struct Haproxy {
-    child: Child,
-    frontend: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
-    dir: PathBuf,
-}
-
-impl Haproxy {
-    /// The frontend's port is picked free and may be taken before HAProxy binds it: then
-    /// HAProxy exits at once, and another port is tried.
-    fn start(edges: &[Server]) -> Haproxy {
-        for _ in 0..5 {
-            if let Some(proxy) = Self::try_start(edges) {
-                return proxy;
-            }
-        }
-        panic!("haproxy did not start (see its messages above)");
-    }
-
-    fn try_start(edges: &[Server]) -> Option<Haproxy> {
-        let frontend = SocketAddr::new(FRONTEND_IP, free_port(FRONTEND_IP));
-        let dir = scratch("cluster-haproxy");
+/// HAProxy in front of the edges: round robin, the PROXY protocol v2 from 127.0.0.2, health
+/// checks on each edge's `/healthz`.
+fn haproxy(edges: &[Server]) -> Haproxy {
+    Haproxy::start(FRONTEND_IP, |frontend| {
         let mut config = format!(
             "global\n  maxconn 256\n\n\
              defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 120s\n  timeout server 120s\n\
@@ -98,76 +74,8 @@ impl Haproxy {
                 edge.metrics_addr().port()
             ));
         }
-        let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, config).unwrap();
-        let mut child = Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn haproxy");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        {
-            let log = Arc::clone(&log);
-            let stderr = child.stderr.take().unwrap();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    eprintln!("haproxy: {line}");
-                    log.lock().unwrap().push(line);
-                }
-            });
-        }
-        let mut proxy = Haproxy {
-            child,
-            frontend,
-            log,
-            dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(frontend).is_err() {
-            if let Some(status) = proxy.child.try_wait().unwrap() {
-                eprintln!("haproxy exited at start ({status}); trying another port");
-                return None;
-            }
-            assert!(Instant::now() < deadline, "haproxy did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(proxy)
-    }
-
-    fn url(&self) -> String {
-        format!("rtsp://{}/{PATH}", self.frontend)
-    }
-
-    /// Poll HAProxy's messages for a line with every needle (60 s).
-    fn wait_log(&self, needles: &[&str]) -> Option<String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let found = self
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| needles.iter().all(|n| l.contains(n)))
-                .cloned();
-            if found.is_some() || Instant::now() > deadline {
-                return found;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+        config
+    })
 }
 
 /// The sum of the series of `name` whose labels include `label` in a server's `/metrics`.
@@ -208,7 +116,7 @@ fn wait_for(what: &str, want: f64, f: impl Fn() -> f64) {
 /// The engine's client playing the cluster's path through HAProxy (its DESCRIBE may wait for
 /// the edge's upstream).
 fn viewer(proxy: &Haproxy) -> Client {
-    let mut config = ClientConfig::url(proxy.url());
+    let mut config = ClientConfig::url(proxy.url(PATH));
     config.reply_timeout = Duration::from_secs(30);
     config.media_timeout = None;
     config.stats_interval = None;
@@ -231,57 +139,20 @@ fn frames(client: &Client, n: usize) -> usize {
 
 /// ffmpeg decodes 20 frames of the cluster's path through HAProxy over `transport`.
 fn ffmpeg_decodes(proxy: &Haproxy, transport: &str) {
-    let url = proxy.url();
-    let out = run(
-        "ffmpeg",
-        &[
-            "-nostdin",
-            "-v",
-            "error",
-            "-rtsp_transport",
-            transport,
-            "-i",
-            &url,
-            "-frames:v",
-            "20",
-            "-f",
-            "framemd5",
-            "-",
-        ]
-        .map(String::from),
+    let url = proxy.url(PATH);
+    let (out, decoded) = ffmpeg_framemd5(
+        &["-rtsp_transport", transport, "-i", &url, "-frames:v", "20"],
         Duration::from_secs(90),
     );
-    let log = text(&out);
-    assert!(out.status.success(), "{transport}: {log}");
-    let decoded = log.lines().filter(|l| l.starts_with("0,")).count();
-    assert_eq!(decoded, 20, "{transport}: {log}");
+    assert_eq!(decoded, 20, "{transport}: {}", text(&out));
 }
 
 fn ffprobe_sees_mjpeg(proxy: &Haproxy) {
-    let url = proxy.url();
-    let out = run(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "default=noprint_wrappers=1",
-            &url,
-        ]
-        .map(String::from),
+    ffprobe_sees(
+        &proxy.url(PATH),
+        &["codec_name=mjpeg", "width=640", "height=480"],
         Duration::from_secs(90),
     );
-    let log = text(&out);
-    assert!(out.status.success(), "{log}");
-    for want in ["codec_name=mjpeg", "width=640", "height=480"] {
-        assert!(log.contains(want), "{want} in {log}");
-    }
 }
 
 fn peers() -> bool {
@@ -294,7 +165,7 @@ fn viewers_through_haproxy_from_both_edges_one_upstream_per_edge() {
         return;
     }
     let cluster = Cluster::start();
-    let proxy = Haproxy::start(&cluster.edges);
+    let proxy = haproxy(&cluster.edges);
 
     // Four engine viewers, held open: round robin gives each edge two. Reported, not asserted:
     // the first frame on a cold edge (its upstream connects) and on a warm one.
@@ -365,7 +236,7 @@ fn a_killed_edge_new_viewers_and_its_own_go_to_the_other_whose_viewers_play_on()
         return;
     }
     let mut cluster = Cluster::start();
-    let proxy = Haproxy::start(&cluster.edges);
+    let proxy = haproxy(&cluster.edges);
 
     // Viewers until both edges have one (round robin: two, unless a connection of the
     // start-up probe or a retry took a turn).
@@ -383,7 +254,10 @@ fn a_killed_edge_new_viewers_and_its_own_go_to_the_other_whose_viewers_play_on()
     dead.child.wait().unwrap();
     let killed_at = Instant::now();
     let name = format!("edges/edge{} is DOWN", killed + 1);
-    assert!(proxy.wait_log(&[&name]).is_some(), "haproxy saw {name}");
+    assert!(
+        proxy.wait_log(&[&name], Duration::from_secs(60)).is_some(),
+        "haproxy saw {name}"
+    );
     // Reported, not asserted: how long the health checks took to take the edge out.
     eprintln!(
         "cluster: haproxy marked the killed edge down after {:?}",
@@ -476,8 +350,8 @@ fn the_example_cluster_runs_and_stops_on_ctrl_c() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/cluster/run.sh");
     let mut cmd = Command::new("bash");
     cmd.arg(script)
-        .env("RTSP_SERVER", env!("CARGO_BIN_EXE_rtsp-server"))
-        .env("MEDIA", common::media_dir())
+        .env("RTSP_SERVER", rtsp_tests::server_binary())
+        .env("MEDIA", rtsp_tests::media_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
@@ -594,7 +468,7 @@ fn a_draining_edge_takes_no_new_viewers_and_its_viewers_play_on() {
         return;
     }
     let cluster = Cluster::start();
-    let proxy = Haproxy::start(&cluster.edges);
+    let proxy = haproxy(&cluster.edges);
     let mut placed: Vec<(Client, usize)> = Vec::new();
     while !(0..2).all(|e| placed.iter().any(|(_, on)| *on == e)) {
         assert!(placed.len() < 6, "six viewers and one edge has none");
@@ -611,7 +485,7 @@ fn a_draining_edge_takes_no_new_viewers_and_its_viewers_play_on() {
     }
     let name = format!("edges/edge{} is DOWN", drained + 1);
     let down = proxy
-        .wait_log(&[&name])
+        .wait_log(&[&name], Duration::from_secs(60))
         .expect("haproxy took the draining edge out");
     assert!(down.contains("503"), "{down}");
 

@@ -13,6 +13,11 @@ pub fn args(list: &[&str]) -> Vec<String> {
 
 /// `ffprobe -v LEVEL -rtsp_transport TRANSPORT` showing the video stream's codec and size.
 pub fn ffprobe_stream(url: &str, transport: &str, level: &str) -> Output {
+    ffprobe_stream_within(url, transport, level, Duration::from_secs(60))
+}
+
+/// [`ffprobe_stream`] with its own time limit.
+pub fn ffprobe_stream_within(url: &str, transport: &str, level: &str, limit: Duration) -> Output {
     run(
         "ffprobe",
         &args(&[
@@ -28,17 +33,29 @@ pub fn ffprobe_stream(url: &str, transport: &str, level: &str) -> Output {
             "default=noprint_wrappers=1",
             url,
         ]),
-        Duration::from_secs(60),
+        limit,
     )
 }
 
-/// `ffmpeg -nostdin -v error <input> -f framemd5 -`: its output (success checked) and the
-/// number of frames it decoded.
-pub fn ffmpeg_framemd5(input: &[&str]) -> (Output, usize) {
+/// ffprobe over TCP succeeds on `url` and reports every one of `want` (`codec_name=mjpeg`,
+/// `width=640`...) for the video stream; returns what it printed.
+pub fn ffprobe_sees(url: &str, want: &[&str], limit: Duration) -> String {
+    let probe = ffprobe_stream_within(url, "tcp", "error", limit);
+    let out = text(&probe);
+    assert!(probe.status.success(), "{out}");
+    for w in want {
+        assert!(out.contains(w), "{w} in {out}");
+    }
+    out
+}
+
+/// `ffmpeg -nostdin -v error <input> -f framemd5 -` killed after `limit`: its output (success
+/// checked) and the number of frames it decoded.
+pub fn ffmpeg_framemd5(input: &[&str], limit: Duration) -> (Output, usize) {
     let mut list = vec!["-nostdin", "-v", "error"];
     list.extend_from_slice(input);
     list.extend_from_slice(&["-f", "framemd5", "-"]);
-    let out = run("ffmpeg", &args(&list), Duration::from_secs(30));
+    let out = run("ffmpeg", &args(&list), limit);
     assert!(out.status.success(), "{}", text(&out));
     let frames = String::from_utf8_lossy(&out.stdout)
         .lines()

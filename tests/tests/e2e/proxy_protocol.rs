@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The server behind Debian's `haproxy` in TCP mode with the PROXY protocol (`send-proxy` and
 //! `send-proxy-v2`), on loopback addresses that tell the parties apart: HAProxy listens on
 //! 127.0.0.4 and connects to the server from 127.0.0.2 (the only trusted proxy); clients
@@ -6,17 +5,14 @@
 //! see, log and limit the client, send UDP RTP straight to it, and close connections that do
 //! not start with a header or that come from anyone but the proxy.
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
+use std::time::Duration;
 
-use common::{
-    connect_from, free_port, have, recv_for, rtp, run, text, udp_pair_on, udp_transport, Rtsp,
-    Server,
+use rtsp_tests::haproxy::Haproxy;
+use rtsp_tests::peers::ffmpeg_framemd5;
+use rtsp_tests::{
+    connect_from, have, recv_for, rtp, text, udp_pair_on, udp_transport, Rtsp, Server,
 };
 
 const PROXY_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -24,75 +20,18 @@ const FRONTEND_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4));
 const CLIENT_A: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 5));
 const CLIENT_B: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 6));
 
-/// A running `haproxy -db` relaying one frontend to the server, killed on drop.
-struct Haproxy {
-    child: Child,
-    frontend: SocketAddr,
-    dir: PathBuf,
-}
-
-impl Haproxy {
-    /// `send_proxy` is the server-line keyword: `send-proxy` (v1) or `send-proxy-v2`. The
-    /// frontend's port is picked free and may be taken before HAProxy binds it: then HAProxy
-    /// exits at once, and another port is tried.
-    fn start(server: &Server, send_proxy: &str) -> Haproxy {
-        for _ in 0..5 {
-            if let Some(proxy) = Self::try_start(server, send_proxy) {
-                return proxy;
-            }
-        }
-        panic!("haproxy did not start (see its messages above)");
-    }
-
-    fn try_start(server: &Server, send_proxy: &str) -> Option<Haproxy> {
-        let frontend = SocketAddr::new(FRONTEND_IP, free_port(FRONTEND_IP));
-        let dir = common::scratch("haproxy");
-        let config = format!(
+/// HAProxy relaying one frontend to the server; `send_proxy` is the server-line keyword:
+/// `send-proxy` (v1) or `send-proxy-v2`.
+fn haproxy(server: &Server, send_proxy: &str) -> Haproxy {
+    Haproxy::start(FRONTEND_IP, |frontend| {
+        format!(
             "global\n  maxconn 64\n\n\
              defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n\n\
              frontend rtsp\n  bind {frontend}\n  default_backend servers\n\n\
              backend servers\n  server origin {} {send_proxy} source {PROXY_IP}\n",
             server.addr
-        );
-        let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, config).unwrap();
-        let child = Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn haproxy");
-        let mut proxy = Haproxy {
-            child,
-            frontend,
-            dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(frontend).is_err() {
-            if let Some(status) = proxy.child.try_wait().unwrap() {
-                eprintln!("haproxy exited at start ({status}); trying another port");
-                return None;
-            }
-            assert!(Instant::now() < deadline, "haproxy did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(proxy)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("rtsp://{}/{path}", self.frontend)
-    }
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+        )
+    })
 }
 
 fn proxied_server(extra: &[&str]) -> Server {
@@ -108,31 +47,12 @@ fn ffmpeg_plays_through(send_proxy: &str, transport: &str) {
         return;
     }
     let server = proxied_server(&[]);
-    let proxy = Haproxy::start(&server, send_proxy);
+    let proxy = haproxy(&server, send_proxy);
     let url = proxy.url("movie.Mjpeg");
-    let args: Vec<String> = [
-        "-nostdin",
-        "-v",
-        "error",
-        "-rtsp_transport",
-        transport,
-        "-i",
-        &url,
-        "-frames:v",
-        "30",
-        "-f",
-        "framemd5",
-        "-",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    let out = run("ffmpeg", &args, Duration::from_secs(60));
-    let frames = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count();
-    assert!(out.status.success(), "{}", text(&out));
+    let (out, frames) = ffmpeg_framemd5(
+        &["-rtsp_transport", transport, "-i", &url, "-frames:v", "30"],
+        Duration::from_secs(60),
+    );
     assert_eq!(frames, 30, "{}", text(&out));
     let start = server
         .wait_log(&["session start"], Duration::from_secs(10))
@@ -169,7 +89,7 @@ fn udp_rtp_goes_straight_to_the_client_address_of_the_header() {
         return;
     }
     let server = proxied_server(&[]);
-    let proxy = Haproxy::start(&server, "send-proxy-v2");
+    let proxy = haproxy(&server, "send-proxy-v2");
     // Sockets bound to client A's address alone: datagrams sent to the proxy's address (or any
     // other) never reach them.
     let (rtp_socket, _rtcp_socket) = udp_pair_on(CLIENT_A);
@@ -205,7 +125,7 @@ fn per_address_limits_count_the_client_not_the_proxy() {
         return;
     }
     let server = proxied_server(&["--max-connections-per-address", "1"]);
-    let proxy = Haproxy::start(&server, "send-proxy-v2");
+    let proxy = haproxy(&server, "send-proxy-v2");
     let (_a1, first) = options_via(&proxy, CLIENT_A);
     assert_eq!(first, 200);
     let (_a2, second) = options_via(&proxy, CLIENT_A);
