@@ -49,8 +49,8 @@ def test_a_reader_gets_forbidden_with_the_servers_reason(server: rtsp_core.Serve
     with pytest.raises(rtsp_core.ForbiddenError) as info:
         rtsp_core.Publisher(server.url("live/cam"), username="reader", password=PASSWORD)
     assert (info.value.method, info.value.code) == ("ANNOUNCE", 403)
-    assert "may read but not publish" in info.value.reason, info.value.reason
-    assert "may read but not publish" in str(info.value)
+    assert "may not publish, only read" in info.value.reason, info.value.reason
+    assert "may not publish, only read" in str(info.value)
     # The refusal is about publishing: the same user reads.
     with rtsp_core.Client(
         server.url("movie.Mjpeg"), username="reader", password=PASSWORD

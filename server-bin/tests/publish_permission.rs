@@ -162,7 +162,7 @@ fn the_engine_publisher_gets_403_as_a_reader_and_publishes_as_a_publisher() {
         Err(ClientError::Forbidden { method, reason }) => {
             assert_eq!(method, "ANNOUNCE");
             // The server's explanation, not just "Forbidden".
-            assert!(reason.contains("may read but not publish"), "{reason}");
+            assert!(reason.contains("may not publish, only read"), "{reason}");
         }
         Err(other) => panic!("not Forbidden: {other}"),
         Ok(_) => panic!("a reader was let publish"),
