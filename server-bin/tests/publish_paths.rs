@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,24 +20,6 @@ publishers = ["alice"]
 [[path]]
 name = "live/open"
 "#;
-
-/// `rtsp-server passwd FILE USER [--publish]` with the password on stdin.
-fn passwd(file: &Path, user: &str, publish: bool) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"));
-    cmd.arg("passwd").arg(file).arg(user);
-    if publish {
-        cmd.arg("--publish");
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-}
 
 /// ffmpeg publishing two seconds of 320x240 MJPEG to `url` over TCP; its exit status.
 fn ffmpeg_publish(url: &str) -> std::process::Output {
@@ -87,9 +67,9 @@ fn named_paths_admit_the_publishers_they_list() {
     }
     let dir = scratch("publish-paths");
     let users = dir.join("users");
-    passwd(&users, "alice", false);
-    passwd(&users, "bob", true);
-    passwd(&users, "carol", false);
+    common::passwd(&users, "alice", PASSWORD, false);
+    common::passwd(&users, "bob", PASSWORD, true);
+    common::passwd(&users, "carol", PASSWORD, false);
     let config = dir.join("rtsp-server.toml");
     std::fs::write(&config, CONFIG).unwrap();
     let server = Server::start(&[

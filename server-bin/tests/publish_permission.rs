@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,34 +20,12 @@ const READER: &str = "reader";
 const PUBLISHER: &str = "camera";
 const PASSWORD: &str = "pw-0123";
 
-/// `rtsp-server passwd FILE USER [--publish]` with the password on stdin.
-fn passwd(file: &Path, user: &str, publish: bool) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtsp-server"));
-    cmd.arg("passwd").arg(file).arg(user);
-    if publish {
-        cmd.arg("--publish");
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A publishing server whose credentials file has a reader and a publisher.
 fn server(name: &str) -> (Server, PathBuf) {
     let dir = scratch(&format!("perm-{name}"));
     let file = dir.join("users");
-    passwd(&file, READER, false);
-    passwd(&file, PUBLISHER, true);
+    common::passwd(&file, READER, PASSWORD, false);
+    common::passwd(&file, PUBLISHER, PASSWORD, true);
     let text = std::fs::read_to_string(&file).unwrap();
     let line = |user: &str| {
         text.lines()

@@ -732,3 +732,22 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `rtsp-server passwd FILE USER [--publish]`, the password given on stdin as a user types it.
+pub fn passwd(file: &Path, user: &str, password: &str, publish: bool) {
+    use std::io::Write as _;
+    let mut cmd = std::process::Command::new(server_binary());
+    cmd.arg("passwd").arg(file).arg(user);
+    if publish {
+        cmd.arg("--publish");
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "rtsp-server passwd: {}", text(&out));
+}
